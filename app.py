@@ -1,0 +1,17 @@
+#!/usr/bin/env python3
+"""The CDK app: every stack of one stage (`cdk synth -c stage=dev|prod`)."""
+
+import sys
+
+import aws_cdk as cdk
+
+from stacks.app_builder import build, stage_config
+from stacks.config import ConfigError
+
+app = cdk.App()
+try:
+    cfg = stage_config(app)
+except ConfigError as err:
+    sys.exit(f"error: {err}")
+build(app, cfg)
+app.synth()

@@ -1,0 +1,181 @@
+"""One PostgreSQL connection per Lambda container, reused across invocations.
+
+Use it as a unit of work::
+
+    with db.connection() as conn:
+        with conn.transaction():
+            ...
+
+The connection has autocommit off and returns dict rows. Leaving the `with`
+block commits whatever is still open (like psycopg's own ``with conn``) and an
+exception rolls it back, so a frozen container never sits "idle in
+transaction" holding locks. A dropped connection is replaced once when
+detected before work starts; if it drops during work it surfaces as a
+`TransientError` (so the message is retried) and the next call reconnects.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING
+
+from common.errors import ConfigurationError, TransientError
+from common.settings import DatabaseSettings, database_settings
+
+if TYPE_CHECKING:
+    import psycopg
+
+logger = logging.getLogger(__name__)
+
+# A connection used this recently is trusted without a round trip; after a
+# longer pause (e.g. a frozen container) it is pinged before use.
+PING_AFTER_IDLE_S = 2.0
+
+_conn: psycopg.Connection | None = None
+_last_used = 0.0
+
+
+def conninfo(settings: DatabaseSettings, *, refresh_secret: bool = False) -> str:
+    """The libpq connection string for these settings (fetches the RDS secret if needed)."""
+    from psycopg.conninfo import make_conninfo
+
+    common = {"connect_timeout": settings.connect_timeout_s, "application_name": settings.application_name}
+    if settings.url:
+        return make_conninfo(settings.url, **common)
+
+    from common import secrets
+
+    assert settings.secret_arn is not None
+    secret = secrets.get_secret_json(settings.secret_arn, refresh=refresh_secret)
+    try:
+        return make_conninfo(
+            host=secret["host"],
+            port=secret.get("port", 5432),
+            user=secret["username"],
+            password=secret["password"],
+            dbname=secret.get("dbname", "postgres"),
+            sslmode="require",
+            **common,
+        )
+    except KeyError as exc:
+        raise ConfigurationError(f"database secret {settings.secret_arn} has no {exc.args[0]!r} field") from None
+
+
+def connect(settings: DatabaseSettings | None = None, *, autocommit: bool = False) -> psycopg.Connection:
+    """Open a new connection the caller owns (and closes); dict rows.
+
+    A password rejected with a cached secret is retried once with a fresh one
+    (the secret may have been rotated since it was cached).
+    """
+    import psycopg
+    from psycopg.rows import dict_row
+
+    settings = settings or database_settings()
+    refresh = False
+    while True:
+        try:
+            return psycopg.connect(
+                conninfo(settings, refresh_secret=refresh), autocommit=autocommit, row_factory=dict_row
+            )
+        except psycopg.OperationalError as exc:
+            if settings.secret_arn and not refresh and _is_auth_failure(exc):
+                logger.warning("database rejected the cached credentials; refreshing the secret")
+                refresh = True
+                continue
+            raise TransientError("db_unavailable", f"cannot connect to PostgreSQL: {_first_line(exc)}") from exc
+
+
+def get_connection() -> psycopg.Connection:
+    """The container's connection, opened lazily and checked for liveness."""
+    global _conn
+    if _conn is not None and not _is_usable(_conn):
+        logger.info("database connection was dropped; reconnecting")
+        _discard()
+    if _conn is None:
+        _conn = connect()
+    return _conn
+
+
+@contextmanager
+def connection() -> Iterator[psycopg.Connection]:
+    """A unit of work on the container's connection: commit on success, roll back on error."""
+    import psycopg
+
+    global _last_used
+    conn = get_connection()
+    try:
+        yield conn
+        conn.commit()
+    except psycopg.OperationalError as exc:
+        # Includes a dropped connection, a cancelled statement, a deadlock or a
+        # serialization failure: all worth retrying later.
+        lost = conn.closed or conn.broken
+        _rollback_or_discard(conn)
+        reason = "db_connection_lost" if lost else "db_transient"
+        raise TransientError(reason, f"database error: {_first_line(exc)}") from exc
+    except BaseException:
+        _rollback_or_discard(conn)
+        raise
+    finally:
+        _last_used = time.monotonic()
+
+
+def close() -> None:
+    """Close the container's connection (tests; a graceful shutdown)."""
+    _discard()
+
+
+def _is_usable(conn: psycopg.Connection) -> bool:
+    import psycopg
+    from psycopg.pq import TransactionStatus
+
+    if conn.closed or conn.broken:
+        return False
+    if time.monotonic() - _last_used < PING_AFTER_IDLE_S:
+        return True
+    try:
+        if conn.info.transaction_status != TransactionStatus.IDLE:
+            conn.rollback()
+        # An empty query is the cheapest round trip; autocommit keeps it from
+        # opening a transaction (the same check psycopg_pool performs).
+        conn.autocommit = True
+        conn.execute("")
+        conn.autocommit = False
+        return True
+    except psycopg.Error:
+        return False
+
+
+def _rollback_or_discard(conn: psycopg.Connection) -> None:
+    import psycopg
+
+    if conn.closed or conn.broken:
+        _discard()
+        return
+    try:
+        conn.rollback()
+    except psycopg.Error:
+        _discard()
+
+
+def _discard() -> None:
+    global _conn
+    if _conn is not None:
+        # Closing a dead socket may fail; the connection is gone either way.
+        with contextlib.suppress(Exception):
+            _conn.close()
+    _conn = None
+
+
+def _is_auth_failure(exc: Exception) -> bool:
+    # libpq reports a rejected password at connect time without a SQLSTATE on
+    # some versions, so the message is checked too.
+    return getattr(exc, "sqlstate", None) in {"28P01", "28000"} or "password authentication failed" in str(exc)
+
+
+def _first_line(exc: Exception) -> str:
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__

@@ -1,0 +1,369 @@
+"""Job envelope parsing and the `jobs` / `job_events` repository.
+
+No Lambda knowledge here: callers pass a psycopg connection and plain values.
+Every function runs in `conn.transaction()`: on an idle connection that is a
+real transaction committed on return (so "running" is visible while the work
+runs, and an attempt is counted even if the worker then crashes); inside a
+caller's transaction it is a savepoint. Each transition writes one
+`job_events` row in the same transaction, so history never disagrees with the
+job.
+
+State machine::
+
+    queued -> running -> succeeded
+                      -> failed            (permanent error)
+                      -> queued            (transient error; SQS retries)
+    running -> running                     (redelivery after a crashed attempt)
+
+Terminal jobs (succeeded, failed) never change again, so a duplicate delivery
+is a no-op.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, Literal, get_args
+
+from common.errors import PermanentError, WorkerError
+
+if TYPE_CHECKING:
+    import psycopg
+
+Task = Literal["video", "trends", "data", "alerts"]
+JobStatus = Literal["queued", "running", "succeeded", "failed"]
+TASKS: tuple[str, ...] = get_args(Task)
+TERMINAL_STATUSES: frozenset[str] = frozenset({"succeeded", "failed"})
+
+# Error text is for humans; cap it so a huge stack or response body can't bloat rows.
+MAX_ERROR_CHARS = 2000
+
+
+@dataclass(frozen=True)
+class JobMessage:
+    """A parsed queue envelope.
+
+    Either `job_id` is set (a job created by the API or the upload flow) or
+    `scheduled_time` is (an EventBridge Scheduler message; the job is created on
+    first sight, keyed by task and time).
+    """
+
+    task: str
+    payload: dict[str, Any]
+    job_id: uuid.UUID | None = None
+    scheduled_time: datetime | None = None
+
+    @property
+    def idempotency_key(self) -> str | None:
+        """The key that makes a duplicated schedule run its window once."""
+        if self.scheduled_time is None:
+            return None
+        return schedule_key(self.task, self.scheduled_time)
+
+    def to_envelope(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"task": self.task, "payload": self.payload}
+        if self.job_id is not None:
+            body["jobId"] = str(self.job_id)
+        if self.scheduled_time is not None:
+            body["scheduledTime"] = _iso_utc(self.scheduled_time)
+        return body
+
+
+@dataclass(frozen=True)
+class Job:
+    id: uuid.UUID
+    task: str
+    status: str
+    payload: dict[str, Any]
+    idempotency_key: str | None
+    attempts: int
+    error: str | None
+    error_reason: str | None
+    result: Any
+    created_at: datetime
+    updated_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+
+    @property
+    def is_terminal(self) -> bool:
+        return self.status in TERMINAL_STATUSES
+
+    def to_envelope(self) -> dict[str, Any]:
+        """The queue message that asks a worker to run this job."""
+        return {"jobId": str(self.id), "task": self.task, "payload": self.payload}
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready view (API responses, ops CLI)."""
+        return {
+            "jobId": str(self.id),
+            "task": self.task,
+            "status": self.status,
+            "payload": self.payload,
+            "idempotencyKey": self.idempotency_key,
+            "attempts": self.attempts,
+            "error": self.error,
+            "errorReason": self.error_reason,
+            "result": self.result,
+            "createdAt": _iso_or_none(self.created_at),
+            "updatedAt": _iso_or_none(self.updated_at),
+            "startedAt": _iso_or_none(self.started_at),
+            "finishedAt": _iso_or_none(self.finished_at),
+        }
+
+
+@dataclass(frozen=True)
+class JobEvent:
+    id: int
+    job_id: uuid.UUID
+    status: str
+    attempt: int
+    reason: str | None
+    detail: str | None
+    at: datetime = field(compare=False)
+
+
+# --- envelope -----------------------------------------------------------------
+
+
+def parse_message(body: str | bytes | Mapping[str, Any]) -> JobMessage:
+    """Parse a queue message body into a `JobMessage`; `PermanentError` if malformed."""
+    if isinstance(body, str | bytes):
+        try:
+            data = json.loads(body)
+        except (ValueError, UnicodeDecodeError):
+            raise PermanentError("malformed_message", "message body is not valid JSON") from None
+    else:
+        data = body
+    if not isinstance(data, Mapping):
+        raise PermanentError("malformed_message", f"message must be a JSON object, got {type(data).__name__}")
+
+    task = data.get("task")
+    if task is None:
+        raise PermanentError("malformed_message", "message has no 'task'")
+    if task not in TASKS:
+        raise PermanentError("unknown_task", f"unknown task {task!r}; expected one of {', '.join(TASKS)}")
+
+    payload = data.get("payload", {})
+    if payload is None:
+        payload = {}
+    if not isinstance(payload, dict):
+        raise PermanentError("malformed_message", "'payload' must be a JSON object")
+
+    job_id = _parse_job_id(data.get("jobId"))
+    scheduled_time = _parse_time(data.get("scheduledTime"))
+    if job_id is None and scheduled_time is None:
+        raise PermanentError("malformed_message", "message needs a 'jobId' or a 'scheduledTime'")
+    return JobMessage(task=task, payload=payload, job_id=job_id, scheduled_time=scheduled_time)
+
+
+def schedule_key(task: str, scheduled_time: datetime) -> str:
+    """`"<task>:<UTC ISO time>"`; "Z" and "+00:00" spellings give the same key."""
+    return f"{task}:{_iso_utc(scheduled_time)}"
+
+
+def _parse_job_id(raw: Any) -> uuid.UUID | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, str):
+        raise PermanentError("malformed_message", "'jobId' must be a UUID string")
+    try:
+        return uuid.UUID(raw)
+    except ValueError:
+        raise PermanentError("malformed_message", f"'jobId' is not a UUID: {raw[:64]!r}") from None
+
+
+def _parse_time(raw: Any) -> datetime | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, str):
+        raise PermanentError("malformed_message", "'scheduledTime' must be an ISO 8601 string")
+    try:
+        # Python 3.11+ accepts the trailing "Z" EventBridge Scheduler sends.
+        value = datetime.fromisoformat(raw)
+    except ValueError:
+        raise PermanentError("malformed_message", f"'scheduledTime' is not ISO 8601: {raw[:64]!r}") from None
+    if value.tzinfo is None:
+        raise PermanentError("malformed_message", f"'scheduledTime' has no time zone: {raw[:64]!r}")
+    return value.astimezone(UTC)
+
+
+def _iso_utc(value: datetime) -> str:
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def _iso_or_none(value: datetime | None) -> str | None:
+    return None if value is None else _iso_utc(value)
+
+
+# --- repository ----------------------------------------------------------------
+
+_JOB_COLUMNS = (
+    "id, task, status, payload, idempotency_key, attempts, error, error_reason, result, "
+    "created_at, updated_at, started_at, finished_at"
+)
+
+
+def create_job(
+    conn: psycopg.Connection,
+    task: str,
+    payload: Mapping[str, Any] | None = None,
+    idempotency_key: str | None = None,
+) -> tuple[Job, bool]:
+    """Create a queued job; with a key already used, return that job and `created=False`."""
+    from psycopg.types.json import Jsonb
+
+    if task not in TASKS:
+        raise PermanentError("unknown_task", f"unknown task {task!r}; expected one of {', '.join(TASKS)}")
+    with conn.transaction():
+        with _cursor(conn, Job) as cur:
+            cur.execute(
+                f"INSERT INTO jobs (task, payload, idempotency_key) VALUES (%s, %s, %s) "
+                f"ON CONFLICT (idempotency_key) DO NOTHING RETURNING {_JOB_COLUMNS}",
+                (task, Jsonb(dict(payload or {})), idempotency_key),
+            )
+            job = cur.fetchone()
+        if job is not None:
+            _record(conn, job, detail="created")
+            return job, True
+        existing = get_job_by_key(conn, idempotency_key) if idempotency_key else None
+    if existing is None:  # pragma: no cover - only reachable if the row was deleted in between
+        raise RuntimeError(f"job with key {idempotency_key!r} vanished")
+    return existing, False
+
+
+def get_job(conn: psycopg.Connection, job_id: uuid.UUID | str) -> Job | None:
+    with conn.transaction(), _cursor(conn, Job) as cur:
+        cur.execute(f"SELECT {_JOB_COLUMNS} FROM jobs WHERE id = %s", (_as_uuid(job_id),))
+        return cur.fetchone()
+
+
+def get_job_by_key(conn: psycopg.Connection, idempotency_key: str) -> Job | None:
+    with conn.transaction(), _cursor(conn, Job) as cur:
+        cur.execute(f"SELECT {_JOB_COLUMNS} FROM jobs WHERE idempotency_key = %s", (idempotency_key,))
+        return cur.fetchone()
+
+
+def ensure_job_for_message(conn: psycopg.Connection, msg: JobMessage) -> Job:
+    """The job a message refers to; a scheduled message creates its job on first sight."""
+    if msg.job_id is not None:
+        job = get_job(conn, msg.job_id)
+        if job is None:
+            raise PermanentError("job_not_found", f"job {msg.job_id} does not exist")
+        if job.task != msg.task:
+            raise PermanentError("task_mismatch", f"job {job.id} is a {job.task} job, message says {msg.task}")
+        return job
+    job, _ = create_job(conn, msg.task, msg.payload, idempotency_key=msg.idempotency_key)
+    return job
+
+
+def start_job(conn: psycopg.Connection, job_id: uuid.UUID | str) -> Job | None:
+    """Mark the job running and count the attempt; `None` if it already finished."""
+    with conn.transaction():
+        with _cursor(conn, Job) as cur:
+            cur.execute(
+                f"UPDATE jobs SET status = 'running', attempts = attempts + 1, started_at = now(), "
+                f"updated_at = now() WHERE id = %s AND status IN ('queued', 'running') RETURNING {_JOB_COLUMNS}",
+                (_as_uuid(job_id),),
+            )
+            job = cur.fetchone()
+        if job is None:
+            _require(conn, job_id)
+            return None
+        _record(conn, job, detail="started")
+        return job
+
+
+def succeed_job(conn: psycopg.Connection, job_id: uuid.UUID | str, result: Any = None) -> Job:
+    """Mark the job succeeded with a result summary; a finished job is returned unchanged."""
+    from psycopg.types.json import Jsonb
+
+    with conn.transaction():
+        with _cursor(conn, Job) as cur:
+            cur.execute(
+                f"UPDATE jobs SET status = 'succeeded', result = %s, error = NULL, error_reason = NULL, "
+                f"finished_at = now(), updated_at = now() "
+                f"WHERE id = %s AND status IN ('queued', 'running') RETURNING {_JOB_COLUMNS}",
+                (None if result is None else Jsonb(result), _as_uuid(job_id)),
+            )
+            job = cur.fetchone()
+        if job is None:
+            return _require(conn, job_id)
+        _record(conn, job, detail="succeeded")
+        return job
+
+
+def fail_job(
+    conn: psycopg.Connection,
+    job_id: uuid.UUID | str,
+    *,
+    permanent: bool,
+    reason: str,
+    message: str,
+) -> Job:
+    """Record a failure: permanent -> failed; transient -> back to queued, error kept.
+
+    A finished job is returned unchanged.
+    """
+    message = message[:MAX_ERROR_CHARS]
+    new_status = "failed" if permanent else "queued"
+    with conn.transaction():
+        with _cursor(conn, Job) as cur:
+            cur.execute(
+                f"UPDATE jobs SET status = %s, error = %s, error_reason = %s, updated_at = now(), "
+                f"finished_at = CASE WHEN %s THEN now() END "
+                f"WHERE id = %s AND status IN ('queued', 'running') RETURNING {_JOB_COLUMNS}",
+                (new_status, message, reason, permanent, _as_uuid(job_id)),
+            )
+            job = cur.fetchone()
+        if job is None:
+            return _require(conn, job_id)
+        _record(conn, job, reason=reason, detail=message)
+        return job
+
+
+def fail_job_with(conn: psycopg.Connection, job_id: uuid.UUID | str, error: WorkerError) -> Job:
+    """`fail_job` from a `PermanentError` / `TransientError`."""
+    return fail_job(conn, job_id, permanent=not error.retryable, reason=error.reason, message=error.message)
+
+
+def job_history(conn: psycopg.Connection, job_id: uuid.UUID | str) -> list[JobEvent]:
+    """The job's transitions, oldest first."""
+    with conn.transaction(), _cursor(conn, JobEvent) as cur:
+        cur.execute(
+            "SELECT id, job_id, status, attempt, reason, detail, at FROM job_events WHERE job_id = %s ORDER BY id",
+            (_as_uuid(job_id),),
+        )
+        return cur.fetchall()
+
+
+def _record(conn: psycopg.Connection, job: Job, *, reason: str | None = None, detail: str | None = None) -> None:
+    conn.execute(
+        "INSERT INTO job_events (job_id, status, attempt, reason, detail) VALUES (%s, %s, %s, %s, %s)",
+        (job.id, job.status, job.attempts, reason, detail),
+    )
+
+
+def _require(conn: psycopg.Connection, job_id: uuid.UUID | str) -> Job:
+    job = get_job(conn, job_id)
+    if job is None:
+        raise PermanentError("job_not_found", f"job {job_id} does not exist")
+    return job
+
+
+def _as_uuid(job_id: uuid.UUID | str) -> uuid.UUID:
+    if isinstance(job_id, uuid.UUID):
+        return job_id
+    try:
+        return uuid.UUID(str(job_id))
+    except ValueError:
+        raise PermanentError("malformed_job_id", f"not a job id: {str(job_id)[:64]!r}") from None
+
+
+def _cursor(conn: psycopg.Connection, cls: type) -> psycopg.Cursor:
+    from psycopg.rows import class_row
+
+    return conn.cursor(row_factory=class_row(cls))

@@ -1,0 +1,177 @@
+"""Typed runtime settings, read once per container from environment variables.
+
+Each concern has its own accessor so a function only reads (and only needs) the
+variables it uses: the video worker never fails for a missing REDIS_HOST.
+Accessors are cached; `reset()` clears them (tests change the environment).
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from urllib.parse import quote
+
+from common.errors import ConfigurationError
+
+DEFAULT_AZURE_AI_API_VERSION = "2024-05-01-preview"
+DEFAULT_SERVICE_NAME = "huntaze"
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+
+
+@dataclass(frozen=True)
+class DatabaseSettings:
+    """PostgreSQL location: a plain URL (tests/local) or an RDS secret."""
+
+    url: str | None
+    secret_arn: str | None
+    connect_timeout_s: int
+    application_name: str
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> DatabaseSettings:
+        url = _optional(env, "DATABASE_URL")
+        secret_arn = _optional(env, "DB_SECRET_ARN")
+        if url is None and secret_arn is None:
+            raise ConfigurationError("DB_SECRET_ARN is not set (nor DATABASE_URL for local runs)")
+        return cls(
+            url=url,
+            # DATABASE_URL wins so a test never reaches for Secrets Manager.
+            secret_arn=None if url else secret_arn,
+            connect_timeout_s=_int(env, "DB_CONNECT_TIMEOUT", default=5, minimum=1),
+            application_name=_service_name(env),
+        )
+
+
+@dataclass(frozen=True)
+class RedisSettings:
+    """Redis/Valkey location: a URL, or host/port with an auth-token secret."""
+
+    url: str | None
+    host: str | None
+    port: int
+    auth_secret_arn: str | None
+    tls: bool
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> RedisSettings:
+        url = _optional(env, "REDIS_URL")
+        host = _optional(env, "REDIS_HOST")
+        if url is None and host is None:
+            raise ConfigurationError("REDIS_HOST is not set (nor REDIS_URL for local runs)")
+        return cls(
+            url=url,
+            host=host,
+            port=_int(env, "REDIS_PORT", default=6379, minimum=1),
+            auth_secret_arn=None if url else _optional(env, "REDIS_AUTH_SECRET_ARN"),
+            # ElastiCache in this design always has in-transit encryption on.
+            tls=_bool(env, "REDIS_TLS", default=True),
+        )
+
+    def build_url(self, password: str | None = None) -> str:
+        """The URL for `redis.Redis.from_url`; `password` is the auth token."""
+        if self.url:
+            return self.url
+        scheme = "rediss" if self.tls else "redis"
+        auth = f":{quote(password, safe='')}@" if password else ""
+        return f"{scheme}://{auth}{self.host}:{self.port}/0"
+
+
+@dataclass(frozen=True)
+class AzureAISettings:
+    """Azure AI Foundry (model inference API) endpoint and key."""
+
+    endpoint: str
+    api_version: str
+    key_secret_arn: str | None
+    key: str | None = None
+
+    def __repr__(self) -> str:  # never print the key in logs
+        return (
+            f"AzureAISettings(endpoint={self.endpoint!r}, api_version={self.api_version!r}, "
+            f"key_secret_arn={self.key_secret_arn!r}, key={'***' if self.key else None})"
+        )
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> AzureAISettings:
+        endpoint = _required(env, "AZURE_AI_ENDPOINT")
+        if not endpoint.startswith(("https://", "http://")):
+            raise ConfigurationError(f"AZURE_AI_ENDPOINT must be an http(s) URL, got {endpoint!r}")
+        key = _optional(env, "AZURE_AI_KEY")
+        key_secret_arn = _optional(env, "AZURE_AI_KEY_SECRET_ARN")
+        if key is None and key_secret_arn is None:
+            raise ConfigurationError("AZURE_AI_KEY_SECRET_ARN is not set (nor AZURE_AI_KEY for local runs)")
+        return cls(
+            endpoint=endpoint.rstrip("/"),
+            api_version=_optional(env, "AZURE_AI_API_VERSION") or DEFAULT_AZURE_AI_API_VERSION,
+            key_secret_arn=None if key else key_secret_arn,
+            key=key,
+        )
+
+
+@functools.cache
+def database_settings() -> DatabaseSettings:
+    return DatabaseSettings.from_env(os.environ)
+
+
+@functools.cache
+def redis_settings() -> RedisSettings:
+    return RedisSettings.from_env(os.environ)
+
+
+@functools.cache
+def azure_ai_settings() -> AzureAISettings:
+    return AzureAISettings.from_env(os.environ)
+
+
+def service_name() -> str:
+    return _service_name(os.environ)
+
+
+def reset() -> None:
+    """Forget cached settings (tests that change the environment)."""
+    for accessor in (database_settings, redis_settings, azure_ai_settings):
+        accessor.cache_clear()
+
+
+def _service_name(env: Mapping[str, str]) -> str:
+    return _optional(env, "POWERTOOLS_SERVICE_NAME") or DEFAULT_SERVICE_NAME
+
+
+def _optional(env: Mapping[str, str], name: str) -> str | None:
+    value = env.get(name, "").strip()
+    return value or None
+
+
+def _required(env: Mapping[str, str], name: str) -> str:
+    value = _optional(env, name)
+    if value is None:
+        raise ConfigurationError(f"{name} is not set")
+    return value
+
+
+def _int(env: Mapping[str, str], name: str, *, default: int, minimum: int) -> int:
+    raw = _optional(env, name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigurationError(f"{name} must be an integer, got {raw!r}") from None
+    if value < minimum:
+        raise ConfigurationError(f"{name} must be >= {minimum}, got {value}")
+    return value
+
+
+def _bool(env: Mapping[str, str], name: str, *, default: bool) -> bool:
+    raw = _optional(env, name)
+    if raw is None:
+        return default
+    if raw.lower() in _TRUE:
+        return True
+    if raw.lower() in _FALSE:
+        return False
+    raise ConfigurationError(f"{name} must be true or false, got {raw!r}")

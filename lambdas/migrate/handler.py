@@ -1,0 +1,25 @@
+"""Applies pending schema migrations; the target of the Data stack's CDK Trigger.
+
+The event is ignored. Any failure propagates so the Trigger, and the deploy, fail.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from common import db, migrate
+
+logger = Logger()
+
+
+@logger.inject_lambda_context
+def handler(event: Any, context: LambdaContext) -> dict[str, Any]:
+    # A dedicated connection: migrations need autocommit (one real transaction
+    # per file) and must not share state with any other use.
+    with db.connect(autocommit=True) as conn:
+        applied = migrate.apply_migrations(conn)
+    versions = [f"{m.version:04d}_{m.name}" for m in applied]
+    logger.info("migrations applied", extra={"applied": versions, "count": len(versions)})
+    return {"applied": versions}

@@ -1,0 +1,63 @@
+"""Builds every stack of one stage; shared by app.py and the tests."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import aws_cdk as cdk
+from cdk_nag import AwsSolutionsChecks
+
+from stacks.config import StageConfig, load_stage_config
+from stacks.cron import CronStack
+from stacks.data import DataStack
+from stacks.deploy_access import DeployAccessStack
+from stacks.monitoring import MonitoringStack
+from stacks.network import NetworkStack
+from stacks.router import RouterStack
+from stacks.video import VideoStack
+
+
+@dataclass(frozen=True)
+class AppStacks:
+    cfg: StageConfig
+    network: NetworkStack
+    data: DataStack
+    video: VideoStack
+    cron: CronStack
+    router: RouterStack
+    monitoring: MonitoringStack
+    deploy_access: DeployAccessStack
+
+    def all(self) -> list[cdk.Stack]:
+        return [self.network, self.data, self.video, self.cron, self.router, self.monitoring, self.deploy_access]
+
+
+def stage_config(app: cdk.App) -> StageConfig:
+    return load_stage_config(app.node.try_get_context("config"), app.node.try_get_context("stage"))
+
+
+def build(app: cdk.App, cfg: StageConfig, *, nag: bool = True) -> AppStacks:
+    env = cdk.Environment(account=cfg.account, region=cfg.region)
+    name = f"Huntaze-{cfg.stage.capitalize()}"
+
+    def props(description: str) -> dict:
+        return {"cfg": cfg, "env": env, "description": f"Huntaze {cfg.stage}: {description}"}
+
+    network = NetworkStack(app, f"{name}-Network", **props("VPC, subnets, NAT"))
+    data = DataStack(app, f"{name}-Data", network=network, **props("PostgreSQL, Valkey, uploads bucket, migrations"))
+    video = VideoStack(app, f"{name}-Video", network=network, data=data, **props("video worker"))
+    cron = CronStack(app, f"{name}-Cron", network=network, data=data, **props("scheduled workers"))
+    queues = {task: w.queue for task, w in cron.workers.items()}
+    if getattr(video, "worker", None) is not None:
+        queues["video"] = video.worker.queue
+    router = RouterStack(app, f"{name}-Router", network=network, data=data, queues=queues, **props("HTTP API and AI router"))
+    monitoring = MonitoringStack(app, f"{name}-Monitoring", watched=[network, data, video, cron, router], **props("alarms, dashboard, budget"))
+    deploy_access = DeployAccessStack(app, f"{name}-DeployAccess", **props("GitHub OIDC deploy role"))
+
+    stacks = AppStacks(cfg, network, data, video, cron, router, monitoring, deploy_access)
+    for stack in stacks.all():
+        cdk.Tags.of(stack).add("project", "huntaze-workers")
+        cdk.Tags.of(stack).add("stage", cfg.stage)
+    if nag:
+        cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app))
+    return stacks

@@ -1,0 +1,263 @@
+"""Typed stage configuration: the one place every setting of the app is named.
+
+The values live in ``cdk.json`` under ``context.config``: a ``defaults`` block
+and one block per stage that overrides it. ``load_stage_config`` merges the
+two, validates the result with pydantic (unknown keys are errors, so a typo
+cannot silently fall back to a default) and raises ``ConfigError`` with one
+message that names the offending key. Nothing here talks to AWS: synth needs
+no credentials and makes no lookups.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from typing import Annotated, Any, Literal, Mapping
+
+from stacks.constructs.log_retention import SUPPORTED_RETENTION_DAYS
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+DEFAULT_REGION = "us-east-2"
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
+
+
+def _check_retention(days: int) -> int:
+    if days not in SUPPORTED_RETENTION_DAYS:
+        raise ValueError(f"{days} is not a CloudWatch Logs retention ({sorted(SUPPORTED_RETENTION_DAYS)})")
+    return days
+
+
+RetentionDays = Annotated[int, AfterValidator(_check_retention)]
+
+
+class ConfigError(ValueError):
+    """A missing or invalid setting; the message names the key."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class NetworkConfig(_Section):
+    cidr: str = "10.40.0.0/16"
+    # Explicit AZs keep synth free of context lookups (no credentials needed).
+    availability_zones: tuple[str, ...] | None = None
+    nat_mode: Literal["instance", "gateway"] = "instance"
+    nat_instance_type: str = "t4g.nano"
+    # One NAT is the budget choice; prod may run one per AZ for HA.
+    nat_count: int = Field(1, ge=1, le=2)
+    flow_log_retention_days: RetentionDays = 30
+
+
+class DataConfig(_Section):
+    db_instance_class: str = "t4g.micro"
+    db_allocated_storage_gb: int = Field(20, ge=20, le=1000)
+    db_max_allocated_storage_gb: int = Field(50, ge=20, le=1000)
+    # Only majors in RDS standard support: 11-13 are paid Extended Support.
+    db_engine_major: Literal["16", "17", "18"] = "17"
+    db_name: str = "huntaze"
+    db_backup_retention_days: int = Field(7, ge=1, le=35)
+    cache_node_type: str = "cache.t4g.micro"
+    cache_engine_version: str = "8.0"
+    uploads_expire_days: int = Field(30, ge=1)
+    uploads_cors_origins: tuple[str, ...] = ()
+    access_logs_expire_days: int = Field(90, ge=1)
+
+
+class LambdaConfig(_Section):
+    # The AWS-managed Powertools layer (python313, arm64); bump with the pinned
+    # aws-lambda-powertools in requirements-dev.txt.
+    powertools_layer_account: str = "017000801446"
+    powertools_layer_version: int = Field(27, ge=1)
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+
+class WorkerConfig(_Section):
+    """Settings of one queue-fed worker (queue, DLQ, function, event source)."""
+
+    memory_mb: int = Field(512, ge=128, le=10240)
+    timeout_seconds: int = Field(60, ge=1, le=900)
+    ephemeral_storage_mb: int = Field(512, ge=512, le=10240)
+    batch_size: int = Field(1, ge=1, le=10)
+    max_batching_window_seconds: int = Field(0, ge=0, le=300)
+    # Caps the pollers (and so DB connections); SQS's minimum is 2.
+    max_concurrency: int = Field(2, ge=2, le=1000)
+    max_receive_count: int = Field(3, ge=1, le=1000)
+
+
+class VideoConfig(_Section):
+    worker: WorkerConfig = WorkerConfig(memory_mb=2048, timeout_seconds=300, ephemeral_storage_mb=2048)
+    max_bytes: int = Field(500 * 1024 * 1024, ge=1)
+    max_duration_seconds: float = Field(180.0, gt=0)
+    sample_fps: float = Field(1.0, gt=0)
+    max_sampled_frames: int = Field(180, ge=1)
+    frames_for_model: int = Field(6, ge=1, le=20)
+
+
+class ScheduleConfig(_Section):
+    expression: str
+    timezone: str = "UTC"
+    flexible_window_minutes: int = Field(0, ge=0, le=1440)
+
+
+class CronConfig(_Section):
+    trends: WorkerConfig = WorkerConfig(memory_mb=512, timeout_seconds=120)
+    data: WorkerConfig = WorkerConfig(memory_mb=512, timeout_seconds=300)
+    alerts: WorkerConfig = WorkerConfig(memory_mb=256, timeout_seconds=60)
+    trends_schedule: ScheduleConfig = ScheduleConfig(expression="rate(6 hours)", flexible_window_minutes=15)
+    data_schedule: ScheduleConfig = ScheduleConfig(expression="rate(15 minutes)")
+    alerts_schedule: ScheduleConfig = ScheduleConfig(expression="rate(5 minutes)")
+    trend_sources: tuple[dict[str, Any], ...] = ()
+    late_event_lookback_hours: int = Field(48, ge=0)
+
+
+class AzureConfig(_Section):
+    endpoint: str = "https://huntaze-ai.services.ai.azure.com"
+    api_version: str = "2024-05-01-preview"
+    # type -> deployed model name; "default" answers every other type.
+    models: dict[str, str] = {
+        "reasoning": "DeepSeek-R1",
+        "generation": "DeepSeek-V3",
+        "default": "Phi-4-multimodal-instruct",
+    }
+
+    @field_validator("models")
+    @classmethod
+    def _has_default(cls, v: dict[str, str]) -> dict[str, str]:
+        if "default" not in v:
+            raise ValueError("needs a 'default' model")
+        return v
+
+
+class RouterConfig(_Section):
+    memory_mb: int = Field(512, ge=128, le=10240)
+    timeout_seconds: int = Field(29, ge=1, le=29)
+    jwt_issuer: str = "https://auth.huntaze.com/"
+    jwt_audience: tuple[str, ...] = ("huntaze-api",)
+    throttle_rate: float = Field(20, gt=0)
+    throttle_burst: int = Field(40, ge=1)
+    cors_origins: tuple[str, ...] = ()
+    cache_ttl_seconds: int = Field(3600, ge=1)
+    daily_token_budget: int = Field(2_000_000, ge=1)
+    max_prompt_chars: int = Field(32_000, ge=1)
+
+
+class MonitoringConfig(_Section):
+    alert_email: str
+    slack_webhook_secret_name: str | None = None
+    monthly_budget_usd: float
+
+    @field_validator("alert_email")
+    @classmethod
+    def _email(cls, v: str) -> str:
+        if not _EMAIL.match(v):
+            raise ValueError(f"{v!r} is not an email address")
+        return v
+
+    @field_validator("monthly_budget_usd")
+    @classmethod
+    def _positive(cls, v: float) -> float:
+        if v <= 0:
+            raise ValueError("must be greater than 0")
+        return v
+
+
+class WorkloadProfile(_Section):
+    """What a month of use looks like, for the cost report."""
+
+    videos_per_month: int = Field(3000, ge=0)
+    video_seconds_avg: float = Field(45, ge=0)
+    api_calls_per_month: int = Field(300_000, ge=0)
+    log_gb_per_month: float = Field(1.0, ge=0)
+    nat_gb_per_month: float = Field(5.0, ge=0)
+
+
+class DeployConfig(_Section):
+    github_repository: str = "huntaze/huntaze-workers"
+    github_branch: str = "main"
+
+    @field_validator("github_repository")
+    @classmethod
+    def _repo(cls, v: str) -> str:
+        if not re.fullmatch(r"[\w.-]+/[\w.-]+", v):
+            raise ValueError(f"{v!r} is not owner/name")
+        return v
+
+
+class StageConfig(_Section):
+    stage: str
+    account: str | None = None
+    region: str = DEFAULT_REGION
+    # prod keeps its data: RETAIN + termination protection + deletion protection.
+    retain_data: bool = False
+    log_retention_days: RetentionDays = 14
+    network: NetworkConfig = NetworkConfig()
+    data: DataConfig = DataConfig()
+    lambdas: LambdaConfig = LambdaConfig()
+    video: VideoConfig = VideoConfig()
+    cron: CronConfig = CronConfig()
+    azure: AzureConfig = AzureConfig()
+    router: RouterConfig = RouterConfig()
+    monitoring: MonitoringConfig
+    workload: WorkloadProfile = WorkloadProfile()
+    deploy: DeployConfig = DeployConfig()
+
+    @field_validator("account")
+    @classmethod
+    def _account(cls, v: str | None) -> str | None:
+        if v is not None and not re.fullmatch(r"\d{12}", v):
+            raise ValueError(f"{v!r} is not a 12-digit AWS account id")
+        return v
+
+    @model_validator(mode="after")
+    def _azs(self) -> "StageConfig":
+        if self.network.availability_zones is None:
+            azs = (f"{self.region}a", f"{self.region}b")
+            object.__setattr__(self, "network", self.network.model_copy(update={"availability_zones": azs}))
+        elif len(self.network.availability_zones) != 2:
+            raise ValueError("network.availability_zones: exactly 2 are needed")
+        return self
+
+    @property
+    def prefix(self) -> str:
+        return f"huntaze-{self.stage}"
+
+
+def _deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in override.items():
+        if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
+            merged[key] = _deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _first_error(err: ValidationError, stage: str) -> str:
+    first = err.errors()[0]
+    key = ".".join(str(p) for p in first["loc"]) or "(root)"
+    msg = first["msg"].removeprefix("Value error, ")
+    more = f" (and {err.error_count() - 1} more)" if err.error_count() > 1 else ""
+    return f"config stages.{stage}.{key}: {msg}{more}"
+
+
+def load_stage_config(
+    config: Mapping[str, Any] | None,
+    stage: str | None,
+    environ: Mapping[str, str] = os.environ,
+) -> StageConfig:
+    """Build the validated config of one stage from the ``config`` context."""
+    if not isinstance(config, Mapping) or not isinstance(config.get("stages"), Mapping):
+        raise ConfigError("config: cdk.json context needs 'config' with a 'stages' block")
+    stages = config["stages"]
+    stage = stage or "dev"
+    if stage not in stages:
+        raise ConfigError(f"config stage: unknown stage {stage!r}; known stages: {', '.join(sorted(stages))}")
+    raw = _deep_merge(config.get("defaults", {}), stages[stage] or {})
+    raw["stage"] = stage
+    raw.setdefault("account", environ.get("CDK_DEFAULT_ACCOUNT") or None)
+    raw.setdefault("region", environ.get("CDK_DEFAULT_REGION") or DEFAULT_REGION)
+    try:
+        return StageConfig.model_validate(raw)
+    except ValidationError as err:
+        raise ConfigError(_first_error(err, stage)) from None

@@ -1,0 +1,100 @@
+"""A queue-fed worker: SQS queue + DLQ + Lambda + event source, set up once, right.
+
+Every unit of async work in this app goes through one of these, so every
+worker gets retries, a dead-letter queue, back-pressure and a redrive path
+with the same settings:
+
+* visibility timeout = 6 x the function timeout (AWS's guidance for SQS
+  event sources, so a batch that is retried inside the function is not
+  delivered twice meanwhile);
+* ``maxReceiveCount`` from config, then the DLQ, kept 14 days;
+* partial batch responses (``ReportBatchItemFailures``): one bad message
+  does not send its whole batch back;
+* a maximum concurrency that caps how many functions hit PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from typing import Mapping, Sequence
+
+import aws_cdk as cdk
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_lambda_event_sources as sources
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+from stacks.config import StageConfig, WorkerConfig
+from stacks.constructs.nag import acknowledge
+from stacks.constructs.python_function import PythonFunction
+
+VISIBILITY_TIMEOUT_FACTOR = 6
+DLQ_RETENTION = cdk.Duration.days(14)
+
+
+class QueueWorker(Construct):
+    """``queue`` -> ``function`` with ``dlq`` behind it."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        cfg: StageConfig,
+        worker: WorkerConfig,
+        task: str,
+        package: str,
+        handler: str,
+        description: str,
+        environment: Mapping[str, str] | None = None,
+        vpc: ec2.IVpc | None = None,
+        security_groups: Sequence[ec2.ISecurityGroup] | None = None,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.task = task
+        self.worker_config = worker
+        timeout = cdk.Duration.seconds(worker.timeout_seconds)
+
+        self.dlq = sqs.Queue(
+            self,
+            "Dlq",
+            queue_name=f"{cfg.prefix}-{task}-dlq",
+            retention_period=DLQ_RETENTION,
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            enforce_ssl=True,
+        )
+        acknowledge(self.dlq, {"AwsSolutions-SQS3": "This queue is itself a dead-letter queue."})
+        self.queue = sqs.Queue(
+            self,
+            "Queue",
+            queue_name=f"{cfg.prefix}-{task}",
+            visibility_timeout=cdk.Duration.seconds(worker.timeout_seconds * VISIBILITY_TIMEOUT_FACTOR),
+            retention_period=cdk.Duration.days(4),
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            enforce_ssl=True,
+            dead_letter_queue=sqs.DeadLetterQueue(queue=self.dlq, max_receive_count=worker.max_receive_count),
+        )
+        self.function = PythonFunction(
+            self,
+            "Function",
+            cfg=cfg,
+            package=package,
+            handler=handler,
+            description=description,
+            memory_mb=worker.memory_mb,
+            timeout=timeout,
+            ephemeral_storage_mb=worker.ephemeral_storage_mb,
+            environment={"TASK": task, **(environment or {})},
+            vpc=vpc,
+            security_groups=security_groups,
+        )
+        self.function.add_event_source(
+            sources.SqsEventSource(
+                self.queue,
+                batch_size=worker.batch_size,
+                max_batching_window=cdk.Duration.seconds(worker.max_batching_window_seconds)
+                if worker.max_batching_window_seconds
+                else None,
+                max_concurrency=worker.max_concurrency,
+                report_batch_item_failures=True,
+            )
+        )

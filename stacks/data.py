@@ -1,0 +1,274 @@
+"""Data stack: PostgreSQL, the Valkey cache, the uploads bucket, and the schema."""
+
+from __future__ import annotations
+
+import aws_cdk as cdk
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_elasticache as elasticache
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_rds as rds
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_secretsmanager as secretsmanager
+from aws_cdk import triggers
+from constructs import Construct
+
+from stacks.config import StageConfig
+from stacks.constructs.nag import acknowledge
+from stacks.constructs.python_function import PythonFunction
+from stacks.network import NetworkStack
+
+UPLOADS_PREFIX = "uploads/"
+POSTGRES_PORT = 5432
+VALKEY_PORT = 6379
+
+
+class DataStack(cdk.Stack):
+    """The stateful tier. RETAIN and protected in prod, destroyable in dev."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, cfg: StageConfig, network: NetworkStack, **kwargs) -> None:
+        super().__init__(scope, construct_id, termination_protection=cfg.retain_data, **kwargs)
+        self.cfg = cfg
+        self.vpc = network.vpc
+        self.workers_sg = network.workers_sg
+        self.removal_policy = cdk.RemovalPolicy.RETAIN if cfg.retain_data else cdk.RemovalPolicy.DESTROY
+
+        self._database()
+        self._cache()
+        self._uploads_bucket()
+        self._migrations()
+
+    # -- PostgreSQL -----------------------------------------------------------
+    def _database(self) -> None:
+        d = self.cfg.data
+        self.db_sg = ec2.SecurityGroup(self, "DbSg", vpc=self.vpc, description="PostgreSQL: workers only", allow_all_outbound=False)
+        self.db_sg.add_ingress_rule(self.workers_sg, ec2.Port.tcp(POSTGRES_PORT), "Lambda workers")
+        engine = rds.DatabaseInstanceEngine.postgres(
+            version=getattr(rds.PostgresEngineVersion, f"VER_{d.db_engine_major}")
+        )
+        params = rds.ParameterGroup(
+            self,
+            "DbParams",
+            engine=engine,
+            description="Huntaze PostgreSQL: TLS only, slow statements logged",
+            parameters={"rds.force_ssl": "1", "log_min_duration_statement": "1000"},
+        )
+        self.db = rds.DatabaseInstance(
+            self,
+            "Postgres",
+            engine=engine,
+            instance_type=ec2.InstanceType(d.db_instance_class),
+            vpc=self.vpc,
+            vpc_subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_ISOLATED),
+            security_groups=[self.db_sg],
+            port=POSTGRES_PORT,
+            credentials=rds.Credentials.from_generated_secret(
+                "huntaze_admin", secret_name=f"{self.cfg.prefix}/db/admin"
+            ),
+            database_name=d.db_name,
+            parameter_group=params,
+            allocated_storage=d.db_allocated_storage_gb,
+            max_allocated_storage=d.db_max_allocated_storage_gb,
+            storage_type=rds.StorageType.GP3,
+            storage_encrypted=True,
+            iam_authentication=True,
+            publicly_accessible=False,
+            multi_az=False,
+            backup_retention=cdk.Duration.days(d.db_backup_retention_days),
+            preferred_backup_window="08:00-08:30",
+            auto_minor_version_upgrade=True,
+            deletion_protection=self.cfg.retain_data,
+            delete_automated_backups=not self.cfg.retain_data,
+            removal_policy=cdk.RemovalPolicy.SNAPSHOT if self.cfg.retain_data else cdk.RemovalPolicy.DESTROY,
+        )
+        self.db_secret = self.db.secret
+        acknowledge(
+            self.db,
+            {
+                "AwsSolutions-RDS3": "Multi-AZ doubles the instance cost; the budget design runs one "
+                "db.t4g.micro with automated backups and point-in-time restore instead.",
+                "AwsSolutions-RDS11": "The database sits in isolated subnets behind a security group that admits "
+                "only the workers; a non-default port adds no protection there.",
+            },
+        )
+        if not self.cfg.retain_data:
+            acknowledge(self.db, {"AwsSolutions-RDS10": "Dev is disposable by design (cdk destroy); prod sets deletion protection."})
+        acknowledge(
+            self.db,
+            {
+                "AwsSolutions-SMG4": "The admin secret is read by the workers at run time with caching; rotation "
+                "needs a rotation function in the VPC and a reconnect path, planned with the secrets runbook.",
+            },
+        )
+
+    # -- Valkey (ElastiCache) -------------------------------------------------
+    def _cache(self) -> None:
+        d = self.cfg.data
+        self.cache_sg = ec2.SecurityGroup(self, "CacheSg", vpc=self.vpc, description="Valkey: workers only", allow_all_outbound=False)
+        self.cache_sg.add_ingress_rule(self.workers_sg, ec2.Port.tcp(VALKEY_PORT), "Lambda workers")
+        self.cache_auth = secretsmanager.Secret(
+            self,
+            "CacheAuth",
+            secret_name=f"{self.cfg.prefix}/cache/auth",
+            description="Valkey AUTH token",
+            generate_secret_string=secretsmanager.SecretStringGenerator(
+                password_length=48, exclude_punctuation=True
+            ),
+            removal_policy=self.removal_policy,
+        )
+        subnets = elasticache.CfnSubnetGroup(
+            self,
+            "CacheSubnets",
+            description="Huntaze cache subnets",
+            subnet_ids=self.vpc.select_subnets(subnet_type=ec2.SubnetType.PRIVATE_ISOLATED).subnet_ids,
+        )
+        self.cache = elasticache.CfnReplicationGroup(
+            self,
+            "Valkey",
+            replication_group_description="Huntaze router cache",
+            engine="valkey",
+            engine_version=d.cache_engine_version,
+            cache_node_type=d.cache_node_type,
+            num_cache_clusters=1,
+            automatic_failover_enabled=False,
+            multi_az_enabled=False,
+            transit_encryption_enabled=True,
+            transit_encryption_mode="required",
+            at_rest_encryption_enabled=True,
+            auth_token=self.cache_auth.secret_value.unsafe_unwrap(),
+            cache_subnet_group_name=subnets.ref,
+            security_group_ids=[self.cache_sg.security_group_id],
+            port=VALKEY_PORT,
+            snapshot_retention_limit=1 if self.cfg.retain_data else 0,
+        )
+        self.cache.apply_removal_policy(self.removal_policy)
+        self.cache_endpoint = self.cache.attr_primary_end_point_address
+        acknowledge(
+            self.cache,
+            {
+                "AwsSolutions-AEC4": "The cache only holds router responses that can be recomputed; "
+                "a replica would double its cost for no durability gain.",
+                "AwsSolutions-AEC5": "The cache sits in isolated subnets behind a security group that admits only "
+                "the workers, with TLS and AUTH; a non-default port adds no protection there.",
+            },
+        )
+        acknowledge(
+            self.cache_auth,
+            {"AwsSolutions-SMG4": "ElastiCache AUTH rotation needs a coordinated modify-replication-group; "
+             "the token is rotated by hand with the runbook."},
+        )
+
+    # -- S3 uploads -----------------------------------------------------------
+    def _uploads_bucket(self) -> None:
+        d = self.cfg.data
+        self.access_logs = s3.Bucket(
+            self,
+            "AccessLogs",
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            encryption=s3.BucketEncryption.S3_MANAGED,
+            enforce_ssl=True,
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_PREFERRED,
+            lifecycle_rules=[s3.LifecycleRule(expiration=cdk.Duration.days(d.access_logs_expire_days))],
+            removal_policy=self.removal_policy,
+            auto_delete_objects=not self.cfg.retain_data,
+        )
+        acknowledge(self.access_logs, {"AwsSolutions-S1": "This is the access-log bucket itself; logging it would loop."})
+        cors = []
+        if d.uploads_cors_origins:
+            cors.append(
+                s3.CorsRule(
+                    allowed_methods=[s3.HttpMethods.PUT],
+                    allowed_origins=list(d.uploads_cors_origins),
+                    allowed_headers=["content-type", "content-length"],
+                    max_age=3000,
+                )
+            )
+        self.uploads = s3.Bucket(
+            self,
+            "Uploads",
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            encryption=s3.BucketEncryption.S3_MANAGED,
+            enforce_ssl=True,
+            server_access_logs_bucket=self.access_logs,
+            server_access_logs_prefix="uploads-bucket/",
+            cors=cors or None,
+            lifecycle_rules=[
+                s3.LifecycleRule(
+                    id="expire-raw-uploads",
+                    prefix=UPLOADS_PREFIX,
+                    expiration=cdk.Duration.days(d.uploads_expire_days),
+                ),
+                s3.LifecycleRule(id="abort-incomplete-multipart", abort_incomplete_multipart_upload_after=cdk.Duration.days(1)),
+            ],
+            removal_policy=self.removal_policy,
+            auto_delete_objects=not self.cfg.retain_data,
+        )
+        if not self.cfg.retain_data:
+            self._acknowledge_auto_delete_provider()
+
+    def _acknowledge_auto_delete_provider(self) -> None:
+        provider = self.node.try_find_child("Custom::S3AutoDeleteObjectsCustomResourceProvider")
+        if provider is not None:
+            acknowledge(
+                provider,
+                {
+                    "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]":
+                        "CDK's own auto-delete provider (dev only) uses the basic execution policy for its logs.",
+                    "AwsSolutions-L1": "CDK's own auto-delete provider (dev only) pins its runtime; it runs only on stack delete.",
+                },
+            )
+
+    # -- Schema migrations ----------------------------------------------------
+    def _migrations(self) -> None:
+        """Apply the schema on every deploy that changes it, before workers use it."""
+        self.migrate_fn = PythonFunction(
+            self,
+            "Migrate",
+            cfg=self.cfg,
+            package="migrate",
+            handler="migrate.handler.lambda_handler",
+            description="Applies the versioned SQL migrations",
+            memory_mb=256,
+            timeout=cdk.Duration.minutes(5),
+            environment={"DB_SECRET_ARN": self.db_secret.secret_arn},
+            vpc=self.vpc,
+            security_groups=[self.workers_sg],
+        )
+        self.db_secret.grant_read(self.migrate_fn)
+        # The asset hash covers the SQL files, so a new migration re-runs the trigger.
+        self.migrate_trigger = triggers.Trigger(
+            self,
+            "MigrateOnDeploy",
+            handler=self.migrate_fn,
+            execute_after=[self.db],
+            execute_on_handler_change=True,
+            timeout=cdk.Duration.minutes(5),
+            invocation_type=triggers.InvocationType.REQUEST_RESPONSE,
+        )
+        provider = self.node.try_find_child("AWSCDK.TriggerCustomResourceProviderCustomResourceProvider")
+        if provider is not None:
+            acknowledge(
+                provider,
+                {
+                    "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]":
+                        "CDK's trigger provider uses the basic execution policy for its logs.",
+                    "AwsSolutions-L1": "CDK's trigger provider pins its Node.js runtime; it runs once per deploy.",
+                },
+            )
+
+    def grant_database(self, grantee: iam.IGrantable) -> None:
+        """Let a worker read the DB credentials (its SG is already admitted)."""
+        self.db_secret.grant_read(grantee)
+
+    def grant_cache(self, grantee: iam.IGrantable) -> None:
+        self.cache_auth.grant_read(grantee)
+
+    def database_environment(self) -> dict[str, str]:
+        return {"DB_SECRET_ARN": self.db_secret.secret_arn}
+
+    def cache_environment(self) -> dict[str, str]:
+        return {
+            "REDIS_HOST": self.cache_endpoint,
+            "REDIS_PORT": str(VALKEY_PORT),
+            "REDIS_TLS": "true",
+            "REDIS_AUTH_SECRET_ARN": self.cache_auth.secret_arn,
+        }

@@ -1,0 +1,87 @@
+"""Synthesize the app once per test session and share it between infra tests.
+
+Bundling is skipped (``aws:cdk:bundling-stacks = []``): template tests need
+the templates, not the pip installs; the bundler has its own test.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk.assertions import Template
+
+from stacks.app_builder import AppStacks, build
+from stacks.config import StageConfig, load_stage_config
+
+ROOT = Path(__file__).resolve().parents[2]
+CDK_CONTEXT: dict[str, Any] = json.loads((ROOT / "cdk.json").read_text())["context"]
+_ASSET_HASH = re.compile(r"\b[0-9a-f]{64}\b")
+
+os.environ.setdefault("JSII_NODE", str(ROOT / "node_modules" / ".bin" / "node"))
+if not Path(os.environ["JSII_NODE"]).exists():
+    del os.environ["JSII_NODE"]
+
+
+def synth_app(stage: str = "dev", overrides: dict[str, Any] | None = None, outdir: str | None = None) -> tuple[cdk.App, AppStacks]:
+    """An app of ``stage`` with its config, optionally changed by ``overrides``."""
+    context = json.loads(json.dumps(CDK_CONTEXT))
+    context["aws:cdk:bundling-stacks"] = []
+    context["stage"] = stage
+    if overrides:
+        stage_block = context["config"]["stages"].setdefault(stage, {})
+        _merge(stage_block, overrides)
+    app = cdk.App(context=context, outdir=outdir)
+    cfg = load_stage_config(context["config"], stage, environ={})
+    # Nag runs in its own test through validate_scope; keep synth fast here.
+    stacks = build(app, cfg, nag=False)
+    return app, stacks
+
+
+def _merge(into: dict, extra: dict) -> None:
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(into.get(key), dict):
+            _merge(into[key], value)
+        else:
+            into[key] = value
+
+
+def mask_asset_hashes(template: dict) -> dict:
+    """Replace asset hashes so snapshots change only when infrastructure does."""
+    return json.loads(_ASSET_HASH.sub("<asset-hash>", json.dumps(template, sort_keys=True)))
+
+
+@pytest.fixture(scope="session")
+def dev_app(tmp_path_factory) -> tuple[cdk.App, AppStacks]:
+    return synth_app("dev", outdir=str(tmp_path_factory.mktemp("cdk-dev")))
+
+
+@pytest.fixture(scope="session")
+def stacks(dev_app) -> AppStacks:
+    return dev_app[1]
+
+
+@pytest.fixture(scope="session")
+def cfg(stacks) -> StageConfig:
+    return stacks.cfg
+
+
+@pytest.fixture(scope="session")
+def templates(stacks) -> dict[str, Template]:
+    """Template of every stack, keyed by its short name ('Network', 'Data', ...)."""
+    return {s.stack_name.split("-")[-1]: Template.from_stack(s) for s in stacks.all()}
+
+
+@pytest.fixture(scope="session")
+def prod_stacks(tmp_path_factory) -> AppStacks:
+    return synth_app("prod", outdir=str(tmp_path_factory.mktemp("cdk-prod")))[1]
+
+
+@pytest.fixture(scope="session")
+def prod_templates(prod_stacks) -> dict[str, Template]:
+    return {s.stack_name.split("-")[-1]: Template.from_stack(s) for s in prod_stacks.all()}
