@@ -95,9 +95,39 @@ class VideoConfig(_Section):
 
 
 class ScheduleConfig(_Section):
+    """One EventBridge Scheduler schedule that puts the task's envelope on its queue."""
+
     expression: str
     timezone: str = "UTC"
     flexible_window_minutes: int = Field(0, ge=0, le=1440)
+    enabled: bool = True
+    # Scheduler's own retries of the SendMessage call, then the target DLQ.
+    retry_attempts: int = Field(3, ge=0, le=185)
+    max_event_age_minutes: int = Field(60, ge=1, le=1440)
+
+    @field_validator("expression")
+    @classmethod
+    def _expression(cls, v: str) -> str:
+        if not re.fullmatch(r"(rate|cron|at)\(.+\)", v.strip()):
+            raise ValueError(f"{v!r} is not a rate(), cron() or at() expression")
+        return v.strip()
+
+
+class TrendSourceConfig(_Section):
+    """A public trend page: JSON (counts given), RSS or HTML (hashtag/sound mentions counted)."""
+
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")
+    url: str = Field(pattern=r"^https?://\S+$")
+    kind: Literal["json", "rss", "html"]
+    timeout_seconds: float = Field(10.0, gt=0, le=60)
+    # Polite spacing between two requests to the same host.
+    min_interval_seconds: float = Field(1.0, ge=0, le=60)
+    max_bytes: int = Field(2 * 1024 * 1024, ge=1024)
+    # JSON only: where the list is and which fields hold name, count and type.
+    items_path: str = "items"
+    name_field: str = "name"
+    count_field: str = "count"
+    type_field: str = "type"
 
 
 class CronConfig(_Section):
@@ -107,8 +137,20 @@ class CronConfig(_Section):
     trends_schedule: ScheduleConfig = ScheduleConfig(expression="rate(6 hours)", flexible_window_minutes=15)
     data_schedule: ScheduleConfig = ScheduleConfig(expression="rate(15 minutes)")
     alerts_schedule: ScheduleConfig = ScheduleConfig(expression="rate(5 minutes)")
-    trend_sources: tuple[dict[str, Any], ...] = ()
+    trend_sources: tuple[TrendSourceConfig, ...] = ()
+    trends_user_agent: str = "HuntazeTrendsBot/1.0 (+https://huntaze.com/bot)"
+    trends_top_n: int = Field(20, ge=1, le=200)
     late_event_lookback_hours: int = Field(48, ge=0)
+    # Events ingested this recently may still sit in uncommitted transactions.
+    ingest_settle_seconds: int = Field(60, ge=0, le=3600)
+
+    @field_validator("trend_sources")
+    @classmethod
+    def _unique_names(cls, v: tuple[TrendSourceConfig, ...]) -> tuple[TrendSourceConfig, ...]:
+        names = [s.name for s in v]
+        if len(names) != len(set(names)):
+            raise ValueError("trend source names must be unique")
+        return v
 
 
 class AzureConfig(_Section):

@@ -1,0 +1,61 @@
+# Two entry points from a fresh clone: `make synth` and `make test`.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+STAGE ?= dev
+VENV := .venv
+PY := $(VENV)/bin/python
+NODE_BIN := $(CURDIR)/node_modules/.bin
+CDK := $(NODE_BIN)/cdk
+export JSII_NODE := $(NODE_BIN)/node
+export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
+export PATH := $(NODE_BIN):$(PATH)
+CDK_FLAGS := -c stage=$(STAGE)
+
+.PHONY: help setup synth test lint deploy diff cost bench clean
+
+help:
+	@echo "make synth   - set up, then cdk synth every stack of STAGE=$(STAGE) (bundled, nag-checked) and print the cost report"
+	@echo "make test    - set up, then run the whole test suite"
+	@echo "make lint    - ruff"
+	@echo "make diff    - cdk diff against the deployed STAGE (needs AWS credentials)"
+	@echo "make deploy  - cdk deploy --all for STAGE (needs AWS credentials)"
+	@echo "make cost    - monthly cost report from the synthesized templates"
+	@echo "make bench   - benchmarks (each against its peer, in one run)"
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+node_modules/.installed: package.json
+	npm install --no-audit --no-fund --loglevel=error
+	touch $@
+
+setup: $(VENV)/.installed node_modules/.installed
+
+synth: setup
+	$(CDK) synth --all $(CDK_FLAGS) --quiet
+	$(PY) -m tools.cost --cdk-out cdk.out --stage $(STAGE)
+
+test: setup
+	$(PY) -m pytest -n 2 $(PYTEST_ARGS)
+
+lint: setup
+	$(VENV)/bin/ruff check .
+
+diff: setup
+	$(CDK) diff --all $(CDK_FLAGS)
+
+deploy: setup
+	$(CDK) deploy --all $(CDK_FLAGS) --require-approval never
+
+cost: setup
+	@test -d cdk.out || $(CDK) synth --all $(CDK_FLAGS) --quiet
+	$(PY) -m tools.cost --cdk-out cdk.out --stage $(STAGE)
+
+bench: setup
+	for b in bench/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
+
+clean:
+	rm -rf cdk.out .pytest_cache .ruff_cache

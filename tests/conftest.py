@@ -1,0 +1,304 @@
+"""Shared test harness: real PostgreSQL and Redis, moto for AWS.
+
+Services: the machine's PostgreSQL (127.0.0.1:5432, or TEST_PG_ADMIN_DSN) and
+Redis (127.0.0.1:6379, or TEST_REDIS_HOST/TEST_REDIS_PORT) are used when they answer; otherwise a throwaway server is started in a temp
+dir on a free port for the session. Each pytest(-xdist) worker gets its own
+database (migrated with the real migration code) and its own Redis DB index.
+
+Fixtures:
+    pg_server        session  admin DSN of a running PostgreSQL
+    database_url     session  DSN of this worker's migrated database
+    fresh_database   function DSN of a new, empty database (dropped after)
+    db_conn          function psycopg connection (dict rows) to database_url,
+                              app tables truncated before the test
+    database_env     function DATABASE_URL set for code using common.db /
+                              common.settings; container connection reset after
+    redis_server     session  (host, port) of a running Redis
+    redis_url        session  redis://host:port/<worker db index>
+    redis_client     function redis.Redis on redis_url, its DB flushed first
+    aws              function fake credentials, region us-east-2, moto mock_aws()
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from glob import glob
+from pathlib import Path
+
+import pytest
+
+# Overridable so CI (or a developer) can point at another server.
+LOCAL_PG = os.environ.get("TEST_PG_ADMIN_DSN", "host=127.0.0.1 port=5432 user=postgres dbname=postgres connect_timeout=2")
+LOCAL_REDIS = (
+    os.environ.get("TEST_REDIS_HOST", "127.0.0.1"),
+    int(os.environ.get("TEST_REDIS_PORT", "6379")),
+)
+AWS_REGION = "us-east-2"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "pg: needs PostgreSQL (started on demand)")
+    config.addinivalue_line("markers", "redis: needs Redis (started on demand)")
+
+
+# --- helpers -----------------------------------------------------------------
+
+
+def _worker_id() -> str:
+    return os.environ.get("PYTEST_XDIST_WORKER", "main")
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _find_binary(name: str) -> str | None:
+    candidates = [shutil.which(name), f"/usr/local/bin/{name}", *sorted(glob(f"/usr/lib/postgresql/*/bin/{name}"))]
+    return next((c for c in candidates if c and os.access(c, os.X_OK)), None)
+
+
+def _pg_answers(dsn: str) -> bool:
+    import psycopg
+
+    try:
+        with psycopg.connect(dsn):
+            return True
+    except psycopg.OperationalError:
+        return False
+
+
+def _with_dbname(dsn: str, dbname: str) -> str:
+    from psycopg.conninfo import make_conninfo
+
+    return make_conninfo(dsn, dbname=dbname)
+
+
+def _create_database(admin_dsn: str, prefix: str) -> tuple[str, str]:
+    import psycopg
+    from psycopg import sql
+
+    name = f"{prefix}_{_worker_id()}_{os.getpid()}_{uuid.uuid4().hex[:8]}".lower()
+    with psycopg.connect(admin_dsn, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    return name, _with_dbname(admin_dsn, name)
+
+
+def _drop_database(admin_dsn: str, name: str) -> None:
+    import psycopg
+    from psycopg import sql
+
+    with psycopg.connect(admin_dsn, autocommit=True) as conn:
+        # FORCE: a test that leaked a connection must not leak the database too.
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+# --- PostgreSQL --------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[str]:
+    """Admin DSN of a PostgreSQL that accepts connections."""
+    if _pg_answers(LOCAL_PG):
+        yield LOCAL_PG
+        return
+
+    initdb, pg_ctl = _find_binary("initdb"), _find_binary("pg_ctl")
+    if not initdb or not pg_ctl:
+        pytest.skip("PostgreSQL is not running on 127.0.0.1:5432 and no initdb/pg_ctl binary was found")
+
+    workdir = Path(tempfile.mkdtemp(prefix="pgtest-"))
+    datadir, port = workdir / "data", _free_port()
+    # initdb refuses to run as root; a throwaway cluster needs no such guard.
+    run_as = ["su", "nobody", "-s", "/bin/sh", "-c"] if os.geteuid() == 0 else None
+    if run_as:
+        os.chown(workdir, *_nobody_ids())
+    _run(run_as, [initdb, "-D", str(datadir), "-U", "postgres", "-A", "trust", "--no-sync", "-E", "UTF8"])
+    opts = f"-p {port} -k {workdir} -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off"
+    _run(run_as, [pg_ctl, "-D", str(datadir), "-o", opts, "-l", str(workdir / "log"), "-w", "start"])
+    dsn = f"host=127.0.0.1 port={port} user=postgres dbname=postgres connect_timeout=2"
+    try:
+        yield dsn
+    finally:
+        _run(run_as, [pg_ctl, "-D", str(datadir), "-m", "immediate", "stop"], check=False)
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _nobody_ids() -> tuple[int, int]:
+    import pwd
+
+    entry = pwd.getpwnam("nobody")
+    return entry.pw_uid, entry.pw_gid
+
+
+def _run(run_as: list[str] | None, cmd: list[str], *, check: bool = True) -> None:
+    import shlex
+
+    full = [*run_as, shlex.join(cmd)] if run_as else cmd
+    subprocess.run(full, check=check, capture_output=True, timeout=120)
+
+
+@pytest.fixture(scope="session")
+def database_url(pg_server: str) -> Iterator[str]:
+    """This worker's database, migrated with the real migration code."""
+    import psycopg
+    from common import migrate
+
+    name, dsn = _create_database(pg_server, "huntaze_test")
+    try:
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            migrate.apply_migrations(conn)
+        yield dsn
+    finally:
+        _drop_database(pg_server, name)
+
+
+@pytest.fixture
+def fresh_database(pg_server: str) -> Iterator[str]:
+    """A new, empty database (no migrations), dropped after the test."""
+    name, dsn = _create_database(pg_server, "huntaze_empty")
+    try:
+        yield dsn
+    finally:
+        _drop_database(pg_server, name)
+
+
+@pytest.fixture
+def db_conn(database_url: str) -> Iterator[object]:
+    """A connection to the migrated test database; app data is wiped first."""
+    import psycopg
+    from psycopg import sql
+    from psycopg.rows import dict_row
+
+    with psycopg.connect(database_url, autocommit=True) as admin:
+        # A leaked lock would otherwise hang TRUNCATE silently.
+        admin.execute("SET lock_timeout = '10s'")
+        tables = [
+            row[0]
+            for row in admin.execute(
+                "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'schema_migrations'"
+            )
+        ]
+        if tables:
+            admin.execute(
+                sql.SQL("TRUNCATE {} RESTART IDENTITY CASCADE").format(sql.SQL(", ").join(map(sql.Identifier, tables)))
+            )
+    conn = psycopg.connect(database_url, row_factory=dict_row)
+    try:
+        yield conn
+    finally:
+        conn.close()
+
+
+@pytest.fixture
+def database_env(database_url: str, db_conn: object, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """DATABASE_URL for code that goes through common.settings / common.db."""
+    from common import db, settings
+
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.delenv("DB_SECRET_ARN", raising=False)
+    settings.reset()
+    db.close()
+    try:
+        yield database_url
+    finally:
+        db.close()
+        settings.reset()
+
+
+# --- Redis -------------------------------------------------------------------
+
+
+def _redis_answers(host: str, port: int) -> bool:
+    import redis
+
+    try:
+        return bool(redis.Redis(host=host, port=port, socket_connect_timeout=1).ping())
+    except redis.RedisError:
+        return False
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[tuple[str, int]]:
+    """(host, port) of a Redis that answers PING."""
+    if _redis_answers(*LOCAL_REDIS):
+        yield LOCAL_REDIS
+        return
+    binary = shutil.which("redis-server")
+    if binary is None:
+        pytest.skip("Redis is not running on 127.0.0.1:6379 and no redis-server binary was found")
+    port = _free_port()
+    proc = subprocess.Popen(
+        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 10
+        while not _redis_answers("127.0.0.1", port):
+            if proc.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"redis-server did not start on port {port}")
+            time.sleep(0.05)
+        yield ("127.0.0.1", port)
+    finally:
+        proc.terminate()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(timeout=5)
+
+
+@pytest.fixture(scope="session")
+def redis_url(redis_server: tuple[str, int]) -> str:
+    """A URL on a DB index of this worker's own (1..15; 0 is left to humans)."""
+    host, port = redis_server
+    worker = _worker_id()
+    index = 1 + (int(worker[2:]) % 15 if worker.startswith("gw") else 0)
+    return f"redis://{host}:{port}/{index}"
+
+
+@pytest.fixture
+def redis_client(redis_url: str) -> Iterator[object]:
+    """A client on this worker's DB index, flushed before the test."""
+    import redis
+
+    client = redis.Redis.from_url(redis_url, decode_responses=True)
+    client.flushdb()
+    try:
+        yield client
+    finally:
+        client.close()
+
+
+# --- AWS ---------------------------------------------------------------------
+
+
+@pytest.fixture
+def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Fake credentials in us-east-2 and moto's in-memory AWS for the test."""
+    from aws_lambda_powertools.utilities import parameters
+    from moto import mock_aws
+
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SECURITY_TOKEN": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_DEFAULT_REGION": AWS_REGION,
+        "AWS_REGION": AWS_REGION,
+    }.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    # Powertools caches providers (and their boto3 clients) per process; a
+    # client made outside this mock must not leak into it, nor its values out.
+    parameters.clear_caches()
+    with mock_aws():
+        yield
+    parameters.clear_caches()

@@ -1,0 +1,73 @@
+"""Docker-free bundling: a function with a compiled dependency, bundled for real."""
+
+from __future__ import annotations
+
+import struct
+from pathlib import Path
+
+import pytest
+
+from stacks.constructs import python_function as pf
+
+EM_AARCH64 = 183
+ELF_MAGIC = b"\x7fELF"
+
+
+def _elf_machine(path: Path) -> int | None:
+    with path.open("rb") as f:
+        header = f.read(20)
+    if header[:4] != ELF_MAGIC:
+        return None
+    little = header[5] == 1
+    return struct.unpack("<H" if little else ">H", header[18:20])[0]
+
+
+@pytest.fixture(scope="module")
+def migrate_asset(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("asset-migrate")
+    pf.bundle("migrate", out)
+    return out
+
+
+def test_asset_holds_the_function_the_shared_package_and_its_wheels(migrate_asset):
+    assert (migrate_asset / "migrate" / "handler.py").is_file()
+    assert (migrate_asset / "common" / "__init__.py").is_file()
+    assert any(migrate_asset.glob("common/migrations/0001_*.sql"))
+    assert (migrate_asset / "psycopg").is_dir()
+    assert list(migrate_asset.glob("psycopg_binary*"))
+    assert not list(migrate_asset.rglob("__pycache__"))
+
+
+def test_every_shared_object_is_an_aarch64_elf(migrate_asset):
+    shared_objects = [p for p in migrate_asset.rglob("*") if p.is_file() and (p.suffix == ".so" or ".so." in p.name)]
+    assert shared_objects, "psycopg-binary should bring compiled modules"
+    machines = {str(p.relative_to(migrate_asset)): _elf_machine(p) for p in shared_objects}
+    assert {name: m for name, m in machines.items() if m != EM_AARCH64} == {}
+
+
+def test_compiled_modules_target_the_lambda_python(migrate_asset):
+    tags = {p.name.split(".")[-2] for p in migrate_asset.rglob("*.so") if "cpython" in p.name}
+    assert tags and all(tag.startswith("cpython-313") for tag in tags), tags
+
+
+def test_asset_hash_changes_with_the_code_and_not_otherwise(tmp_path, monkeypatch):
+    # Given a copy of the lambdas tree
+    import shutil
+
+    lambdas = tmp_path / "lambdas"
+    shutil.copytree(pf.LAMBDAS_DIR / "common", lambdas / "common", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(pf.LAMBDAS_DIR / "migrate", lambdas / "migrate", ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(pf, "LAMBDAS_DIR", lambdas)
+    before = pf.asset_hash("migrate")
+    # When only a bytecode cache appears, Then the hash holds
+    (lambdas / "migrate" / "__pycache__").mkdir(exist_ok=True)
+    (lambdas / "migrate" / "__pycache__" / "x.pyc").write_bytes(b"junk")
+    assert pf.asset_hash("migrate") == before
+    # When a migration is added, Then the hash moves (so the deploy trigger re-runs)
+    (lambdas / "common" / "migrations" / "9999_test.sql").write_text("select 1;")
+    assert pf.asset_hash("migrate") != before
+
+
+def test_unknown_package_is_refused():
+    with pytest.raises(ValueError, match="no Lambda package lambdas/nope"):
+        pf.code_for("nope")

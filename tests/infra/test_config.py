@@ -1,0 +1,101 @@
+"""Stage config: every bad value stops synth with one message naming its key."""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from stacks.config import ConfigError, load_stage_config
+from tests.infra.conftest import CDK_CONTEXT, ROOT
+
+CONFIG = CDK_CONTEXT["config"]
+
+
+def _with(stage: str, **overrides) -> dict:
+    config = copy.deepcopy(CONFIG)
+    block = config["stages"][stage]
+    for dotted, value in overrides.items():
+        *path, leaf = dotted.split("__")
+        node = block
+        for key in path:
+            node = node.setdefault(key, {})
+        node[leaf] = value
+    return config
+
+
+def test_dev_stage_loads_with_budget_defaults():
+    # Given the shipped cdk.json, When the dev stage loads
+    cfg = load_stage_config(CONFIG, "dev", environ={})
+    # Then it is the budget shape of DESIGN.md
+    assert cfg.region == "us-east-2"
+    assert cfg.network.nat_mode == "instance"
+    assert cfg.network.availability_zones == ("us-east-2a", "us-east-2b")
+    assert cfg.data.db_instance_class == "t4g.micro"
+    assert int(cfg.data.db_engine_major) >= 16
+    assert cfg.retain_data is False
+
+
+def test_prod_stage_keeps_its_data():
+    cfg = load_stage_config(CONFIG, "prod", environ={})
+    assert cfg.retain_data is True
+
+
+def test_account_and_region_fall_back_to_cdk_defaults():
+    # Given no account/region in config, When CDK_DEFAULT_* are set
+    cfg = load_stage_config(CONFIG, "dev", environ={"CDK_DEFAULT_ACCOUNT": "123456789012", "CDK_DEFAULT_REGION": "eu-west-1"})
+    # Then config's region wins (defaults set us-east-2) and the account comes from the environment
+    assert cfg.account == "123456789012"
+    assert cfg.region == "us-east-2"
+
+
+def test_region_defaults_to_us_east_2_without_any_setting():
+    config = copy.deepcopy(CONFIG)
+    config["defaults"].pop("region")
+    assert load_stage_config(config, "dev", environ={}).region == "us-east-2"
+
+
+@pytest.mark.parametrize(
+    ("config", "stage", "expected"),
+    [
+        (CONFIG, "staging", "unknown stage 'staging'; known stages: dev, prod"),
+        (_with("dev", monitoring__alert_email="not-an-email"), "dev", "stages.dev.monitoring.alert_email: 'not-an-email' is not an email address"),
+        (_with("dev", monitoring__monthly_budget_usd=0), "dev", "stages.dev.monitoring.monthly_budget_usd: must be greater than 0"),
+        (_with("dev", monitoring__monthly_budget_usd=-5), "dev", "stages.dev.monitoring.monthly_budget_usd: must be greater than 0"),
+        (_with("dev", network__nat_mode="nat-gw"), "dev", "stages.dev.network.nat_mode: Input should be 'instance' or 'gateway'"),
+        (_with("dev", data__db_engine_major="13"), "dev", "stages.dev.data.db_engine_major"),
+        (_with("dev", account="12345"), "dev", "stages.dev.account: '12345' is not a 12-digit AWS account id"),
+        (_with("dev", log_retention_days=10), "dev", "stages.dev.log_retention_days: 10 is not a CloudWatch Logs retention"),
+        (_with("dev", netwrok={"nat_mode": "gateway"}), "dev", "stages.dev.netwrok: Extra inputs are not permitted"),
+        ({"stages": "nope"}, "dev", "needs 'config' with a 'stages' block"),
+        (None, "dev", "needs 'config' with a 'stages' block"),
+    ],
+    ids=["unknown-stage", "bad-email", "zero-budget", "negative-budget", "unknown-nat-mode",
+         "extended-support-postgres", "bad-account", "bad-retention", "typo-key", "stages-not-a-map", "no-config"],
+)
+def test_bad_config_is_one_clear_error_naming_the_key(config, stage, expected):
+    with pytest.raises(ConfigError) as err:
+        load_stage_config(config, stage, environ={})
+    assert expected in str(err.value)
+    assert "\n" not in str(err.value)
+
+
+def test_missing_required_value_names_it():
+    config = copy.deepcopy(CONFIG)
+    del config["stages"]["dev"]["monitoring"]["alert_email"]
+    with pytest.raises(ConfigError, match=r"stages\.dev\.monitoring\.alert_email: Field required"):
+        load_stage_config(config, "dev", environ={})
+
+
+def test_cdk_app_exits_with_the_message_and_no_traceback():
+    # Given a stage that does not exist, When the CDK app command runs
+    env = {**os.environ, "CDK_CONTEXT_JSON": json.dumps({**CDK_CONTEXT, "stage": "qa"})}
+    proc = subprocess.run([sys.executable, "app.py"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    # Then it stops before synth with one line naming the key
+    assert proc.returncode != 0
+    assert "error: config stage: unknown stage 'qa'" in proc.stderr
+    assert "Traceback" not in proc.stderr

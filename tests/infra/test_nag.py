@@ -1,0 +1,43 @@
+"""cdk-nag AwsSolutions: no unacknowledged error on any stack, and every acknowledgment has a reason."""
+
+from __future__ import annotations
+
+import aws_cdk as cdk
+import pytest
+from cdk_nag import AwsSolutionsChecks
+
+STACKS = ["Network", "Data", "Video", "Cron", "Router", "Monitoring", "DeployAccess"]
+
+
+def _stack(stacks, name: str) -> cdk.Stack:
+    return next(s for s in stacks.all() if s.stack_name.endswith(f"-{name}"))
+
+
+@pytest.mark.parametrize("name", STACKS)
+def test_no_unacknowledged_nag_errors(stacks, name):
+    report = AwsSolutionsChecks().validate_scope(_stack(stacks, name))
+    errors = [
+        f"{v.rule_name}: {v.description} at {[r.construct_path for r in v.violating_resources]}"
+        for v in report.violations
+        if v.severity == "error"
+    ]
+    assert errors == []
+
+
+@pytest.mark.parametrize("name", ["Data"])
+def test_prod_stacks_have_no_unacknowledged_nag_errors(prod_stacks, name):
+    report = AwsSolutionsChecks().validate_scope(_stack(prod_stacks, name))
+    assert [v.rule_name for v in report.violations if v.severity == "error"] == []
+
+
+def test_every_acknowledgment_carries_a_reason(stacks):
+    key = cdk.Validations.ACKNOWLEDGED_RULES_METADATA_KEY
+    seen = 0
+    for stack in stacks.all():
+        for construct in stack.node.find_all():
+            for entry in construct.node.metadata:
+                if entry.type == key:
+                    for rule, reason in entry.data.items():
+                        seen += 1
+                        assert len(reason.strip()) >= 20, f"{construct.node.path}: {rule} has no real reason"
+    assert seen > 0

@@ -1,0 +1,121 @@
+"""The container's PostgreSQL connection: reuse, reconnect, failure mapping."""
+
+from __future__ import annotations
+
+import json
+
+import boto3
+import psycopg
+import pytest
+from common import db
+from common.errors import TransientError
+from common.settings import DatabaseSettings
+
+pytestmark = pytest.mark.pg
+
+
+def _terminate(admin, pid: int) -> None:
+    admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+    admin.commit()
+
+
+def test_connection_is_reused_across_invocations(database_env):
+    # Given one unit of work / When a second one runs
+    with db.connection() as conn:
+        first = conn.info.backend_pid
+    with db.connection() as conn:
+        second = conn.info.backend_pid
+        row = conn.execute("SELECT 1 AS one").fetchone()
+    # Then the same server session serves both, returning dict rows
+    assert first == second
+    assert row == {"one": 1}
+
+
+def test_unit_of_work_commits_on_success_and_rolls_back_on_error(database_env, db_conn):
+    # Given a write that completes and one whose block raises
+    with db.connection() as conn:
+        conn.execute("INSERT INTO rollup_watermarks (name) VALUES ('kept')")
+    with pytest.raises(ValueError), db.connection() as conn:
+        conn.execute("INSERT INTO rollup_watermarks (name) VALUES ('dropped')")
+        raise ValueError("boom")
+    # Then only the first is in the database, and the connection is idle again
+    names = [r["name"] for r in db_conn.execute("SELECT name FROM rollup_watermarks")]
+    assert names == ["kept"]
+    with db.connection() as conn:
+        assert conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
+
+
+def test_reconnects_after_the_server_dropped_an_idle_connection(database_env, db_conn, monkeypatch):
+    # Given a container connection that the server then terminates while idle
+    monkeypatch.setattr(db, "PING_AFTER_IDLE_S", 0.0)
+    with db.connection() as conn:
+        old_pid = conn.info.backend_pid
+    _terminate(db_conn, old_pid)
+    # When the next invocation asks for the connection
+    with db.connection() as conn:
+        new_pid = conn.info.backend_pid
+        value = conn.execute("SELECT 41 + 1 AS v").fetchone()["v"]
+    # Then it transparently got a new one
+    assert new_pid != old_pid
+    assert value == 42
+
+
+def test_connection_dropped_during_work_is_transient_then_recovers(database_env, db_conn, monkeypatch):
+    # Given a connection trusted without a ping (used moments ago)
+    monkeypatch.setattr(db, "PING_AFTER_IDLE_S", 3600.0)
+    with db.connection() as conn:
+        old_pid = conn.info.backend_pid
+    # When the server drops it while work is running
+    with pytest.raises(TransientError) as info, db.connection() as conn:
+        _terminate(db_conn, old_pid)
+        conn.execute("SELECT 1")
+    # Then the work fails as a transient error (the message will be retried)
+    assert info.value.reason == "db_connection_lost"
+    # And the next unit of work gets a fresh connection
+    with db.connection() as conn:
+        assert conn.info.backend_pid != old_pid
+        assert conn.execute("SELECT 1 AS one").fetchone() == {"one": 1}
+
+
+def test_unreachable_database_is_a_transient_error(monkeypatch):
+    # Given settings pointing at a port nobody listens on
+    settings = DatabaseSettings(
+        url="postgresql://postgres@127.0.0.1:1/postgres", secret_arn=None, connect_timeout_s=1, application_name="t"
+    )
+    # When connecting / Then the failure is transient
+    with pytest.raises(TransientError) as info:
+        db.connect(settings)
+    assert info.value.reason == "db_unavailable"
+
+
+def test_conninfo_from_rds_secret_requires_tls(aws):
+    # Given the RDS-style secret in Secrets Manager
+    arn = boto3.client("secretsmanager").create_secret(
+        Name="db",
+        SecretString=json.dumps(
+            {"host": "db.internal", "port": 5432, "username": "app", "password": "p@ss w0rd", "dbname": "huntaze"}
+        ),
+    )["ARN"]
+    settings = DatabaseSettings(url=None, secret_arn=arn, connect_timeout_s=7, application_name="video")
+    # When the connection string is built
+    info = psycopg.conninfo.conninfo_to_dict(db.conninfo(settings))
+    # Then it uses the secret's fields and requires TLS
+    assert info == {
+        "host": "db.internal",
+        "port": "5432",
+        "user": "app",
+        "password": "p@ss w0rd",
+        "dbname": "huntaze",
+        "sslmode": "require",
+        "connect_timeout": "7",
+        "application_name": "video",
+    }
+
+
+def test_conninfo_from_database_url_is_plain():
+    settings = DatabaseSettings(
+        url="postgresql://postgres@127.0.0.1:5432/x", secret_arn=None, connect_timeout_s=5, application_name="t"
+    )
+    info = psycopg.conninfo.conninfo_to_dict(db.conninfo(settings))
+    assert "sslmode" not in info
+    assert info["connect_timeout"] == "5"

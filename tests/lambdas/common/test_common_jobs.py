@@ -1,0 +1,200 @@
+"""The job repository: idempotent creation, transitions and their history."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+import pytest
+from common import jobs
+from common.errors import PermanentError, TransientError
+
+pytestmark = pytest.mark.pg
+
+
+def _statuses(conn, job_id) -> list[str]:
+    return [e.status for e in jobs.job_history(conn, job_id)]
+
+
+def test_create_job_is_idempotent_by_key(db_conn):
+    # Given a job created with a key
+    first, created_first = jobs.create_job(db_conn, "video", {"key": "uploads/a.mp4"}, idempotency_key="uploads/a.mp4")
+    # When the same key is used again, even with another payload
+    second, created_second = jobs.create_job(db_conn, "video", {"other": 1}, idempotency_key="uploads/a.mp4")
+    # Then the first job is returned unchanged and only one row exists
+    assert (created_first, created_second) == (True, False)
+    assert second == first
+    assert second.payload == {"key": "uploads/a.mp4"}
+    assert db_conn.execute("SELECT count(*) AS n FROM jobs").fetchone()["n"] == 1
+    assert _statuses(db_conn, first.id) == ["queued"]
+
+
+def test_jobs_without_key_are_distinct(db_conn):
+    # Given / When two jobs created without a key
+    a, _ = jobs.create_job(db_conn, "data", {})
+    b, _ = jobs.create_job(db_conn, "data", {})
+    # Then they are two jobs
+    assert a.id != b.id
+
+
+def test_create_job_rejects_unknown_task(db_conn):
+    with pytest.raises(PermanentError) as info:
+        jobs.create_job(db_conn, "email", {})
+    assert info.value.reason == "unknown_task"
+
+
+def test_success_path_records_attempts_timings_result_and_history(db_conn):
+    # Given a queued job
+    job, _ = jobs.create_job(db_conn, "trends", {"source": "tiktok"})
+    assert (job.status, job.attempts, job.started_at, job.finished_at) == ("queued", 0, None, None)
+    # When a worker starts it and it succeeds
+    running = jobs.start_job(db_conn, job.id)
+    done = jobs.succeed_job(db_conn, job.id, {"items": 3})
+    # Then it went queued -> running -> succeeded with one attempt, timings and result
+    assert (running.status, running.attempts) == ("running", 1)
+    assert running.started_at is not None
+    assert (done.status, done.attempts, done.result) == ("succeeded", 1, {"items": 3})
+    assert done.finished_at >= done.started_at
+    assert _statuses(db_conn, job.id) == ["queued", "running", "succeeded"]
+    assert jobs.get_job(db_conn, job.id) == done
+
+
+def test_permanent_failure_fails_the_job_with_reason(db_conn):
+    # Given a running job
+    job, _ = jobs.create_job(db_conn, "video", {})
+    jobs.start_job(db_conn, job.id)
+    # When it fails permanently
+    failed = jobs.fail_job_with(db_conn, job.id, PermanentError("not_a_video", "file is a PDF"))
+    # Then it is failed, finished, with the reason and message, and history says why
+    assert (failed.status, failed.error_reason, failed.error) == ("failed", "not_a_video", "file is a PDF")
+    assert failed.finished_at is not None
+    last = jobs.job_history(db_conn, job.id)[-1]
+    assert (last.status, last.reason, last.detail, last.attempt) == ("failed", "not_a_video", "file is a PDF", 1)
+
+
+def test_transient_failure_requeues_and_keeps_last_error(db_conn):
+    # Given a running job
+    job, _ = jobs.create_job(db_conn, "video", {})
+    jobs.start_job(db_conn, job.id)
+    # When it fails transiently
+    requeued = jobs.fail_job(db_conn, job.id, permanent=False, reason="azure_throttled", message="429")
+    # Then it is back in the queue, not finished, with the error kept
+    assert (requeued.status, requeued.finished_at) == ("queued", None)
+    assert (requeued.error_reason, requeued.error) == ("azure_throttled", "429")
+    # And the retry counts a second attempt and success clears the error
+    retried = jobs.start_job(db_conn, job.id)
+    assert retried.attempts == 2
+    assert retried.error_reason == "azure_throttled"
+    done = jobs.succeed_job(db_conn, job.id)
+    assert (done.status, done.error, done.error_reason, done.result) == ("succeeded", None, None, None)
+    assert _statuses(db_conn, job.id) == ["queued", "running", "queued", "running", "succeeded"]
+
+
+def test_duplicate_delivery_after_success_changes_nothing(db_conn):
+    # Given a job that already succeeded
+    job, _ = jobs.create_job(db_conn, "data", {})
+    jobs.start_job(db_conn, job.id)
+    done = jobs.succeed_job(db_conn, job.id, {"rows": 10})
+    history = jobs.job_history(db_conn, job.id)
+    # When a duplicate message starts, fails and completes it again
+    started = jobs.start_job(db_conn, job.id)
+    after_fail = jobs.fail_job(db_conn, job.id, permanent=True, reason="x", message="late failure")
+    after_succeed = jobs.succeed_job(db_conn, job.id, {"rows": 99})
+    # Then start says "nothing to do" and the job and its history are unchanged
+    assert started is None
+    assert after_fail == done
+    assert after_succeed == done
+    assert jobs.get_job(db_conn, job.id) == done
+    assert jobs.job_history(db_conn, job.id) == history
+
+
+def test_failed_job_is_not_restarted(db_conn):
+    # Given a permanently failed job / When started again / Then nothing happens
+    job, _ = jobs.create_job(db_conn, "video", {})
+    jobs.fail_job(db_conn, job.id, permanent=True, reason="bad_input", message="nope")
+    assert jobs.start_job(db_conn, job.id) is None
+    assert jobs.get_job(db_conn, job.id).attempts == 0
+
+
+def test_redelivery_while_running_counts_another_attempt(db_conn):
+    # Given a job whose worker died mid-run (still "running")
+    job, _ = jobs.create_job(db_conn, "video", {})
+    jobs.start_job(db_conn, job.id)
+    # When the message is redelivered / Then it runs again as attempt 2
+    assert jobs.start_job(db_conn, job.id).attempts == 2
+
+
+def test_transitions_of_unknown_job_are_permanent_errors(db_conn):
+    missing = uuid.uuid4()
+    for call in (
+        lambda: jobs.start_job(db_conn, missing),
+        lambda: jobs.succeed_job(db_conn, missing),
+        lambda: jobs.fail_job(db_conn, missing, permanent=True, reason="r", message="m"),
+    ):
+        with pytest.raises(PermanentError) as info:
+            call()
+        assert info.value.reason == "job_not_found"
+
+
+def test_start_commits_immediately_so_others_see_running(db_conn, database_url):
+    # Given a job started on one connection
+    import psycopg
+
+    job, _ = jobs.create_job(db_conn, "video", {})
+    jobs.get_job(db_conn, job.id)  # a read first must not leave a transaction open
+    jobs.start_job(db_conn, job.id)
+    # When another connection (the API) reads it
+    with psycopg.connect(database_url) as other:
+        status = other.execute("SELECT status FROM jobs WHERE id = %s", (job.id,)).fetchone()[0]
+    # Then it already sees "running"
+    assert status == "running"
+
+
+def test_ensure_job_for_scheduled_message_creates_once(db_conn):
+    # Given a scheduled message, delivered twice with different spellings of the same time
+    first = jobs.parse_message('{"task": "trends", "scheduledTime": "2024-05-01T10:00:00Z", "payload": {"n": 1}}')
+    dup = jobs.parse_message('{"task": "trends", "scheduledTime": "2024-05-01T12:00:00+02:00"}')
+    # When each is turned into a job
+    a = jobs.ensure_job_for_message(db_conn, first)
+    b = jobs.ensure_job_for_message(db_conn, dup)
+    # Then both refer to one job keyed by task and UTC time
+    assert a.id == b.id
+    assert a.idempotency_key == "trends:2024-05-01T10:00:00Z"
+    assert a.payload == {"n": 1}
+
+
+def test_ensure_job_for_message_with_job_id(db_conn):
+    # Given a job created by the API
+    job, _ = jobs.create_job(db_conn, "video", {"key": "k"})
+    # When its envelope comes back from the queue / Then it resolves to that job
+    msg = jobs.parse_message(job.to_envelope())
+    assert jobs.ensure_job_for_message(db_conn, msg) == job
+    # And an envelope for another task or an unknown id is a permanent error
+    with pytest.raises(PermanentError, match="video job") as mismatch:
+        jobs.ensure_job_for_message(db_conn, jobs.JobMessage(task="data", payload={}, job_id=job.id))
+    assert mismatch.value.reason == "task_mismatch"
+    with pytest.raises(PermanentError) as missing:
+        jobs.ensure_job_for_message(db_conn, jobs.JobMessage(task="video", payload={}, job_id=uuid.uuid4()))
+    assert missing.value.reason == "job_not_found"
+
+
+def test_job_to_dict_is_json_ready(db_conn):
+    import json
+
+    job, _ = jobs.create_job(db_conn, "alerts", {"a": 1}, idempotency_key="k1")
+    data = json.loads(json.dumps(job.to_dict()))
+    assert data["jobId"] == str(job.id)
+    assert data["status"] == "queued"
+    assert datetime.fromisoformat(data["createdAt"]).tzinfo is not None
+
+
+def test_fail_job_with_maps_error_kind(db_conn):
+    job, _ = jobs.create_job(db_conn, "video", {})
+    jobs.start_job(db_conn, job.id)
+    assert jobs.fail_job_with(db_conn, job.id, TransientError("db_connection_lost", "x")).status == "queued"
+
+
+def test_scheduled_time_is_normalised_to_utc():
+    msg = jobs.parse_message({"task": "data", "scheduledTime": "2024-05-01T02:00:00-05:00"})
+    assert msg.scheduled_time == datetime(2024, 5, 1, 7, 0, tzinfo=UTC)
+    assert msg.idempotency_key == "data:2024-05-01T07:00:00Z"

@@ -1,0 +1,54 @@
+"""The migrate Lambda: the CDK Trigger target that applies migrations on deploy."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import psycopg
+import pytest
+from common import db, migrate, settings
+
+pytestmark = pytest.mark.pg
+
+
+@dataclass
+class _Context:
+    function_name: str = "migrate"
+    memory_limit_in_mb: int = 256
+    invoked_function_arn: str = "arn:aws:lambda:us-east-2:123456789012:function:migrate"
+    aws_request_id: str = "req-1"
+
+
+@pytest.fixture
+def migrate_env(fresh_database, monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", fresh_database)
+    monkeypatch.delenv("DB_SECRET_ARN", raising=False)
+    settings.reset()
+    yield fresh_database
+    db.close()
+    settings.reset()
+
+
+def test_handler_applies_pending_migrations_then_reports_none(migrate_env):
+    from migrate.handler import handler
+
+    # Given an empty database / When the trigger invokes the function twice
+    first = handler({}, _Context())
+    second = handler({"RequestType": "Create"}, _Context())
+    # Then the first run applies every file and the second finds nothing to do
+    assert first == {"applied": [f"{m.version:04d}_{m.name}" for m in migrate.discover()]}
+    assert second == {"applied": []}
+    with psycopg.connect(migrate_env) as conn:
+        assert conn.execute("SELECT count(*) FROM schema_migrations").fetchone()[0] == len(migrate.discover())
+
+
+def test_handler_raises_when_migrations_cannot_apply(migrate_env, tmp_path, monkeypatch):
+    from migrate.handler import handler
+
+    # Given a migration that fails
+    (tmp_path / "0001_bad.sql").write_text("SELECT * FROM nowhere;")
+    monkeypatch.setattr(migrate, "MIGRATIONS_DIR", tmp_path)
+    monkeypatch.setattr(migrate.apply_migrations, "__defaults__", (tmp_path,))
+    # When invoked / Then it raises, so the deploy fails
+    with pytest.raises(psycopg.errors.UndefinedTable):
+        handler({}, _Context())

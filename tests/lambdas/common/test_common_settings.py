@@ -1,0 +1,64 @@
+"""Settings from environment variables, with errors that name the variable."""
+
+from __future__ import annotations
+
+import pytest
+from common import settings
+from common.errors import ConfigurationError
+from common.settings import AzureAISettings, DatabaseSettings, RedisSettings
+
+
+def test_database_url_takes_precedence_over_secret():
+    s = DatabaseSettings.from_env({"DATABASE_URL": "postgresql://x/y", "DB_SECRET_ARN": "arn:secret"})
+    assert (s.url, s.secret_arn, s.connect_timeout_s) == ("postgresql://x/y", None, 5)
+
+
+def test_database_secret_and_timeout():
+    s = DatabaseSettings.from_env({"DB_SECRET_ARN": "arn:secret", "DB_CONNECT_TIMEOUT": "9",
+                                   "POWERTOOLS_SERVICE_NAME": "video"})
+    assert (s.url, s.secret_arn, s.connect_timeout_s, s.application_name) == (None, "arn:secret", 9, "video")
+
+
+@pytest.mark.parametrize(
+    ("cls", "env", "variable"),
+    [
+        (DatabaseSettings, {}, "DB_SECRET_ARN"),
+        (DatabaseSettings, {"DATABASE_URL": "postgresql://x", "DB_CONNECT_TIMEOUT": "soon"}, "DB_CONNECT_TIMEOUT"),
+        (DatabaseSettings, {"DATABASE_URL": "postgresql://x", "DB_CONNECT_TIMEOUT": "0"}, "DB_CONNECT_TIMEOUT"),
+        (RedisSettings, {}, "REDIS_HOST"),
+        (RedisSettings, {"REDIS_HOST": "h", "REDIS_PORT": "x"}, "REDIS_PORT"),
+        (RedisSettings, {"REDIS_HOST": "h", "REDIS_TLS": "maybe"}, "REDIS_TLS"),
+        (AzureAISettings, {"AZURE_AI_KEY": "k"}, "AZURE_AI_ENDPOINT"),
+        (AzureAISettings, {"AZURE_AI_ENDPOINT": "example.com", "AZURE_AI_KEY": "k"}, "AZURE_AI_ENDPOINT"),
+        (AzureAISettings, {"AZURE_AI_ENDPOINT": "https://x"}, "AZURE_AI_KEY_SECRET_ARN"),
+    ],
+)
+def test_missing_or_invalid_variables_are_named(cls, env, variable):
+    with pytest.raises(ConfigurationError, match=variable):
+        cls.from_env(env)
+
+
+def test_redis_url_from_host_uses_tls_and_auth_token():
+    s = RedisSettings.from_env({"REDIS_HOST": "cache.internal", "REDIS_AUTH_SECRET_ARN": "arn:r"})
+    assert (s.tls, s.port, s.auth_secret_arn) == (True, 6379, "arn:r")
+    assert s.build_url("t/k:en") == "rediss://:t%2Fk%3Aen@cache.internal:6379/0"
+    plain = RedisSettings.from_env({"REDIS_HOST": "h", "REDIS_PORT": "6380", "REDIS_TLS": "false"})
+    assert plain.build_url() == "redis://h:6380/0"
+    assert RedisSettings.from_env({"REDIS_URL": "redis://x:1/3"}).build_url("ignored") == "redis://x:1/3"
+
+
+def test_azure_settings_defaults_and_key_hidden():
+    s = AzureAISettings.from_env({"AZURE_AI_ENDPOINT": "https://ai.example/", "AZURE_AI_KEY": "sekret"})
+    assert (s.endpoint, s.api_version, s.key) == ("https://ai.example", "2024-05-01-preview", "sekret")
+    assert "sekret" not in repr(s)
+
+
+def test_accessors_read_once_until_reset(monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", "postgresql://one")
+    settings.reset()
+    assert settings.database_settings().url == "postgresql://one"
+    monkeypatch.setenv("DATABASE_URL", "postgresql://two")
+    assert settings.database_settings().url == "postgresql://one"
+    settings.reset()
+    assert settings.database_settings().url == "postgresql://two"
+    settings.reset()

@@ -1,0 +1,92 @@
+"""Synthetic test videos made with PyAV: known size, length, audio and scene cuts.
+
+Each scene is a flat colour with a textured square moving across it, so the
+encoder sees real motion inside a scene and a complete change at each cut.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import numpy as np
+
+# Distinct in brightness and hue so every cut changes the picture completely.
+SCENE_COLOURS: tuple[tuple[int, int, int], ...] = (
+    (200, 40, 40), (30, 160, 60), (40, 60, 210), (230, 220, 60), (20, 20, 20), (240, 240, 240), (150, 60, 200),
+)
+
+
+@dataclass(frozen=True)
+class Clip:
+    path: Path
+    duration_s: float
+    width: int
+    height: int
+    fps: int
+    cuts_s: tuple[float, ...]
+    audio: bool
+
+
+def make_clip(
+    path: Path,
+    *,
+    duration_s: float = 4.0,
+    width: int = 320,
+    height: int = 180,
+    fps: int = 10,
+    cuts_s: Sequence[float] = (),
+    audio: bool = False,
+    keyframe_interval_s: float = 2.0,
+    rotation: int = 0,
+    preset: str = "ultrafast",
+) -> Clip:
+    """Encode an H.264 MP4 with scene cuts at ``cuts_s`` and a fixed keyframe interval."""
+    rng = np.random.default_rng(7)
+    texture = rng.integers(0, 255, size=(max(8, height // 4), max(8, height // 4), 3), dtype=np.uint8)
+    frames = round(duration_s * fps)
+    cut_frames = sorted(round(c * fps) for c in cuts_s)
+    with av.open(str(path), "w", format="mp4") as out:
+        video = out.add_stream("libx264", rate=fps)
+        video.width, video.height, video.pix_fmt = width, height, "yuv420p"
+        gop = max(1, round(keyframe_interval_s * fps))
+        # sc_threshold=0: keyframes only on the fixed interval, so a cut is an ordinary P-frame.
+        video.options = {"g": str(gop), "keyint_min": str(gop), "sc_threshold": "0", "preset": preset}
+        if rotation:
+            video.set_display_rotation(rotation)
+        sound = None
+        if audio:
+            sound = out.add_stream("aac", rate=48000)
+            sound.layout = "mono"
+        for i in range(frames):
+            scene = sum(1 for c in cut_frames if c <= i)
+            img = np.empty((height, width, 3), dtype=np.uint8)
+            img[:] = SCENE_COLOURS[scene % len(SCENE_COLOURS)]
+            x = int((width - texture.shape[1]) * ((i % fps) / fps))
+            y = (height - texture.shape[0]) // 2
+            img[y : y + texture.shape[0], x : x + texture.shape[1]] = texture
+            frame = av.VideoFrame.from_ndarray(img, format="rgb24")
+            frame.pts = i
+            frame.time_base = Fraction(1, fps)
+            out.mux(video.encode(frame))
+        out.mux(video.encode())
+        if sound is not None:
+            _add_tone(out, sound, duration_s)
+    return Clip(path, duration_s, width, height, fps, tuple(cuts_s), audio)
+
+
+def _add_tone(out: av.container.OutputContainer, sound: av.audio.stream.AudioStream, duration_s: float) -> None:
+    rate, chunk = 48000, 1024
+    total = int(rate * duration_s)
+    for start in range(0, total, chunk):
+        n = min(chunk, total - start)
+        t = (np.arange(start, start + n) / rate).astype(np.float32)
+        samples = (0.2 * np.sin(2 * np.pi * 440 * t)).astype(np.float32).reshape(1, -1)
+        frame = av.AudioFrame.from_ndarray(samples, format="fltp", layout="mono")
+        frame.sample_rate = rate
+        frame.pts = start
+        out.mux(sound.encode(frame))
+    out.mux(sound.encode())
