@@ -35,7 +35,7 @@ node_modules/.installed: package.json
 setup: $(VENV)/.installed node_modules/.installed
 
 synth: setup
-	$(CDK) synth --all $(CDK_FLAGS) --quiet
+	$(CDK) synth $(CDK_FLAGS) --quiet
 	$(PY) -m tools.cost --cdk-out cdk.out --stage $(STAGE)
 
 test: setup
@@ -51,7 +51,7 @@ deploy: setup
 	$(CDK) deploy --all $(CDK_FLAGS) --require-approval never
 
 cost: setup
-	@test -d cdk.out || $(CDK) synth --all $(CDK_FLAGS) --quiet
+	@test -d cdk.out || $(CDK) synth $(CDK_FLAGS) --quiet
 	$(PY) -m tools.cost --cdk-out cdk.out --stage $(STAGE)
 
 bench: setup

@@ -7,11 +7,14 @@ import aws_cdk as cdk
 
 from stacks.app_builder import build, stage_config
 from stacks.config import ConfigError
+from stacks.constructs.nag import summary
 
 app = cdk.App()
 try:
     cfg = stage_config(app)
 except ConfigError as err:
     sys.exit(f"error: {err}")
-build(app, cfg)
+stacks = build(app, cfg)
+# The nag plugin fails synth on any unacknowledged error; this prints the tally either way.
+print(summary(stacks.all()), file=sys.stderr)
 app.synth()

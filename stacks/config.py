@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import os
 import re
-from typing import Annotated, Any, Literal, Mapping
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from stacks.constructs.log_retention import SUPPORTED_RETENTION_DAYS
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 DEFAULT_REGION = "us-east-2"
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
@@ -162,6 +164,8 @@ class AzureConfig(_Section):
         "generation": "DeepSeek-V3",
         "default": "Phi-4-multimodal-instruct",
     }
+    # Request types that are accepted and answered by the "default" model.
+    default_types: tuple[str, ...] = ("vision", "chat")
 
     @field_validator("models")
     @classmethod
@@ -182,12 +186,47 @@ class RouterConfig(_Section):
     cache_ttl_seconds: int = Field(3600, ge=1)
     daily_token_budget: int = Field(2_000_000, ge=1)
     max_prompt_chars: int = Field(32_000, ge=1)
+    # Lambda's synchronous payload limit is 6 MB; images ride inside the JSON body.
+    max_body_bytes: int = Field(4_000_000, ge=1024, le=6_000_000)
+    max_images: int = Field(4, ge=0, le=20)
+    max_output_tokens: int = Field(4096, ge=1)
+    # Kept clear of the HTTP API's 30 s integration limit so an answer (even a 504) gets out.
+    ai_deadline_seconds: float = Field(25.0, gt=0, le=28)
+    reserved_concurrency: int | None = Field(None, ge=1)
+    upload_url_ttl_seconds: int = Field(900, ge=60, le=3600)
+    upload_content_types: tuple[str, ...] = ("video/mp4", "video/quicktime", "video/webm")
+    max_idempotency_key_chars: int = Field(128, ge=8, le=512)
+
+    @model_validator(mode="after")
+    def _burst_covers_rate(self) -> RouterConfig:
+        if self.throttle_burst < self.throttle_rate:
+            raise ValueError("throttle_burst must be at least throttle_rate")
+        return self
 
 
 class MonitoringConfig(_Section):
     alert_email: str
+    # None means the app's convention, "<prefix>/slack/webhook" (see slack_secret_name()).
     slack_webhook_secret_name: str | None = None
+    # A small forwarder Lambda posts each alert to the Slack webhook.
+    slack_forwarder: bool = True
     monthly_budget_usd: float
+    # "account": every cost of the account; "stage_tag": only resources tagged
+    # stage=<stage> (needs the tag activated as a cost-allocation tag first).
+    budget_scope: Literal["account", "stage_tag"] = "account"
+    budget_forecast_percent: float = Field(80, gt=0)
+    budget_actual_percent: float = Field(100, gt=0)
+    # A queue's oldest message may legitimately wait one visibility timeout
+    # (a retry); the alarm uses whichever of the two is longer.
+    queue_age_alarm_seconds: int = Field(900, ge=60)
+    function_duration_alarm_ratio: float = Field(0.8, gt=0, le=1)
+    api_5xx_per_5min: int = Field(5, ge=1)
+    api_latency_p95_ms: int = Field(10_000, ge=1)
+    rds_cpu_percent: float = Field(80, gt=0, le=100)
+    rds_free_storage_ratio: float = Field(0.1, gt=0, lt=1)
+    rds_connections_ratio: float = Field(0.8, gt=0, le=1)
+    cache_memory_percent: float = Field(80, gt=0, le=100)
+    cache_cpu_percent: float = Field(80, gt=0, le=100)
 
     @field_validator("alert_email")
     @classmethod
@@ -203,26 +242,70 @@ class MonitoringConfig(_Section):
             raise ValueError("must be greater than 0")
         return v
 
+    def slack_secret_name(self, prefix: str) -> str:
+        return self.slack_webhook_secret_name or f"{prefix}/slack/webhook"
+
 
 class WorkloadProfile(_Section):
-    """What a month of use looks like, for the cost report."""
+    """What a month of use looks like, for the cost report (tools/cost)."""
 
     videos_per_month: int = Field(3000, ge=0)
     video_seconds_avg: float = Field(45, ge=0)
+    video_mb_avg: float = Field(40, ge=0)
+    # Worker time per second of video (download, decode, sample) plus the model call.
+    video_work_seconds_per_video_second: float = Field(0.5, ge=0)
+    ai_call_seconds_avg: float = Field(8, ge=0)
     api_calls_per_month: int = Field(300_000, ge=0)
+    api_duration_ms_avg: float = Field(1500, ge=0)
+    # Seconds one scheduled run of each cron task takes (task -> seconds).
+    scheduled_run_seconds: dict[str, float] = {"trends": 30, "data": 5, "alerts": 3}
+    alert_notifications_per_month: int = Field(30, ge=0)
+    deploys_per_month: int = Field(20, ge=0)
     log_gb_per_month: float = Field(1.0, ge=0)
     nat_gb_per_month: float = Field(5.0, ge=0)
+    # Lambda's SQS pollers long-poll every queue even when it is idle.
+    sqs_idle_receives_per_queue_month: int = Field(650_000, ge=0)
 
 
 class DeployConfig(_Section):
+    """Who may deploy this stage from GitHub Actions (the DeployAccess stack)."""
+
     github_repository: str = "huntaze/huntaze-workers"
     github_branch: str = "main"
+    # The GitHub environment whose jobs may deploy; None means the stage name.
+    github_environment: str | None = None
+    # Also trust jobs on github_branch that run without an environment. Off by
+    # default: the environment is where approvals and branch rules live, so a
+    # stage like prod must only be reachable through it.
+    trust_branch: bool = False
+    # A read-only role that same-repository pull requests assume for `cdk diff`
+    # (the CDK lookup role only). Off by default: it can read the stage's data.
+    pull_request_diff: bool = False
+    # The IAM OIDC provider is one per account; a second stage in the same
+    # account sets this to false and reuses the first stage's provider.
+    create_oidc_provider: bool = True
+    cdk_bootstrap_qualifier: str = "hnb659fds"
 
     @field_validator("github_repository")
     @classmethod
     def _repo(cls, v: str) -> str:
         if not re.fullmatch(r"[\w.-]+/[\w.-]+", v):
             raise ValueError(f"{v!r} is not owner/name")
+        return v
+
+    @field_validator("github_branch", "github_environment")
+    @classmethod
+    def _no_wildcards(cls, v: str | None) -> str | None:
+        # Git refuses these in names; here they could only be a typo or a pattern.
+        if v is not None and (not v or any(c in v for c in "*?:")):
+            raise ValueError(f"{v!r} must be a plain name (no *, ? or :)")
+        return v
+
+    @field_validator("cdk_bootstrap_qualifier")
+    @classmethod
+    def _qualifier(cls, v: str) -> str:
+        if not re.fullmatch(r"[a-z0-9]{1,10}", v):
+            raise ValueError(f"{v!r} is not a CDK bootstrap qualifier (lowercase letters and digits, up to 10)")
         return v
 
 
@@ -252,7 +335,7 @@ class StageConfig(_Section):
         return v
 
     @model_validator(mode="after")
-    def _azs(self) -> "StageConfig":
+    def _azs(self) -> StageConfig:
         if self.network.availability_zones is None:
             azs = (f"{self.region}a", f"{self.region}b")
             object.__setattr__(self, "network", self.network.model_copy(update={"availability_zones": azs}))

@@ -34,6 +34,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from common.errors import PermanentError, TransientError
+from common.settings import DEFAULT_AZURE_AI_API_VERSION
 
 if TYPE_CHECKING:
     import urllib3
@@ -111,7 +112,7 @@ class AzureAIClient:
         endpoint: str,
         api_key: str | KeyProvider,
         *,
-        api_version: str = "2024-05-01-preview",
+        api_version: str = DEFAULT_AZURE_AI_API_VERSION,
         http: urllib3.PoolManager | None = None,
         usage_hook: UsageHook | None = None,
         max_attempts: int = 6,

@@ -8,10 +8,13 @@ from __future__ import annotations
 from typing import Any
 
 from aws_lambda_powertools import Logger
+from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from common import db, migrate
 
 logger = Logger()
+# common.* logs through stdlib logging; give it the same JSON output and level.
+copy_config_to_registered_loggers(source_logger=logger, include={"common.migrate", "common.db"})
 
 
 @logger.inject_lambda_context

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping, Sequence
 
 import aws_cdk as cdk
 from constructs import IConstruct
@@ -23,3 +23,17 @@ def acknowledge(scope: IConstruct, reasons: Mapping[str, str]) -> None:
             scope.node.add_metadata(cdk.Validations.ACKNOWLEDGED_RULES_METADATA_KEY, {rule_id: reason})
         else:
             cdk.Validations.of(scope).acknowledge(cdk.Acknowledgment(id=rule_id, reason=reason))
+
+
+def summary(stacks: Sequence[cdk.Stack]) -> str:
+    """One line per stack: unacknowledged nag errors and warnings, for `make synth`."""
+    from cdk_nag import AwsSolutionsChecks
+
+    lines = []
+    for stack in stacks:
+        report = AwsSolutionsChecks().validate_scope(stack)
+        errors = sum(1 for v in report.violations if v.severity == "error")
+        warnings = [v.rule_name for v in report.violations if v.severity != "error"]
+        detail = f" ({', '.join(sorted(set(warnings)))})" if warnings else ""
+        lines.append(f"  {stack.stack_name}: {errors} errors, {len(warnings)} warnings{detail}")
+    return "cdk-nag AwsSolutions (unacknowledged):\n" + "\n".join(lines)

@@ -15,8 +15,8 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Mapping, Sequence
 
 import aws_cdk as cdk
 import jsii
@@ -148,7 +148,7 @@ class PythonFunction(lambda_.Function):
         handler: str,
         description: str,
         memory_mb: int = 256,
-        timeout: cdk.Duration = cdk.Duration.seconds(30),
+        timeout: cdk.Duration | None = None,
         ephemeral_storage_mb: int = 512,
         environment: Mapping[str, str] | None = None,
         vpc: ec2.IVpc | None = None,
@@ -177,7 +177,7 @@ class PythonFunction(lambda_.Function):
             handler=handler,
             description=description,
             memory_size=memory_mb,
-            timeout=timeout,
+            timeout=timeout or cdk.Duration.seconds(30),
             ephemeral_storage_size=cdk.Size.mebibytes(ephemeral_storage_mb),
             environment=env,
             layers=[powertools_layer(scope, f"{construct_id}Powertools", cfg)],

@@ -1,0 +1,148 @@
+"""A small declarative body schema: validates requests and renders JSON Schema.
+
+The same `Shape` objects check a request at run time and describe it in the
+OpenAPI document, so the two cannot disagree. Deliberately tiny (no pydantic)
+because its import cost lands on every cold start.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from router.errors import ApiError
+
+Kind = Literal["string", "integer", "number", "boolean", "object", "array"]
+
+_PY_TYPES: dict[str, tuple[type, ...]] = {
+    "string": (str,),
+    "integer": (int,),
+    "number": (int, float),
+    "boolean": (bool,),
+    "object": (dict,),
+    "array": (list,),
+}
+
+
+@dataclass(frozen=True)
+class Field:
+    kind: Kind
+    description: str
+    required: bool = False
+    # Bounds: length for strings, item count for arrays, value for numbers.
+    low: float | None = None
+    high: float | None = None
+    enum: tuple[str, ...] | None = None
+    pattern: str | None = None
+    items: Field | None = None
+    shape: Shape | None = None
+
+    def check(self, value: Any, where: str) -> Any:
+        # bool is an int in Python; JSON keeps them apart and so do we.
+        if isinstance(value, bool) and self.kind != "boolean" or not isinstance(value, _PY_TYPES[self.kind]):
+            raise _invalid(f"'{where}' must be {_article(self.kind)}, got {_json_type(value)}")
+        if self.enum is not None and value not in self.enum:
+            raise _invalid(f"'{where}' must be one of {', '.join(self.enum)}; got {str(value)[:64]!r}")
+        if self.pattern is not None and not re.fullmatch(self.pattern, value):
+            raise _invalid(f"'{where}' has an invalid format")
+        size = len(value) if self.kind in ("string", "array") else value if self.kind in ("integer", "number") else None
+        unit = {"string": " characters", "array": " items"}.get(self.kind, "")
+        if size is not None and self.low is not None and size < self.low:
+            raise _invalid(f"'{where}' must be at least {_num(self.low)}{unit}")
+        if size is not None and self.high is not None and size > self.high:
+            raise _invalid(f"'{where}' must be at most {_num(self.high)}{unit}")
+        if self.kind == "array" and self.items is not None:
+            return [self.items.check(item, f"{where}[{i}]") for i, item in enumerate(value)]
+        if self.kind == "object" and self.shape is not None:
+            return self.shape.validate(value, where)
+        return value
+
+    def json_schema(self) -> dict[str, Any]:
+        doc: dict[str, Any] = {"type": self.kind, "description": self.description}
+        if self.enum is not None:
+            doc["enum"] = list(self.enum)
+        if self.pattern is not None:
+            doc["pattern"] = self.pattern
+        names = {
+            "string": ("minLength", "maxLength"),
+            "array": ("minItems", "maxItems"),
+            "integer": ("minimum", "maximum"),
+            "number": ("minimum", "maximum"),
+        }.get(self.kind)
+        if names:
+            for name, bound in zip(names, (self.low, self.high), strict=True):
+                if bound is not None:
+                    doc[name] = _num(bound)
+        if self.items is not None:
+            doc["items"] = self.items.json_schema()
+        if self.shape is not None:
+            doc = {"$ref": f"#/components/schemas/{self.shape.name}", "description": self.description}
+        return doc
+
+
+@dataclass(frozen=True)
+class Shape:
+    """A JSON object with named fields; unknown fields are rejected."""
+
+    name: str
+    description: str
+    fields: Mapping[str, Field] = field(default_factory=dict)
+
+    def validate(self, data: Any, where: str = "body") -> dict[str, Any]:
+        if not isinstance(data, dict):
+            raise _invalid(f"'{where}' must be a JSON object, got {_json_type(data)}")
+        unknown = sorted(set(data) - set(self.fields))
+        if unknown:
+            raise _invalid(f"'{where}' has unknown field(s): {', '.join(unknown[:5])}")
+        out: dict[str, Any] = {}
+        for name, spec in self.fields.items():
+            path = name if where == "body" else f"{where}.{name}"
+            if name not in data or data[name] is None:
+                if spec.required:
+                    raise _invalid(f"'{path}' is required")
+                continue
+            out[name] = spec.check(data[name], path)
+        return out
+
+    def json_schema(self) -> dict[str, Any]:
+        doc: dict[str, Any] = {
+            "type": "object",
+            "description": self.description,
+            "additionalProperties": False,
+            "properties": {name: spec.json_schema() for name, spec in self.fields.items()},
+        }
+        required = [name for name, spec in self.fields.items() if spec.required]
+        if required:
+            doc["required"] = required
+        return doc
+
+    def nested(self) -> list[Shape]:
+        """This shape and every shape it refers to (for OpenAPI components)."""
+        found: list[Shape] = [self]
+        for spec in self.fields.values():
+            for inner in (spec.shape, spec.items.shape if spec.items else None):
+                if inner is not None:
+                    found += [s for s in inner.nested() if s not in found]
+        return found
+
+
+def _invalid(detail: str) -> ApiError:
+    return ApiError(400, "invalid_request", detail)
+
+
+def _article(kind: str) -> str:
+    return f"an {kind}" if kind[0] in "aeiou" else f"a {kind}"
+
+
+def _json_type(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    return {int: "integer", float: "number", str: "string", list: "array", dict: "object"}.get(type(value), "value")
+
+
+def _num(value: float) -> int | float:
+    return int(value) if float(value).is_integer() else value
