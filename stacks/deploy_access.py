@@ -65,7 +65,7 @@ class DeployAccessStack(cdk.Stack):
         acknowledge(
             deployer.role,
             {
-                "AwsSolutions-IAM5": "The wildcard stands only for the CDK bootstrap role kind "
+                f"AwsSolutions-IAM5[Resource::{self._nag_arn(bootstrap_role_prefix)}-*-{self._nag_arn(bootstrap_role_suffix)}]": "The wildcard stands only for the CDK bootstrap role kind "
                 "(deploy, file-publishing, image-publishing, lookup) of this account and region; "
                 "cdk deploy needs each of them and they hold the real permissions.",
             },
@@ -85,3 +85,10 @@ class DeployAccessStack(cdk.Stack):
                 assumable_role_arns=[f"{bootstrap_role_prefix}-lookup-role-{bootstrap_role_suffix}"],
             ).role
             cdk.CfnOutput(self, "DiffRoleArn", value=self.diff_role.role_arn, description="role-to-assume of the pull-request diff job")
+
+    def _nag_arn(self, value: str) -> str:
+        """``value`` as cdk-nag names it in a finding: pseudo parameters as ``<AWS::Name>``."""
+        for token, name in ((self.partition, "AWS::Partition"), (self.account, "AWS::AccountId"), (self.region, "AWS::Region")):
+            if cdk.Token.is_unresolved(token):
+                value = value.replace(token, f"<{name}>")
+        return value

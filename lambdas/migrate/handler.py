@@ -18,7 +18,7 @@ copy_config_to_registered_loggers(source_logger=logger, include={"common.migrate
 
 
 @logger.inject_lambda_context
-def handler(event: Any, context: LambdaContext) -> dict[str, Any]:
+def lambda_handler(event: Any, context: LambdaContext) -> dict[str, Any]:
     # A dedicated connection: migrations need autocommit (one real transaction
     # per file) and must not share state with any other use.
     with db.connect(autocommit=True) as conn:

@@ -30,7 +30,7 @@ def migrate_env(fresh_database, monkeypatch):
 
 
 def test_handler_applies_pending_migrations_then_reports_none(migrate_env):
-    from migrate.handler import handler
+    from migrate.handler import lambda_handler as handler
 
     # Given an empty database / When the trigger invokes the function twice
     first = handler({}, _Context())
@@ -43,7 +43,7 @@ def test_handler_applies_pending_migrations_then_reports_none(migrate_env):
 
 
 def test_handler_raises_when_migrations_cannot_apply(migrate_env, tmp_path, monkeypatch):
-    from migrate.handler import handler
+    from migrate.handler import lambda_handler as handler
 
     # Given a migration that fails
     (tmp_path / "0001_bad.sql").write_text("SELECT * FROM nowhere;")

@@ -1,0 +1,144 @@
+"""POST /v1/ai/route: pick the model, use the cache, guard the spend, ask Azure."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from router.errors import ApiError
+from router.settings import RouterSettings
+
+if TYPE_CHECKING:
+    from common.azure_ai import AzureAIClient
+    from router.cache import ResponseCache
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_MAX_TOKENS = 1024
+_MAGIC = {b"\xff\xd8\xff": "image/jpeg", b"\x89PNG\r\n\x1a\n": "image/png"}
+
+
+@dataclass(frozen=True)
+class AiRequest:
+    prompt: str
+    type: str
+    images: tuple[str, ...] = ()
+    max_tokens: int = DEFAULT_MAX_TOKENS
+    temperature: float | None = None
+
+    @classmethod
+    def from_body(cls, body: dict[str, Any], settings: RouterSettings) -> AiRequest:
+        """Apply the limits that come from config (the shape was checked already)."""
+        if len(body["prompt"]) > settings.max_prompt_chars:
+            raise ApiError(413, "prompt_too_long", f"'prompt' has {len(body['prompt'])} characters; the limit is {settings.max_prompt_chars}")
+        images = tuple(body.get("images") or ())
+        if len(images) > settings.max_images:
+            raise ApiError(413, "too_many_images", f"{len(images)} images; the limit is {settings.max_images}")
+        max_tokens = body.get("max_tokens", DEFAULT_MAX_TOKENS)
+        if max_tokens > settings.max_output_tokens:
+            raise ApiError(400, "invalid_request", f"'max_tokens' must be at most {settings.max_output_tokens}")
+        return cls(body["prompt"], body["type"], images, max_tokens, body.get("temperature"))
+
+
+@dataclass(frozen=True)
+class Guard:
+    """The daily spend guard over the usage table (connection supplied by the caller)."""
+
+    used_today: Callable[[], int]
+    record: Callable[[str, int, int], None]
+    budget: int
+
+
+def route_prompt(
+    req: AiRequest,
+    *,
+    settings: RouterSettings,
+    client: Callable[[], AzureAIClient],
+    cache: Callable[[], ResponseCache],
+    guard: Guard,
+    budget_s: float,
+) -> tuple[dict[str, Any], bool]:
+    """The answer and whether it came from the cache."""
+    model = settings.model_for(req.type)
+    if model is None:
+        raise ApiError(400, "unknown_type", f"unknown type {req.type!r}; expected one of {', '.join(settings.accepted_types)}")
+    if req.images and model != settings.models["default"]:
+        raise ApiError(400, "images_not_supported", f"type {req.type!r} ({model}) takes no images; use type 'vision'")
+    parts = [_image_part(raw, i) for i, raw in enumerate(req.images)]
+
+    # Only a deterministic request may be answered from the cache.
+    key = _cache_key(model, req) if req.temperature == 0 else None
+    if key is not None:
+        hit = cache().get(key)
+        if hit is not None:
+            return hit, True
+
+    used = guard.used_today()
+    if used >= guard.budget:
+        raise ApiError(
+            429,
+            "daily_budget_exceeded",
+            f"today's Azure AI budget of {guard.budget} tokens is spent ({used} used); it resets at 00:00 UTC",
+            {"Retry-After": "3600"},
+        )
+
+    content: Any = req.prompt if not parts else [{"type": "text", "text": req.prompt}, *parts]
+    result = client().chat(
+        model=model,
+        messages=[{"role": "user", "content": content}],
+        max_tokens=req.max_tokens,
+        temperature=req.temperature,
+        budget_s=budget_s,
+    )
+    guard.record(model, result.usage.prompt_tokens, result.usage.completion_tokens)
+    answer = {
+        "model": model,
+        "output": result.content,
+        "reasoning": result.reasoning,
+        "usage": {
+            "prompt_tokens": result.usage.prompt_tokens,
+            "completion_tokens": result.usage.completion_tokens,
+            "total_tokens": result.usage.total_tokens,
+        },
+    }
+    if key is not None:
+        cache().set(key, answer)
+    return answer, False
+
+
+def _cache_key(model: str, req: AiRequest) -> str:
+    canonical = json.dumps(
+        {"model": model, "prompt": req.prompt, "images": req.images, "max_tokens": req.max_tokens},
+        sort_keys=True,
+        separators=(",", ":"),
+    )
+    return "ai:v1:" + hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _image_part(raw: str, index: int) -> dict[str, Any]:
+    """Check an image (base64 or data: URL) is a JPEG or PNG and make it a content part."""
+    from common.azure_ai import image_part
+
+    declared = None
+    data = raw
+    if raw.startswith("data:"):
+        header, _, data = raw.partition(",")
+        declared = header[5:].split(";")[0]
+        if not header.endswith(";base64"):
+            raise ApiError(400, "invalid_image", f"'images[{index}]' must be a base64 data: URL")
+    try:
+        blob = base64.b64decode(data, validate=True)
+    except (binascii.Error, ValueError):
+        raise ApiError(400, "invalid_image", f"'images[{index}]' is not valid base64") from None
+    mime = next((m for magic, m in _MAGIC.items() if blob.startswith(magic)), None)
+    if mime is None:
+        raise ApiError(415, "unsupported_image", f"'images[{index}]' is not a JPEG or PNG")
+    if declared is not None and declared != mime:
+        raise ApiError(400, "invalid_image", f"'images[{index}]' says {declared} but holds {mime}")
+    return image_part(blob, mime_type=mime)

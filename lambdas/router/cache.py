@@ -1,0 +1,104 @@
+"""Response cache in Valkey/Redis that never fails a request.
+
+Any cache error is logged and treated as a miss; after one, the cache is left
+alone for a cool-down so a dead cache costs at most one short timeout per
+cool-down instead of one per request.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import redis
+
+logger = logging.getLogger(__name__)
+
+SOCKET_TIMEOUT_S = 0.25
+COOLDOWN_S = 30.0
+
+
+class ResponseCache:
+    def __init__(
+        self,
+        connect: Callable[[], redis.Redis],
+        *,
+        ttl_s: int,
+        cooldown_s: float = COOLDOWN_S,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._connect = connect
+        self._client: redis.Redis | None = None
+        self.ttl_s = ttl_s
+        self._cooldown_s = cooldown_s
+        self._clock = clock
+        self._skip_until = 0.0
+
+    def get(self, key: str) -> dict[str, Any] | None:
+        raw = self._call("get", key)
+        if raw is None:
+            return None
+        try:
+            value = json.loads(raw)
+        except ValueError:
+            return None
+        return value if isinstance(value, dict) else None
+
+    def set(self, key: str, value: dict[str, Any]) -> None:
+        self._call("set", key, json.dumps(value, separators=(",", ":")), ex=self.ttl_s)
+
+    def _call(self, op: str, *args: Any, **kwargs: Any) -> Any:
+        if self._clock() < self._skip_until:
+            return None
+        try:
+            if self._client is None:
+                self._client = self._connect()
+            return getattr(self._client, op)(*args, **kwargs)
+        except Exception as exc:  # the cache is an optimisation: nothing it does may fail a request
+            logger.warning("response cache unavailable (%s: %s); answering without it", type(exc).__name__, exc)
+            self._client = None
+            self._skip_until = self._clock() + self._cooldown_s
+            return None
+
+
+def connect_from_settings() -> redis.Redis:
+    """A client for the configured cache: TLS and the AUTH token from Secrets Manager in AWS."""
+    import redis
+    from redis.backoff import NoBackoff
+    from redis.retry import Retry
+
+    from common.settings import redis_settings
+
+    settings = redis_settings()
+    password = None
+    if settings.auth_secret_arn:
+        from common import secrets
+
+        password = secrets.get_secret_string(settings.auth_secret_arn)
+    return redis.Redis.from_url(
+        settings.build_url(password),
+        socket_connect_timeout=SOCKET_TIMEOUT_S,
+        socket_timeout=SOCKET_TIMEOUT_S,
+        retry_on_timeout=False,
+        retry=Retry(NoBackoff(), 0),  # one try: a slow cache must not slow the answer
+        decode_responses=True,
+    )
+
+
+_cache: ResponseCache | None = None
+
+
+def get_cache(ttl_s: int) -> ResponseCache:
+    global _cache
+    if _cache is None or _cache.ttl_s != ttl_s:
+        _cache = ResponseCache(connect_from_settings, ttl_s=ttl_s)
+    return _cache
+
+
+def reset() -> None:
+    global _cache
+    _cache = None
