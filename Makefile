@@ -10,6 +10,9 @@ export JSII_NODE := $(NODE_BIN)/node
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 export PATH := $(NODE_BIN):$(PATH)
 CDK_FLAGS := -c stage=$(STAGE)
+# A template diff needs only the read-only lookup role (the PR diff role); set
+# CDK_DIFF_FLAGS=--method=auto to let CloudFormation build a change set.
+CDK_DIFF_FLAGS ?= --method=template
 
 .PHONY: help setup synth test lint deploy diff cost bench clean
 
@@ -45,7 +48,7 @@ lint: setup
 	$(VENV)/bin/ruff check .
 
 diff: setup
-	$(CDK) diff --all $(CDK_FLAGS)
+	$(CDK) diff --all $(CDK_FLAGS) $(CDK_DIFF_FLAGS)
 
 deploy: setup
 	$(CDK) deploy --all $(CDK_FLAGS) --require-approval never

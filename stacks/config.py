@@ -94,6 +94,8 @@ class VideoConfig(_Section):
     sample_fps: float = Field(1.0, gt=0)
     max_sampled_frames: int = Field(180, ge=1)
     frames_for_model: int = Field(6, ge=1, le=20)
+    # The worker stops this long before the function timeout and hands unfinished messages back.
+    time_reserve_seconds: float = Field(10.0, ge=1)
 
 
 class ScheduleConfig(_Section):

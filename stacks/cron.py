@@ -1,14 +1,43 @@
-"""Cron stack: trends, data and alerts workers on schedules. (Filled in by the scheduled-workers issue.)"""
+"""Cron stack: the trends, data and alerts workers and the schedules that feed them.
+
+EventBridge Scheduler puts the task's envelope (with its scheduled time) on
+the worker's queue; the queue-worker construct does the rest. Scheduler
+retries a failed SendMessage and then parks the event in the schedules' DLQ,
+so a missed run is visible rather than silent.
+
+The alerts topic and the Slack secret belong to the Monitoring stack, which
+is built after this one; they are referenced by their deterministic names so
+the two stacks do not depend on each other.
+"""
 
 from __future__ import annotations
 
+import json
+
 import aws_cdk as cdk
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_scheduler as scheduler
+from aws_cdk import aws_scheduler_targets as targets
+from aws_cdk import aws_secretsmanager as secretsmanager
+from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from stacks.config import StageConfig
-from stacks.constructs.queue_worker import QueueWorker
+from stacks.config import ScheduleConfig, StageConfig
+from stacks.constructs.nag import acknowledge
+from stacks.constructs.queue_worker import DLQ_RETENTION, QueueWorker
 from stacks.data import DataStack
 from stacks.network import NetworkStack
+
+CRON_TASKS = ("trends", "data", "alerts")
+# Every worker's DLQ, for the alerts worker's dlq_depth rules.
+WATCHED_DLQ_TASKS = ("video", *CRON_TASKS)
+PACKAGE = "cron"
+HANDLER = "cron.handler.lambda_handler"
+
+
+def dlq_name(cfg: StageConfig, task: str) -> str:
+    """The DLQ name QueueWorker gives a task's worker."""
+    return f"{cfg.prefix}-{task}-dlq"
 
 
 class CronStack(cdk.Stack):
@@ -16,4 +45,134 @@ class CronStack(cdk.Stack):
 
     def __init__(self, scope: Construct, construct_id: str, *, cfg: StageConfig, network: NetworkStack, data: DataStack, **kwargs) -> None:
         super().__init__(scope, construct_id, **kwargs)
+        self.cfg = cfg
         self.workers = {}
+        self.schedules: dict[str, scheduler.Schedule] = {}
+        self.azure_key = secretsmanager.Secret.from_secret_name_v2(self, "AzureKey", f"{cfg.prefix}/azure/api-key")
+
+        for task in CRON_TASKS:
+            worker = QueueWorker(
+                self,
+                f"{task.capitalize()}Worker",
+                cfg=cfg,
+                worker=getattr(cfg.cron, task),
+                task=task,
+                package=PACKAGE,
+                handler=HANDLER,
+                description=f"Huntaze {cfg.stage} {task} worker (scheduled)",
+                environment={**data.database_environment(), **self._environment(task)},
+                vpc=data.vpc,
+                security_groups=[data.workers_sg],
+            )
+            data.grant_database(worker.function)
+            self.workers[task] = worker
+
+        self._grant_trends(self.workers["trends"])
+        self._grant_alerts(self.workers["alerts"])
+
+        self.schedule_group = scheduler.ScheduleGroup(self, "Schedules", schedule_group_name=cfg.prefix)
+        self.schedule_dlq = sqs.Queue(
+            self,
+            "SchedulesDlq",
+            queue_name=f"{cfg.prefix}-schedules-dlq",
+            retention_period=DLQ_RETENTION,
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            enforce_ssl=True,
+        )
+        acknowledge(self.schedule_dlq, {"AwsSolutions-SQS3": "This queue is itself the schedules' dead-letter queue."})
+        for task in CRON_TASKS:
+            self.schedules[task] = self._schedule(task, getattr(cfg.cron, f"{task}_schedule"))
+
+    # -- per-task settings ------------------------------------------------------
+    def _environment(self, task: str) -> dict[str, str]:
+        c = self.cfg.cron
+        if task == "trends":
+            az = self.cfg.azure
+            return {
+                "TREND_SOURCES": json.dumps([s.model_dump() for s in c.trend_sources], separators=(",", ":")),
+                "TRENDS_USER_AGENT": c.trends_user_agent,
+                "TRENDS_TOP_N": str(c.trends_top_n),
+                "GENERATION_MODEL": az.models.get("generation", az.models["default"]),
+                "AZURE_AI_ENDPOINT": az.endpoint,
+                "AZURE_AI_API_VERSION": az.api_version,
+                # A partial ARN (no random suffix): Secrets Manager resolves it like the name.
+                "AZURE_AI_KEY_SECRET_ARN": self.azure_key.secret_arn,
+            }
+        if task == "data":
+            return {
+                "LATE_EVENT_LOOKBACK_HOURS": str(c.late_event_lookback_hours),
+                "INGEST_SETTLE_SECONDS": str(c.ingest_settle_seconds),
+            }
+        return {
+            "ALERTS_TOPIC_ARN": self.alerts_topic_arn,
+            "SLACK_WEBHOOK_SECRET_NAME": self.cfg.monitoring.slack_secret_name(self.cfg.prefix),
+            "DLQ_URLS": cdk.Stack.of(self).to_json_string(
+                {t: self._queue_url(dlq_name(self.cfg, t)) for t in WATCHED_DLQ_TASKS}
+            ),
+        }
+
+    @property
+    def alerts_topic_arn(self) -> str:
+        return f"arn:{cdk.Aws.PARTITION}:sns:{cdk.Aws.REGION}:{cdk.Aws.ACCOUNT_ID}:{self.cfg.prefix}-alerts"
+
+    def _queue_url(self, name: str) -> str:
+        return f"https://sqs.{cdk.Aws.REGION}.{cdk.Aws.URL_SUFFIX}/{cdk.Aws.ACCOUNT_ID}/{name}"
+
+    def _queue_arn(self, name: str) -> str:
+        return f"arn:{cdk.Aws.PARTITION}:sqs:{cdk.Aws.REGION}:{cdk.Aws.ACCOUNT_ID}:{name}"
+
+    def _grant_trends(self, worker: QueueWorker) -> None:
+        self.azure_key.grant_read(worker.function)
+        acknowledge(
+            worker.function.role,
+            {
+                "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:"
+                f"{self.cfg.prefix}/azure/api-key-??????]": "A secret referenced by name is matched with the six-character "
+                "suffix Secrets Manager appends; it is that one secret.",
+            },
+        )
+
+    def _grant_alerts(self, worker: QueueWorker) -> None:
+        fn = worker.function
+        fn.add_to_role_policy(iam.PolicyStatement(actions=["sns:Publish"], resources=[self.alerts_topic_arn]))
+        fn.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["sqs:GetQueueAttributes"],
+                resources=[self._queue_arn(dlq_name(self.cfg, t)) for t in WATCHED_DLQ_TASKS],
+            )
+        )
+        slack_name = self.cfg.monitoring.slack_secret_name(self.cfg.prefix)
+        secretsmanager.Secret.from_secret_name_v2(self, "SlackWebhook", slack_name).grant_read(fn)
+        acknowledge(
+            fn.role,
+            {
+                "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:"
+                f"{slack_name}-??????]": "A secret referenced by name is matched with the six-character suffix "
+                "Secrets Manager appends; it is that one secret.",
+            },
+        )
+
+    # -- schedules --------------------------------------------------------------
+    def _schedule(self, task: str, sc: ScheduleConfig) -> scheduler.Schedule:
+        target = targets.SqsSendMessage(
+            self.workers[task].queue,
+            input=scheduler.ScheduleTargetInput.from_object(
+                {"task": task, "scheduledTime": scheduler.ContextAttribute.scheduled_time, "payload": {}}
+            ),
+            retry_attempts=sc.retry_attempts,
+            max_event_age=cdk.Duration.minutes(sc.max_event_age_minutes),
+            dead_letter_queue=self.schedule_dlq,
+        )
+        return scheduler.Schedule(
+            self,
+            f"{task.capitalize()}Schedule",
+            schedule_name=f"{self.cfg.prefix}-{task}",
+            schedule_group=self.schedule_group,
+            description=f"Puts the scheduled {task} envelope on the {task} queue",
+            schedule=scheduler.ScheduleExpression.expression(sc.expression, cdk.TimeZone.of(sc.timezone)),
+            time_window=scheduler.TimeWindow.flexible(cdk.Duration.minutes(sc.flexible_window_minutes))
+            if sc.flexible_window_minutes
+            else scheduler.TimeWindow.off(),
+            enabled=sc.enabled,
+            target=target,
+        )

@@ -105,7 +105,8 @@ def discover(stacks: Iterable[cdk.Stack]) -> Watched:
 def label(node: IConstruct) -> str:
     """``Huntaze-Dev-Video/Worker/Queue`` -> ``Video-Worker-Queue`` (readable and unique)."""
     stack = cdk.Stack.of(node)
-    parts = [stack.stack_name.rsplit("-", 1)[-1], *(c.node.id for c in node.node.scopes[1:])]
+    inside = node.node.scopes[node.node.scopes.index(stack) + 1 :]
+    parts = [stack.stack_name.rsplit("-", 1)[-1], *(c.node.id for c in inside)]
     parts = [p for p in parts if p != "Resource"]
     return re.sub(r"[^A-Za-z0-9-]", "", "-".join(parts))[:180]
 
@@ -282,8 +283,10 @@ class MonitoringStack(cdk.Stack):
         for db in self.watched.databases:
             cfn = db.node.default_child
             assert isinstance(cfn, rds.CfnDBInstance)
-            storage_gb = int(cfn.allocated_storage or 20)
-            connections = max(1, int(max_db_connections(str(cfn.db_instance_class)) * s.rds_connections_ratio))
+            # L2 props reach the L1 as lazy tokens; resolving gives the synthesized values.
+            storage_gb = int(self.resolve(cfn.allocated_storage) or 20)
+            db_class = str(self.resolve(cfn.db_instance_class))
+            connections = max(1, int(max_db_connections(db_class) * s.rds_connections_ratio))
             self._alarm(
                 "rds-cpu",
                 db,
@@ -442,17 +445,17 @@ class MonitoringStack(cdk.Stack):
 
 def _visibility_seconds(queue: sqs.Queue) -> int:
     cfn = queue.node.default_child
-    value = getattr(cfn, "visibility_timeout", None)
+    value = cdk.Stack.of(queue).resolve(getattr(cfn, "visibility_timeout", None))
     return int(value) if isinstance(value, int | float) else 30
 
 
 def _timeout_seconds(fn: lambda_.Function) -> int:
     cfn = fn.node.default_child
-    value = getattr(cfn, "timeout", None)
+    value = cdk.Stack.of(fn).resolve(getattr(cfn, "timeout", None))
     return int(value) if isinstance(value, int | float) else 3
 
 
 def _cache_node_ids(cache: elasticache.CfnReplicationGroup) -> list[str]:
     """ElastiCache names a replication group's nodes <group id>-001, -002, ..."""
-    count = cache.num_cache_clusters or 1
+    count = cdk.Stack.of(cache).resolve(cache.num_cache_clusters) or 1
     return [cdk.Fn.join("", [cache.ref, f"-{i:03d}"]) for i in range(1, int(count) + 1)]

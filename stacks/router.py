@@ -1,16 +1,112 @@
-"""Router stack: the HTTP API and the AI router Lambda. (Filled in by the HTTP API issue.)"""
+"""Router stack: the HTTP API (JWT, throttling, access logs, CORS) and the AI router Lambda.
+
+The routes come from docs/api/openapi.json, the document generated from the
+Lambda's route table (a test keeps the two equal), so API Gateway serves
+exactly the routes the function implements and only `security: []` routes
+skip the JWT authorizer.
+"""
 
 from __future__ import annotations
 
-from typing import Mapping
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
 
 import aws_cdk as cdk
+import constructs
+import jsii
+from aws_cdk import aws_apigateway as apigw
+from aws_cdk import aws_apigatewayv2 as apigwv2
+from aws_cdk import aws_apigatewayv2_authorizers as authorizers
+from aws_cdk import aws_apigatewayv2_integrations as integrations
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from stacks.config import StageConfig
-from stacks.data import DataStack
+from stacks.constructs.log_retention import retention
+from stacks.constructs.nag import acknowledge
+from stacks.constructs.python_function import PythonFunction
+from stacks.data import UPLOADS_PREFIX, DataStack
 from stacks.network import NetworkStack
+
+OPENAPI_DOCUMENT = Path(__file__).resolve().parents[1] / "docs" / "api" / "openapi.json"
+_METHODS = {m.value.lower(): m for m in apigwv2.HttpMethod}
+
+# One JSON object per request; field names follow the HTTP API's $context variables.
+ACCESS_LOG_FIELDS = {
+    "requestId": "$context.requestId",
+    "time": "$context.requestTime",
+    "ip": "$context.identity.sourceIp",
+    "method": "$context.httpMethod",
+    "routeKey": "$context.routeKey",
+    "path": "$context.path",
+    "status": "$context.status",
+    "protocol": "$context.protocol",
+    "responseLength": "$context.responseLength",
+    "latencyMs": "$context.responseLatency",
+    "integrationLatencyMs": "$context.integrationLatency",
+    "integrationError": "$context.integrationErrorMessage",
+    "authorizerError": "$context.authorizer.error",
+    "sub": "$context.authorizer.claims.sub",
+    "userAgent": "$context.identity.userAgent",
+}
+
+
+def api_routes(document: Path = OPENAPI_DOCUMENT) -> list[tuple[str, str, bool]]:
+    """(method, path, needs JWT) of every operation in the OpenAPI document."""
+    doc = json.loads(document.read_text())
+    default_secured = bool(doc.get("security"))
+    routes = []
+    for path, operations in doc["paths"].items():
+        for method, op in operations.items():
+            secured = bool(op["security"]) if "security" in op else default_secured
+            routes.append((method.upper(), path, secured))
+    return routes
+
+
+@jsii.implements(constructs.IValidation)
+class _AcknowledgeUploadsGrant:
+    """Acknowledges the uploads/* grant once its cross-stack ARN has a name.
+
+    cdk-nag names the finding after the synthesized import (the Data stack's
+    generated export), which only exists after references are resolved; node
+    validations run exactly then, before the nag plugin reads the metadata.
+    """
+
+    def __init__(self, fn: PythonFunction, data: DataStack) -> None:
+        self._fn = fn
+        self._data = data
+
+    def validate(self) -> list[str]:
+        resolved = cdk.Stack.of(self._fn).resolve(self._data.uploads.bucket_arn)
+        name = resolved.get("Fn::ImportValue") if isinstance(resolved, dict) else None
+        if isinstance(name, str):
+            acknowledge(
+                self._fn,
+                {
+                    f"AwsSolutions-IAM5[Resource::{name}/{UPLOADS_PREFIX}*]": "Presigned upload URLs may only create "
+                    "objects under uploads/; each key is a new UUID, so it cannot be narrowed further.",
+                },
+            )
+        return []
+
+
+@jsii.implements(apigwv2.IAccessLogSettings)
+class _AccessLogs:
+    def __init__(self, log_group: logs.ILogGroup) -> None:
+        self._destination = apigwv2.LogGroupLogDestination(log_group)
+        self._format = apigw.AccessLogFormat.custom(json.dumps(ACCESS_LOG_FIELDS, separators=(",", ":")))
+
+    @property
+    def destination(self) -> apigwv2.IAccessLogDestination:
+        return self._destination
+
+    @property
+    def format(self) -> apigw.AccessLogFormat:
+        return self._format
 
 
 class RouterStack(cdk.Stack):
@@ -23,6 +119,121 @@ class RouterStack(cdk.Stack):
         network: NetworkStack,
         data: DataStack,
         queues: Mapping[str, sqs.IQueue],
-        **kwargs,
+        **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
+        self.cfg = cfg
+        self.function = self._function(data, queues)
+        self.api = self._api()
+
+    # -- the router Lambda ------------------------------------------------------
+    def _function(self, data: DataStack, queues: Mapping[str, sqs.IQueue]) -> PythonFunction:
+        r, az = self.cfg.router, self.cfg.azure
+        # Created by the Video stack; looked up by name so neither stack depends on the other.
+        self.azure_key = secretsmanager.Secret.from_secret_name_v2(self, "AzureKey", f"{self.cfg.prefix}/azure/api-key")
+        env = {
+            **data.database_environment(),
+            **data.cache_environment(),
+            "AZURE_AI_ENDPOINT": az.endpoint,
+            "AZURE_AI_API_VERSION": az.api_version,
+            # A partial ARN (no random suffix): Secrets Manager resolves it like the name.
+            "AZURE_AI_KEY_SECRET_ARN": self.azure_key.secret_arn,
+            "AI_MODELS": json.dumps(az.models, sort_keys=True),
+            "AI_DEFAULT_TYPES": ",".join(az.default_types),
+            "AI_CACHE_TTL_SECONDS": str(r.cache_ttl_seconds),
+            "AI_DAILY_TOKEN_BUDGET": str(r.daily_token_budget),
+            "AI_MAX_PROMPT_CHARS": str(r.max_prompt_chars),
+            "AI_MAX_IMAGES": str(r.max_images),
+            "AI_MAX_OUTPUT_TOKENS": str(r.max_output_tokens),
+            "AI_DEADLINE_SECONDS": str(r.ai_deadline_seconds),
+            "MAX_BODY_BYTES": str(r.max_body_bytes),
+            "MAX_IDEMPOTENCY_KEY_CHARS": str(r.max_idempotency_key_chars),
+            "UPLOADS_BUCKET": data.uploads.bucket_name,
+            "UPLOAD_URL_TTL_SECONDS": str(r.upload_url_ttl_seconds),
+            "UPLOAD_MAX_BYTES": str(self.cfg.video.max_bytes),
+            "UPLOAD_CONTENT_TYPES": ",".join(r.upload_content_types),
+        }
+        for task, queue in sorted(queues.items()):
+            env[f"QUEUE_URL_{task.upper()}"] = queue.queue_url
+        fn = PythonFunction(
+            self,
+            "Router",
+            cfg=self.cfg,
+            package="router",
+            handler="router.handler.lambda_handler",
+            description="HTTP API: AI router, jobs, uploads",
+            memory_mb=r.memory_mb,
+            timeout=cdk.Duration.seconds(r.timeout_seconds),
+            environment=env,
+            vpc=data.vpc,
+            security_groups=[data.workers_sg],
+            reserved_concurrency=r.reserved_concurrency,
+        )
+        data.grant_database(fn)
+        data.grant_cache(fn)
+        self.azure_key.grant_read(fn)
+        for queue in queues.values():
+            queue.grant_send_messages(fn)
+        # The presigned PUT is signed with the function's role, so the role needs the PUT.
+        data.uploads.grant_put(fn, f"{UPLOADS_PREFIX}*")
+        acknowledge(
+            fn,
+            {
+                "AwsSolutions-IAM5[Action::s3:Abort*]": "CDK's grant_put adds AbortMultipartUpload, scoped to uploads/*.",
+                "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:"
+                f"{self.cfg.prefix}/azure/api-key-??????]": "A secret referenced by name is matched with the six-character "
+                "suffix Secrets Manager appends; it is that one secret.",
+            },
+        )
+        fn.node.add_validation(_AcknowledgeUploadsGrant(fn, data))
+        return fn
+
+    # -- the HTTP API -----------------------------------------------------------
+    def _api(self) -> apigwv2.HttpApi:
+        r = self.cfg.router
+        cors = None
+        if r.cors_origins:
+            cors = apigwv2.CorsPreflightOptions(
+                allow_origins=list(r.cors_origins),
+                allow_methods=[apigwv2.CorsHttpMethod.GET, apigwv2.CorsHttpMethod.POST, apigwv2.CorsHttpMethod.OPTIONS],
+                allow_headers=["authorization", "content-type", "idempotency-key"],
+                expose_headers=["x-cache", "idempotent-replay", "retry-after"],
+                max_age=cdk.Duration.hours(1),
+            )
+        api = apigwv2.HttpApi(
+            self,
+            "HttpApi",
+            api_name=f"{self.cfg.prefix}-api",
+            description="Huntaze HTTP API (Vercel app -> AI router, jobs, uploads)",
+            cors_preflight=cors,
+            create_default_stage=False,
+        )
+        self.access_logs = logs.LogGroup(
+            self,
+            "AccessLogs",
+            retention=retention(self.cfg.log_retention_days),
+            removal_policy=cdk.RemovalPolicy.RETAIN if self.cfg.retain_data else cdk.RemovalPolicy.DESTROY,
+        )
+        self.stage = api.add_stage(
+            "DefaultStage",
+            stage_name="$default",
+            auto_deploy=True,
+            throttle=apigwv2.ThrottleSettings(rate_limit=r.throttle_rate, burst_limit=r.throttle_burst),
+            access_log_settings=_AccessLogs(self.access_logs),
+        )
+        self.authorizer = authorizers.HttpJwtAuthorizer(
+            "Jwt", r.jwt_issuer, jwt_audience=list(r.jwt_audience), authorizer_name=f"{self.cfg.prefix}-jwt"
+        )
+        integration = integrations.HttpLambdaIntegration("Router", self.function)
+        for method, path, secured in api_routes():
+            routes = api.add_routes(
+                path=path,
+                methods=[_METHODS[method.lower()]],
+                integration=integration,
+                authorizer=self.authorizer if secured else apigwv2.HttpNoneAuthorizer(),
+            )
+            if not secured:
+                for route in routes:
+                    acknowledge(route, {"AwsSolutions-APIG4": f"{method} {path} is the public health check; it reads nothing and needs no identity."})
+        cdk.CfnOutput(self, "ApiUrl", value=api.api_endpoint)
+        return api

@@ -1,13 +1,18 @@
-"""Video stack: uploads/ -> SQS -> the video worker. (Filled in by the video issue.)"""
+"""Video stack: uploads/ -> SQS -> the video worker -> Azure AI -> PostgreSQL."""
 
 from __future__ import annotations
 
 import aws_cdk as cdk
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_s3_notifications as s3n
+from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
 from stacks.config import StageConfig
+from stacks.constructs.nag import acknowledge
 from stacks.constructs.queue_worker import QueueWorker
-from stacks.data import DataStack
+from stacks.data import UPLOADS_PREFIX, DataStack
 from stacks.network import NetworkStack
 
 
@@ -16,3 +21,87 @@ class VideoStack(cdk.Stack):
 
     def __init__(self, scope: Construct, construct_id: str, *, cfg: StageConfig, network: NetworkStack, data: DataStack, **kwargs) -> None:
         super().__init__(scope, construct_id, **kwargs)
+        v = cfg.video
+        # The router reads the same key by name: f"{cfg.prefix}/azure/api-key".
+        self.azure_key_secret = secretsmanager.Secret(
+            self,
+            "AzureApiKey",
+            secret_name=f"{cfg.prefix}/azure/api-key",
+            description="Azure AI Foundry API key (set by hand after the first deploy)",
+            removal_policy=cdk.RemovalPolicy.RETAIN if cfg.retain_data else cdk.RemovalPolicy.DESTROY,
+        )
+        acknowledge(
+            self.azure_key_secret,
+            {"AwsSolutions-SMG4": "The key is issued by Azure AI Foundry; AWS cannot rotate it. It is rotated in "
+             "Azure and pasted here (runbook), and the functions refresh their cached copy on a 401."},
+        )
+        # Imported by name so Data does not depend on Video (the notification lives here).
+        uploads = s3.Bucket.from_bucket_attributes(
+            self, "Uploads", bucket_name=data.uploads.bucket_name, bucket_arn=data.uploads.bucket_arn
+        )
+        self.worker = QueueWorker(
+            self,
+            "Worker",
+            cfg=cfg,
+            worker=v.worker,
+            task="video",
+            package="video",
+            handler="video.handler.lambda_handler",
+            description="Video worker: frames, features and a Phi-4 multimodal analysis of each upload",
+            environment={
+                **data.database_environment(),
+                "AZURE_AI_ENDPOINT": cfg.azure.endpoint,
+                "AZURE_AI_API_VERSION": cfg.azure.api_version,
+                "AZURE_AI_KEY_SECRET_ARN": self.azure_key_secret.secret_arn,
+                "VIDEO_MODEL": cfg.azure.models.get("vision", cfg.azure.models["default"]),
+                "VIDEO_MAX_BYTES": str(v.max_bytes),
+                "VIDEO_MAX_DURATION_S": str(v.max_duration_seconds),
+                "VIDEO_SAMPLE_FPS": str(v.sample_fps),
+                "VIDEO_MAX_SAMPLED_FRAMES": str(v.max_sampled_frames),
+                "VIDEO_FRAMES_FOR_MODEL": str(v.frames_for_model),
+                "VIDEO_TIME_RESERVE_S": str(v.time_reserve_seconds),
+                "UPLOADS_PREFIX": UPLOADS_PREFIX,
+            },
+            vpc=data.vpc,
+            security_groups=[data.workers_sg],
+        )
+        fn = self.worker.function
+        data.grant_database(fn)
+        self.azure_key_secret.grant_read(fn)
+        uploads.grant_read(fn, f"{UPLOADS_PREFIX}*")
+        # Without ListBucket a missing object answers 403, not 404; scoped to uploads/.
+        fn.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["s3:ListBucket"],
+                resources=[data.uploads.bucket_arn],
+                conditions={"StringLike": {"s3:prefix": [f"{UPLOADS_PREFIX}*"]}},
+            )
+        )
+        uploads.add_event_notification(
+            s3.EventType.OBJECT_CREATED, s3n.SqsDestination(self.worker.queue), s3.NotificationKeyFilter(prefix=UPLOADS_PREFIX)
+        )
+        self._acknowledge(fn)
+
+    def _acknowledge(self, fn: cdk.Resource) -> None:
+        assert fn.role is not None
+        acknowledge(
+            fn.role,
+            {
+                "AwsSolutions-IAM5[Action::s3:GetObject*]": "CDK's read grant (GetObject, GetObjectVersion...) on uploads/ only.",
+                "AwsSolutions-IAM5[Action::s3:GetBucket*]": "CDK's read grant includes bucket metadata reads on the uploads bucket only.",
+                "AwsSolutions-IAM5[Action::s3:List*]": "CDK's read grant lists the uploads bucket only.",
+                "AwsSolutions-IAM5[Resource::<UploadsBucketArn>/uploads/*]": "The worker reads any uploaded video under uploads/, never elsewhere.",
+            },
+        )
+        handler = self.node.try_find_child("BucketNotificationsHandler050a0587b7544547bf325f094a3db834")
+        if handler is not None:
+            acknowledge(
+                handler,
+                {
+                    "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]":
+                        "CDK's bucket-notifications handler writes only its own logs with the basic execution policy.",
+                    "AwsSolutions-IAM5[Resource::*]":
+                        "CDK's bucket-notifications handler calls PutBucketNotification, which it scopes to '*'.",
+                    "AwsSolutions-L1": "CDK's bucket-notifications handler pins its runtime; it runs only on deploy.",
+                },
+            )

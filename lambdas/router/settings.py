@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from common.errors import ConfigurationError
+
 from router.contract import TASKS
 
 

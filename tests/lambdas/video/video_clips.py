@@ -65,7 +65,10 @@ def make_clip(
             scene = sum(1 for c in cut_frames if c <= i)
             img = np.empty((height, width, 3), dtype=np.uint8)
             img[:] = SCENE_COLOURS[scene % len(SCENE_COLOURS)]
-            x = int((width - texture.shape[1]) * ((i % fps) / fps))
+            # Steady movement, as a camera pan would give: cheap to predict, unlike a cut.
+            span = width - texture.shape[1]
+            pos = (i * max(2, width // 100)) % (2 * span)
+            x = pos if pos < span else 2 * span - pos
             y = (height - texture.shape[0]) // 2
             img[y : y + texture.shape[0], x : x + texture.shape[1]] = texture
             frame = av.VideoFrame.from_ndarray(img, format="rgb24")

@@ -1,0 +1,39 @@
+"""SQS entry point of the trends, data and alerts workers (TASK says which).
+
+Parse the batch, run each message through the job lifecycle, report the
+failed ones back to SQS (partial batch response).
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from common import db
+from cron import runners, worker
+
+logger = Logger()
+tracer = Tracer()
+processor = BatchProcessor(event_type=EventType.SQS)
+
+
+@tracer.capture_method
+def record_handler(record: SQSRecord, lambda_context: LambdaContext | None = None) -> None:
+    task = os.environ["TASK"]
+
+    def remaining_s() -> float:
+        return lambda_context.get_remaining_time_in_millis() / 1000 if lambda_context else 60.0
+
+    with db.connection() as conn:
+        job = worker.process(conn, record.body, task=task, runner=runners.for_task(task, remaining_s))
+    logger.info("message done", extra={"jobId": str(job.id), "task": task, "status": job.status})
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)

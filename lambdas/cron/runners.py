@@ -1,0 +1,147 @@
+"""What each cron task runs, wired to its real dependencies (built once per container)."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from common import jobs
+from common.errors import PermanentError
+from cron.settings import CronSettings, cron_settings
+
+if TYPE_CHECKING:
+    import psycopg
+    from cron.worker import Runner
+
+# Time kept back from the Lambda deadline to record the outcome.
+RESERVE_S = 10.0
+
+
+def window_time(job: jobs.Job, msg: jobs.JobMessage) -> datetime:
+    """The scheduled time, or when an on-demand job was created."""
+    return (msg.scheduled_time or job.created_at).astimezone(UTC)
+
+
+def data(conn: psycopg.Connection, job: jobs.Job, msg: jobs.JobMessage, *, settings: CronSettings) -> dict[str, Any]:
+    from cron import rollups
+
+    payload = msg.payload
+    if "from" in payload or "to" in payload:
+        start, end = _time(payload, "from"), _time(payload, "to")
+        try:
+            return rollups.recompute_range(conn, start=start, end=end).to_dict()
+        except ValueError as exc:
+            raise PermanentError("bad_payload", str(exc)) from None
+    return rollups.run_incremental(
+        conn, window_end=window_time(job, msg), lookback=settings.late_event_lookback, settle=settings.ingest_settle
+    ).to_dict()
+
+
+def trends(
+    conn: psycopg.Connection,
+    job: jobs.Job,
+    msg: jobs.JobMessage,
+    *,
+    settings: CronSettings,
+    remaining_s: Callable[[], float],
+) -> dict[str, Any]:
+    from common import azure_ai
+    from cron import summary, trends
+
+    def summarize(rising: Any) -> tuple[str, str]:
+        budget = max(1.0, remaining_s() - RESERVE_S)
+        return summary.summarize(azure_ai.get_client(), settings.generation_model, rising, budget_s=budget)
+
+    return trends.run(
+        conn,
+        job_id=job.id,
+        window_start=window_time(job, msg),
+        sources=settings.trend_sources,
+        fetcher=_fetcher(settings.trends_user_agent),
+        summarize=summarize,
+        top_n=settings.trends_top_n,
+    )
+
+
+def alerts(conn: psycopg.Connection, job: jobs.Job, msg: jobs.JobMessage, *, settings: CronSettings) -> dict[str, Any]:
+    from cron import alerts
+
+    return alerts.run(
+        conn,
+        job_id=job.id,
+        at=window_time(job, msg),
+        metrics=_metrics(conn, settings),
+        notifier=_notifier(settings),
+        stage=settings.stage,
+    )
+
+
+def for_task(task: str, remaining_s: Callable[[], float]) -> Runner:
+    settings = cron_settings()
+    if task == "data":
+        return functools.partial(data, settings=settings)
+    if task == "trends":
+        return functools.partial(trends, settings=settings, remaining_s=remaining_s)
+    if task == "alerts":
+        return functools.partial(alerts, settings=settings)
+    raise ValueError(f"no cron runner for task {task!r}")
+
+
+@functools.cache
+def _fetcher(user_agent: str) -> Any:
+    from cron.sources import Fetcher
+
+    return Fetcher(user_agent)
+
+
+class _Metrics:
+    """Rollups and job history from PostgreSQL, DLQ depths from SQS."""
+
+    def __init__(self, conn: psycopg.Connection, dlq_urls: dict[str, str]) -> None:
+        from cron.alerts_store import SqlMetrics
+
+        self._sql = SqlMetrics(conn)
+        self.rollup_sum = self._sql.rollup_sum
+        self.failed_jobs = self._sql.failed_jobs
+        self.dlq_depth = _dlq_depths(tuple(sorted(dlq_urls.items()))).depth
+
+
+@functools.cache
+def _dlq_depths(urls: tuple[tuple[str, str], ...]) -> Any:
+    from cron.health import DlqDepths
+
+    return DlqDepths(dict(urls))
+
+
+def _metrics(conn: psycopg.Connection, settings: CronSettings) -> _Metrics:
+    return _Metrics(conn, settings.dlq_urls)
+
+
+def _notifier(settings: CronSettings) -> Any:
+    return _cached_notifier(settings.alerts_topic_arn, settings.slack_webhook_secret)
+
+
+@functools.cache
+def _cached_notifier(topic_arn: str | None, slack_secret: str | None) -> Any:
+    from common import secrets
+    from cron.notify import Notifier
+
+    return Notifier(
+        topic_arn=topic_arn,
+        slack_webhook_url=(lambda: secrets.get_secret_string(slack_secret).strip()) if slack_secret else None,
+    )
+
+
+def _time(payload: dict[str, Any], key: str) -> datetime:
+    raw = payload.get(key)
+    if not isinstance(raw, str):
+        raise PermanentError("bad_payload", f"payload '{key}' must be an ISO 8601 time")
+    try:
+        value = datetime.fromisoformat(raw)
+    except ValueError:
+        raise PermanentError("bad_payload", f"payload '{key}' is not ISO 8601: {raw[:64]!r}") from None
+    if value.tzinfo is None:
+        raise PermanentError("bad_payload", f"payload '{key}' has no time zone")
+    return value

@@ -1,0 +1,205 @@
+"""The HTTP API's routes on the Powertools resolver: parse, call the logic module, answer.
+
+Heavy modules (psycopg, boto3, redis, urllib3) are imported inside the routes
+that need them, so a cold start only pays for the route it serves.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from aws_lambda_powertools.event_handler.api_gateway import APIGatewayHttpResolver, Response
+from common.errors import ConfigurationError, WorkerError
+
+from router import contract
+from router.errors import ApiError, from_worker_error
+from router.settings import RouterSettings, router_settings
+
+logger = logging.getLogger(__name__)
+
+# Leaves time to answer (even a 504) before the Lambda and API limits hit.
+DEADLINE_MARGIN_S = 1.5
+JSON = "application/json"
+
+app = APIGatewayHttpResolver()
+
+
+def _route(spec: contract.RouteSpec):
+    return app.route(spec.rule, method=spec.method)
+
+
+def json_response(status: int, body: Any, headers: dict[str, str] | None = None) -> Response:
+    return Response(
+        status,
+        JSON,
+        json.dumps(body, separators=(",", ":"), default=str),
+        headers={"Cache-Control": "no-store", **(headers or {})},
+    )
+
+
+# --- routes ----------------------------------------------------------------------
+
+
+@_route(contract.HEALTH)
+def health() -> Response:
+    return json_response(200, {"status": "ok"})
+
+
+@_route(contract.AI_ROUTE)
+def route_ai() -> Response:
+    from common import db
+
+    from router import ai, spend
+    from router.cache import get_cache
+
+    settings = router_settings()
+    _caller()
+    req = ai.AiRequest.from_body(contract.AI_REQUEST.validate(_json_body(settings)), settings)
+
+    def used_today() -> int:
+        with db.connection() as conn:
+            return spend.tokens_used_today(conn)
+
+    def record(model: str, prompt_tokens: int, completion_tokens: int) -> None:
+        try:
+            with db.connection() as conn:
+                spend.record_usage(conn, model, prompt_tokens, completion_tokens)
+        except WorkerError:
+            # The answer is paid for already; losing it over bookkeeping would be worse.
+            logger.exception("could not record AI usage")
+
+    answer, cached = ai.route_prompt(
+        req,
+        settings=settings,
+        client=_azure_client,
+        cache=lambda: get_cache(settings.cache_ttl_s),
+        guard=ai.Guard(used_today, record, settings.daily_token_budget),
+        budget_s=_time_budget(settings),
+    )
+    return json_response(200, {**answer, "cached": cached}, {"X-Cache": "hit" if cached else "miss"})
+
+
+@_route(contract.CREATE_JOB)
+def create_job() -> Response:
+    from common import db
+
+    from router import dispatch, queues
+
+    settings = router_settings()
+    _caller()
+    key = _idempotency_key(settings)
+    task, payload = dispatch.validate_job(contract.JOB_REQUEST.validate(_json_body(settings)), settings)
+    job_id, created = dispatch.submit_job(task, payload, key, settings=settings, connection=db.connection, send=queues.send)
+    return json_response(202, {"jobId": str(job_id)}, {"Idempotent-Replay": "false" if created else "true"})
+
+
+@_route(contract.GET_JOB)
+def get_job(jobId: str) -> Response:  # noqa: N803 - the path parameter's name
+    from common import db
+
+    from router import dispatch
+
+    _caller()
+    return json_response(200, dispatch.job_status(jobId, connection=db.connection))
+
+
+@_route(contract.CREATE_UPLOAD)
+def create_upload() -> Response:
+    from common import db
+
+    from router import uploads
+
+    settings = router_settings()
+    _caller()
+    body = contract.UPLOAD_REQUEST.validate(_json_body(settings))
+    return json_response(201, uploads.issue_upload(body, settings=settings, connection=db.connection))
+
+
+# --- errors ----------------------------------------------------------------------
+
+
+@app.exception_handler(ApiError)
+def _api_error(exc: ApiError) -> Response:
+    return json_response(exc.status, exc.body(), exc.headers)
+
+
+@app.exception_handler(WorkerError)
+def _worker_error(exc: WorkerError) -> Response:
+    err = from_worker_error(exc)
+    logger.warning("request failed: %s", exc)
+    return json_response(err.status, err.body(), err.headers)
+
+
+@app.exception_handler(ConfigurationError)
+def _misconfigured(exc: ConfigurationError) -> Response:
+    logger.exception("router is misconfigured")
+    return json_response(500, {"error": "misconfigured", "detail": "the service is misconfigured"})
+
+
+@app.not_found
+def _not_found(_exc: Exception) -> Response:
+    return json_response(404, {"error": "route_not_found", "detail": f"no route {app.current_event.http_method} {app.current_event.path}"})
+
+
+@app.exception_handler(Exception)
+def _unexpected(exc: Exception) -> Response:
+    logger.exception("unhandled error")
+    return json_response(500, {"error": "internal_error", "detail": "unexpected error; it has been logged"})
+
+
+# --- request helpers -------------------------------------------------------------
+
+
+def _json_body(settings: RouterSettings) -> Any:
+    event = app.current_event
+    media_type = (event.headers.get("content-type") or "").split(";")[0].strip().lower()
+    if media_type != JSON:
+        raise ApiError(415, "unsupported_media_type", "send the body as Content-Type: application/json")
+    if event.is_base64_encoded:
+        raise ApiError(415, "unsupported_encoding", "base64-encoded bodies are not accepted; send plain JSON text")
+    raw = event.body
+    if not raw:
+        raise ApiError(400, "missing_body", "the request needs a JSON body")
+    size = len(raw.encode("utf-8"))
+    if size > settings.max_body_bytes:
+        raise ApiError(413, "body_too_large", f"the body has {size} bytes; the limit is {settings.max_body_bytes}")
+    try:
+        return json.loads(raw, parse_constant=_reject_constant)
+    except ValueError as exc:
+        raise ApiError(400, "malformed_json", f"the body is not valid JSON: {exc}") from None
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _idempotency_key(settings: RouterSettings) -> str | None:
+    raw = app.current_event.headers.get("idempotency-key")
+    if raw is None:
+        return None
+    key = raw.strip()
+    if not key or len(key) > settings.max_idempotency_key_chars or not key.isprintable() or not key.isascii():
+        raise ApiError(400, "invalid_idempotency_key", f"Idempotency-Key must be 1-{settings.max_idempotency_key_chars} printable ASCII characters")
+    return key
+
+
+def _caller() -> str:
+    """The JWT subject API Gateway verified; refuses a request that skipped the authorizer."""
+    claims = ((app.current_event.raw_event.get("requestContext") or {}).get("authorizer") or {}).get("jwt", {}).get("claims")
+    if not claims or not claims.get("sub"):
+        raise ApiError(401, "unauthorized", "no verified JWT on the request")
+    return str(claims["sub"])
+
+
+def _time_budget(settings: RouterSettings) -> float:
+    context = app.lambda_context
+    remaining = context.get_remaining_time_in_millis() / 1000 if context is not None else settings.ai_deadline_s
+    return max(0.0, min(settings.ai_deadline_s, remaining - DEADLINE_MARGIN_S))
+
+
+def _azure_client():
+    from common import azure_ai
+
+    return azure_ai.get_client()

@@ -1,0 +1,80 @@
+"""The API's OpenAPI 3.0 document, built from router.contract (the routes the handler serves).
+
+    python -m router.openapi > docs/api/openapi.json   (with lambdas/ on PYTHONPATH)
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from router.contract import RESPONSE_SCHEMAS, ROUTES, TASK_PAYLOADS, RouteSpec
+from router.schema import Shape
+
+TITLE = "Huntaze API"
+VERSION = "1.0.0"
+
+
+def build() -> dict[str, Any]:
+    shapes: dict[str, Shape] = {}
+    for spec in ROUTES:
+        if spec.request is not None:
+            shapes.update({s.name: s for s in spec.request.nested()})
+    shapes.update({s.name: s for s in TASK_PAYLOADS.values()})
+    schemas = {name: shape.json_schema() for name, shape in sorted(shapes.items())}
+    schemas.update(RESPONSE_SCHEMAS)
+    paths: dict[str, dict[str, Any]] = {}
+    for spec in ROUTES:
+        paths.setdefault(spec.path, {})[spec.method.lower()] = _operation(spec)
+    return {
+        "openapi": "3.0.3",
+        "info": {"title": TITLE, "version": VERSION, "description": "Generated from lambdas/router/contract.py; do not edit."},
+        "security": [{"jwt": []}],
+        "paths": paths,
+        "components": {
+            "securitySchemes": {"jwt": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
+            "schemas": dict(sorted(schemas.items())),
+        },
+    }
+
+
+def _operation(spec: RouteSpec) -> dict[str, Any]:
+    op: dict[str, Any] = {"operationId": spec.operation_id, "summary": spec.summary}
+    if not spec.auth:
+        op["security"] = []
+    params = [
+        {"name": name, "in": "path", "required": True, "schema": {"type": "string", "format": "uuid"}}
+        for name in _path_params(spec.path)
+    ]
+    params += [{"name": name, "in": "header", "required": False, "description": text, "schema": {"type": "string"}} for name, text in spec.headers.items()]
+    if params:
+        op["parameters"] = params
+    if spec.request is not None:
+        op["requestBody"] = {
+            "required": True,
+            "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{spec.request.name}"}}},
+        }
+    responses: dict[str, Any] = {str(spec.ok_status): _response("Success", spec.ok_schema)}
+    errors = dict(spec.errors)
+    if spec.auth:
+        errors.setdefault(401, "Missing or invalid JWT")
+    for status, text in sorted(errors.items()):
+        responses[str(status)] = _response(text, "Error")
+    op["responses"] = responses
+    return op
+
+
+def _response(description: str, schema: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema}"}}}}
+
+
+def _path_params(path: str) -> list[str]:
+    return [part[1:-1] for part in path.split("/") if part.startswith("{")]
+
+
+def render() -> str:
+    return json.dumps(build(), indent=2, sort_keys=False) + "\n"
+
+
+if __name__ == "__main__":
+    print(render(), end="")

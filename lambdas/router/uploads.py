@@ -1,0 +1,77 @@
+"""POST /v1/uploads: a presigned S3 PUT bound to one content type and size, and its job."""
+
+from __future__ import annotations
+
+import functools
+import re
+import uuid
+from typing import Any
+
+from router.dispatch import Connection
+from router.errors import ApiError
+from router.settings import RouterSettings
+
+UPLOADS_PREFIX = "uploads/"
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def upload_job_key(bucket: str, key: str) -> str:
+    """The jobs.idempotency_key the video worker looks the upload's job up by."""
+    return f"upload:{bucket}/{key}"
+
+
+def object_key(filename: str, upload_id: uuid.UUID) -> str:
+    # Only URL-safe characters: S3 event notifications URL-encode keys, and the
+    # worker must find this exact key again.
+    base = filename.replace("\\", "/").rsplit("/", 1)[-1]
+    safe = _UNSAFE.sub("-", base).strip(".-")[:120] or "video"
+    return f"{UPLOADS_PREFIX}{upload_id}/{safe}"
+
+
+def issue_upload(body: dict[str, Any], *, settings: RouterSettings, connection: Connection) -> dict[str, Any]:
+    from common import jobs
+
+    content_type = body["contentType"].strip().lower()
+    size = body["size"]
+    if content_type not in settings.upload_content_types:
+        raise ApiError(415, "unsupported_content_type", f"{content_type!r} is not accepted; use one of {', '.join(settings.upload_content_types)}")
+    if size > settings.upload_max_bytes:
+        raise ApiError(413, "upload_too_large", f"{size} bytes is over the limit of {settings.upload_max_bytes}")
+    bucket = settings.uploads_bucket
+    if not bucket:
+        raise ApiError(503, "uploads_unavailable", "no uploads bucket is configured")
+
+    upload_id = uuid.uuid4()
+    key = object_key(body["filename"], upload_id)
+    # Signing is local (no network), so it goes first: a failure leaves no job behind.
+    url = _s3().generate_presigned_url(
+        "put_object",
+        Params={"Bucket": bucket, "Key": key, "ContentType": content_type, "ContentLength": size},
+        ExpiresIn=settings.upload_url_ttl_s,
+        HttpMethod="PUT",
+    )
+    payload = {"bucket": bucket, "key": key, "contentType": content_type, "size": size, "filename": body["filename"]}
+    with connection() as conn:
+        job, _ = jobs.create_job(conn, "video", payload, idempotency_key=upload_job_key(bucket, key))
+    return {
+        "jobId": str(job.id),
+        "uploadUrl": url,
+        "method": "PUT",
+        # Content-Length and Content-Type are in the signature: S3 refuses any other size or type.
+        "headers": {"Content-Type": content_type, "Content-Length": str(size)},
+        "bucket": bucket,
+        "key": key,
+        "expiresIn": settings.upload_url_ttl_s,
+    }
+
+
+@functools.cache
+def _s3() -> Any:
+    import boto3
+    from botocore.config import Config
+
+    return boto3.client("s3", config=Config(signature_version="s3v4", s3={"addressing_style": "virtual"}))
+
+
+def reset() -> None:
+    _s3.cache_clear()

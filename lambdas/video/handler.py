@@ -1,0 +1,53 @@
+"""SQS -> video worker. Parses records, runs the worker, reports partial batch failures."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from common import azure_ai
+from common.errors import PermanentError, TransientError
+
+from video import messages, worker
+from video.settings import video_settings
+
+logger = Logger()
+# Every record gets a verdict: an all-failed batch is reported, not raised.
+processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+# A record is only started with at least this long left before the reserve.
+MIN_START_S = 20.0
+
+
+def handle_record(record: SQSRecord, deadline: worker.Deadline) -> None:
+    deadline.check(MIN_START_S)
+    settings = video_settings()
+    try:
+        requests = messages.parse_body(record.body)
+    except PermanentError as err:
+        job_id = messages.job_id_of(record.body)
+        worker.record_malformed(job_id, err)
+        logger.warning("malformed message dropped", extra={"reason": err.reason, "job_id": str(job_id)})
+        return
+    for request in requests:
+        outcome = worker.process(request, settings, deadline, azure_ai.get_client)
+        logger.info("video processed", extra={"status": outcome.status, "job_id": outcome.job_id, "reason": outcome.reason})
+
+
+@logger.inject_lambda_context
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    settings = video_settings()
+    left_s = context.get_remaining_time_in_millis() / 1000 - settings.time_reserve_s
+    deadline = worker.Deadline(time.monotonic() + left_s)
+
+    def record_handler(record: SQSRecord) -> None:
+        try:
+            handle_record(record, deadline)
+        except TransientError as err:
+            logger.warning("video will be retried", extra={"reason": err.reason, "message_id": record.message_id})
+            raise
+
+    return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)

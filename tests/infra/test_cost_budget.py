@@ -1,0 +1,48 @@
+"""The fixed monthly cost of each stage, priced from its real synthesized templates, fits its budget."""
+
+from __future__ import annotations
+
+import pytest
+
+from tools.cost import prices
+from tools.cost.model import price_templates
+from tools.cost.variant import synth_templates
+
+
+@pytest.fixture(scope="module")
+def table():
+    return prices.load()
+
+
+def _report(templates, cfg, table):
+    return price_templates({name: t.to_json() for name, t in templates.items()}, cfg, table)
+
+
+def test_dev_fixed_cost_is_within_its_budget(templates, cfg, table):
+    report = _report(templates, cfg, table)
+    assert report.fixed <= cfg.monitoring.monthly_budget_usd, f"dev fixed cost {report.fixed:.2f}"
+
+
+def test_prod_fixed_cost_is_within_its_budget(prod_templates, prod_stacks, table):
+    report = _report(prod_templates, prod_stacks.cfg, table)
+    assert report.fixed <= prod_stacks.cfg.monitoring.monthly_budget_usd, f"prod fixed cost {report.fixed:.2f}"
+
+
+def test_dev_data_tier_and_nat_are_priced_from_the_templates(templates, cfg, table):
+    report = _report(templates, cfg, table)
+    whats = {i.what for i in report.items}
+    assert f"RDS db.{cfg.data.db_instance_class} postgres" in whats
+    assert f"ElastiCache {cfg.data.cache_node_type} valkey x1" in whats
+    assert f"EC2 {cfg.network.nat_instance_type} (NAT instance)" in whats
+    assert "public IPv4 address" in whats
+
+
+def test_a_nat_gateway_costs_more_than_the_nat_instance(templates, cfg, table):
+    # Given the same dev app synthesized with nat_mode=gateway
+    gw_cfg, gw_templates = synth_templates("dev", {"network": {"nat_mode": "gateway"}})
+    gateway = price_templates(gw_templates, gw_cfg, table)
+    instance = _report(templates, cfg, table)
+    # Then the gateway's hours appear and the fixed cost rises by at least the gateway-minus-instance price
+    assert any(i.what == "NAT gateway" for i in gateway.items)
+    delta = table.monthly("vpc.nat_gateway.hour") - table.monthly(f"ec2.{cfg.network.nat_instance_type}.hour")
+    assert gateway.fixed - instance.fixed >= delta - 1.0

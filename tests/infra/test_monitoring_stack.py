@@ -1,0 +1,114 @@
+"""Monitoring stack: alerts topic, Slack forwarder, derived alarms, dashboard, budget."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import aws_cdk as cdk
+from aws_cdk.assertions import Match, Template
+from cdk_nag import AwsSolutionsChecks
+
+from stacks.constructs.queue_worker import QueueWorker
+from stacks.monitoring import MonitoringStack, max_db_connections, runbook_url
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _alarms(template: Template) -> dict[str, dict]:
+    return {k: v["Properties"] for k, v in template.find_resources("AWS::CloudWatch::Alarm").items()}
+
+
+def test_alerts_topic_has_the_name_the_alerts_worker_builds_its_arn_from(templates, cfg):
+    # Given the dev stage / When synthesized / Then the topic is "<prefix>-alerts" with the email subscribed
+    mon = templates["Monitoring"]
+    mon.has_resource_properties("AWS::SNS::Topic", {"TopicName": f"{cfg.prefix}-alerts"})
+    mon.has_resource_properties("AWS::SNS::Subscription", {"Protocol": "email", "Endpoint": cfg.monitoring.alert_email})
+
+
+def test_slack_forwarder_reads_the_webhook_secret_by_its_conventional_name(templates, cfg):
+    mon = templates["Monitoring"]
+    name = f"{cfg.prefix}/slack/webhook"
+    mon.has_resource_properties(
+        "AWS::Lambda::Function",
+        {"Handler": "notify.handler.lambda_handler",
+         "Environment": {"Variables": Match.object_like({"SLACK_WEBHOOK_SECRET_NAME": name})}},
+    )
+    mon.has_resource_properties("AWS::SNS::Subscription", {"Protocol": "lambda"})
+    policies = mon.find_resources("AWS::IAM::Policy")
+    assert name in str(policies), "the forwarder's role cannot read the webhook secret"
+
+
+def test_every_alarm_notifies_the_topic_and_links_an_existing_runbook(templates, cfg):
+    alarms = _alarms(templates["Monitoring"])
+    assert alarms
+    topic_id = next(iter(templates["Monitoring"].find_resources("AWS::SNS::Topic")))
+    prefix = runbook_url(cfg, "X").rsplit("/", 1)[0] + "/"
+    for name, props in alarms.items():
+        assert props["AlarmActions"] == [{"Ref": topic_id}], name
+        kind = re.search(re.escape(prefix) + r"([a-z0-9-]+)\.md", props["AlarmDescription"])
+        assert kind, f"{name} has no runbook link"
+        assert (ROOT / "docs" / "runbooks" / f"{kind.group(1)}.md").is_file(), f"{name}: runbook {kind.group(1)} missing"
+
+
+def test_budget_notifies_email_and_topic_at_80_forecast_and_100_actual(templates, cfg):
+    mon = templates["Monitoring"]
+    topic_id = next(iter(mon.find_resources("AWS::SNS::Topic")))
+    budget = next(iter(mon.find_resources("AWS::Budgets::Budget").values()))["Properties"]
+    assert budget["Budget"]["BudgetLimit"] == {"Amount": cfg.monitoring.monthly_budget_usd, "Unit": "USD"}
+    assert budget["Budget"]["TimeUnit"] == "MONTHLY" and budget["Budget"]["BudgetType"] == "COST"
+    notes = {(n["Notification"]["NotificationType"], n["Notification"]["Threshold"]): n["Subscribers"]
+             for n in budget["NotificationsWithSubscribers"]}
+    assert set(notes) == {("FORECASTED", 80), ("ACTUAL", 100)}
+    for subscribers in notes.values():
+        assert {"SubscriptionType": "EMAIL", "Address": cfg.monitoring.alert_email} in subscribers
+        assert {"SubscriptionType": "SNS", "Address": {"Ref": topic_id}} in subscribers
+    # Budgets can only publish when the topic policy lets budgets.amazonaws.com in.
+    mon.has_resource_properties("AWS::SNS::TopicPolicy", {"PolicyDocument": {"Statement": Match.array_with([
+        Match.object_like({"Principal": {"Service": "budgets.amazonaws.com"}, "Action": "sns:Publish"})])}})
+
+
+def test_one_dashboard(templates, cfg):
+    templates["Monitoring"].resource_count_is("AWS::CloudWatch::Dashboard", 1)
+    templates["Monitoring"].has_resource_properties("AWS::CloudWatch::Dashboard", {"DashboardName": f"{cfg.prefix}-overview"})
+
+
+def test_rds_alarm_thresholds_follow_the_instance(templates, cfg):
+    alarms = _alarms(templates["Monitoring"])
+    by_metric = {p["MetricName"]: p for p in alarms.values() if p.get("Namespace") == "AWS/RDS"}
+    assert set(by_metric) == {"CPUUtilization", "FreeStorageSpace", "DatabaseConnections"}
+    storage = by_metric["FreeStorageSpace"]
+    assert storage["Threshold"] == cfg.data.db_allocated_storage_gb * cfg.monitoring.rds_free_storage_ratio * 2**30
+    assert storage["ComparisonOperator"] == "LessThanOrEqualToThreshold"
+    expected = int(max_db_connections(f"db.{cfg.data.db_instance_class}") * cfg.monitoring.rds_connections_ratio)
+    assert by_metric["DatabaseConnections"]["Threshold"] == expected
+    assert max_db_connections("db.t4g.small") > max_db_connections("db.t4g.micro")
+
+
+def test_monitoring_stack_has_no_nag_errors(stacks):
+    report = AwsSolutionsChecks().validate_scope(stacks.monitoring)
+    assert [v.rule_name for v in report.violations if v.severity == "error"] == []
+
+
+def test_a_new_worker_gets_its_alarms_without_code_change(cfg):
+    # Given a stack that only holds a QueueWorker nobody told the monitoring about
+    app = cdk.App(context={"aws:cdk:bundling-stacks": []})
+    env = cdk.Environment(region=cfg.region)
+    extra = cdk.Stack(app, "Huntaze-Dev-Extra", env=env)
+    worker = QueueWorker(extra, "Reports", cfg=cfg, worker=cfg.cron.data, task="reports", package="migrate",
+                         handler="migrate.handler.lambda_handler", description="a new worker")
+    # When the monitoring stack watches that stack
+    mon = MonitoringStack(app, "Huntaze-Dev-Monitoring", cfg=cfg, watched=[extra], env=env)
+    alarms = _alarms(Template.from_stack(mon))
+    # Then its queue, DLQ and function each have their alarms
+    metrics = {(p["MetricName"], p["AlarmName"].split(f"{cfg.prefix}-", 1)[1]) for p in alarms.values()}
+    assert ("ApproximateNumberOfMessagesVisible", "dlq-messages-Extra-Reports-Dlq") in metrics
+    assert ("ApproximateAgeOfOldestMessage", "queue-age-Extra-Reports-Queue") in metrics
+    for metric, kind in (("Errors", "errors"), ("Throttles", "throttles"), ("Duration", "duration")):
+        assert (metric, f"function-{kind}-Extra-Reports-Function") in metrics
+    age = next(p for p in alarms.values() if p["MetricName"] == "ApproximateAgeOfOldestMessage")
+    # The age alarm never fires inside one visibility timeout (a normal retry).
+    visibility = extra.resolve(worker.queue.node.default_child.visibility_timeout)
+    assert age["Threshold"] == max(cfg.monitoring.queue_age_alarm_seconds, visibility)
+    duration = next(p for p in alarms.values() if p["MetricName"] == "Duration")
+    assert duration["Threshold"] == round(cfg.cron.data.timeout_seconds * 1000 * cfg.monitoring.function_duration_alarm_ratio)

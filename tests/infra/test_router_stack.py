@@ -1,0 +1,143 @@
+"""Router stack: the HTTP API's auth, throttling, logs and CORS, and the router function's wiring."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from aws_cdk.assertions import Match, Template
+from cdk_nag import AwsSolutionsChecks
+
+from stacks.router import ACCESS_LOG_FIELDS, api_routes
+
+
+@pytest.fixture(scope="module")
+def router(templates) -> Template:
+    return templates["Router"]
+
+
+def _routes(router: Template) -> dict[str, dict]:
+    return {r["Properties"]["RouteKey"]: r["Properties"] for r in router.find_resources("AWS::ApiGatewayV2::Route").values()}
+
+
+def test_every_documented_operation_is_a_route(router):
+    # Given the OpenAPI document / When the stack is synthesized / Then API Gateway serves exactly those routes
+    assert set(_routes(router)) == {f"{m} {p}" for m, p, _ in api_routes()}
+    assert "POST /v1/ai/route" in _routes(router)
+
+
+def test_every_route_but_health_uses_the_jwt_authorizer(router):
+    authorizers = router.find_resources("AWS::ApiGatewayV2::Authorizer")
+    assert len(authorizers) == 1
+    (auth_id,) = authorizers
+    for key, route in _routes(router).items():
+        if key == "GET /health":
+            assert route.get("AuthorizationType", "NONE") == "NONE"
+            assert "AuthorizerId" not in route
+        else:
+            assert route["AuthorizationType"] == "JWT", key
+            assert route["AuthorizerId"] == {"Ref": auth_id}, key
+
+
+def test_jwt_issuer_and_audience_come_from_config(router, cfg):
+    router.has_resource_properties(
+        "AWS::ApiGatewayV2::Authorizer",
+        {
+            "AuthorizerType": "JWT",
+            "IdentitySource": ["$request.header.Authorization"],
+            "JwtConfiguration": {"Issuer": cfg.router.jwt_issuer, "Audience": list(cfg.router.jwt_audience)},
+        },
+    )
+
+
+def test_default_stage_is_throttled_from_config(router, cfg):
+    router.has_resource_properties(
+        "AWS::ApiGatewayV2::Stage",
+        {
+            "StageName": "$default",
+            "AutoDeploy": True,
+            "DefaultRouteSettings": {
+                "ThrottlingRateLimit": cfg.router.throttle_rate,
+                "ThrottlingBurstLimit": cfg.router.throttle_burst,
+            },
+        },
+    )
+
+
+def test_access_logs_are_json_into_a_log_group_with_retention(router, cfg):
+    (stage,) = router.find_resources("AWS::ApiGatewayV2::Stage").values()
+    settings = stage["Properties"]["AccessLogSettings"]
+    fields = json.loads(settings["Format"])
+    assert fields["requestId"] == "$context.requestId" and fields == ACCESS_LOG_FIELDS
+    log_group_id = settings["DestinationArn"]["Fn::GetAtt"][0]
+    group = router.find_resources("AWS::Logs::LogGroup")[log_group_id]
+    assert group["Properties"]["RetentionInDays"] == cfg.log_retention_days
+
+
+def test_cors_allows_the_configured_origins_and_idempotency_header(router, cfg):
+    router.has_resource_properties(
+        "AWS::ApiGatewayV2::Api",
+        {
+            "ProtocolType": "HTTP",
+            "CorsConfiguration": Match.object_like(
+                {"AllowOrigins": list(cfg.router.cors_origins), "AllowHeaders": Match.array_with(["idempotency-key"])}
+            ),
+        },
+    )
+
+
+def test_integration_is_lambda_payload_v2(router):
+    router.has_resource_properties(
+        "AWS::ApiGatewayV2::Integration", {"IntegrationType": "AWS_PROXY", "PayloadFormatVersion": "2.0"}
+    )
+
+
+def test_function_runs_in_the_vpc_with_db_cache_azure_and_upload_settings(router, cfg):
+    (fn,) = [f for f in router.find_resources("AWS::Lambda::Function").values() if f["Properties"]["Handler"] == "router.handler.lambda_handler"]
+    props = fn["Properties"]
+    assert props["Architectures"] == ["arm64"]
+    assert props["Timeout"] == cfg.router.timeout_seconds < 30
+    assert props["VpcConfig"]["SecurityGroupIds"]
+    env = props["Environment"]["Variables"]
+    for name in ("DB_SECRET_ARN", "REDIS_HOST", "REDIS_AUTH_SECRET_ARN", "AZURE_AI_ENDPOINT", "AZURE_AI_KEY_SECRET_ARN", "UPLOADS_BUCKET"):
+        assert name in env, name
+    assert json.loads(env["AI_MODELS"]) == cfg.azure.models
+    assert env["AI_DAILY_TOKEN_BUDGET"] == str(cfg.router.daily_token_budget)
+    assert float(env["AI_DEADLINE_SECONDS"]) < cfg.router.timeout_seconds
+    assert "AZURE_AI_KEY" not in env  # the key itself never sits in the template
+    assert "azure/api-key" in json.dumps(env["AZURE_AI_KEY_SECRET_ARN"])
+
+
+def test_function_may_put_only_under_uploads(router):
+    policies = json.dumps(router.find_resources("AWS::IAM::Policy"))
+    assert "s3:PutObject" in policies
+    assert "/uploads/*" in policies
+
+
+def test_queues_present_get_url_env_and_send_grant(tmp_path):
+    # Given a queue for one task / When the stack is built / Then its URL and send grant are wired
+    import aws_cdk as cdk
+    from aws_cdk import aws_sqs as sqs
+
+    from stacks.router import RouterStack
+    from tests.infra.conftest import synth_app
+
+    _, stacks = synth_app("dev", outdir=str(tmp_path))
+    app = stacks.router.node.scope
+    env = cdk.Environment(account=stacks.cfg.account, region=stacks.cfg.region)
+    holder = cdk.Stack(app, "QueueHolder", env=env)
+    queue = sqs.Queue(holder, "Trends", enforce_ssl=True)
+    extra = RouterStack(
+        app, "RouterWithQueue", cfg=stacks.cfg, network=stacks.network, data=stacks.data, queues={"trends": queue}, env=env
+    )
+    template = Template.from_stack(extra)
+    (fn,) = [f for f in template.find_resources("AWS::Lambda::Function").values() if f["Properties"]["Handler"].startswith("router.")]
+    assert "QUEUE_URL_TRENDS" in fn["Properties"]["Environment"]["Variables"]
+    assert "QUEUE_URL_VIDEO" not in fn["Properties"]["Environment"]["Variables"]
+    assert "sqs:SendMessage" in json.dumps(template.find_resources("AWS::IAM::Policy"))
+
+
+def test_router_stack_passes_cdk_nag(stacks):
+    report = AwsSolutionsChecks().validate_scope(stacks.router)
+    errors = [(v.rule_name, [r.construct_path for r in v.violating_resources]) for v in report.violations if v.severity == "error"]
+    assert errors == []

@@ -1,0 +1,80 @@
+"""Helpers of the cron worker tests: generated analytics events, rollup tables, chat replies."""
+
+from __future__ import annotations
+
+import json
+import random
+from collections import defaultdict
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+T0 = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
+EVENT_TYPES = ("view", "like", "share", "comment")
+
+
+def generate_events(n: int, *, start: datetime, hours: int, seed: int = 7) -> list[tuple[str, str, str, Decimal, datetime]]:
+    rng = random.Random(seed)
+    rows = []
+    for _ in range(n):
+        occurred = start + timedelta(seconds=rng.randrange(hours * 3600))
+        rows.append(
+            (
+                f"acct-{rng.randrange(5)}",
+                f"c-{rng.randrange(20)}",
+                rng.choice(EVENT_TYPES),
+                Decimal(rng.randrange(1, 500)) / 10,
+                occurred,
+            )
+        )
+    return rows
+
+
+def insert_events(conn: Any, rows: list[tuple], *, ingested_at: datetime) -> None:
+    with conn.transaction(), conn.cursor() as cur:
+        with cur.copy("COPY content_events (account_id, content_id, event_type, value, occurred_at, ingested_at) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row((*row, ingested_at))
+
+
+def expected_rollups(rows: list[tuple], unit: str) -> dict[tuple, tuple[int, Decimal]]:
+    """The rollups computed independently, in Python."""
+    out: dict[tuple, list] = defaultdict(lambda: [0, Decimal(0)])
+    for account, content, etype, value, occurred in rows:
+        at = occurred.astimezone(UTC)
+        bucket = at.replace(minute=0, second=0, microsecond=0)
+        if unit == "day":
+            bucket = bucket.replace(hour=0)
+        acc = out[(bucket, account, content, etype)]
+        acc[0] += 1
+        acc[1] += value
+    return {k: (c, s) for k, (c, s) in out.items()}
+
+
+def table(conn: Any, name: str) -> dict[tuple, tuple[int, Decimal, datetime]]:
+    with conn.transaction():
+        rows = conn.execute(
+            f"SELECT bucket_start, account_id, content_id, event_type, event_count, value_sum, updated_at FROM {name}"
+        ).fetchall()
+    return {
+        (r["bucket_start"], r["account_id"], r["content_id"], r["event_type"]): (r["event_count"], r["value_sum"], r["updated_at"])
+        for r in rows
+    }
+
+
+def counts_only(rows: dict[tuple, tuple]) -> dict[tuple, tuple[int, Decimal]]:
+    return {k: (v[0], v[1]) for k, v in rows.items()}
+
+
+def chat_reply(content: str, model: str = "DeepSeek-V3") -> dict[str, Any]:
+    return {
+        "id": "cmpl-1",
+        "object": "chat.completion",
+        "model": model,
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}],
+        "usage": {"prompt_tokens": 50, "completion_tokens": 20, "total_tokens": 70},
+    }
+
+
+def json_body(request: Any) -> Any:
+    return json.loads(request.get_data())

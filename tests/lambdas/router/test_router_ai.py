@@ -1,0 +1,214 @@
+"""POST /v1/ai/route against a local server speaking Azure AI Foundry's chat-completions API."""
+
+from __future__ import annotations
+
+import base64
+import json
+import threading
+import time
+
+import pytest
+from conftest import AZURE_KEY, LambdaContext, completion
+from werkzeug import Request, Response
+
+PATH = "/models/chat/completions"
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
+
+
+def _usage_rows(db_conn) -> list[dict]:
+    return db_conn.execute("SELECT model, requests, prompt_tokens, completion_tokens FROM ai_usage_daily ORDER BY model").fetchall()
+
+
+def test_generation_goes_to_deepseek_v3_with_the_key(call, httpserver):
+    # Given Azure answers for DeepSeek-V3
+    httpserver.expect_oneshot_request(PATH, method="POST", headers={"api-key": AZURE_KEY}).respond_with_json(completion("DeepSeek-V3", "A caption."))
+    # When a generation prompt is routed
+    answer = call("POST", "/v1/ai/route", {"prompt": "Write a caption", "type": "generation", "max_tokens": 50})
+    # Then the answer carries the model, the text and the usage
+    assert answer.status == 200, answer.body
+    assert answer.body["model"] == "DeepSeek-V3" and answer.body["output"] == "A caption."
+    assert answer.body["usage"] == {"prompt_tokens": 11, "completion_tokens": 7, "total_tokens": 18}
+    sent = json.loads(httpserver.log[0][0].get_data())
+    assert sent["model"] == "DeepSeek-V3" and sent["max_tokens"] == 50
+    assert sent["messages"] == [{"role": "user", "content": "Write a caption"}]
+
+
+def test_reasoning_goes_to_deepseek_r1_and_keeps_reasoning_apart(call, httpserver):
+    httpserver.expect_oneshot_request(PATH, method="POST").respond_with_json(
+        completion("DeepSeek-R1", "<think>Count the letters.</think>\n\nThree.")
+    )
+    answer = call("POST", "/v1/ai/route", {"prompt": "How many r in strawberry?", "type": "reasoning"})
+    assert answer.status == 200, answer.body
+    assert answer.body["output"] == "Three."
+    assert answer.body["reasoning"] == "Count the letters."
+    assert json.loads(httpserver.log[0][0].get_data())["model"] == "DeepSeek-R1"
+
+
+def test_other_types_go_to_phi4_with_images_as_parts(call, httpserver):
+    httpserver.expect_oneshot_request(PATH, method="POST").respond_with_json(completion("Phi-4-multimodal-instruct", "A cat."))
+    image = "data:image/png;base64," + base64.b64encode(PNG).decode()
+    answer = call("POST", "/v1/ai/route", {"prompt": "What is this?", "type": "vision", "images": [image]})
+    assert answer.status == 200, answer.body
+    sent = json.loads(httpserver.log[0][0].get_data())
+    assert sent["model"] == "Phi-4-multimodal-instruct"
+    parts = sent["messages"][0]["content"]
+    assert parts[0] == {"type": "text", "text": "What is this?"}
+    assert parts[1]["image_url"]["url"] == image
+
+
+def test_usage_is_counted_per_day_and_model(call, httpserver, db_conn):
+    httpserver.expect_request(PATH, method="POST").respond_with_json(completion("DeepSeek-V3", "ok", prompt_tokens=100, completion_tokens=20))
+    for _ in range(2):
+        assert call("POST", "/v1/ai/route", {"prompt": "hi", "type": "generation", "temperature": 0.7}).status == 200
+    assert _usage_rows(db_conn) == [{"model": "DeepSeek-V3", "requests": 2, "prompt_tokens": 200, "completion_tokens": 40}]
+
+
+def test_throttling_that_outlasts_the_budget_answers_503(call, httpserver, db_conn):
+    # Given Azure throttles every call with a short Retry-After
+    httpserver.expect_request(PATH, method="POST").respond_with_json(
+        {"error": {"code": "429", "message": "Rate limit"}}, status=429, headers={"retry-after-ms": "50"}
+    )
+    # When a prompt is routed
+    answer = call("POST", "/v1/ai/route", {"prompt": "hi", "type": "generation"}, context=LambdaContext(remaining_ms=3000))
+    # Then it was retried, and the caller gets a clear 503 and nothing is counted
+    assert answer.status == 503 and answer.body["error"] == "azure_throttled"
+    assert "Rate limit" in answer.body["detail"] and answer.headers.get("Retry-After")
+    assert len(httpserver.log) > 1
+    assert _usage_rows(db_conn) == []
+
+
+def test_server_errors_after_retries_answer_502(call, httpserver):
+    httpserver.expect_request(PATH, method="POST").respond_with_json({"error": {"code": "InternalServerError", "message": "boom"}}, status=500)
+    started = time.monotonic()
+    answer = call("POST", "/v1/ai/route", {"prompt": "hi", "type": "generation"}, context=LambdaContext(remaining_ms=3000))
+    assert answer.status == 502 and answer.body["error"] == "azure_unavailable"
+    assert len(httpserver.log) >= 2
+    assert time.monotonic() - started < 3.0  # stayed inside the Lambda's remaining time
+
+
+def test_a_slow_azure_answers_504_inside_the_deadline(call, httpserver):
+    release = threading.Event()
+
+    def slow(_request: Request) -> Response:
+        release.wait(5)
+        return Response(json.dumps(completion("DeepSeek-V3", "late")), content_type="application/json")
+
+    httpserver.expect_request(PATH, method="POST").respond_with_handler(slow)
+    started = time.monotonic()
+    answer = call("POST", "/v1/ai/route", {"prompt": "hi", "type": "generation"}, context=LambdaContext(remaining_ms=2500))
+    elapsed = time.monotonic() - started
+    # Let the held request finish so it cannot land in the next test's server log.
+    release.set()
+    while not httpserver.log and time.monotonic() - started < 5:
+        time.sleep(0.01)
+    assert answer.status == 504 and answer.body["error"] == "azure_timeout"
+    assert elapsed < 2.0
+
+
+def test_identical_temperature_zero_requests_hit_the_cache(call, httpserver, db_conn):
+    httpserver.expect_oneshot_request(PATH, method="POST").respond_with_json(completion("DeepSeek-V3", "cached answer"))
+    request = {"prompt": "Same question", "type": "generation", "temperature": 0}
+    first = call("POST", "/v1/ai/route", request)
+    second = call("POST", "/v1/ai/route", request)
+    assert first.status == second.status == 200
+    assert (first.body["cached"], second.body["cached"]) == (False, True)
+    assert second.headers["X-Cache"] == "hit"
+    assert second.body["output"] == "cached answer"
+    assert len(httpserver.log) == 1  # Azure asked once
+    assert _usage_rows(db_conn)[0]["requests"] == 1  # a hit costs nothing
+
+
+def test_non_zero_temperature_is_never_cached(call, httpserver):
+    httpserver.expect_request(PATH, method="POST").respond_with_json(completion("DeepSeek-V3", "fresh"))
+    request = {"prompt": "Same question", "type": "generation", "temperature": 0.5}
+    assert [call("POST", "/v1/ai/route", request).body["cached"] for _ in range(2)] == [False, False]
+    assert len(httpserver.log) == 2
+
+
+def test_the_router_answers_when_the_cache_is_down(call, httpserver, monkeypatch, closed_port):
+    # Given the cache points at a port nothing listens on
+    from common import settings
+    from router import cache
+
+    monkeypatch.setenv("REDIS_URL", f"redis://127.0.0.1:{closed_port}/0")
+    settings.reset()
+    cache.reset()
+    httpserver.expect_request(PATH, method="POST").respond_with_json(completion("DeepSeek-V3", "still here"))
+    # When two cacheable requests arrive / Then both are answered from Azure
+    for _ in range(2):
+        answer = call("POST", "/v1/ai/route", {"prompt": "q", "type": "generation", "temperature": 0})
+        assert answer.status == 200 and answer.body["output"] == "still here" and answer.body["cached"] is False
+
+
+def test_spend_guard_answers_429_once_the_daily_budget_is_spent(call, httpserver, db_conn):
+    # Given today's usage already reached the 10000-token budget
+    db_conn.execute(
+        "INSERT INTO ai_usage_daily (day, model, requests, prompt_tokens, completion_tokens) "
+        "VALUES ((now() AT TIME ZONE 'UTC')::date, 'DeepSeek-R1', 5, 6000, 4000)"
+    )
+    db_conn.commit()
+    # When any model is asked
+    answer = call("POST", "/v1/ai/route", {"prompt": "hi", "type": "generation"})
+    # Then the route refuses clearly and Azure is never called
+    assert answer.status == 429 and answer.body["error"] == "daily_budget_exceeded"
+    assert "10000" in answer.body["detail"]
+    assert httpserver.log == []
+
+
+def test_yesterdays_usage_does_not_count(call, httpserver, db_conn):
+    db_conn.execute(
+        "INSERT INTO ai_usage_daily (day, model, prompt_tokens, completion_tokens) "
+        "VALUES ((now() AT TIME ZONE 'UTC')::date - 1, 'DeepSeek-V3', 50000, 0)"
+    )
+    db_conn.commit()
+    httpserver.expect_request(PATH, method="POST").respond_with_json(completion("DeepSeek-V3", "ok"))
+    assert call("POST", "/v1/ai/route", {"prompt": "hi", "type": "generation"}).status == 200
+
+
+def test_azure_refusing_the_request_is_a_422(call, httpserver):
+    httpserver.expect_request(PATH, method="POST").respond_with_json(
+        {"error": {"code": "content_filter", "message": "The prompt was filtered"}}, status=400
+    )
+    answer = call("POST", "/v1/ai/route", {"prompt": "hi", "type": "generation"})
+    assert answer.status == 422 and answer.body["error"] == "upstream_rejected"
+    assert "filtered" in answer.body["detail"]
+
+
+BIG = "x" * 2001
+BAD_REQUESTS = {
+    "malformed_json": ({"raw_body": '{"prompt": "hi", '}, 400, "malformed_json"),
+    "json_array": ({"raw_body": '["hi"]'}, 400, "invalid_request"),
+    "nan": ({"raw_body": '{"prompt": "hi", "type": "generation", "temperature": NaN}'}, 400, "malformed_json"),
+    "prompt_not_string": ({"body": {"prompt": 42, "type": "generation"}}, 400, "invalid_request"),
+    "max_tokens_string": ({"body": {"prompt": "hi", "type": "generation", "max_tokens": "10"}}, 400, "invalid_request"),
+    "max_tokens_bool": ({"body": {"prompt": "hi", "type": "generation", "max_tokens": True}}, 400, "invalid_request"),
+    "max_tokens_over_limit": ({"body": {"prompt": "hi", "type": "generation", "max_tokens": 100000}}, 400, "invalid_request"),
+    "temperature_out_of_range": ({"body": {"prompt": "hi", "type": "generation", "temperature": 3}}, 400, "invalid_request"),
+    "missing_prompt": ({"body": {"type": "generation"}}, 400, "invalid_request"),
+    "empty_prompt": ({"body": {"prompt": "", "type": "generation"}}, 400, "invalid_request"),
+    "unknown_field": ({"body": {"prompt": "hi", "type": "generation", "model": "gpt-4"}}, 400, "invalid_request"),
+    "unknown_type": ({"body": {"prompt": "hi", "type": "poetry"}}, 400, "unknown_type"),
+    "prompt_over_limit": ({"body": {"prompt": BIG, "type": "generation"}}, 413, "prompt_too_long"),
+    "body_over_limit": ({"body": {"prompt": "hi", "type": "vision", "images": ["A" * 250_000]}}, 413, "body_too_large"),
+    "too_many_images": ({"body": {"prompt": "hi", "type": "vision", "images": ["iVBORw0KGgo="] * 3}}, 413, "too_many_images"),
+    "images_for_text_model": ({"body": {"prompt": "hi", "type": "reasoning", "images": [base64.b64encode(PNG).decode()]}}, 400, "images_not_supported"),
+    "image_not_base64": ({"body": {"prompt": "hi", "type": "vision", "images": ["not base64!"]}}, 400, "invalid_image"),
+    "image_not_an_image": ({"body": {"prompt": "hi", "type": "vision", "images": [base64.b64encode(b"GIF89a....").decode()]}}, 415, "unsupported_image"),
+    "base64_encoded_body": ({"body": {"prompt": "hi", "type": "generation"}, "base64_body": True}, 415, "unsupported_encoding"),
+    "missing_content_type": ({"body": {"prompt": "hi", "type": "generation"}, "headers": {"content-type": None}}, 415, "unsupported_media_type"),
+    "text_content_type": ({"body": {"prompt": "hi", "type": "generation"}, "headers": {"content-type": "text/plain"}}, 415, "unsupported_media_type"),
+    "no_body": ({"headers": {"content-type": "application/json"}}, 400, "missing_body"),
+    "no_jwt_claims": ({"body": {"prompt": "hi", "type": "generation"}, "claims": None}, 401, "unauthorized"),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_REQUESTS), ids=list(BAD_REQUESTS))
+def test_bad_input_gets_a_clear_4xx_and_costs_nothing(call, httpserver, db_conn, case):
+    kwargs, status, error = BAD_REQUESTS[case]
+    body = kwargs.pop("body", None) if "body" in kwargs else None
+    answer = call("POST", "/v1/ai/route", body, **{k: v for k, v in kwargs.items()})
+    kwargs.setdefault("body", body)  # keep the table intact for reruns
+    assert answer.status == status, answer.body
+    assert answer.body["error"] == error and answer.body["detail"]
+    assert httpserver.log == []
+    assert _usage_rows(db_conn) == []

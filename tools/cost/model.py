@@ -1,0 +1,284 @@
+"""Price the resources of synthesized CloudFormation templates for one month.
+
+``fixed`` is what a resource costs whether or not anything runs (hourly or
+monthly prices); ``usage`` is what the workload profile adds (requests, GB-s,
+GB). Free tiers that last (not the 12-month ones) are separate lines, so the
+gross price of each resource stays visible. Resource types not named here
+(IAM, security groups, subnets, SQS/SNS config, ...) cost nothing by
+themselves.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from stacks.config import StageConfig
+from tools.cost.prices import PriceTable
+from tools.cost.workload import Use, function_use, runs_per_month
+
+Template = Mapping[str, Any]
+SQS_REQUESTS_PER_MESSAGE = 3  # send, receive, delete
+S3_STEADY_STATE_MONTHS = 1.0  # raw uploads expire after about a month
+
+
+@dataclass(frozen=True)
+class LineItem:
+    stack: str
+    resource: str
+    what: str
+    fixed: float = 0.0
+    usage: float = 0.0
+    note: str = ""
+
+
+@dataclass
+class CostReport:
+    stage: str
+    items: list[LineItem] = field(default_factory=list)
+
+    @property
+    def fixed(self) -> float:
+        return sum(i.fixed for i in self.items)
+
+    @property
+    def usage(self) -> float:
+        return sum(i.usage for i in self.items)
+
+    @property
+    def total(self) -> float:
+        return self.fixed + self.usage
+
+
+@dataclass
+class _Totals:
+    """Account-wide quantities the lasting free tiers apply to."""
+
+    alarms: int = 0
+    dashboards: int = 0
+    lambda_gb_s: float = 0.0
+    lambda_requests: float = 0.0
+    sqs_requests: float = 0.0
+    traces: float = 0.0
+    schedule_runs: float = 0.0
+    log_groups: int = 0
+
+
+def _props(resource: Mapping[str, Any]) -> Mapping[str, Any]:
+    return resource.get("Properties") or {}
+
+
+def _short(stack: str) -> str:
+    return stack.rsplit("-", 1)[-1]
+
+
+def _int(value: Any, default: int) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return default
+
+
+class _Pricer:
+    def __init__(self, cfg: StageConfig, prices: PriceTable) -> None:
+        self.cfg = cfg
+        self.p = prices
+        self.totals = _Totals()
+        self.items: list[LineItem] = []
+
+    def add(self, stack: str, resource: str, what: str, *, fixed: float = 0.0, usage: float = 0.0, note: str = "") -> None:
+        self.items.append(LineItem(_short(stack), resource, what, round(fixed, 4), round(usage, 4), note))
+
+    # -- per resource type ------------------------------------------------------------
+    def rds(self, stack: str, rid: str, props: Mapping[str, Any]) -> None:
+        cls = props.get("DBInstanceClass", "")
+        engine = str(props.get("Engine", "postgres"))
+        azs = 2 if props.get("MultiAZ") is True else 1
+        storage = _int(props.get("AllocatedStorage"), 20)
+        kind = str(props.get("StorageType", "gp2"))
+        instance = self.p.monthly(f"rds.{cls}.{engine}.hour", azs)
+        disk = storage * self.p[f"rds.storage.{kind}.gb_month"] * azs
+        az_note = ", Multi-AZ" if azs == 2 else ""
+        self.add(stack, rid, f"RDS {cls} {engine}{az_note}", fixed=instance)
+        self.add(stack, rid, f"RDS storage {kind} {storage} GB", fixed=disk, note="backups free up to the DB size")
+
+    def cache(self, stack: str, rid: str, props: Mapping[str, Any]) -> None:
+        node = props.get("CacheNodeType", "")
+        engine = str(props.get("Engine", "redis")).lower()
+        if "NumNodeGroups" in props:
+            nodes = _int(props["NumNodeGroups"], 1) * (_int(props.get("ReplicasPerNodeGroup"), 0) + 1)
+        else:
+            nodes = _int(props.get("NumCacheClusters"), 1)
+        self.add(stack, rid, f"ElastiCache {node} {engine} x{nodes}", fixed=self.p.monthly(f"elasticache.{node}.{engine}.hour", nodes))
+
+    def ec2_instance(self, stack: str, rid: str, props: Mapping[str, Any]) -> None:
+        itype = props.get("InstanceType", "")
+        self.add(stack, rid, f"EC2 {itype} (NAT instance)" if props.get("SourceDestCheck") is False else f"EC2 {itype}",
+                 fixed=self.p.monthly(f"ec2.{itype}.hour"))
+        size = 0
+        for mapping in props.get("BlockDeviceMappings") or []:
+            size += _int((mapping.get("Ebs") or {}).get("VolumeSize"), 0)
+        size = size or int(self.p["ec2.ami_root_volume_gb"])
+        self.add(stack, rid, f"EBS gp3 root volume {size} GB", fixed=size * self.p["ebs.gp3.gb_month"])
+        public = any(ni.get("AssociatePublicIpAddress") is True for ni in props.get("NetworkInterfaces") or [])
+        if public:
+            self.add(stack, rid, "public IPv4 address", fixed=self.p.monthly("vpc.public_ipv4.hour"))
+        if props.get("SourceDestCheck") is False:
+            self.add(stack, rid, "NAT instance data", note=f"{self.cfg.workload.nat_gb_per_month:g} GB: no processing charge")
+
+    def nat_gateway(self, stack: str, rid: str, gateways: int) -> None:
+        gb = self.cfg.workload.nat_gb_per_month / max(gateways, 1)
+        self.add(stack, rid, "NAT gateway", fixed=self.p.monthly("vpc.nat_gateway.hour"),
+                 usage=gb * self.p["vpc.nat_gateway.gb"], note=f"{gb:g} GB processed")
+
+    def function(self, stack: str, rid: str, props: Mapping[str, Any]) -> None:
+        env = ((props.get("Environment") or {}).get("Variables")) or {}
+        use: Use = function_use(self.cfg, {k: v for k, v in env.items() if isinstance(v, str)})
+        arch = (props.get("Architectures") or ["x86_64"])[0]
+        memory = _int(props.get("MemorySize"), 128)
+        gb_s = use.invocations * use.seconds * memory / 1024
+        cost = gb_s * self.p[f"lambda.{arch}.gb_second"] + use.invocations * self.p["lambda.request"]
+        self.totals.lambda_gb_s += gb_s
+        self.totals.lambda_requests += use.invocations
+        if (props.get("TracingConfig") or {}).get("Mode") == "Active":
+            self.totals.traces += use.invocations
+        self.add(stack, rid, f"Lambda {arch} {memory} MB", usage=cost,
+                 note=f"{use.why}: {use.invocations:,.0f} x {use.seconds:g} s = {gb_s:,.0f} GB-s")
+
+    def queue(self, stack: str, rid: str, props: Mapping[str, Any], polled: bool) -> None:
+        name = str(props.get("QueueName", rid))
+        task = name.removeprefix(f"{self.cfg.prefix}-")
+        messages = 0.0 if task.endswith("-dlq") else self._messages(task)
+        idle = self.cfg.workload.sqs_idle_receives_per_queue_month if polled else 0
+        requests = messages * SQS_REQUESTS_PER_MESSAGE + idle
+        self.totals.sqs_requests += requests
+        note = f"{messages:,.0f} messages" + (f" + {idle:,} idle long polls" if idle else "")
+        self.add(stack, rid, "SQS queue" + (" (DLQ)" if task.endswith("-dlq") else ""),
+                 usage=requests * self.p["sqs.request"], note=note)
+
+    def _messages(self, task: str) -> float:
+        env = {"TASK": task}
+        return function_use(self.cfg, env).invocations
+
+    def http_api(self, stack: str, rid: str) -> None:
+        calls = self.cfg.workload.api_calls_per_month
+        self.add(stack, rid, "HTTP API", usage=calls * self.p["apigw.http.request"], note=f"{calls:,} calls (no lasting free tier)")
+
+    def bucket(self, stack: str, rid: str, props: Mapping[str, Any]) -> None:
+        rules = ((props.get("LifecycleConfiguration") or {}).get("Rules")) or []
+        holds_uploads = any(str(r.get("Prefix", "")).startswith("uploads") for r in rules)
+        if not holds_uploads:
+            self.add(stack, rid, "S3 bucket", note="small: logs/config only")
+            return
+        w = self.cfg.workload
+        gb = w.videos_per_month * w.video_mb_avg / 1024 * S3_STEADY_STATE_MONTHS
+        cost = gb * self.p["s3.standard.gb_month"] + w.videos_per_month * (self.p["s3.put.request"] + self.p["s3.get.request"])
+        self.add(stack, rid, "S3 uploads bucket", usage=cost, note=f"{gb:,.0f} GB kept ~1 month (no lasting free tier)")
+
+    def interface_endpoint(self, stack: str, rid: str, props: Mapping[str, Any]) -> None:
+        azs = len(props.get("SubnetIds") or []) or 1
+        self.add(stack, rid, f"interface VPC endpoint x{azs} AZ", fixed=self.p.monthly("vpc.interface_endpoint.az_hour", azs))
+
+    # -- aggregates -----------------------------------------------------------------
+    def aggregates(self) -> None:
+        t, p = self.totals, self.p
+        if t.alarms:
+            self.add("*", "CloudWatch", f"{t.alarms} alarms", fixed=t.alarms * p["cloudwatch.alarm.month"])
+            free = min(t.alarms, p["cloudwatch.free.alarms"])
+            self.add("*", "free tier", f"{free:g} alarms free", fixed=-free * p["cloudwatch.alarm.month"], note="per account")
+        if t.dashboards:
+            self.add("*", "CloudWatch", f"{t.dashboards} dashboards", fixed=t.dashboards * p["cloudwatch.dashboard.month"])
+            free = min(t.dashboards, p["cloudwatch.free.dashboards"])
+            self.add("*", "free tier", f"{free:g} dashboards free", fixed=-free * p["cloudwatch.dashboard.month"], note="per account")
+        if t.log_groups:
+            w = self.cfg.workload
+            stored = w.log_gb_per_month * self.cfg.log_retention_days / 30
+            self.add("*", "CloudWatch Logs", f"{t.log_groups} log groups",
+                     usage=w.log_gb_per_month * p["logs.ingest.gb"] + stored * p["logs.store.gb_month"],
+                     note=f"{w.log_gb_per_month:g} GB ingested, {stored:.1f} GB kept")
+            free_in = min(w.log_gb_per_month, p["logs.free.gb"])
+            free_store = min(stored, p["logs.free.gb"])
+            self.add("*", "free tier", "5 GB logs ingested + 5 GB kept",
+                     usage=-(free_in * p["logs.ingest.gb"] + free_store * p["logs.store.gb_month"]))
+        if t.lambda_requests:
+            gb_s = min(t.lambda_gb_s, p["lambda.free.gb_seconds"])
+            req = min(t.lambda_requests, p["lambda.free.requests"])
+            # Valued at the arm64 rate: the cheaper rate makes the smaller credit.
+            self.add("*", "free tier", "Lambda 400k GB-s + 1M requests",
+                     usage=-(gb_s * p["lambda.arm64.gb_second"] + req * p["lambda.request"]))
+        if t.sqs_requests:
+            self.add("*", "free tier", "SQS 1M requests", usage=-min(t.sqs_requests, p["sqs.free.requests"]) * p["sqs.request"])
+        if t.traces:
+            self.add("*", "X-Ray", "traces", usage=t.traces * p["xray.trace"], note=f"{t.traces:,.0f} traces")
+            self.add("*", "free tier", "X-Ray 100k traces", usage=-min(t.traces, p["xray.free.traces"]) * p["xray.trace"])
+        if t.schedule_runs:
+            self.add("*", "Scheduler", "EventBridge Scheduler", usage=t.schedule_runs * p["scheduler.invocation"],
+                     note=f"{t.schedule_runs:,.0f} runs")
+            self.add("*", "free tier", "Scheduler 14M invocations",
+                     usage=-min(t.schedule_runs, p["scheduler.free.invocations"]) * p["scheduler.invocation"])
+
+
+def price_templates(templates: Mapping[str, Template], cfg: StageConfig, prices: PriceTable) -> CostReport:
+    """A cost report of one stage's templates (stack name -> template JSON)."""
+    pricer = _Pricer(cfg, prices)
+    for stack, template in sorted(templates.items()):
+        resources: Mapping[str, Any] = template.get("Resources") or {}
+        polled = {
+            _get_att_target(_props(r).get("EventSourceArn"))
+            for r in resources.values()
+            if r.get("Type") == "AWS::Lambda::EventSourceMapping"
+        }
+        gateways = sum(1 for r in resources.values() if r.get("Type") == "AWS::EC2::NatGateway")
+        for rid, resource in resources.items():
+            _price_one(pricer, stack, rid, resource, polled=rid in polled, gateways=gateways)
+    pricer.aggregates()
+    return CostReport(stage=cfg.stage, items=pricer.items)
+
+
+def _price_one(pricer: _Pricer, stack: str, rid: str, resource: Mapping[str, Any], *, polled: bool, gateways: int) -> None:
+    kind, props, p = resource.get("Type"), _props(resource), pricer.p
+    if kind == "AWS::RDS::DBInstance":
+        pricer.rds(stack, rid, props)
+    elif kind == "AWS::ElastiCache::ReplicationGroup":
+        pricer.cache(stack, rid, props)
+    elif kind == "AWS::EC2::Instance":
+        pricer.ec2_instance(stack, rid, props)
+    elif kind == "AWS::EC2::NatGateway":
+        pricer.nat_gateway(stack, rid, gateways)
+    elif kind == "AWS::EC2::EIP":
+        pricer.add(stack, rid, "Elastic IP (public IPv4)", fixed=p.monthly("vpc.public_ipv4.hour"))
+    elif kind == "AWS::EC2::Volume":
+        pricer.add(stack, rid, f"EBS gp3 {props.get('Size')} GB", fixed=_int(props.get("Size"), 0) * p["ebs.gp3.gb_month"])
+    elif kind == "AWS::EC2::VPCEndpoint" and props.get("VpcEndpointType") == "Interface":
+        pricer.interface_endpoint(stack, rid, props)
+    elif kind == "AWS::SecretsManager::Secret":
+        pricer.add(stack, rid, "Secrets Manager secret", fixed=p["secretsmanager.secret.month"])
+    elif kind == "AWS::KMS::Key":
+        pricer.add(stack, rid, "KMS customer-managed key", fixed=p["kms.key.month"])
+    elif kind == "AWS::CloudWatch::Alarm":
+        metrics = props.get("Metrics")
+        pricer.totals.alarms += sum(1 for m in metrics if "MetricStat" in m) if metrics else 1
+    elif kind == "AWS::CloudWatch::Dashboard":
+        pricer.totals.dashboards += 1
+    elif kind == "AWS::Logs::LogGroup":
+        pricer.totals.log_groups += 1
+    elif kind == "AWS::Lambda::Function":
+        pricer.function(stack, rid, props)
+    elif kind == "AWS::SQS::Queue":
+        pricer.queue(stack, rid, props, polled)
+    elif kind == "AWS::ApiGatewayV2::Api" and props.get("ProtocolType") == "HTTP":
+        pricer.http_api(stack, rid)
+    elif kind == "AWS::S3::Bucket":
+        pricer.bucket(stack, rid, props)
+    elif kind == "AWS::Scheduler::Schedule":
+        expression = props.get("ScheduleExpression")
+        if isinstance(expression, str):
+            pricer.totals.schedule_runs += runs_per_month(expression)
+
+
+def _get_att_target(value: Any) -> str | None:
+    if isinstance(value, Mapping) and "Fn::GetAtt" in value:
+        target = value["Fn::GetAtt"]
+        return target[0] if isinstance(target, list) else str(target).split(".")[0]
+    return None

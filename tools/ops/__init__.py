@@ -1,0 +1,10 @@
+"""Ops CLI: dead-letter queues (list, peek, redrive) and jobs (history, re-run)."""
+
+import sys
+from pathlib import Path
+
+# Job commands use the workers' own shared package (lambdas/common), exactly as
+# the tests do (pyproject puts lambdas/ on the path there).
+_LAMBDAS = str(Path(__file__).resolve().parents[2] / "lambdas")
+if _LAMBDAS not in sys.path:
+    sys.path.append(_LAMBDAS)
