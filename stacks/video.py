@@ -80,9 +80,9 @@ class VideoStack(cdk.Stack):
         uploads.add_event_notification(
             s3.EventType.OBJECT_CREATED, s3n.SqsDestination(self.worker.queue), s3.NotificationKeyFilter(prefix=UPLOADS_PREFIX)
         )
-        self._acknowledge(fn)
+        self._acknowledge(fn, data)
 
-    def _acknowledge(self, fn: cdk.Resource) -> None:
+    def _acknowledge(self, fn: cdk.Resource, data: DataStack) -> None:
         assert fn.role is not None
         acknowledge(
             fn.role,
@@ -90,7 +90,9 @@ class VideoStack(cdk.Stack):
                 "AwsSolutions-IAM5[Action::s3:GetObject*]": "CDK's read grant (GetObject, GetObjectVersion...) on uploads/ only.",
                 "AwsSolutions-IAM5[Action::s3:GetBucket*]": "CDK's read grant includes bucket metadata reads on the uploads bucket only.",
                 "AwsSolutions-IAM5[Action::s3:List*]": "CDK's read grant lists the uploads bucket only.",
-                "AwsSolutions-IAM5[Resource::<UploadsBucketArn>/uploads/*]": "The worker reads any uploaded video under uploads/, never elsewhere.",
+                # cdk-nag names the imported bucket ARN by the Data stack's export.
+                f"AwsSolutions-IAM5[Resource::{data.stack_name}:ExportsOutputFnGetAttUploads4F6EB0FDArn5513CBEA/uploads/*]":
+                    "The worker reads any uploaded video under uploads/, never elsewhere.",
             },
         )
         handler = self.node.try_find_child("BucketNotificationsHandler050a0587b7544547bf325f094a3db834")

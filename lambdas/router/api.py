@@ -154,7 +154,7 @@ def _unexpected(exc: Exception) -> Response:
 
 def _json_body(settings: RouterSettings) -> Any:
     event = app.current_event
-    media_type = (event.headers.get("content-type") or "").split(";")[0].strip().lower()
+    media_type = (_header("content-type") or "").split(";")[0].strip().lower()
     if media_type != JSON:
         raise ApiError(415, "unsupported_media_type", "send the body as Content-Type: application/json")
     if event.is_base64_encoded:
@@ -171,12 +171,18 @@ def _json_body(settings: RouterSettings) -> Any:
         raise ApiError(400, "malformed_json", f"the body is not valid JSON: {exc}") from None
 
 
+def _header(name: str) -> str | None:
+    # HTTP API payload 2.0 lower-cases header names; reading the raw dict skips
+    # building a case-insensitive copy on every access.
+    return (app.current_event.raw_event.get("headers") or {}).get(name)
+
+
 def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
 
 
 def _idempotency_key(settings: RouterSettings) -> str | None:
-    raw = app.current_event.headers.get("idempotency-key")
+    raw = _header("idempotency-key")
     if raw is None:
         return None
     key = raw.strip()

@@ -33,7 +33,12 @@ def handle_record(record: SQSRecord, deadline: worker.Deadline) -> None:
         logger.warning("malformed message dropped", extra={"reason": err.reason, "job_id": str(job_id)})
         return
     for request in requests:
-        outcome = worker.process(request, settings, deadline, azure_ai.get_client)
+        try:
+            outcome = worker.process(request, settings, deadline, azure_ai.get_client)
+        except PermanentError as err:
+            # Nothing to record it on (e.g. an unknown job id); retrying cannot help.
+            logger.warning("video request dropped", extra={"reason": err.reason, "detail": err.message})
+            continue
         logger.info("video processed", extra={"status": outcome.status, "job_id": outcome.job_id, "reason": outcome.reason})
 
 

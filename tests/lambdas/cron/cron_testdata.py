@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import random
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -31,10 +32,10 @@ def generate_events(n: int, *, start: datetime, hours: int, seed: int = 7) -> li
 
 
 def insert_events(conn: Any, rows: list[tuple], *, ingested_at: datetime) -> None:
-    with conn.transaction(), conn.cursor() as cur:
-        with cur.copy("COPY content_events (account_id, content_id, event_type, value, occurred_at, ingested_at) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row((*row, ingested_at))
+    columns = "account_id, content_id, event_type, value, occurred_at, ingested_at"
+    with conn.transaction(), conn.cursor() as cur, cur.copy(f"COPY content_events ({columns}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row((*row, ingested_at))
 
 
 def expected_rollups(rows: list[tuple], unit: str) -> dict[tuple, tuple[int, Decimal]]:
@@ -78,3 +79,43 @@ def chat_reply(content: str, model: str = "DeepSeek-V3") -> dict[str, Any]:
 
 def json_body(request: Any) -> Any:
     return json.loads(request.get_data())
+
+
+@dataclass
+class Context:
+    function_name: str = "huntaze-test-data"
+    memory_limit_in_mb: int = 512
+    invoked_function_arn: str = "arn:aws:lambda:us-east-2:123456789012:function:huntaze-test-data"
+    aws_request_id: str = "req-1"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 60_000
+
+
+def sqs_event(*bodies: str) -> dict:
+    return {
+        "Records": [
+            {
+                "messageId": f"m{i}",
+                "receiptHandle": f"r{i}",
+                "body": body,
+                "attributes": {"ApproximateReceiveCount": "1"},
+                "messageAttributes": {},
+                "md5OfBody": "",
+                "eventSource": "aws:sqs",
+                "eventSourceARN": "arn:aws:sqs:us-east-2:123456789012:huntaze-test-data",
+                "awsRegion": "us-east-2",
+            }
+            for i, body in enumerate(bodies)
+        ]
+    }
+
+
+def scheduled(task: str = "data", when=T0, payload=None) -> str:
+    # Exactly what the schedule's target input renders to.
+    return json.dumps({"task": task, "scheduledTime": when.strftime("%Y-%m-%dT%H:%M:%SZ"), "payload": payload or {}})
+
+
+def jobs_rows(conn):
+    with conn.transaction():
+        return conn.execute("SELECT task, status, idempotency_key, attempts, error_reason, result FROM jobs").fetchall()

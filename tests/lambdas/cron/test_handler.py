@@ -4,23 +4,11 @@ from __future__ import annotations
 
 import json
 import uuid
-from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from cron_testdata import T0, generate_events, insert_events
-
-
-@dataclass
-class Context:
-    function_name: str = "huntaze-test-data"
-    memory_limit_in_mb: int = 512
-    invoked_function_arn: str = "arn:aws:lambda:us-east-2:123456789012:function:huntaze-test-data"
-    aws_request_id: str = "req-1"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 60_000
+from cron_testdata import T0, Context, generate_events, insert_events, jobs_rows, scheduled, sqs_event
 
 
 @pytest.fixture
@@ -34,35 +22,6 @@ def handler(database_env, monkeypatch):
     settings.cron_settings.cache_clear()
     yield handler.lambda_handler
     settings.cron_settings.cache_clear()
-
-
-def sqs_event(*bodies: str) -> dict:
-    return {
-        "Records": [
-            {
-                "messageId": f"m{i}",
-                "receiptHandle": f"r{i}",
-                "body": body,
-                "attributes": {"ApproximateReceiveCount": "1"},
-                "messageAttributes": {},
-                "md5OfBody": "",
-                "eventSource": "aws:sqs",
-                "eventSourceARN": "arn:aws:sqs:us-east-2:123456789012:huntaze-test-data",
-                "awsRegion": "us-east-2",
-            }
-            for i, body in enumerate(bodies)
-        ]
-    }
-
-
-def scheduled(task: str = "data", when=T0, payload=None) -> str:
-    # Exactly what the schedule's target input renders to.
-    return json.dumps({"task": task, "scheduledTime": when.strftime("%Y-%m-%dT%H:%M:%SZ"), "payload": payload or {}})
-
-
-def jobs_rows(conn):
-    with conn.transaction():
-        return conn.execute("SELECT task, status, idempotency_key, attempts, error_reason, result FROM jobs").fetchall()
 
 
 def test_scheduled_message_creates_its_job_and_rolls_up(handler, db_conn):

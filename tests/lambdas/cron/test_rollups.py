@@ -7,7 +7,6 @@ from decimal import Decimal
 
 import pytest
 from cron import rollups
-
 from cron_testdata import T0, counts_only, expected_rollups, generate_events, insert_events, table
 
 LOOKBACK = timedelta(hours=48)

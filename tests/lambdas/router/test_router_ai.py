@@ -8,7 +8,7 @@ import threading
 import time
 
 import pytest
-from conftest import AZURE_KEY, LambdaContext, completion
+from router_events import AZURE_KEY, LambdaContext, completion
 from werkzeug import Request, Response
 
 PATH = "/models/chat/completions"

@@ -1,0 +1,114 @@
+"""The same routes on FastAPI + Mangum: the usual design, kept only as the benchmark's peer.
+
+Request models are pydantic (as a FastAPI app would have them); the work
+behind each route calls the same logic modules as the router, so the
+benchmark measures the framework, not the business code.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from fastapi import FastAPI, Header, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from mangum import Mangum
+from pydantic import BaseModel, ConfigDict, Field
+from router.errors import ApiError
+from router.settings import router_settings
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class AiRouteRequest(_Strict):
+    prompt: str = Field(min_length=1)
+    type: str = Field(pattern=r"^[a-z][a-z0-9_-]{0,31}$")
+    images: list[str] | None = None
+    max_tokens: int | None = Field(None, ge=1)
+    temperature: float | None = Field(None, ge=0, le=2)
+
+
+class JobRequest(_Strict):
+    task: Literal["video", "trends", "data", "alerts"]
+    payload: dict[str, Any] | None = None
+
+
+class UploadRequest(_Strict):
+    filename: str = Field(min_length=1, max_length=255)
+    contentType: str = Field(min_length=1, max_length=100)  # noqa: N815 - the API's field name
+    size: int = Field(ge=1)
+
+
+app = FastAPI(title="Huntaze API (FastAPI peer)")
+
+
+@app.exception_handler(ApiError)
+async def _api_error(_request: Request, exc: ApiError) -> JSONResponse:
+    return JSONResponse(exc.body(), status_code=exc.status, headers=exc.headers)
+
+
+@app.exception_handler(RequestValidationError)
+async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
+    first = exc.errors()[0]
+    return JSONResponse({"error": "invalid_request", "detail": f"{'.'.join(map(str, first['loc']))}: {first['msg']}"}, status_code=400)
+
+
+@app.get("/health")
+def health() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@app.post("/v1/ai/route")
+def route_ai(body: AiRouteRequest) -> dict[str, Any]:
+    from common import azure_ai, db
+    from router import ai, spend
+    from router.cache import get_cache
+
+    settings = router_settings()
+    req = ai.AiRequest.from_body(body.model_dump(exclude_none=True), settings)
+
+    def used() -> int:
+        with db.connection() as conn:
+            return spend.tokens_used_today(conn)
+
+    def record(model: str, p: int, c: int) -> None:
+        with db.connection() as conn:
+            spend.record_usage(conn, model, p, c)
+
+    answer, cached = ai.route_prompt(
+        req, settings=settings, client=azure_ai.get_client, cache=lambda: get_cache(settings.cache_ttl_s),
+        guard=ai.Guard(used, record, settings.daily_token_budget), budget_s=settings.ai_deadline_s,
+    )
+    return {**answer, "cached": cached}
+
+
+@app.post("/v1/jobs", status_code=202)
+def create_job(body: JobRequest, idempotency_key: str | None = Header(None)) -> dict[str, str]:
+    from common import db
+    from router import dispatch, queues
+
+    settings = router_settings()
+    task, payload = dispatch.validate_job(body.model_dump(exclude_none=True), settings)
+    job_id, _ = dispatch.submit_job(task, payload, idempotency_key, settings=settings, connection=db.connection, send=queues.send)
+    return {"jobId": str(job_id)}
+
+
+@app.get("/v1/jobs/{job_id}")
+def get_job(job_id: str) -> dict[str, Any]:
+    from common import db
+    from router import dispatch
+
+    return dispatch.job_status(job_id, connection=db.connection)
+
+
+@app.post("/v1/uploads", status_code=201)
+def create_upload(body: UploadRequest) -> dict[str, Any]:
+    from common import db
+    from router import uploads
+
+    return uploads.issue_upload(body.model_dump(), settings=router_settings(), connection=db.connection)
+
+
+handler = Mangum(app, lifespan="off")

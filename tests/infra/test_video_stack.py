@@ -1,0 +1,88 @@
+"""Video stack: the S3 -> SQS notification, queue settings and the worker's grants."""
+
+from __future__ import annotations
+
+import json
+
+from aws_cdk.assertions import Match
+from cdk_nag import AwsSolutionsChecks
+
+
+def _fn(templates):
+    fns = templates["Video"].find_resources("AWS::Lambda::Function", {"Properties": {"Handler": "video.handler.lambda_handler"}})
+    assert len(fns) == 1
+    return next(iter(fns.values()))["Properties"]
+
+
+def test_uploads_notify_the_video_queue(templates):
+    # Given the video stack / Then objects created under uploads/ go to the video queue
+    notif = templates["Video"].find_resources("Custom::S3BucketNotifications")
+    config = next(iter(notif.values()))["Properties"]["NotificationConfiguration"]["QueueConfigurations"]
+    assert config[0]["Events"] == ["s3:ObjectCreated:*"]
+    assert config[0]["Filter"] == {"Key": {"FilterRules": [{"Name": "prefix", "Value": "uploads/"}]}}
+    assert "WorkerQueue" in json.dumps(config[0]["QueueArn"])
+
+
+def test_queue_lets_s3_send(templates):
+    templates["Video"].has_resource_properties(
+        "AWS::SQS::QueuePolicy",
+        {"PolicyDocument": {"Statement": Match.array_with([Match.object_like(
+            {"Action": Match.array_with(["sqs:SendMessage"]), "Principal": {"Service": "s3.amazonaws.com"}, "Effect": "Allow"}
+        )])}},
+    )
+
+
+def test_queue_settings_follow_config(templates, cfg):
+    w = cfg.video.worker
+    templates["Video"].has_resource_properties(
+        "AWS::SQS::Queue",
+        {"QueueName": f"{cfg.prefix}-video", "VisibilityTimeout": 6 * w.timeout_seconds,
+         "RedrivePolicy": {"maxReceiveCount": w.max_receive_count, "deadLetterTargetArn": Match.any_value()}},
+    )
+    templates["Video"].has_resource_properties("AWS::SQS::Queue", {"QueueName": f"{cfg.prefix}-video-dlq", "MessageRetentionPeriod": 14 * 86400})
+    templates["Video"].has_resource_properties(
+        "AWS::Lambda::EventSourceMapping",
+        {"FunctionResponseTypes": ["ReportBatchItemFailures"], "BatchSize": w.batch_size,
+         "ScalingConfig": {"MaximumConcurrency": w.max_concurrency}},
+    )
+
+
+def test_function_sized_from_config(templates, cfg):
+    props = _fn(templates)
+    w = cfg.video.worker
+    assert props["MemorySize"] == w.memory_mb and props["Timeout"] == w.timeout_seconds
+    assert props["EphemeralStorage"] == {"Size": w.ephemeral_storage_mb}
+    assert props["Architectures"] == ["arm64"]
+    env = props["Environment"]["Variables"]
+    assert env["VIDEO_MAX_BYTES"] == str(cfg.video.max_bytes)
+    assert env["VIDEO_MODEL"] == "Phi-4-multimodal-instruct"
+    assert "AZURE_AI_KEY_SECRET_ARN" in env and "DB_SECRET_ARN" in env
+    assert "AZURE_AI_KEY" not in env  # the key itself never sits in the template
+
+
+def test_worker_reads_only_uploads_prefix(templates):
+    policies = templates["Video"].find_resources("AWS::IAM::Policy")
+    worker = next(p for name, p in policies.items() if name.startswith("WorkerFunction"))
+    statements = worker["Properties"]["PolicyDocument"]["Statement"]
+    s3_objects = [s for s in statements if any(str(a).startswith("s3:GetObject") for a in _list(s["Action"]))]
+    assert s3_objects, "no S3 read grant"
+    for s in s3_objects:
+        assert all("/uploads/*" in json.dumps(r) for r in _list(s["Resource"]) if "/" in json.dumps(r))
+    assert not any(str(a).startswith(("s3:Put", "s3:Delete")) for s in statements for a in _list(s["Action"]))
+    listing = next(s for s in statements if s["Action"] == "s3:ListBucket")
+    assert listing["Condition"] == {"StringLike": {"s3:prefix": ["uploads/*"]}}
+    secret_reads = [s for s in statements if "secretsmanager:GetSecretValue" in _list(s["Action"])]
+    assert secret_reads
+
+
+def test_azure_key_secret_is_named_for_the_router(templates, cfg):
+    templates["Video"].has_resource_properties("AWS::SecretsManager::Secret", {"Name": f"{cfg.prefix}/azure/api-key"})
+
+
+def test_nag_has_no_errors(stacks):
+    report = AwsSolutionsChecks().validate_scope(stacks.video)
+    assert [v.rule_name for v in report.violations if v.severity == "error"] == []
+
+
+def _list(value):
+    return value if isinstance(value, list) else [value]

@@ -1,0 +1,96 @@
+"""The trends and alerts workers through their Lambda entry point, configured only by environment."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import boto3
+import pytest
+from cron_testdata import T0, Context, chat_reply, jobs_rows, scheduled, sqs_event
+from psycopg.types.json import Jsonb
+
+
+@pytest.fixture
+def configure(database_env, monkeypatch):
+    from common import azure_ai, settings
+    from cron import settings as cron_settings
+
+    def apply(**env: str):
+        monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "true")
+        monkeypatch.setenv("STAGE", "test")
+        for key, value in env.items():
+            monkeypatch.setenv(key, value)
+        settings.reset()
+        cron_settings.cron_settings.cache_clear()
+        azure_ai.reset_client()
+        from cron import handler
+
+        return handler.lambda_handler
+
+    yield apply
+    cron_settings.cron_settings.cache_clear()
+    azure_ai.reset_client()
+
+
+def test_trends_worker_fetches_summarises_and_saves(configure, db_conn, httpserver):
+    # Given a trend page and the chat-completions API on a local server
+    httpserver.expect_request("/trends.json").respond_with_json({"items": [{"name": "#fyp", "count": 10}]})
+    httpserver.expect_request("/models/chat/completions", method="POST").respond_with_json(chat_reply("#fyp leads."))
+    source = {"name": "local", "url": httpserver.url_for("/trends.json"), "kind": "json", "min_interval_seconds": 0}
+    handler = configure(
+        TASK="trends",
+        TREND_SOURCES=json.dumps([source]),
+        AZURE_AI_ENDPOINT=httpserver.url_for("/"),
+        AZURE_AI_KEY="test-key",
+        GENERATION_MODEL="DeepSeek-V3",
+    )
+
+    # When the scheduled message arrives
+    response = handler(sqs_event(scheduled("trends")), Context(function_name="huntaze-test-trends"))
+
+    # Then the job succeeded with its snapshot, and the model was called with the key
+    assert response == {"batchItemFailures": []}
+    (job,) = jobs_rows(db_conn)
+    assert job["status"] == "succeeded" and job["result"]["rising"] == ["hashtag:fyp"]
+    with db_conn.transaction():
+        snap = db_conn.execute("SELECT summary, model FROM trend_snapshots").fetchone()
+    assert snap == {"summary": "#fyp leads.", "model": "DeepSeek-V3"}
+    (chat,) = [r for r, _ in httpserver.log if r.path.endswith("/chat/completions")]
+    assert chat.headers["api-key"] == "test-key"
+
+
+def test_alerts_worker_reads_the_dlq_and_notifies_through_sns_and_slack(configure, db_conn, aws, httpserver):
+    # Given a DLQ with a message, the alerts topic, the Slack webhook secret and a dlq_depth rule
+    sqs, sns, sm = boto3.client("sqs"), boto3.client("sns"), boto3.client("secretsmanager")
+    dlq = sqs.create_queue(QueueName="huntaze-test-video-dlq")["QueueUrl"]
+    sqs.send_message(QueueUrl=dlq, MessageBody="stuck")
+    topic = sns.create_topic(Name="huntaze-test-alerts")["TopicArn"]
+    inbox = sqs.create_queue(QueueName="inbox")["QueueUrl"]
+    inbox_arn = sqs.get_queue_attributes(QueueUrl=inbox, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=inbox_arn)
+    sm.create_secret(Name="huntaze-test/slack/webhook", SecretString=httpserver.url_for("/hook"))
+    httpserver.expect_request("/hook", method="POST").respond_with_data("ok")
+    with db_conn.transaction():
+        db_conn.execute(
+            "INSERT INTO alert_rules (name, kind, definition, channels) VALUES ('video-dlq', 'dlq_depth', %s, ARRAY['email','slack'])",
+            (Jsonb({"queue": "video"}),),
+        )
+    handler = configure(
+        TASK="alerts",
+        ALERTS_TOPIC_ARN=topic,
+        SLACK_WEBHOOK_SECRET_NAME="huntaze-test/slack/webhook",
+        DLQ_URLS=json.dumps({"video": dlq}),
+    )
+
+    # When the scheduled check runs
+    response = handler(sqs_event(scheduled("alerts", when=T0 + timedelta(minutes=5))), Context(function_name="huntaze-test-alerts"))
+
+    # Then both channels got the alert and the job says what fired
+    assert response == {"batchItemFailures": []}
+    (job,) = jobs_rows(db_conn)
+    assert job["status"] == "succeeded" and job["result"]["firing"] == ["video-dlq"]
+    (email,) = sqs.receive_message(QueueUrl=inbox)["Messages"]
+    assert json.loads(email["Body"])["Subject"] == "[huntaze test] video-dlq FIRING"
+    (post,) = [json.loads(r.get_data()) for r, _ in httpserver.log if r.path == "/hook"]
+    assert "1 messages in the video dead-letter queue" in post["text"]

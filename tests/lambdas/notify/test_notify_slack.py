@@ -1,0 +1,43 @@
+"""The Slack forwarder against a local HTTP server speaking the webhook protocol."""
+
+from __future__ import annotations
+
+import json
+
+import boto3
+import pytest
+from common.errors import PermanentError, TransientError
+from notify import handler, slack
+
+ALARM = {"AlarmName": "huntaze-dev-dlq-messages-Video-Worker-Dlq", "NewStateValue": "ALARM",
+         "NewStateReason": "Threshold Crossed", "AlarmDescription": "Runbook: https://github.com/x/y/blob/main/docs/runbooks/dlq-messages.md"}
+
+
+def test_handler_posts_each_alarm_with_its_runbook(aws, httpserver, monkeypatch):
+    boto3.client("secretsmanager").create_secret(Name="huntaze-dev/slack/webhook", SecretString=httpserver.url_for("/hook"))
+    monkeypatch.setenv("SLACK_WEBHOOK_SECRET_NAME", "huntaze-dev/slack/webhook")
+    httpserver.expect_oneshot_request("/hook", method="POST").respond_with_data("ok")
+    event = {"Records": [{"Sns": {"Subject": "ALARM", "Message": json.dumps(ALARM)}}]}
+
+    assert handler.lambda_handler.__wrapped__(event, None) == {"sent": 1}
+    text = json.loads(httpserver.log[0][0].data)["text"]
+    assert ALARM["AlarmName"] in text and "docs/runbooks/dlq-messages.md" in text
+
+
+def test_plain_text_messages_keep_subject_and_body():
+    assert slack.format_alert("AWS Budgets", "80% of budget")["text"].endswith("*AWS Budgets*\n80% of budget")
+
+
+def test_slack_5xx_is_transient_and_4xx_permanent(httpserver):
+    httpserver.expect_oneshot_request("/a").respond_with_data("down", status=503)
+    with pytest.raises(TransientError):
+        slack.post(httpserver.url_for("/a"), {"text": "x"})
+    httpserver.expect_oneshot_request("/b").respond_with_data("invalid_token", status=403)
+    with pytest.raises(PermanentError, match="invalid_token"):
+        slack.post(httpserver.url_for("/b"), {"text": "x"})
+
+
+def test_a_webhook_secret_that_is_not_http_is_rejected():
+    # bad input tried: a file:// URL in the secret
+    with pytest.raises(PermanentError, match="http"):
+        slack.post("file:///etc/passwd", {"text": "x"})

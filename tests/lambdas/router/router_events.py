@@ -1,0 +1,101 @@
+"""Helpers of the router tests: HTTP API v2 events, a Lambda context, Azure responses."""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass
+from typing import Any
+
+BUCKET = "huntaze-test-uploads"
+MODELS = {"reasoning": "DeepSeek-R1", "generation": "DeepSeek-V3", "default": "Phi-4-multimodal-instruct"}
+AZURE_KEY = "test-azure-key"
+CLAIMS = {"sub": "user-123", "iss": "https://auth.huntaze.com/", "aud": "huntaze-api"}
+
+
+@dataclass
+class LambdaContext:
+    remaining_ms: int = 29_000
+    function_name: str = "router"
+    memory_limit_in_mb: int = 512
+    invoked_function_arn: str = "arn:aws:lambda:us-east-2:123456789012:function:router"
+    aws_request_id: str = "req-1"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return self.remaining_ms
+
+
+def http_event(
+    method: str,
+    path: str,
+    body: Any = None,
+    *,
+    headers: dict[str, str] | None = None,
+    raw_body: str | None = None,
+    claims: dict[str, str] | None = CLAIMS,
+    base64_body: bool = False,
+) -> dict[str, Any]:
+    """An API Gateway HTTP API payload-2.0 event as the JWT authorizer passes it on."""
+    all_headers = {"host": "api.example.com", "user-agent": "pytest"}
+    if body is not None or raw_body is not None:
+        all_headers["content-type"] = "application/json"
+    all_headers.update({k.lower(): v for k, v in (headers or {}).items()})
+    all_headers = {k: v for k, v in all_headers.items() if v is not None}
+    text = raw_body if raw_body is not None else (json.dumps(body) if body is not None else None)
+    if base64_body and text is not None:
+        text = base64.b64encode(text.encode()).decode()
+    route_key = f"{method} {path}"
+    context: dict[str, Any] = {
+        "accountId": "123456789012",
+        "apiId": "api1",
+        "domainName": "api.example.com",
+        "domainPrefix": "api",
+        "http": {"method": method, "path": path, "protocol": "HTTP/1.1", "sourceIp": "203.0.113.1", "userAgent": "pytest"},
+        "requestId": "req-1",
+        "routeKey": route_key,
+        "stage": "$default",
+        "time": "01/Jan/2026:00:00:00 +0000",
+        "timeEpoch": 1767225600000,
+    }
+    if claims is not None:
+        context["authorizer"] = {"jwt": {"claims": claims, "scopes": None}}
+    event = {
+        "version": "2.0",
+        "routeKey": route_key,
+        "rawPath": path,
+        "rawQueryString": "",
+        "headers": all_headers,
+        "requestContext": context,
+        "isBase64Encoded": base64_body,
+    }
+    if text is not None:
+        event["body"] = text
+    return event
+
+
+@dataclass
+class Answer:
+    status: int
+    body: dict[str, Any]
+    headers: dict[str, str]
+
+
+def completion(model: str, content: str, *, reasoning: str | None = None, prompt_tokens: int = 11, completion_tokens: int = 7) -> dict[str, Any]:
+    """A chat-completions response body as Azure AI Foundry returns it."""
+    message: dict[str, Any] = {"role": "assistant", "content": content}
+    if reasoning is not None:
+        message["reasoning_content"] = reasoning
+    return {
+        "id": "cmpl-1",
+        "object": "chat.completion",
+        "created": 1767225600,
+        "model": model,
+        "choices": [{"index": 0, "message": message, "finish_reason": "stop"}],
+        "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens, "total_tokens": prompt_tokens + completion_tokens},
+    }
+
+
+def queue_messages(router_env: dict[str, Any], task: str) -> list[dict[str, Any]]:
+    sqs = router_env["sqs"]
+    resp = sqs.receive_message(QueueUrl=router_env["queue_urls"][task], MaxNumberOfMessages=10, WaitTimeSeconds=0)
+    return [json.loads(m["Body"]) for m in resp.get("Messages", [])]

@@ -1,0 +1,235 @@
+"""The video worker end to end: SQS event -> S3 (moto) -> PyAV -> Azure AI (HTTP fake) -> PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+
+import pytest
+from conftest import ANSWER, BUCKET, completion, good_answer, upload
+
+pytestmark = pytest.mark.pg
+CHAT = "/models/chat/completions"
+
+
+@dataclass
+class Context:
+    remaining_ms: int = 300_000
+    function_name: str = "video"
+    memory_limit_in_mb: int = 2048
+    invoked_function_arn: str = "arn:aws:lambda:us-east-2:123456789012:function:video"
+    aws_request_id: str = "req-1"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return self.remaining_ms
+
+
+def s3_body(key: str) -> str:
+    return json.dumps({"Records": [{"eventSource": "aws:s3", "eventName": "ObjectCreated:Put",
+                                    "s3": {"bucket": {"name": BUCKET}, "object": {"key": key}}}]})
+
+
+def event(*bodies: str) -> dict:
+    return {"Records": [{"messageId": f"m{i}", "receiptHandle": "h", "body": b, "attributes": {}, "messageAttributes": {},
+                         "md5OfBody": "", "eventSource": "aws:sqs", "eventSourceARN": "arn:aws:sqs:us-east-2:1:q",
+                         "awsRegion": "us-east-2"} for i, b in enumerate(bodies)]}
+
+
+def run(*bodies: str, remaining_ms: int = 300_000) -> dict:
+    from video import handler
+
+    return handler.lambda_handler(event(*bodies), Context(remaining_ms))
+
+
+def job_of(db_conn, key: str) -> dict:
+    db_conn.rollback()
+    return db_conn.execute("SELECT * FROM jobs WHERE payload->>'key' = %s OR idempotency_key = %s", (key, key)).fetchone()
+
+
+def test_upload_is_analysed_and_stored(video_env, db_conn, httpserver, clips):
+    # Given a landscape clip with audio in uploads/ and a model that answers
+    upload(video_env, clips["landscape"].path, "uploads/a.mp4")
+    httpserver.expect_request(CHAT, method="POST").respond_with_json(good_answer())
+    # When the S3 notification is handled
+    result = run(s3_body("uploads/a.mp4"))
+    # Then the message succeeds, the job is succeeded and the analysis row holds features and the answer
+    assert result == {"batchItemFailures": []}
+    job = job_of(db_conn, "uploads/a.mp4")
+    assert job["status"] == "succeeded" and job["attempts"] == 1
+    row = db_conn.execute("SELECT * FROM video_analyses").fetchone()
+    assert row["status"] == "succeeded" and row["job_id"] == job["id"]
+    f = row["features"]
+    assert f["orientation"] == "landscape" and f["has_audio"] is True and f["width"] == 320
+    assert row["analysis"]["hook"] == ANSWER["hook"] and row["model"] == "Phi-4-multimodal-instruct"
+    assert 1 <= len(row["frames"]) <= 6
+    # And the model saw the frames as JPEG images
+    sent = httpserver.log[0][0].get_json()
+    images = [p for p in sent["messages"][0]["content"] if p["type"] == "image_url"]
+    assert len(images) == len(row["frames"]) and images[0]["image_url"]["url"].startswith("data:image/jpeg;base64,/9j/")
+
+
+def test_duplicate_delivery_changes_nothing(video_env, db_conn, httpserver, clips):
+    # Given an upload already analysed
+    upload(video_env, clips["landscape"].path, "uploads/dup.mp4")
+    httpserver.expect_request(CHAT, method="POST").respond_with_json(good_answer())
+    run(s3_body("uploads/dup.mp4"))
+    # When the same notification arrives again
+    result = run(s3_body("uploads/dup.mp4"))
+    # Then it is acknowledged, the model is not asked again and there is still one row and one attempt
+    assert result == {"batchItemFailures": []}
+    assert len(httpserver.log) == 1
+    assert db_conn.execute("SELECT count(*) AS n FROM video_analyses").fetchone()["n"] == 1
+    assert job_of(db_conn, "uploads/dup.mp4")["attempts"] == 1
+
+
+def test_job_message_from_the_api_runs_that_job(video_env, db_conn, httpserver, clips):
+    # Given a job created by the API and its envelope
+    from common import jobs
+
+    job, _ = jobs.create_job(db_conn, "video", {"bucket": BUCKET, "key": "uploads/api.mp4"}, idempotency_key="uploads/api.mp4")
+    db_conn.commit()
+    upload(video_env, clips["portrait"].path, "uploads/api.mp4")
+    httpserver.expect_request(CHAT, method="POST").respond_with_json(good_answer())
+    body = json.dumps({"jobId": str(job.id), "task": "video", "payload": {"bucket": BUCKET, "key": "uploads/api.mp4"}})
+    # When handled
+    assert run(body) == {"batchItemFailures": []}
+    # Then that job succeeded with a portrait 1080x1920 analysis
+    db_conn.rollback()
+    assert jobs.get_job(db_conn, job.id).status == "succeeded"
+    f = db_conn.execute("SELECT features FROM video_analyses WHERE job_id = %s", (job.id,)).fetchone()["features"]
+    assert (f["orientation"], f["width"], f["height"], f["has_audio"]) == ("portrait", 1080, 1920, False)
+
+
+def test_s3_test_event_is_ignored(video_env, db_conn):
+    assert run(json.dumps({"Service": "Amazon S3", "Event": "s3:TestEvent", "Bucket": BUCKET})) == {"batchItemFailures": []}
+    assert db_conn.execute("SELECT count(*) AS n FROM jobs").fetchone()["n"] == 0
+
+
+def _truncated(clips) -> bytes:
+    data = clips["landscape"].path.read_bytes()
+    return data[: len(data) // 2]
+
+
+def _png() -> bytes:
+    import av
+    import numpy as np
+
+    ctx = av.CodecContext.create("png", "w")
+    ctx.width, ctx.height, ctx.pix_fmt, ctx.time_base = 16, 16, "rgb24", 1
+    frame = av.VideoFrame.from_ndarray(np.zeros((16, 16, 3), np.uint8), format="rgb24")
+    return b"".join(bytes(p) for p in [*ctx.encode(frame), *ctx.encode(None)])
+
+
+@pytest.mark.parametrize(
+    ("make", "reason"),
+    [
+        (lambda c: b"", "empty_file"),
+        (lambda c: b"this is a text file, not a video\n" * 20, "not_a_video"),
+        (_truncated, "corrupt_video"),
+        (lambda c: _png(), "not_a_video"),
+        (lambda c: b"\x00" * (3 * 1024 * 1024 + 1), "too_large"),
+        (lambda c: c["long"].path.read_bytes(), "too_long"),
+    ],
+    ids=["zero-bytes", "text-named-mp4", "truncated-mp4", "png", "over-size-cap", "over-length-cap"],
+)
+def test_bad_file_fails_permanently_with_its_reason(video_env, db_conn, httpserver, clips, make, reason):
+    # Given a bad upload named .mp4
+    upload(video_env, None, "uploads/bad.mp4", make(clips))
+    # When handled
+    result = run(s3_body("uploads/bad.mp4"))
+    # Then it is acknowledged (not retried), the job failed with the reason and the model was never called
+    assert result == {"batchItemFailures": []}
+    job = job_of(db_conn, "uploads/bad.mp4")
+    assert (job["status"], job["error_reason"]) == ("failed", reason)
+    assert httpserver.log == []
+
+
+def test_missing_object_fails_its_job(video_env, db_conn):
+    assert run(s3_body("uploads/gone.mp4")) == {"batchItemFailures": []}
+    job = job_of(db_conn, "uploads/gone.mp4")
+    assert (job["status"], job["error_reason"]) == ("failed", "object_not_found")
+
+
+def test_job_message_without_key_fails_that_job(video_env, db_conn):
+    from common import jobs
+
+    job, _ = jobs.create_job(db_conn, "video", {"bucket": BUCKET})
+    db_conn.commit()
+    body = json.dumps({"jobId": str(job.id), "task": "video", "payload": {"bucket": BUCKET}})
+    assert run(body) == {"batchItemFailures": []}
+    db_conn.rollback()
+    failed = jobs.get_job(db_conn, job.id)
+    assert (failed.status, failed.error_reason) == ("failed", "malformed_message")
+
+
+def test_throttled_then_answered(video_env, db_conn, httpserver, clips):
+    # Given a model that throttles once with Retry-After, then answers
+    upload(video_env, clips["portrait"].path, "uploads/t.mp4")
+    httpserver.expect_ordered_request(CHAT).respond_with_json({"error": {"code": "429"}}, status=429, headers={"Retry-After": "0.1"})
+    httpserver.expect_ordered_request(CHAT).respond_with_json(good_answer())
+    # When handled / Then it succeeds after two calls
+    assert run(s3_body("uploads/t.mp4")) == {"batchItemFailures": []}
+    assert len(httpserver.log) == 2 and job_of(db_conn, "uploads/t.mp4")["status"] == "succeeded"
+
+
+def test_server_errors_until_time_runs_out_return_the_message(video_env, db_conn, httpserver, clips):
+    # Given a model that always fails with 500 and a function with 25 s left
+    upload(video_env, clips["portrait"].path, "uploads/e.mp4")
+    httpserver.expect_request(CHAT).respond_with_json({"error": {"code": "500"}}, status=500)
+    from common import azure_ai
+
+    azure_ai._client = azure_ai.AzureAIClient(httpserver.url_for("/"), "k", max_attempts=3, backoff_base_s=0.01)
+    # When handled
+    result = run(s3_body("uploads/e.mp4"))
+    # Then the message goes back to the queue and the job is queued again with the reason
+    assert result == {"batchItemFailures": [{"itemIdentifier": "m0"}]}
+    job = job_of(db_conn, "uploads/e.mp4")
+    assert (job["status"], job["error_reason"]) == ("queued", "azure_unavailable")
+
+
+def test_malformed_answer_is_retried_once_then_recorded(video_env, db_conn, httpserver, clips):
+    upload(video_env, clips["portrait"].path, "uploads/m.mp4")
+    httpserver.expect_request(CHAT).respond_with_json(completion("Sure! Here is a caption: colours"))
+    assert run(s3_body("uploads/m.mp4")) == {"batchItemFailures": []}
+    assert len(httpserver.log) == 2
+    job = job_of(db_conn, "uploads/m.mp4")
+    assert (job["status"], job["error_reason"]) == ("failed", "analysis_malformed")
+
+
+def test_one_failing_message_reports_only_its_id(video_env, db_conn, httpserver, clips):
+    # Given a batch: a good upload, and a job message whose model call keeps failing
+    upload(video_env, clips["portrait"].path, "uploads/ok.mp4")
+    upload(video_env, clips["landscape"].path, "uploads/fail.mp4")
+    calls = {"n": 0}
+
+    def answer(request):
+        from werkzeug import Response
+
+        calls["n"] += 1
+        body = request.get_data(as_text=True)
+        status = 503 if '\\"has_audio\\": true' in body else 200
+        return Response(json.dumps(good_answer()), status=status, content_type="application/json")
+
+    httpserver.expect_request(CHAT).respond_with_handler(answer)
+    from common import azure_ai
+
+    azure_ai._client = azure_ai.AzureAIClient(httpserver.url_for("/"), "k", max_attempts=2, backoff_base_s=0.01)
+    # When the batch is handled / Then only the failing message is reported
+    assert run(s3_body("uploads/ok.mp4"), s3_body("uploads/fail.mp4")) == {"batchItemFailures": [{"itemIdentifier": "m1"}]}
+
+
+def test_no_time_left_returns_message_untouched(video_env, db_conn):
+    # Given 5 s left (less than the time a video needs)
+    result = run(s3_body("uploads/x.mp4"), remaining_ms=5_000)
+    # Then the message is returned to the queue and nothing was written
+    assert result == {"batchItemFailures": [{"itemIdentifier": "m0"}]}
+    assert db_conn.execute("SELECT count(*) AS n FROM jobs").fetchone()["n"] == 0
+
+
+def test_unknown_job_id_is_dropped(video_env, db_conn):
+    body = json.dumps({"jobId": str(uuid.uuid4()), "task": "video", "payload": {"bucket": BUCKET, "key": "uploads/z.mp4"}})
+    upload(video_env, None, "uploads/z.mp4", b"x")
+    # When handled / Then it is acknowledged (a retry cannot create the job) and nothing is written
+    assert run(body) == {"batchItemFailures": []}
+    assert db_conn.execute("SELECT count(*) AS n FROM video_analyses").fetchone()["n"] == 0

@@ -1,0 +1,93 @@
+"""The cost model on small hand-written templates, priced from the shipped table."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from botocore.stub import Stubber
+
+from stacks.config import load_stage_config
+from tools.cost import prices
+from tools.cost.model import price_templates
+from tools.cost.prices import PriceError
+from tools.cost.refresh import fetch, on_demand_usd
+from tools.cost.variant import ROOT
+from tools.cost.workload import runs_per_month
+
+
+@pytest.fixture(scope="module")
+def cfg():
+    return load_stage_config(json.loads((ROOT / "cdk.json").read_text())["context"]["config"], "dev", environ={})
+
+
+@pytest.fixture(scope="module")
+def table():
+    return prices.load()
+
+
+def test_every_price_names_its_source_and_date(table):
+    for key, entry in table.entries.items():
+        assert entry["source"] and entry["checked"], key
+
+
+def test_schedule_expressions_become_monthly_runs():
+    assert runs_per_month("rate(15 minutes)") == pytest.approx(4 * runs_per_month("rate(1 hour)"))
+    assert runs_per_month("cron(0/15 * * * ? *)") == pytest.approx(runs_per_month("rate(15 minutes)"))
+    assert runs_per_month("cron(0 9 ? * MON-FRI *)") == pytest.approx(5 / 7 * runs_per_month("rate(1 day)"))
+    with pytest.raises(ValueError, match="not a schedule expression"):
+        runs_per_month("every 5 minutes")
+
+
+def test_rds_and_cache_are_fixed_monthly_costs(cfg, table):
+    templates = {"Huntaze-Dev-Data": {"Resources": {
+        "Db": {"Type": "AWS::RDS::DBInstance", "Properties": {"DBInstanceClass": "db.t4g.micro", "Engine": "postgres",
+                                                                "AllocatedStorage": "20", "StorageType": "gp3"}},
+        "Cache": {"Type": "AWS::ElastiCache::ReplicationGroup", "Properties": {"CacheNodeType": "cache.t4g.micro",
+                                                                                "Engine": "valkey", "NumCacheClusters": 2}},
+    }}}
+    report = price_templates(templates, cfg, table)
+    expected = (table.monthly("rds.db.t4g.micro.postgres.hour") + 20 * table["rds.storage.gp3.gb_month"]
+                + table.monthly("elasticache.cache.t4g.micro.valkey.hour", 2))
+    assert report.fixed == pytest.approx(expected, abs=0.01)
+    assert report.usage == 0
+
+
+def test_alarms_beyond_the_ten_free_ones_are_charged(cfg, table):
+    alarms = {f"A{i}": {"Type": "AWS::CloudWatch::Alarm", "Properties": {}} for i in range(13)}
+    report = price_templates({"Huntaze-Dev-Monitoring": {"Resources": alarms}}, cfg, table)
+    assert report.fixed == pytest.approx(3 * table["cloudwatch.alarm.month"])
+
+
+def test_lambda_usage_follows_memory_architecture_and_the_free_tier(cfg, table):
+    fn = {"Type": "AWS::Lambda::Function", "Properties": {"MemorySize": 2048, "Architectures": ["arm64"],
+                                                          "Environment": {"Variables": {"TASK": "video"}}}}
+    big = cfg.model_copy(update={"workload": cfg.workload.model_copy(update={"videos_per_month": 100_000})})
+    report = price_templates({"Huntaze-Dev-Video": {"Resources": {"Fn": fn}}}, big, table)
+    w = big.workload
+    gb_s = w.videos_per_month * (w.video_seconds_avg * w.video_work_seconds_per_video_second + w.ai_call_seconds_avg) * 2
+    expected = (gb_s - table["lambda.free.gb_seconds"]) * table["lambda.arm64.gb_second"]
+    assert report.usage == pytest.approx(expected, rel=0.01)
+
+
+def test_a_resource_without_a_price_is_a_clear_error(cfg, table):
+    # bad input tried: an instance class the table does not know
+    templates = {"S": {"Resources": {"Db": {"Type": "AWS::RDS::DBInstance", "Properties": {"DBInstanceClass": "db.x9.huge",
+                                                                                          "Engine": "postgres"}}}}}
+    with pytest.raises(PriceError, match="rds.db.x9.huge.postgres.hour"):
+        price_templates(templates, cfg, table)
+
+
+def test_price_list_api_answer_is_parsed_to_its_on_demand_price():
+    import boto3
+
+    client = boto3.client("pricing", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
+    product = {"product": {"sku": "ABC"}, "terms": {"OnDemand": {"ABC.JRTCKXETXF": {"priceDimensions": {
+        "ABC.JRTCKXETXF.6YS6EN2CT7": {"unit": "Hrs", "pricePerUnit": {"USD": "0.0160000000"}}}}}}}
+    query = {"service": "AmazonRDS", "filters": {"instanceType": "db.t4g.micro"}}
+    with Stubber(client) as stub:
+        stub.add_response("get_products", {"PriceList": [json.dumps(product)], "FormatVersion": "aws_v1"}, {
+            "ServiceCode": "AmazonRDS", "MaxResults": 10,
+            "Filters": [{"Type": "TERM_MATCH", "Field": "instanceType", "Value": "db.t4g.micro"}]})
+        assert fetch(client, query) == 0.016
+    assert on_demand_usd(product) == 0.016
