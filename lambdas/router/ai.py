@@ -16,7 +16,6 @@ from router.settings import RouterSettings
 
 if TYPE_CHECKING:
     from common.azure_ai import AzureAIClient
-
     from router.cache import ResponseCache
 
 logger = logging.getLogger(__name__)

@@ -11,8 +11,8 @@ import logging
 from typing import Any
 
 from aws_lambda_powertools.event_handler.api_gateway import APIGatewayHttpResolver, Response
-from common.errors import ConfigurationError, WorkerError
 
+from common.errors import ConfigurationError, WorkerError
 from router import contract
 from router.errors import ApiError, from_worker_error
 from router.settings import RouterSettings, router_settings
@@ -50,7 +50,6 @@ def health() -> Response:
 @_route(contract.AI_ROUTE)
 def route_ai() -> Response:
     from common import db
-
     from router import ai, spend
     from router.cache import get_cache
 
@@ -84,7 +83,6 @@ def route_ai() -> Response:
 @_route(contract.CREATE_JOB)
 def create_job() -> Response:
     from common import db
-
     from router import dispatch, queues
 
     settings = router_settings()
@@ -98,7 +96,6 @@ def create_job() -> Response:
 @_route(contract.GET_JOB)
 def get_job(jobId: str) -> Response:  # noqa: N803 - the path parameter's name
     from common import db
-
     from router import dispatch
 
     _caller()
@@ -108,7 +105,6 @@ def get_job(jobId: str) -> Response:  # noqa: N803 - the path parameter's name
 @_route(contract.CREATE_UPLOAD)
 def create_upload() -> Response:
     from common import db
-
     from router import uploads
 
     settings = router_settings()

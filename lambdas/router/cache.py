@@ -68,9 +68,10 @@ class ResponseCache:
 def connect_from_settings() -> redis.Redis:
     """A client for the configured cache: TLS and the AUTH token from Secrets Manager in AWS."""
     import redis
-    from common.settings import redis_settings
     from redis.backoff import NoBackoff
     from redis.retry import Retry
+
+    from common.settings import redis_settings
 
     settings = redis_settings()
     password = None

@@ -9,7 +9,6 @@ from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any
 
 from common.errors import TransientError
-
 from router.contract import TASK_PAYLOADS
 from router.errors import ApiError
 from router.settings import RouterSettings
@@ -47,7 +46,6 @@ def submit_job(
 ) -> tuple[uuid.UUID, bool]:
     """(job id, created). The row is committed before the message so a fast worker finds it."""
     from common import jobs
-
     from router.job_store import delete_unsent_job
 
     key = f"api:{client_key}" if client_key else None

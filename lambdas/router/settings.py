@@ -9,7 +9,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from common.errors import ConfigurationError
-
 from router.contract import TASKS
 
 

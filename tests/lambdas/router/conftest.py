@@ -19,6 +19,7 @@ from router_events import AZURE_KEY, BUCKET, MODELS, Answer, LambdaContext, http
 def router_env(monkeypatch: pytest.MonkeyPatch, database_env: str, redis_url: str, redis_client, aws, httpserver) -> Iterator[dict[str, Any]]:
     """Environment of the deployed function, pointed at the local services; queues for video and trends only."""
     import boto3
+
     from common import azure_ai
     from common import settings as common_settings
     from router import cache, queues, uploads
