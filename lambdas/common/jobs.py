@@ -165,6 +165,11 @@ def schedule_key(task: str, scheduled_time: datetime) -> str:
     return f"{task}:{_iso_utc(scheduled_time)}"
 
 
+def upload_key(bucket: str, key: str) -> str:
+    """The key of the job an upload completes: issued with the upload URL, found again from S3's notification."""
+    return f"upload:{bucket}/{key}"
+
+
 def _parse_job_id(raw: Any) -> uuid.UUID | None:
     if raw is None:
         return None

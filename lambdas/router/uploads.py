@@ -15,11 +15,6 @@ UPLOADS_PREFIX = "uploads/"
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
-def upload_job_key(bucket: str, key: str) -> str:
-    """The jobs.idempotency_key the video worker looks the upload's job up by."""
-    return f"upload:{bucket}/{key}"
-
-
 def object_key(filename: str, upload_id: uuid.UUID) -> str:
     # Only URL-safe characters: S3 event notifications URL-encode keys, and the
     # worker must find this exact key again.
@@ -52,7 +47,7 @@ def issue_upload(body: dict[str, Any], *, settings: RouterSettings, connection: 
     )
     payload = {"bucket": bucket, "key": key, "contentType": content_type, "size": size, "filename": body["filename"]}
     with connection() as conn:
-        job, _ = jobs.create_job(conn, "video", payload, idempotency_key=upload_job_key(bucket, key))
+        job, _ = jobs.create_job(conn, "video", payload, idempotency_key=jobs.upload_key(bucket, key))
     return {
         "jobId": str(job.id),
         "uploadUrl": url,

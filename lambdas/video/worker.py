@@ -135,15 +135,16 @@ def _job_for(conn: Any, request: VideoRequest, obj: storage.ObjectInfo) -> jobs.
         if job is None:
             raise PermanentError("job_not_found", f"job {request.job_id} does not exist")
         return job
-    job = jobs.get_job_by_key(conn, obj.key)
+    key = jobs.upload_key(obj.bucket, obj.key)
+    job = jobs.get_job_by_key(conn, key)
     if job is None:
-        return jobs.create_job(conn, "video", payload, idempotency_key=obj.key)[0]
+        return jobs.create_job(conn, "video", payload, idempotency_key=key)[0]
     if not job.is_terminal:
         return job
     existing = repository.find(conn, obj.bucket, obj.key, obj.etag)
     if existing is not None and existing.job_id == job.id:
         return job
-    return jobs.create_job(conn, "video", payload, idempotency_key=f"{obj.key}#{obj.etag}")[0]
+    return jobs.create_job(conn, "video", payload, idempotency_key=f"{key}#{obj.etag}")[0]
 
 
 def _settle_duplicate(conn: Any, job: jobs.Job, row: repository.AnalysisRow) -> None:
@@ -160,10 +161,11 @@ def _settle_duplicate(conn: Any, job: jobs.Job, row: repository.AnalysisRow) -> 
 def _fail_without_object(request: VideoRequest, err: PermanentError) -> Outcome:
     """The object is gone (or unreadable for good): record it on the request's job or the key's."""
     with db.connection() as conn:
-        job = jobs.get_job(conn, request.job_id) if request.job_id else jobs.get_job_by_key(conn, request.key)
+        key = jobs.upload_key(request.bucket, request.key)
+        job = jobs.get_job(conn, request.job_id) if request.job_id else jobs.get_job_by_key(conn, key)
         if job is None:
             payload = {"bucket": request.bucket, "key": request.key}
-            job = jobs.create_job(conn, "video", payload, idempotency_key=request.key)[0]
+            job = jobs.create_job(conn, "video", payload, idempotency_key=key)[0]
         jobs.fail_job_with(conn, job.id, err)
     return Outcome("failed", str(job.id), err.reason)
 

@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import pytest
 from video_clips import make_clip
-
-BUCKET = "huntaze-test-uploads"
+from video_support import BUCKET
 
 
 @pytest.fixture(scope="session")
@@ -24,6 +20,7 @@ def clips(tmp_path_factory) -> dict:
 @pytest.fixture
 def video_env(database_env, aws, httpserver, monkeypatch, tmp_path):
     import boto3
+
     from common import azure_ai, settings
     from video import settings as vsettings
     from video import storage
@@ -45,27 +42,3 @@ def video_env(database_env, aws, httpserver, monkeypatch, tmp_path):
     storage.reset_client()
     vsettings.video_settings.cache_clear()
 
-
-ANSWER = {
-    "hook": "A colour flash in the first second",
-    "topics": ["colour", "test"],
-    "on_screen_text": [],
-    "suggested_caption": "Colours!",
-    "safety_flags": ["none"],
-}
-
-
-def completion(content: str) -> dict:
-    return {
-        "id": "c1", "object": "chat.completion", "model": "Phi-4-multimodal-instruct",
-        "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}],
-        "usage": {"prompt_tokens": 900, "completion_tokens": 60, "total_tokens": 960},
-    }
-
-
-def good_answer() -> dict:
-    return completion(json.dumps(ANSWER))
-
-
-def upload(s3, path: Path | None, key: str, data: bytes | None = None) -> None:
-    s3.put_object(Bucket=BUCKET, Key=key, Body=data if data is not None else path.read_bytes())

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from video import features, frames, probe, sampling, scenes
 from video_clips import make_clip
+
+from video import features, frames, probe, sampling, scenes
 
 
 def _pass(clip, fps=1.0, max_frames=180):

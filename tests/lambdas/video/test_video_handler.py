@@ -7,7 +7,7 @@ import uuid
 from dataclasses import dataclass
 
 import pytest
-from conftest import ANSWER, BUCKET, completion, good_answer, upload
+from video_support import ANSWER, BUCKET, completion, good_answer, upload
 
 pytestmark = pytest.mark.pg
 CHAT = "/models/chat/completions"
