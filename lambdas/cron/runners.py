@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING, Any
 
 from common import jobs
 from common.errors import PermanentError
-
 from cron.settings import CronSettings, cron_settings
 
 if TYPE_CHECKING:
@@ -50,7 +49,6 @@ def trends(
     remaining_s: Callable[[], float],
 ) -> dict[str, Any]:
     from common import azure_ai
-
     from cron import summary, trends
 
     def summarize(rising: Any) -> tuple[str, str]:
@@ -129,7 +127,6 @@ def _notifier(settings: CronSettings) -> Any:
 @functools.cache
 def _cached_notifier(topic_arn: str | None, slack_secret: str | None) -> Any:
     from common import secrets
-
     from cron.notify import Notifier
 
     return Notifier(

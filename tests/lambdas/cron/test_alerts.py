@@ -10,14 +10,15 @@ from typing import Any
 
 import boto3
 import pytest
+from cron_testdata import T0
+from psycopg.types.json import Jsonb
+
 from common import jobs
 from common.errors import TransientError
 from cron import alerts
 from cron.alerts_store import SqlMetrics
 from cron.health import DlqDepths
 from cron.notify import Notifier
-from cron_testdata import T0
-from psycopg.types.json import Jsonb
 
 AT = T0 + timedelta(minutes=5)  # rollup window: the hour before T0
 

@@ -6,8 +6,9 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from cron import rollups
 from cron_testdata import T0, counts_only, expected_rollups, generate_events, insert_events, table
+
+from cron import rollups
 
 LOOKBACK = timedelta(hours=48)
 SETTLE = timedelta(minutes=1)

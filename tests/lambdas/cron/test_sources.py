@@ -6,8 +6,9 @@ import json
 import time
 
 import pytest
-from cron.sources import Fetcher, Source, SourceError, parse
 from werkzeug import Response
+
+from cron.sources import Fetcher, Source, SourceError, parse
 
 UA = "HuntazeTrendsBot/test (+https://huntaze.com/bot)"
 

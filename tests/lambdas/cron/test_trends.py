@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from cron_testdata import T0, chat_reply, json_body
+
 from common.azure_ai import AzureAIClient
 from common.errors import TransientError
 from cron import summary, trends, trends_store
 from cron.sources import Fetcher, Source
-from cron_testdata import T0, chat_reply, json_body
 
 UA = "HuntazeTrendsBot/test"
 CHAT = "/models/chat/completions"
