@@ -151,6 +151,7 @@ def _run(run_as: list[str] | None, cmd: list[str], *, check: bool = True) -> Non
 def database_url(pg_server: str) -> Iterator[str]:
     """This worker's database, migrated with the real migration code."""
     import psycopg
+
     from common import migrate
 
     name, dsn = _create_database(pg_server, "huntaze_test")

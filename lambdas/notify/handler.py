@@ -6,8 +6,8 @@ import os
 from typing import Any
 
 from aws_lambda_powertools import Logger
-from common import secrets
 
+from common import secrets
 from notify import slack
 
 logger = Logger()

@@ -10,7 +10,6 @@ from typing import Any
 
 from common.azure_ai import AzureAIClient, user_message
 from common.errors import PermanentError
-
 from video.frames import ModelFrame
 
 PROMPT = """You are analysing a short-form social video (TikTok / Instagram Reels) for its creator.

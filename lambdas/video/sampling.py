@@ -27,8 +27,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from common.errors import PermanentError
 
+from common.errors import PermanentError
 from video.probe import VideoInfo
 
 THUMB_MAX_SIDE = 128

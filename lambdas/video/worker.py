@@ -19,7 +19,6 @@ from typing import Any
 
 from common import db, jobs
 from common.errors import PermanentError, TransientError, WorkerError
-
 from video import analysis, features, frames, probe, repository, sampling, scenes, storage
 from video.messages import VideoRequest
 from video.settings import VideoSettings

@@ -8,8 +8,8 @@ import uuid
 
 import boto3
 import pytest
-from common import jobs
 
+from common import jobs
 from tools.ops.cli import main
 
 

@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING, Any
 
 from common import jobs
 from common.errors import PermanentError
-
 from tools.ops.job_store import requeue_failed
 from tools.ops.queues import OpsError, Queues
 

@@ -7,9 +7,10 @@ import json
 import time
 
 import pytest
+from werkzeug import Request, Response
+
 from common.azure_ai import AzureAIClient, ChatResult, Usage, user_message
 from common.errors import PermanentError, TransientError
-from werkzeug import Request, Response
 
 PATH = "/models/chat/completions"
 API_VERSION = "2024-05-01-preview"
@@ -272,6 +273,7 @@ def test_connection_refused_is_unavailable(fake_time):
 
 def test_key_from_secrets_manager(aws, httpserver, monkeypatch):
     import boto3
+
     from common import azure_ai, settings
 
     # Given the key in Secrets Manager and the settings pointing at it

@@ -7,6 +7,7 @@ import json
 import boto3
 import psycopg
 import pytest
+
 from common import db
 from common.errors import TransientError
 from common.settings import DatabaseSettings

@@ -6,6 +6,7 @@ import json
 import uuid
 
 import pytest
+
 from common.errors import PermanentError
 from common.jobs import JobMessage, parse_message
 

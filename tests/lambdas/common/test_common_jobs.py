@@ -6,6 +6,7 @@ import uuid
 from datetime import UTC, datetime
 
 import pytest
+
 from common import jobs
 from common.errors import PermanentError, TransientError
 

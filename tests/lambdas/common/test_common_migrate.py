@@ -8,6 +8,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+
 from common import migrate
 
 pytestmark = pytest.mark.pg

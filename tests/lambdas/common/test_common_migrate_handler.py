@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import psycopg
 import pytest
+
 from common import db, migrate, settings
 
 pytestmark = pytest.mark.pg

@@ -6,6 +6,7 @@ import json
 
 import boto3
 import pytest
+
 from common import secrets
 from common.errors import TransientError
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from common import settings
 from common.errors import ConfigurationError
 from common.settings import AzureAISettings, DatabaseSettings, RedisSettings

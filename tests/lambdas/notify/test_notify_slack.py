@@ -6,6 +6,7 @@ import json
 
 import boto3
 import pytest
+
 from common.errors import PermanentError, TransientError
 from notify import handler, slack
 
