@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from stacks.constructs import python_function as pf
+from stacks.constructs import bundling as pf
+from stacks.constructs.python_function import code_for
 
 EM_AARCH64 = 183
 ELF_MAGIC = b"\x7fELF"
@@ -70,4 +71,19 @@ def test_asset_hash_changes_with_the_code_and_not_otherwise(tmp_path, monkeypatc
 
 def test_unknown_package_is_refused():
     with pytest.raises(ValueError, match="no Lambda package lambdas/nope"):
-        pf.code_for("nope")
+        code_for("nope")
+
+
+LAMBDA_UNZIPPED_LIMIT = 250 * 1024 * 1024
+PACKAGES = sorted(p.name for p in pf.LAMBDAS_DIR.iterdir() if p.is_dir() and p.name != pf.COMMON_PACKAGE and (p / "__init__.py").exists())
+
+
+@pytest.mark.parametrize("package", PACKAGES)
+def test_every_function_asset_fits_lambda_and_is_aarch64(tmp_path, package):
+    # Given the real bundle of each function (PyAV makes the video one large)
+    pf.bundle(package, tmp_path)
+    files = [p for p in tmp_path.rglob("*") if p.is_file()]
+    # Then it stays under Lambda's 250 MB unzipped limit, with arm64 binaries only
+    assert sum(p.stat().st_size for p in files) < LAMBDA_UNZIPPED_LIMIT
+    foreign = [str(p.relative_to(tmp_path)) for p in files if _elf_machine(p) not in (None, EM_AARCH64)]
+    assert foreign == []
