@@ -15,6 +15,7 @@ try:
 except ConfigError as err:
     sys.exit(f"error: {err}")
 stacks = build(app, cfg)
-# The nag plugin fails synth on any unacknowledged error; this prints the tally either way.
-print(summary(stacks.all()), file=sys.stderr)
+# The nag plugin fails synth on any unacknowledged error; after a clean synth,
+# print the tally (acknowledgments made by node validations are in by then).
 app.synth()
+print(summary(stacks.all()), file=sys.stderr)

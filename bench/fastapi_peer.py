@@ -7,7 +7,7 @@ benchmark measures the framework, not the business code.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import FastAPI, Header, Request
 from fastapi.exceptions import RequestValidationError
@@ -26,7 +26,7 @@ class _Strict(BaseModel):
 class AiRouteRequest(_Strict):
     prompt: str = Field(min_length=1)
     type: str = Field(pattern=r"^[a-z][a-z0-9_-]{0,31}$")
-    images: list[str] | None = None
+    images: list[Annotated[str, Field(min_length=1)]] | None = None
     max_tokens: int | None = Field(None, ge=1)
     temperature: float | None = Field(None, ge=0, le=2)
 

@@ -51,7 +51,7 @@ def build(app: cdk.App, cfg: StageConfig, *, nag: bool = True) -> AppStacks:
     if getattr(video, "worker", None) is not None:
         queues["video"] = video.worker.queue
     router = RouterStack(app, f"{name}-Router", network=network, data=data, queues=queues, **props("HTTP API and AI router"))
-    monitoring = MonitoringStack(app, f"{name}-Monitoring", watched=[network, data, video, cron, router], **props("alarms, dashboard, budget"))
+    monitoring = MonitoringStack(app, f"{name}-Monitoring", data=data, watched=[network, data, video, cron, router], **props("alarms, dashboard, budget"))
     deploy_access = DeployAccessStack(app, f"{name}-DeployAccess", **props("GitHub OIDC deploy role"))
 
     stacks = AppStacks(cfg, network, data, video, cron, router, monitoring, deploy_access)

@@ -5,8 +5,8 @@ the worker's queue; the queue-worker construct does the rest. Scheduler
 retries a failed SendMessage and then parks the event in the schedules' DLQ,
 so a missed run is visible rather than silent.
 
-The alerts topic and the Slack secret belong to the Monitoring stack, which
-is built after this one; they are referenced by their deterministic names so
+The alerts topic belongs to the Monitoring stack, which
+is built after this one; it is referenced by its deterministic name so
 the two stacks do not depend on each other.
 """
 
@@ -18,7 +18,6 @@ import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_scheduler as scheduler
 from aws_cdk import aws_scheduler_targets as targets
-from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
@@ -48,7 +47,7 @@ class CronStack(cdk.Stack):
         self.cfg = cfg
         self.workers = {}
         self.schedules: dict[str, scheduler.Schedule] = {}
-        self.azure_key = secretsmanager.Secret.from_secret_name_v2(self, "AzureKey", f"{cfg.prefix}/azure/api-key")
+        self.data = data
 
         for task in CRON_TASKS:
             worker = QueueWorker(
@@ -93,10 +92,7 @@ class CronStack(cdk.Stack):
                 "TRENDS_USER_AGENT": c.trends_user_agent,
                 "TRENDS_TOP_N": str(c.trends_top_n),
                 "GENERATION_MODEL": az.models.get("generation", az.models["default"]),
-                "AZURE_AI_ENDPOINT": az.endpoint,
-                "AZURE_AI_API_VERSION": az.api_version,
-                # A partial ARN (no random suffix): Secrets Manager resolves it like the name.
-                "AZURE_AI_KEY_SECRET_ARN": self.azure_key.secret_arn,
+                **self.data.azure_environment(),
             }
         if task == "data":
             return {
@@ -105,7 +101,7 @@ class CronStack(cdk.Stack):
             }
         return {
             "ALERTS_TOPIC_ARN": self.alerts_topic_arn,
-            "SLACK_WEBHOOK_SECRET_NAME": self.cfg.monitoring.slack_secret_name(self.cfg.prefix),
+            **self.data.slack_environment(),
             "DLQ_URLS": cdk.Stack.of(self).to_json_string(
                 {t: self._queue_url(dlq_name(self.cfg, t)) for t in WATCHED_DLQ_TASKS}
             ),
@@ -122,15 +118,7 @@ class CronStack(cdk.Stack):
         return f"arn:{cdk.Aws.PARTITION}:sqs:{cdk.Aws.REGION}:{cdk.Aws.ACCOUNT_ID}:{name}"
 
     def _grant_trends(self, worker: QueueWorker) -> None:
-        self.azure_key.grant_read(worker.function)
-        acknowledge(
-            worker.function.role,
-            {
-                "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:"
-                f"{self.cfg.prefix}/azure/api-key-??????]": "A secret referenced by name is matched with the six-character "
-                "suffix Secrets Manager appends; it is that one secret.",
-            },
-        )
+        self.data.grant_azure(worker.function)
 
     def _grant_alerts(self, worker: QueueWorker) -> None:
         fn = worker.function
@@ -141,16 +129,7 @@ class CronStack(cdk.Stack):
                 resources=[self._queue_arn(dlq_name(self.cfg, t)) for t in WATCHED_DLQ_TASKS],
             )
         )
-        slack_name = self.cfg.monitoring.slack_secret_name(self.cfg.prefix)
-        secretsmanager.Secret.from_secret_name_v2(self, "SlackWebhook", slack_name).grant_read(fn)
-        acknowledge(
-            fn.role,
-            {
-                "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:"
-                f"{slack_name}-??????]": "A secret referenced by name is matched with the six-character suffix "
-                "Secrets Manager appends; it is that one secret.",
-            },
-        )
+        self.data.grant_slack(fn)
 
     # -- schedules --------------------------------------------------------------
     def _schedule(self, task: str, sc: ScheduleConfig) -> scheduler.Schedule:

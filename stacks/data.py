@@ -35,6 +35,7 @@ class DataStack(cdk.Stack):
         self._database()
         self._cache()
         self._uploads_bucket()
+        self._integration_secrets()
         self._migrations()
 
     # -- PostgreSQL -----------------------------------------------------------
@@ -185,6 +186,7 @@ class DataStack(cdk.Stack):
         self.uploads = s3.Bucket(
             self,
             "Uploads",
+            bucket_name=self.uploads_bucket_name,
             block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
             encryption=s3.BucketEncryption.S3_MANAGED,
             enforce_ssl=True,
@@ -217,6 +219,63 @@ class DataStack(cdk.Stack):
                 },
             )
 
+    @property
+    def uploads_bucket_name(self) -> str:
+        """A name every stack can compute (pseudo-parameters, no export), so grants and
+        their nag findings read the same in the Video and Router stacks."""
+        return f"{self.cfg.prefix}-uploads-{cdk.Aws.ACCOUNT_ID}-{cdk.Aws.REGION}"
+
+    @property
+    def uploads_objects_finding(self) -> str:
+        """How cdk-nag names a grant on ``uploads/*`` (for acknowledging IAM5 on it)."""
+        arn = f"arn:<AWS::Partition>:s3:::{self.cfg.prefix}-uploads-<AWS::AccountId>-<AWS::Region>"
+        return f"Resource::{arn}/{UPLOADS_PREFIX}*"
+
+    def uploads_bucket(self, scope: Construct) -> s3.IBucket:
+        """The uploads bucket as seen from another stack; notifications added to it
+        live in that stack, so Data never depends on its consumers."""
+        return s3.Bucket.from_bucket_name(scope, "Uploads", self.uploads_bucket_name)
+
+    # -- Secrets of outside services -------------------------------------------
+    def _integration_secrets(self) -> None:
+        """Created here with a placeholder so every stack gets a real ARN; the values
+        are pasted after the first deploy (docs/deploy.md). Neither can be rotated by AWS."""
+        reason = ("The value is issued outside AWS (Azure AI Foundry, Slack) and rotated there; the new value is "
+                  "pasted with put-secret-value (docs/deploy.md) and the functions refresh their cached copy.")
+        self.azure_key_secret = secretsmanager.Secret(
+            self,
+            "AzureApiKey",
+            secret_name=f"{self.cfg.prefix}/azure/api-key",
+            description="Azure AI Foundry API key (paste the real key after the first deploy)",
+            removal_policy=self.removal_policy,
+        )
+        self.slack_webhook_secret = secretsmanager.Secret(
+            self,
+            "SlackWebhook",
+            secret_name=self.cfg.monitoring.slack_secret_name(self.cfg.prefix),
+            description="Slack incoming-webhook URL for alerts (paste it after the first deploy)",
+            removal_policy=self.removal_policy,
+        )
+        for secret in (self.azure_key_secret, self.slack_webhook_secret):
+            acknowledge(secret, {"AwsSolutions-SMG4": reason})
+
+    def azure_environment(self) -> dict[str, str]:
+        az = self.cfg.azure
+        return {
+            "AZURE_AI_ENDPOINT": az.endpoint,
+            "AZURE_AI_API_VERSION": az.api_version,
+            "AZURE_AI_KEY_SECRET_ARN": self.azure_key_secret.secret_arn,
+        }
+
+    def grant_azure(self, grantee: iam.IGrantable) -> None:
+        self.azure_key_secret.grant_read(grantee)
+
+    def slack_environment(self) -> dict[str, str]:
+        return {"SLACK_WEBHOOK_SECRET_NAME": self.cfg.monitoring.slack_secret_name(self.cfg.prefix)}
+
+    def grant_slack(self, grantee: iam.IGrantable) -> None:
+        self.slack_webhook_secret.grant_read(grantee)
+
     # -- Schema migrations ----------------------------------------------------
     def _migrations(self) -> None:
         """Apply the schema on every deploy that changes it, before workers use it."""
@@ -232,6 +291,7 @@ class DataStack(cdk.Stack):
             environment={"DB_SECRET_ARN": self.db_secret.secret_arn},
             vpc=self.vpc,
             security_groups=[self.workers_sg],
+            deploy_time_only=True,
         )
         self.db_secret.grant_read(self.migrate_fn)
         # The asset hash covers the SQL files, so a new migration re-runs the trigger.

@@ -33,7 +33,6 @@ from aws_cdk import aws_elasticache as elasticache
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_rds as rds
-from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from aws_cdk import aws_sqs as sqs
@@ -42,6 +41,7 @@ from constructs import Construct, IConstruct
 from stacks.config import MonitoringConfig, StageConfig
 from stacks.constructs.nag import acknowledge
 from stacks.constructs.python_function import PythonFunction
+from stacks.data import DataStack
 
 PERIOD = cdk.Duration.minutes(5)
 RUNBOOKS_DIR = "docs/runbooks"
@@ -86,7 +86,12 @@ def discover(stacks: Iterable[cdk.Stack]) -> Watched:
         for node in stack.node.find_all():
             if isinstance(node, sqs.Queue):
                 all_queues.append(node)
-            elif isinstance(node, lambda_.Function) and node.runtime.family != lambda_.RuntimeFamily.NODEJS:
+            elif (
+                isinstance(node, lambda_.Function)
+                and node.runtime.family != lambda_.RuntimeFamily.NODEJS
+                # A deploy-time function (the migrations) fails the deploy itself; an alarm adds nothing.
+                and not getattr(node, "deploy_time_only", False)
+            ):
                 found.functions.append(node)
             elif isinstance(node, apigwv2.CfnApi) and node.protocol_type == "HTTP":
                 found.http_apis.append(node)
@@ -112,9 +117,12 @@ def label(node: IConstruct) -> str:
 
 
 class MonitoringStack(cdk.Stack):
-    def __init__(self, scope: Construct, construct_id: str, *, cfg: StageConfig, watched: Sequence[cdk.Stack], **kwargs) -> None:
+    def __init__(
+        self, scope: Construct, construct_id: str, *, cfg: StageConfig, data: DataStack, watched: Sequence[cdk.Stack], **kwargs
+    ) -> None:
         super().__init__(scope, construct_id, **kwargs)
         self.cfg = cfg
+        self.data = data
         self.settings: MonitoringConfig = cfg.monitoring
         self.alarms: dict[str, list[cloudwatch.Alarm]] = {}
 
@@ -165,8 +173,6 @@ class MonitoringStack(cdk.Stack):
     def _slack_forwarder(self) -> PythonFunction:
         """A 128 MB function, free at alert volume; AWS Chatbot would need the Slack
         workspace authorised by hand in the console, the webhook secret needs nothing."""
-        secret_name = self.settings.slack_secret_name(self.cfg.prefix)
-        secret = secretsmanager.Secret.from_secret_name_v2(self, "SlackWebhook", secret_name)
         forwarder = PythonFunction(
             self,
             "SlackForwarder",
@@ -176,9 +182,9 @@ class MonitoringStack(cdk.Stack):
             description="Posts every alert of the alerts topic to Slack",
             memory_mb=128,
             timeout=cdk.Duration.seconds(15),
-            environment={"SLACK_WEBHOOK_SECRET_NAME": secret_name},
+            environment=self.data.slack_environment(),
         )
-        secret.grant_read(forwarder)
+        self.data.grant_slack(forwarder)
         self.topic.add_subscription(subscriptions.LambdaSubscription(forwarder))
         return forwarder
 

@@ -14,14 +14,12 @@ from pathlib import Path
 from typing import Any
 
 import aws_cdk as cdk
-import constructs
 import jsii
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_apigatewayv2 as apigwv2
 from aws_cdk import aws_apigatewayv2_authorizers as authorizers
 from aws_cdk import aws_apigatewayv2_integrations as integrations
 from aws_cdk import aws_logs as logs
-from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
@@ -67,33 +65,6 @@ def api_routes(document: Path = OPENAPI_DOCUMENT) -> list[tuple[str, str, bool]]
     return routes
 
 
-@jsii.implements(constructs.IValidation)
-class _AcknowledgeUploadsGrant:
-    """Acknowledges the uploads/* grant once its cross-stack ARN has a name.
-
-    cdk-nag names the finding after the synthesized import (the Data stack's
-    generated export), which only exists after references are resolved; node
-    validations run exactly then, before the nag plugin reads the metadata.
-    """
-
-    def __init__(self, fn: PythonFunction, data: DataStack) -> None:
-        self._fn = fn
-        self._data = data
-
-    def validate(self) -> list[str]:
-        resolved = cdk.Stack.of(self._fn).resolve(self._data.uploads.bucket_arn)
-        name = resolved.get("Fn::ImportValue") if isinstance(resolved, dict) else None
-        if isinstance(name, str):
-            acknowledge(
-                self._fn,
-                {
-                    f"AwsSolutions-IAM5[Resource::{name}/{UPLOADS_PREFIX}*]": "Presigned upload URLs may only create "
-                    "objects under uploads/; each key is a new UUID, so it cannot be narrowed further.",
-                },
-            )
-        return []
-
-
 @jsii.implements(apigwv2.IAccessLogSettings)
 class _AccessLogs:
     def __init__(self, log_group: logs.ILogGroup) -> None:
@@ -129,15 +100,10 @@ class RouterStack(cdk.Stack):
     # -- the router Lambda ------------------------------------------------------
     def _function(self, data: DataStack, queues: Mapping[str, sqs.IQueue]) -> PythonFunction:
         r, az = self.cfg.router, self.cfg.azure
-        # Created by the Video stack; looked up by name so neither stack depends on the other.
-        self.azure_key = secretsmanager.Secret.from_secret_name_v2(self, "AzureKey", f"{self.cfg.prefix}/azure/api-key")
         env = {
             **data.database_environment(),
             **data.cache_environment(),
-            "AZURE_AI_ENDPOINT": az.endpoint,
-            "AZURE_AI_API_VERSION": az.api_version,
-            # A partial ARN (no random suffix): Secrets Manager resolves it like the name.
-            "AZURE_AI_KEY_SECRET_ARN": self.azure_key.secret_arn,
+            **data.azure_environment(),
             "AI_MODELS": json.dumps(az.models, sort_keys=True),
             "AI_DEFAULT_TYPES": ",".join(az.default_types),
             "AI_CACHE_TTL_SECONDS": str(r.cache_ttl_seconds),
@@ -148,7 +114,7 @@ class RouterStack(cdk.Stack):
             "AI_DEADLINE_SECONDS": str(r.ai_deadline_seconds),
             "MAX_BODY_BYTES": str(r.max_body_bytes),
             "MAX_IDEMPOTENCY_KEY_CHARS": str(r.max_idempotency_key_chars),
-            "UPLOADS_BUCKET": data.uploads.bucket_name,
+            "UPLOADS_BUCKET": data.uploads_bucket_name,
             "UPLOAD_URL_TTL_SECONDS": str(r.upload_url_ttl_seconds),
             "UPLOAD_MAX_BYTES": str(self.cfg.video.max_bytes),
             "UPLOAD_CONTENT_TYPES": ",".join(r.upload_content_types),
@@ -171,21 +137,19 @@ class RouterStack(cdk.Stack):
         )
         data.grant_database(fn)
         data.grant_cache(fn)
-        self.azure_key.grant_read(fn)
+        data.grant_azure(fn)
         for queue in queues.values():
             queue.grant_send_messages(fn)
         # The presigned PUT is signed with the function's role, so the role needs the PUT.
-        data.uploads.grant_put(fn, f"{UPLOADS_PREFIX}*")
+        data.uploads_bucket(self).grant_put(fn, f"{UPLOADS_PREFIX}*")
         acknowledge(
             fn,
             {
                 "AwsSolutions-IAM5[Action::s3:Abort*]": "CDK's grant_put adds AbortMultipartUpload, scoped to uploads/*.",
-                "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:"
-                f"{self.cfg.prefix}/azure/api-key-??????]": "A secret referenced by name is matched with the six-character "
-                "suffix Secrets Manager appends; it is that one secret.",
+                f"AwsSolutions-IAM5[{data.uploads_objects_finding}]": "Presigned upload URLs may only create "
+                "objects under uploads/; each key is a new UUID, so it cannot be narrowed further.",
             },
         )
-        fn.node.add_validation(_AcknowledgeUploadsGrant(fn, data))
         return fn
 
     # -- the HTTP API -----------------------------------------------------------

@@ -6,7 +6,6 @@ import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_notifications as s3n
-from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
 from stacks.config import StageConfig
@@ -22,23 +21,8 @@ class VideoStack(cdk.Stack):
     def __init__(self, scope: Construct, construct_id: str, *, cfg: StageConfig, network: NetworkStack, data: DataStack, **kwargs) -> None:
         super().__init__(scope, construct_id, **kwargs)
         v = cfg.video
-        # The router reads the same key by name: f"{cfg.prefix}/azure/api-key".
-        self.azure_key_secret = secretsmanager.Secret(
-            self,
-            "AzureApiKey",
-            secret_name=f"{cfg.prefix}/azure/api-key",
-            description="Azure AI Foundry API key (set by hand after the first deploy)",
-            removal_policy=cdk.RemovalPolicy.RETAIN if cfg.retain_data else cdk.RemovalPolicy.DESTROY,
-        )
-        acknowledge(
-            self.azure_key_secret,
-            {"AwsSolutions-SMG4": "The key is issued by Azure AI Foundry; AWS cannot rotate it. It is rotated in "
-             "Azure and pasted here (runbook), and the functions refresh their cached copy on a 401."},
-        )
         # Imported by name so Data does not depend on Video (the notification lives here).
-        uploads = s3.Bucket.from_bucket_attributes(
-            self, "Uploads", bucket_name=data.uploads.bucket_name, bucket_arn=data.uploads.bucket_arn
-        )
+        uploads = data.uploads_bucket(self)
         self.worker = QueueWorker(
             self,
             "Worker",
@@ -50,9 +34,7 @@ class VideoStack(cdk.Stack):
             description="Video worker: frames, features and a Phi-4 multimodal analysis of each upload",
             environment={
                 **data.database_environment(),
-                "AZURE_AI_ENDPOINT": cfg.azure.endpoint,
-                "AZURE_AI_API_VERSION": cfg.azure.api_version,
-                "AZURE_AI_KEY_SECRET_ARN": self.azure_key_secret.secret_arn,
+                **data.azure_environment(),
                 "VIDEO_MODEL": cfg.azure.models.get("vision", cfg.azure.models["default"]),
                 "VIDEO_MAX_BYTES": str(v.max_bytes),
                 "VIDEO_MAX_DURATION_S": str(v.max_duration_seconds),
@@ -67,13 +49,13 @@ class VideoStack(cdk.Stack):
         )
         fn = self.worker.function
         data.grant_database(fn)
-        self.azure_key_secret.grant_read(fn)
+        data.grant_azure(fn)
         uploads.grant_read(fn, f"{UPLOADS_PREFIX}*")
         # Without ListBucket a missing object answers 403, not 404; scoped to uploads/.
         fn.add_to_role_policy(
             iam.PolicyStatement(
                 actions=["s3:ListBucket"],
-                resources=[data.uploads.bucket_arn],
+                resources=[uploads.bucket_arn],
                 conditions={"StringLike": {"s3:prefix": [f"{UPLOADS_PREFIX}*"]}},
             )
         )
@@ -90,8 +72,7 @@ class VideoStack(cdk.Stack):
                 "AwsSolutions-IAM5[Action::s3:GetObject*]": "CDK's read grant (GetObject, GetObjectVersion...) on uploads/ only.",
                 "AwsSolutions-IAM5[Action::s3:GetBucket*]": "CDK's read grant includes bucket metadata reads on the uploads bucket only.",
                 "AwsSolutions-IAM5[Action::s3:List*]": "CDK's read grant lists the uploads bucket only.",
-                # cdk-nag names the imported bucket ARN by the Data stack's export.
-                f"AwsSolutions-IAM5[Resource::{data.stack_name}:ExportsOutputFnGetAttUploads4F6EB0FDArn5513CBEA/uploads/*]":
+                f"AwsSolutions-IAM5[{data.uploads_objects_finding}]":
                     "The worker reads any uploaded video under uploads/, never elsewhere.",
             },
         )

@@ -10,20 +10,24 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Literal
 
 from router.errors import ApiError
 
 Kind = Literal["string", "integer", "number", "boolean", "object", "array"]
 
-_PY_TYPES: dict[str, tuple[type, ...]] = {
-    "string": (str,),
-    "integer": (int,),
-    "number": (int, float),
-    "boolean": (bool,),
-    "object": (dict,),
-    "array": (list,),
+# Exact types: json.loads makes only these, and bool (an int subclass in Python)
+# stays apart from integer and number as JSON keeps them.
+_PY_TYPES: dict[str, frozenset[type]] = {
+    "string": frozenset((str,)),
+    "integer": frozenset((int,)),
+    "number": frozenset((int, float)),
+    "boolean": frozenset((bool,)),
+    "object": frozenset((dict,)),
+    "array": frozenset((list,)),
 }
+_UNITS = {"string": " characters", "array": " items"}
 
 
 @dataclass(frozen=True)
@@ -40,24 +44,32 @@ class Field:
     shape: Shape | None = None
 
     def check(self, value: Any, where: str) -> Any:
-        # bool is an int in Python; JSON keeps them apart and so do we.
-        if isinstance(value, bool) and self.kind != "boolean" or not isinstance(value, _PY_TYPES[self.kind]):
+        if type(value) not in self._types:
             raise _invalid(f"'{where}' must be {_article(self.kind)}, got {_json_type(value)}")
         if self.enum is not None and value not in self.enum:
             raise _invalid(f"'{where}' must be one of {', '.join(self.enum)}; got {str(value)[:64]!r}")
-        if self.pattern is not None and not re.fullmatch(self.pattern, value):
+        if self._regex is not None and self._regex.fullmatch(value) is None:
             raise _invalid(f"'{where}' has an invalid format")
-        size = len(value) if self.kind in ("string", "array") else value if self.kind in ("integer", "number") else None
-        unit = {"string": " characters", "array": " items"}.get(self.kind, "")
-        if size is not None and self.low is not None and size < self.low:
-            raise _invalid(f"'{where}' must be at least {_num(self.low)}{unit}")
-        if size is not None and self.high is not None and size > self.high:
-            raise _invalid(f"'{where}' must be at most {_num(self.high)}{unit}")
+        if self.low is not None or self.high is not None:
+            size = len(value) if self.kind in _UNITS else value
+            if self.low is not None and size < self.low:
+                raise _invalid(f"'{where}' must be at least {_num(self.low)}{_UNITS.get(self.kind, '')}")
+            if self.high is not None and size > self.high:
+                raise _invalid(f"'{where}' must be at most {_num(self.high)}{_UNITS.get(self.kind, '')}")
         if self.kind == "array" and self.items is not None:
             return [self.items.check(item, f"{where}[{i}]") for i, item in enumerate(value)]
         if self.kind == "object" and self.shape is not None:
             return self.shape.validate(value, where)
         return value
+
+    @cached_property
+    def _types(self) -> frozenset[type]:
+        return _PY_TYPES[self.kind]
+
+    @cached_property
+    def _regex(self) -> re.Pattern[str] | None:
+        # Compiled on first use, not at import: most cold starts never check a pattern.
+        return re.compile(self.pattern) if self.pattern is not None else None
 
     def json_schema(self) -> dict[str, Any]:
         doc: dict[str, Any] = {"type": self.kind, "description": self.description}
@@ -93,8 +105,8 @@ class Shape:
     def validate(self, data: Any, where: str = "body") -> dict[str, Any]:
         if not isinstance(data, dict):
             raise _invalid(f"'{where}' must be a JSON object, got {_json_type(data)}")
-        unknown = sorted(set(data) - set(self.fields))
-        if unknown:
+        if not data.keys() <= self._names:
+            unknown = sorted(data.keys() - self._names)
             raise _invalid(f"'{where}' has unknown field(s): {', '.join(unknown[:5])}")
         out: dict[str, Any] = {}
         for name, spec in self.fields.items():
@@ -105,6 +117,10 @@ class Shape:
                 continue
             out[name] = spec.check(data[name], path)
         return out
+
+    @cached_property
+    def _names(self) -> frozenset[str]:
+        return frozenset(self.fields)
 
     def json_schema(self) -> dict[str, Any]:
         doc: dict[str, Any] = {

@@ -6,6 +6,8 @@ import bisect
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
+
 from video.sampling import Sample
 
 
@@ -41,15 +43,15 @@ def pick(samples: Sequence[Sample], cuts: Sequence[float], k: int) -> list[int]:
     return sorted(chosen)
 
 
-def encode_jpeg(sample: Sample) -> bytes:
+def encode_jpeg(rgb: np.ndarray) -> bytes:
     """JPEG with FFmpeg's own encoder (no Pillow in the asset)."""
     import av
 
-    height, width = sample.rgb.shape[:2]
+    height, width = rgb.shape[:2]
     ctx = av.CodecContext.create("mjpeg", "w")
     ctx.width, ctx.height, ctx.pix_fmt = width - width % 2, height - height % 2, "yuvj420p"
     ctx.time_base = 1
-    frame = av.VideoFrame.from_ndarray(sample.rgb[: ctx.height, : ctx.width].copy(), format="rgb24")
+    frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb[: ctx.height, : ctx.width]), format="rgb24")
     packets = [*ctx.encode(frame.reformat(format="yuvj420p")), *ctx.encode(None)]
     return b"".join(bytes(p) for p in packets)
 
@@ -58,6 +60,6 @@ def model_frames(samples: Sequence[Sample], cuts: Sequence[float], k: int) -> li
     frames = []
     for i in pick(samples, cuts, k):
         s = samples[i]
-        jpeg = encode_jpeg(s)
-        frames.append(ModelFrame(s.t, bisect.bisect_right(cuts, s.frame_t), jpeg, s.rgb.shape[1], s.rgb.shape[0]))
+        rgb = s.rgb()
+        frames.append(ModelFrame(s.t, bisect.bisect_right(cuts, s.frame_t), encode_jpeg(rgb), rgb.shape[1], rgb.shape[0]))
     return frames

@@ -1,27 +1,39 @@
 """Frame sampling at a fixed rate that decodes as little as the codec allows.
 
-One pass over the container:
+A sample for time t may use any frame inside t ± `window` (half the sample
+step, at most SAMPLE_WINDOW_S = 0.5 s, so two samples never compete for a
+frame) and takes the one cheapest to decode:
 
-* every packet is demuxed (cheap: no decoding) and its time, size and
-  keyframe flag kept; scene-cut detection reads the sizes;
-* a group of pictures (keyframe to keyframe, known up front from the
-  container index) is decoded only up to its last sample time, then its
-  remaining packets are skipped: the next keyframe restarts the decoder, so
-  skipping is a seek that costs nothing;
-* only reference frames are decoded (a sample may land up to a few frames
-  late, on the next reference frame) and the loop filter is skipped: the
-  samples feed statistics and small model frames, not a viewer;
-* the decoder uses frame threads.
+* a keyframe inside the window (the nearest one): decoded alone;
+* otherwise the first frame at or after t - window, decoded with the
+  reference chain from its group's keyframe.
 
-Every decoded frame leaves a grey histogram (scene cuts are timed with
-them); each sample keeps a small grey thumbnail (statistics) and an RGB frame
-sized for the model, already turned upright.
+With a keyframe every 2 s and 1 sample per second, even seconds are
+keyframes and odd seconds the frame at t - 0.5 s: about a quarter of the
+frames are decoded. `Sample.frame_t` is the time of the frame actually used.
+
+One pass over the container. Every packet is demuxed (no decoding) and its
+time, size and keyframe flag kept: scene cuts are timed with the sizes. At
+each keyframe the group of pictures (to the next keyframe, known from the
+container index) is planned: which samples it serves and how far into it they
+need decoding. Its packets go to the decoder only up to that point; then the
+decoder is drained and reset and the rest of the group is skipped (the next
+keyframe restarts decoding, so skipping is a free seek). Only reference frames
+are decoded (skip_frame NONREF): nothing else needs a non-reference frame, and
+the next reference frame serves a sample instead. The loop filter is kept, so
+every frame is a clean decode: the model frames are taken from the samples.
+
+Every decoded frame leaves a grey histogram (scene cuts are timed by them);
+each sample keeps a small grey thumbnail (brightness, motion) and a picture at
+the model's size (scaled by swscale with a reused context; the K model frames
+are encoded from it).
 """
 
 from __future__ import annotations
 
 import bisect
-from collections.abc import Callable
+import contextlib
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,12 +45,14 @@ from video.probe import VideoInfo
 
 THUMB_MAX_SIDE = 128
 HIST_BINS = 32
+# Farthest a sample's frame may be from its requested time.
+SAMPLE_WINDOW_S = 0.5
 # Pixel formats whose first plane is 8-bit luma.
 _EIGHT_BIT_LUMA_FIRST = frozenset({"yuv420p", "yuvj420p", "yuv422p", "yuvj422p", "yuv444p", "yuvj444p", "nv12", "nv21"})
-# The sample may be taken from a frame this much (in frame intervals) before its time.
-_EARLY_FRAMES = 0.5
 # Under this share of samples decoded, the file is broken rather than merely damaged.
 _MIN_DECODED_SHARE = 0.5
+_EPS = 1e-6
+_SEEK_MARGIN_S = 0.25
 
 
 @dataclass(frozen=True)
@@ -57,9 +71,16 @@ class DecodedFrame:
 @dataclass
 class Sample:
     t: float  # requested time (s)
-    frame_t: float  # time of the frame used
-    thumb: np.ndarray = field(repr=False)  # uint8 grey, max side THUMB_MAX_SIDE
-    rgb: np.ndarray = field(repr=False)  # uint8 RGB, upright, max side = model frame size
+    frame_t: float  # time of the frame used, within the sampling window of t
+    keyframe: bool
+    thumb: np.ndarray = field(repr=False)  # uint8 grey, upright, max side THUMB_MAX_SIDE
+    picture: Any = field(repr=False)  # av.VideoFrame at model size, as coded (not yet turned upright)
+    quarter_turns: int = 0  # clockwise quarter turns that make `picture` upright
+
+    def rgb(self) -> np.ndarray:
+        """The model-sized picture as upright RGB."""
+        rgb = self.picture.to_ndarray(format="rgb24")
+        return np.ascontiguousarray(np.rot90(rgb, -self.quarter_turns)) if self.quarter_turns else rgb
 
 
 @dataclass
@@ -69,6 +90,7 @@ class SampleSet:
     targets: list[float]
     decoded: list[DecodedFrame]
     decoded_packets: int
+    window_s: float = SAMPLE_WINDOW_S
 
 
 def sample_times(duration_s: float, fps: float, max_frames: int) -> list[float]:
@@ -78,6 +100,35 @@ def sample_times(duration_s: float, fps: float, max_frames: int) -> list[float]:
     if count > max_frames:
         count, step = max_frames, duration_s / max_frames
     return [round(i * step, 6) for i in range(count)]
+
+
+def sample_window(targets: Sequence[float]) -> float:
+    """How far from its time a sample's frame may be: half the step, at most SAMPLE_WINDOW_S."""
+    step = targets[1] - targets[0] if len(targets) > 1 else 2 * SAMPLE_WINDOW_S
+    return min(SAMPLE_WINDOW_S, step / 2)
+
+
+def plan_group(pending: Sequence[float], key_t: float, next_key_t: float, window: float) -> list[float | None]:
+    """Which of the `pending` sample times the group starting at keyframe `key_t` serves.
+
+    One entry per served time, in order (the rest go to later groups): None
+    when the keyframe itself serves it, else the earliest frame time that may
+    serve it (decoding must reach it).
+    """
+    served: list[float | None] = []
+    for t in pending:
+        if t - window >= next_key_t - _EPS:
+            break  # its window starts in a later group
+        to_next = abs(next_key_t - t)
+        if to_next <= window + _EPS and to_next < abs(key_t - t):
+            break  # the next keyframe is nearer and inside the window
+        if t - window > key_t + _EPS:
+            served.append(t - window)
+        else:
+            # The keyframe is inside the window, or the window ended before
+            # it (a stream that starts late): the nearest decodable frame.
+            served.append(None)
+    return served
 
 
 def sample(
@@ -92,80 +143,198 @@ def sample(
     import av
 
     targets = sample_times(info.duration_s, fps, max_frames)
-    samples: list[Sample] = []
-    packets: list[PacketStat] = []
-    decoded: list[DecodedFrame] = []
-    decoded_packets = 0
-    model_size = _fit(info.coded_width, info.coded_height, model_max_side)
-    quarter_turns = info.rotation // 90
-    tolerance = _EARLY_FRAMES / info.fps if info.fps else 0.02
-
+    window = sample_window(targets)
     try:
         container = av.open(str(path))
     except av.error.FFmpegError as exc:
         raise PermanentError("corrupt_video", f"the video cannot be read: {exc}") from None
     with container:
         stream = container.streams.video[0]
-        stream.thread_type = "AUTO"
-        ctx = stream.codec_context
-        ctx.options = {"skip_loop_filter": "all"}
-        ctx.skip_frame = "NONREF"
-        tb = stream.time_base
-        start = float(stream.start_time * tb) if stream.start_time is not None else 0.0
-        keyframes = sorted(float(e.timestamp * tb) - start for e in stream.index_entries if e.is_keyframe)
-        next_target = 0
-        feeding = True
-        next_key = float("inf")
-
-        def take(frames: list[Any]) -> None:
-            nonlocal next_target
-            for frame in frames:
-                if frame.pts is None:
-                    continue
-                ft = float(frame.pts * tb) - start
-                thumb = luma_thumbnail(frame)
-                decoded.append(DecodedFrame(round(ft, 4), grey_histogram(thumb)))
-                if next_target < len(targets) and ft >= targets[next_target] - tolerance:
-                    rgb = frame.reformat(
-                        width=model_size[0], height=model_size[1], format="rgb24", interpolation="FAST_BILINEAR"
-                    ).to_ndarray()
-                    if quarter_turns:
-                        thumb, rgb = np.rot90(thumb, -quarter_turns), np.rot90(rgb, -quarter_turns)
-                    while next_target < len(targets) and ft >= targets[next_target] - tolerance:
-                        samples.append(Sample(targets[next_target], round(ft, 4), thumb, rgb))
-                        next_target += 1
-
+        stream.thread_type = __import__("os").environ.get("TT", "AUTO"); stream.thread_count = int(__import__("os").environ.get("TC", "0"))
+        stream.codec_context.skip_frame = "NONREF"
+        sampler = _Sampler(stream, targets, window, _fit(info.coded_width, info.coded_height, model_max_side),
+                           info.rotation // 90, _keyframe_dts(container, stream))
         try:
             for packet in container.demux(stream):
                 if packet.pts is None or packet.size == 0:
                     continue
-                t = float(packet.pts * tb) - start
-                packets.append(PacketStat(round(t, 4), packet.size, packet.is_keyframe))
                 if packet.is_keyframe:
                     check_time()
-                    i = bisect.bisect_right(keyframes, t + 1e-6)
-                    next_key = keyframes[i] if i < len(keyframes) else float("inf")
-                    feeding = next_target < len(targets)
-                if not feeding:
-                    continue
-                decoded_packets += 1
-                try:
-                    take(ctx.decode(packet))
-                except av.error.InvalidDataError:
-                    continue  # a damaged packet: its frame is concealed or dropped
-                if next_target >= len(targets) or targets[next_target] >= next_key - tolerance:
-                    feeding = False
-            if feeding:
-                take(ctx.decode(None))
+                sampler.feed(packet)
         except av.error.FFmpegError:
             pass  # a truncated stream: judged below by how much of it was readable
+        sampler.finish_group()
+        sampler.pin_cuts(container, stream)
 
-    if len(samples) < max(1, _MIN_DECODED_SHARE * len(targets)):
+    if len(sampler.samples) < max(1, _MIN_DECODED_SHARE * len(targets)):
         raise PermanentError(
             "corrupt_video",
-            f"only {len(samples)} of {len(targets)} sampled frames could be decoded; the file is damaged or truncated",
+            f"only {len(sampler.samples)} of {len(targets)} sampled frames could be decoded; "
+            "the file is damaged or truncated",
         )
-    return SampleSet(samples, packets, targets, decoded, decoded_packets)
+    return SampleSet(sampler.samples, sampler.packets, targets, sampler.decoded, sampler.decoded_packets, window)
+
+
+class _Sampler:
+    """Plans each group of pictures at its keyframe, feeds the decoder only what the plan needs."""
+
+    def __init__(self, stream: Any, targets: list[float], window: float, model_size: tuple[int, int],
+                 quarter_turns: int, keyframe_dts: list[int]) -> None:
+        from av.video.reformatter import VideoReformatter
+
+        self.ctx = stream.codec_context
+        self.tb = stream.time_base
+        self.start = float(stream.start_time * self.tb) if stream.start_time is not None else 0.0
+        self.targets, self.window, self.model_size = targets, window, model_size
+        self.quarter_turns = quarter_turns
+        self.keyframe_dts = keyframe_dts
+        self.reformatter = VideoReformatter()  # one swscale context for every sample
+        self.samples: list[Sample] = []
+        self.packets: list[PacketStat] = []
+        self.decoded: list[DecodedFrame] = []
+        self.decoded_packets = 0
+        self.next_target = 0
+        # The group being decoded: what it serves, how far to decode, what came out.
+        self.serves: list[float | None] = []
+        self.until = 0.0
+        self.feeding = False
+        self.last: tuple[Any, float, np.ndarray] | None = None
+
+    def _time(self, ts: int) -> float:
+        return float(ts * self.tb) - self.start
+
+    def feed(self, packet: Any) -> None:
+        import av
+
+        t = self._time(packet.pts)
+        self.packets.append(PacketStat(round(t, 4), packet.size, packet.is_keyframe))
+        if packet.is_keyframe:
+            self.finish_group()
+            self._start_group(packet, t)
+        if not self.feeding:
+            return
+        self.decoded_packets += 1
+        try:
+            self._frames(self.ctx.decode(packet))
+        except av.error.InvalidDataError:
+            return  # a damaged packet: its frame is concealed or dropped
+        if t >= self.until - _EPS:
+            self._drain()
+
+    def _start_group(self, packet: Any, key_t: float) -> None:
+        dts = packet.dts if packet.dts is not None else packet.pts
+        # The index holds decode times; a keyframe's presentation comes later by the stream's reorder delay.
+        i = bisect.bisect_right(self.keyframe_dts, dts)
+        next_key_t = self._time(self.keyframe_dts[i] + packet.pts - dts) if i < len(self.keyframe_dts) else float("inf")
+        self.serves = plan_group(self.targets[self.next_target :], key_t, next_key_t, self.window)
+        self.until = max((n for n in self.serves if n is not None), default=key_t)
+        self.feeding = bool(self.serves)
+
+    def _drain(self) -> None:
+        import av
+
+        self.feeding = False
+        with contextlib.suppress(av.error.FFmpegError):
+            self._frames(self.ctx.decode(None))
+        self.ctx.flush_buffers()
+
+    def _frames(self, frames: list[Any]) -> None:
+        """Decoded frames, in presentation order: a histogram each; the ones the group's samples wait for."""
+        for frame in frames:
+            if frame.pts is None:
+                continue
+            ft = self._time(frame.pts)
+            thumb = luma_thumbnail(frame)
+            self.decoded.append(DecodedFrame(round(ft, 4), grey_histogram(thumb)))
+            self.last = (frame, ft, thumb)
+            while self.serves:
+                need = self.serves[0]
+                if not frame.key_frame if need is None else ft < need - _EPS:
+                    break
+                self._take(frame, ft, thumb)
+
+    def finish_group(self) -> None:
+        """End the group; samples it did not reach (a damaged or cut-short group) take its last frame."""
+        if self.feeding:
+            self._drain()
+        while self.serves and self.last is not None:
+            self._take(*self.last)
+        self.serves, self.last = [], None
+
+    def _take(self, frame: Any, ft: float, thumb: np.ndarray) -> None:
+        self.serves.pop(0)
+        t = self.targets[self.next_target]
+        self.next_target += 1
+        picture = self.reformatter.reformat(frame, width=self.model_size[0], height=self.model_size[1],
+                                            format="yuv420p", interpolation="AREA")
+        if self.quarter_turns:
+            thumb = np.ascontiguousarray(np.rot90(thumb, -self.quarter_turns))
+        self.samples.append(Sample(t, round(ft, 4), bool(frame.key_frame), thumb, picture, self.quarter_turns))
+
+
+    def pin_cuts(self, container: Any, stream: Any) -> None:
+        """Decode the spans where the picture changed but neither decoded frames nor packet sizes place the cut."""
+        import av
+
+        from video import scenes  # here: scenes builds on this module's types
+
+        for after, until in scenes.cut_intervals(self.samples):
+            if scenes.pin(after, until, self.decoded, self.packets) is None:
+                try:
+                    self._decode_span(container, stream, after, until)
+                except av.error.FFmpegError:
+                    self.ctx.flush_buffers()  # a damaged span: the cut keeps its best guess
+
+    def _decode_span(self, container: Any, stream: Any, after: float, until: float) -> None:
+        """From the keyframe before `after`, decode until the picture jumps inside (after, until]."""
+        from video.scenes import CUT_THRESHOLD, MAX_FRAME_GAP_S, change
+
+        # A little early: the index seeks by decode time, which runs ahead of presentation.
+        container.seek(max(0, int((after - _SEEK_MARGIN_S + self.start) / self.tb)), stream=stream, backward=True)
+        self.ctx.flush_buffers()
+        prev: DecodedFrame | None = None
+        found = False
+
+        def look(frames: list[Any]) -> None:
+            nonlocal prev, found
+            for frame in frames:
+                if frame.pts is None or found:
+                    continue
+                cur = DecodedFrame(round(self._time(frame.pts), 4), grey_histogram(luma_thumbnail(frame)))
+                if cur.t < after - _EPS:
+                    prev = cur
+                    continue
+                self.decoded.append(cur)
+                if prev is not None and cur.t - prev.t <= MAX_FRAME_GAP_S and change(prev.hist, cur.hist) >= CUT_THRESHOLD:
+                    found = True
+                prev = cur
+
+        for packet in container.demux(stream):
+            if packet.pts is None or packet.size == 0:
+                continue
+            self.decoded_packets += 1
+            look(self.ctx.decode(packet))
+            if found or self._time(packet.pts) >= until - _EPS:
+                break
+        look(self.ctx.decode(None))
+        self.ctx.flush_buffers()
+
+
+def _keyframe_dts(container: Any, stream: Any) -> list[int]:
+    """Decode times of the keyframes: from the container index, else from a demux pass (no decoding)."""
+    import av
+
+    dts = sorted(e.timestamp for e in stream.index_entries if e.is_keyframe)
+    if dts:
+        return dts
+    try:
+        for packet in container.demux(stream):
+            if packet.is_keyframe and (packet.dts is not None or packet.pts is not None):
+                dts.append(packet.dts if packet.dts is not None else packet.pts)
+    except av.error.FFmpegError:
+        pass
+    container.seek(0, stream=stream, backward=True)  # back to the start for the sampling pass
+    return sorted(dts)
 
 
 def luma_thumbnail(frame: Any) -> np.ndarray:

@@ -73,6 +73,7 @@ class PythonFunction(lambda_.Function):
         vpc: ec2.IVpc | None = None,
         security_groups: Sequence[ec2.ISecurityGroup] | None = None,
         reserved_concurrency: int | None = None,
+        deploy_time_only: bool = False,
     ) -> None:
         log_group = logs.LogGroup(
             scope,
@@ -110,6 +111,8 @@ class PythonFunction(lambda_.Function):
             security_groups=list(security_groups) if security_groups else None,
             reserved_concurrent_executions=reserved_concurrency,
         )
+        # Runs only during deploys (a Trigger target): monitoring skips its alarms.
+        self.deploy_time_only = deploy_time_only
         managed = {
             "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]":
                 "The AWS-managed basic execution policy only lets the function write its own logs.",

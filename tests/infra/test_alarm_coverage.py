@@ -59,12 +59,16 @@ def _app_resources(templates) -> tuple[set, set, set]:
         resources = t.to_json().get("Resources") or {}
         stack_dlqs = set()
         # A function that is a custom resource's ServiceToken (CDK's bucket-notification,
-        # auto-delete, trigger providers) runs only during deploys, where a failure
-        # already fails the deployment.
+        # auto-delete, trigger providers) or a Trigger's handler (the migrations) runs
+        # only during deploys, where a failure already fails the deployment.
         deploy_time = {
             r["Properties"]["ServiceToken"]["Fn::GetAtt"][0]
             for r in resources.values()
             if isinstance((r.get("Properties") or {}).get("ServiceToken"), dict) and "Fn::GetAtt" in r["Properties"]["ServiceToken"]
+        }
+        versions = {rid: r["Properties"]["FunctionName"]["Ref"] for rid, r in resources.items() if r["Type"] == "AWS::Lambda::Version"}
+        deploy_time |= {
+            versions[r["Properties"]["HandlerArn"]["Ref"]] for r in resources.values() if r["Type"] == "Custom::Trigger"
         }
         for r in resources.values():
             if r["Type"] == "AWS::SQS::Queue":

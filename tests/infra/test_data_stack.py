@@ -119,3 +119,9 @@ def test_migrations_run_on_deploy_after_the_database(templates):
         "AWS::Lambda::Function",
         {"Handler": "migrate.handler.lambda_handler", "Architectures": ["arm64"], "VpcConfig": Match.any_value()},
     )
+
+
+def test_outside_service_secrets_are_created_for_pasting_after_deploy(templates, cfg):
+    t = templates["Data"]
+    for name in (f"{cfg.prefix}/azure/api-key", f"{cfg.prefix}/slack/webhook"):
+        t.has_resource_properties("AWS::SecretsManager::Secret", {"Name": name})

@@ -10,7 +10,9 @@ from aws_cdk.assertions import Match, Template
 from cdk_nag import AwsSolutionsChecks
 
 from stacks.constructs.queue_worker import QueueWorker
+from stacks.data import DataStack
 from stacks.monitoring import MonitoringStack, max_db_connections, runbook_url
+from stacks.network import NetworkStack
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -26,7 +28,7 @@ def test_alerts_topic_has_the_name_the_alerts_worker_builds_its_arn_from(templat
     mon.has_resource_properties("AWS::SNS::Subscription", {"Protocol": "email", "Endpoint": cfg.monitoring.alert_email})
 
 
-def test_slack_forwarder_reads_the_webhook_secret_by_its_conventional_name(templates, cfg):
+def test_slack_forwarder_reads_the_webhook_secret(templates, cfg):
     mon = templates["Monitoring"]
     name = f"{cfg.prefix}/slack/webhook"
     mon.has_resource_properties(
@@ -36,7 +38,7 @@ def test_slack_forwarder_reads_the_webhook_secret_by_its_conventional_name(templ
     )
     mon.has_resource_properties("AWS::SNS::Subscription", {"Protocol": "lambda"})
     policies = mon.find_resources("AWS::IAM::Policy")
-    assert name in str(policies), "the forwarder's role cannot read the webhook secret"
+    assert "SlackWebhook" in str(policies), "the forwarder's role cannot read the Data stack's webhook secret"
 
 
 def test_every_alarm_notifies_the_topic_and_links_an_existing_runbook(templates, cfg):
@@ -98,7 +100,9 @@ def test_a_new_worker_gets_its_alarms_without_code_change(cfg):
     worker = QueueWorker(extra, "Reports", cfg=cfg, worker=cfg.cron.data, task="reports", package="migrate",
                          handler="migrate.handler.lambda_handler", description="a new worker")
     # When the monitoring stack watches that stack
-    mon = MonitoringStack(app, "Huntaze-Dev-Monitoring", cfg=cfg, watched=[extra], env=env)
+    network = NetworkStack(app, "Huntaze-Dev-Network", cfg=cfg, env=env)
+    data = DataStack(app, "Huntaze-Dev-Data", cfg=cfg, network=network, env=env)
+    mon = MonitoringStack(app, "Huntaze-Dev-Monitoring", cfg=cfg, data=data, watched=[extra], env=env)
     alarms = _alarms(Template.from_stack(mon))
     # Then its queue, DLQ and function each have their alarms
     metrics = {(p["MetricName"], p["AlarmName"].split(f"{cfg.prefix}-", 1)[1]) for p in alarms.values()}

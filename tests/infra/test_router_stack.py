@@ -105,7 +105,7 @@ def test_function_runs_in_the_vpc_with_db_cache_azure_and_upload_settings(router
     assert env["AI_DAILY_TOKEN_BUDGET"] == str(cfg.router.daily_token_budget)
     assert float(env["AI_DEADLINE_SECONDS"]) < cfg.router.timeout_seconds
     assert "AZURE_AI_KEY" not in env  # the key itself never sits in the template
-    assert "azure/api-key" in json.dumps(env["AZURE_AI_KEY_SECRET_ARN"])
+    assert "AzureApiKey" in json.dumps(env["AZURE_AI_KEY_SECRET_ARN"])  # the Data stack's secret
 
 
 def test_function_may_put_only_under_uploads(router):

@@ -75,8 +75,11 @@ def test_worker_reads_only_uploads_prefix(templates):
     assert secret_reads
 
 
-def test_azure_key_secret_is_named_for_the_router(templates, cfg):
-    templates["Video"].has_resource_properties("AWS::SecretsManager::Secret", {"Name": f"{cfg.prefix}/azure/api-key"})
+def test_azure_key_comes_from_the_data_stack_secret(templates):
+    fn = next(iter(templates["Video"].find_resources("AWS::Lambda::Function", {"Properties": {"Handler": "video.handler.lambda_handler"}}).values()))
+    ref = fn["Properties"]["Environment"]["Variables"]["AZURE_AI_KEY_SECRET_ARN"]
+    assert "AzureApiKey" in ref["Fn::ImportValue"]
+    templates["Video"].resource_count_is("AWS::SecretsManager::Secret", 0)
 
 
 def test_nag_has_no_errors(stacks):
