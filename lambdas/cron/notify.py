@@ -7,7 +7,6 @@ will not help (a deleted topic, a revoked webhook).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -16,7 +15,6 @@ from common.errors import PermanentError, TransientError
 if TYPE_CHECKING:
     import urllib3
 
-SLACK_TIMEOUT_S = 5.0
 # SNS email subjects are capped at 100 characters.
 MAX_SUBJECT = 100
 _SNS_PERMANENT = {"NotFound", "NotFoundException", "AuthorizationError", "InvalidParameter", "InvalidParameterValue"}
@@ -61,34 +59,11 @@ class Notifier:
             raise TransientError("email_unavailable", f"SNS publish failed: {exc}") from exc
 
     def slack(self, text: str) -> None:
-        import urllib3
+        from common import slack
 
         if self._slack_url is None:
             raise PermanentError("slack_not_configured", "no Slack webhook secret is configured")
-        url = self._slack_url()
-        if not url.startswith("https://") and not url.startswith("http://"):
-            raise PermanentError("slack_bad_webhook", "the Slack webhook secret does not hold a URL")
-        try:
-            response = self.http.request(
-                "POST",
-                url,
-                body=json.dumps({"text": text}).encode(),
-                headers={"Content-Type": "application/json"},
-                timeout=urllib3.Timeout(total=SLACK_TIMEOUT_S),
-                retries=False,
-                redirect=False,
-            )
-        except urllib3.exceptions.TimeoutError as exc:
-            raise TransientError("slack_timeout", f"Slack did not answer within {SLACK_TIMEOUT_S}s") from exc
-        except urllib3.exceptions.HTTPError as exc:
-            raise TransientError("slack_unavailable", f"cannot reach Slack: {exc}") from exc
-        body = response.data[:200].decode("utf-8", "replace")
-        if response.status == 200:
-            return
-        if response.status == 429 or response.status >= 500:
-            raise TransientError("slack_unavailable", f"Slack answered HTTP {response.status}: {body}")
-        # invalid_token, no_service, channel_not_found...: the webhook itself is wrong.
-        raise PermanentError("slack_rejected", f"Slack answered HTTP {response.status}: {body}")
+        slack.post(self._slack_url(), {"text": text}, http=self._http)
 
     @property
     def sns(self) -> Any:
@@ -97,11 +72,3 @@ class Notifier:
 
             self._sns = boto3.client("sns")
         return self._sns
-
-    @property
-    def http(self) -> urllib3.PoolManager:
-        if self._http is None:
-            import urllib3
-
-            self._http = urllib3.PoolManager(num_pools=1, maxsize=1, retries=False)
-        return self._http

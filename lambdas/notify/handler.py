@@ -8,6 +8,7 @@ from typing import Any
 from aws_lambda_powertools import Logger
 
 from common import secrets
+from common import slack as slack_webhook
 from notify import slack
 
 logger = Logger()
@@ -19,7 +20,7 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, int]:
     sent = 0
     for record in event.get("Records", []):
         sns = record.get("Sns", {})
-        slack.post(webhook_url, slack.format_alert(sns.get("Subject"), sns.get("Message", "")))
+        slack_webhook.post(webhook_url, slack.format_alert(sns.get("Subject"), sns.get("Message", "")))
         sent += 1
     logger.info("forwarded alerts to Slack", extra={"count": sent})
     return {"sent": sent}

@@ -1,0 +1,58 @@
+"""Post to a Slack incoming webhook: the one Slack client of the app.
+
+5xx, 429, timeouts and network errors are transient (try again later); any
+other answer, or a secret that holds no http(s) URL, means the webhook itself
+is wrong and retrying will not help.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from common.errors import PermanentError, TransientError
+
+if TYPE_CHECKING:
+    import urllib3
+
+TIMEOUT_S = 5.0
+_http: urllib3.PoolManager | None = None
+
+
+def _pool() -> urllib3.PoolManager:
+    global _http
+    if _http is None:
+        import urllib3
+
+        _http = urllib3.PoolManager(num_pools=1, maxsize=1, retries=False)
+    return _http
+
+
+def post(webhook_url: str, payload: dict[str, Any], *, http: urllib3.PoolManager | None = None) -> None:
+    import urllib3
+
+    if not webhook_url.startswith(("https://", "http://")):
+        raise PermanentError("slack_bad_webhook", "the Slack webhook secret does not hold an http(s) URL")
+    try:
+        response = (http or _pool()).request(
+            "POST",
+            webhook_url,
+            body=json.dumps(payload).encode(),
+            headers={"Content-Type": "application/json"},
+            timeout=urllib3.Timeout(total=TIMEOUT_S),
+            retries=False,
+            redirect=False,
+        )
+    except urllib3.exceptions.NewConnectionError as exc:  # a subclass of the timeout error, but not one
+        raise TransientError("slack_unavailable", f"cannot reach Slack: {exc}") from exc
+    except urllib3.exceptions.TimeoutError as exc:
+        raise TransientError("slack_timeout", f"Slack did not answer within {TIMEOUT_S}s") from exc
+    except urllib3.exceptions.HTTPError as exc:
+        raise TransientError("slack_unavailable", f"cannot reach Slack: {exc}") from exc
+    if response.status == 200:
+        return
+    body = response.data[:200].decode("utf-8", "replace")
+    if response.status == 429 or response.status >= 500:
+        raise TransientError("slack_unavailable", f"Slack answered HTTP {response.status}: {body}")
+    # invalid_token, no_service, channel_not_found...: the webhook itself is wrong.
+    raise PermanentError("slack_rejected", f"Slack answered HTTP {response.status}: {body}")
