@@ -335,6 +335,25 @@ def fail_job_with(conn: psycopg.Connection, job_id: uuid.UUID | str, error: Work
     return fail_job(conn, job_id, permanent=not error.retryable, reason=error.reason, message=error.message)
 
 
+def requeue_failed(conn: psycopg.Connection, job_id: uuid.UUID | str, *, note: str) -> Job | None:
+    """failed -> queued, error and result cleared: an operator's re-run.
+
+    The one deliberate exception to "a finished job never changes" (which keeps
+    duplicate deliveries from reviving jobs); None if the job was not failed.
+    """
+    with conn.transaction():
+        with _cursor(conn, Job) as cur:
+            cur.execute(
+                f"UPDATE jobs SET status = 'queued', error = NULL, error_reason = NULL, result = NULL, "
+                f"finished_at = NULL, updated_at = now() WHERE id = %s AND status = 'failed' RETURNING {_JOB_COLUMNS}",
+                (_as_uuid(job_id),),
+            )
+            job = cur.fetchone()
+        if job is not None:
+            _record(conn, job, reason="rerun", detail=note[:MAX_ERROR_CHARS])
+        return job
+
+
 def job_history(conn: psycopg.Connection, job_id: uuid.UUID | str) -> list[JobEvent]:
     """The job's transitions, oldest first."""
     with conn.transaction(), _cursor(conn, JobEvent) as cur:

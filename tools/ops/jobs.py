@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING, Any
 
 from common import jobs
 from common.errors import PermanentError
-from tools.ops.job_store import requeue_failed
 from tools.ops.queues import OpsError, Queues
 
 if TYPE_CHECKING:
@@ -55,7 +54,7 @@ def rerun(conn: psycopg.Connection, queues: Queues, job_id: uuid.UUID, *, force:
         raise OpsError(f"job {job_id} succeeded; nothing to re-run")
     if job.status == "running" and not force:
         raise OpsError(f"job {job_id} is running (attempt {job.attempts}); pass --force if its worker died")
-    if job.status == "failed" and not requeue_failed(conn, job.id, operator_note="requeued by the ops CLI"):
+    if job.status == "failed" and jobs.requeue_failed(conn, job.id, note="requeued by the ops CLI") is None:
         raise OpsError(f"job {job_id} changed while re-running it; look at its history")
     try:
         message_id = queues.send(job.task, job.to_envelope())

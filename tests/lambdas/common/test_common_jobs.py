@@ -199,3 +199,23 @@ def test_scheduled_time_is_normalised_to_utc():
     msg = jobs.parse_message({"task": "data", "scheduledTime": "2024-05-01T02:00:00-05:00"})
     assert msg.scheduled_time == datetime(2024, 5, 1, 7, 0, tzinfo=UTC)
     assert msg.idempotency_key == "data:2024-05-01T07:00:00Z"
+
+
+def test_requeue_failed_reopens_only_a_failed_job_and_records_it(db_conn):
+    # Given a permanently failed job and a succeeded one
+    failed, _ = jobs.create_job(db_conn, "data", {})
+    jobs.start_job(db_conn, failed.id)
+    jobs.fail_job(db_conn, failed.id, permanent=True, reason="bad_payload", message="no window")
+    done, _ = jobs.create_job(db_conn, "data", {})
+    jobs.start_job(db_conn, done.id)
+    jobs.succeed_job(db_conn, done.id, {"rows": 1})
+    # When an operator re-runs both
+    reopened = jobs.requeue_failed(db_conn, failed.id, note="fixed the payload")
+    untouched = jobs.requeue_failed(db_conn, done.id, note="nope")
+    # Then only the failed one is queued again, its error cleared and the re-run in its history
+    assert reopened is not None and reopened.status == "queued"
+    assert reopened.error is None and reopened.error_reason is None and reopened.finished_at is None
+    assert untouched is None
+    assert jobs.get_job(db_conn, done.id).status == "succeeded"
+    last = jobs.job_history(db_conn, failed.id)[-1]
+    assert (last.status, last.reason, last.detail) == ("queued", "rerun", "fixed the payload")
