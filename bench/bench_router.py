@@ -12,9 +12,11 @@ difference is the framework. Targets (issue 4): cold <= 0.5x, warm <= 0.33x.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import io
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -22,6 +24,7 @@ import tempfile
 import time
 import zipfile
 from pathlib import Path
+from types import ModuleType
 
 ROOT = Path(__file__).resolve().parents[1]
 LAMBDAS = ROOT / "lambdas"
@@ -57,8 +60,25 @@ print(json.dumps({{"import": t1 - t0, "first": t2 - t1, "status": result["status
 """
 
 
+# What API Gateway passes on from a browser call through the JWT authorizer: both
+# frameworks copy and normalise every header, so a bare event would flatter both.
+HEADERS = {
+    "accept": "application/json, text/plain, */*",
+    "accept-encoding": "gzip, deflate, br",
+    "authorization": "Bearer " + "e" * 800,
+    "content-type": "application/json",
+    "host": "api.example.com",
+    "origin": "https://app.example.com",
+    "user-agent": "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0 Safari/537.36",
+    "x-amzn-trace-id": "Root=1-67891233-abcdef012345678912345678",
+    "x-forwarded-for": "203.0.113.1",
+    "x-forwarded-port": "443",
+    "x-forwarded-proto": "https",
+}
+
+
 def event(method: str, path: str, body: object | None) -> dict:
-    headers = {"host": "api.example.com", "content-type": "application/json"}
+    headers = dict(HEADERS)
     ctx = {
         "accountId": "123456789012", "apiId": "api", "domainName": "api.example.com", "domainPrefix": "api",
         "http": {"method": method, "path": path, "protocol": "HTTP/1.1", "sourceIp": "203.0.113.1", "userAgent": "bench"},
@@ -69,6 +89,7 @@ def event(method: str, path: str, body: object | None) -> dict:
           "requestContext": ctx, "isBase64Encoded": False}
     if body is not None:
         ev["body"] = json.dumps(body)
+        headers["content-length"] = str(len(ev["body"]))
     return ev
 
 
@@ -107,40 +128,55 @@ def warm(impl: str, scenario: str, n: int) -> tuple[float, int]:
     return statistics.median(times), status
 
 
-def tree_size(paths: list[Path]) -> tuple[int, int]:
-    """(bytes on disk, bytes zipped) of the files under paths, as a Lambda .zip would hold them."""
+def zipped_size(root: Path) -> tuple[int, int]:
+    """(bytes on disk, bytes zipped) of the tree under root, as the Lambda .zip would hold it."""
     raw = 0
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
-        for top in paths:
-            for f in top.rglob("*"):
-                if f.is_file() and "__pycache__" not in f.parts and f.suffix != ".pyc" and f.name != "requirements.txt":
-                    raw += f.stat().st_size
-                    zf.write(f, f.relative_to(top.parent if top.name in ("router", "common") else top))
+        for f in sorted(root.rglob("*")):
+            if f.is_file() and "__pycache__" not in f.parts and f.suffix != ".pyc":
+                raw += f.stat().st_size
+                zf.write(f, f.relative_to(root))
     return raw, len(buf.getvalue())
+
+
+def peer_deps(bundling: ModuleType) -> Path:
+    """The peer's dependencies (FastAPI, Mangum and the same runtime deps), pip-installed once per requirements."""
+    reqs = bundling.requirement_files("router")
+    key = hashlib.sha256("|".join([bundling.PYTHON_VERSION, *bundling.PLATFORMS, *PEER_REQUIREMENTS]).encode())
+    for req in reqs:
+        key.update(req.read_bytes())
+    target = ROOT / ".cache" / f"bench-peer-deps-{key.hexdigest()[:16]}"
+    if target.is_dir():
+        return target
+    staging = Path(tempfile.mkdtemp(dir=ROOT / ".cache"))
+    cmd = [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--target", str(staging),
+           "--implementation", "cp", "--python-version", bundling.PYTHON_VERSION, "--only-binary=:all:"]
+    for platform in bundling.PLATFORMS:
+        cmd += ["--platform", platform]
+    for req in reqs:
+        cmd += ["-r", str(req)]
+    subprocess.run([*cmd, *PEER_REQUIREMENTS], check=True)
+    shutil.rmtree(staging / "bin", ignore_errors=True)  # as the router's bundle: no console scripts
+    staging.rename(target)
+    return target
 
 
 def package_sizes() -> dict[str, tuple[int, int]]:
     sys.path.insert(0, str(ROOT))
-    from stacks.constructs import python_function as pf
+    # The bundler itself, not the CDK construct: no aws_cdk/jsii (and no Node) just to size a zip.
+    from stacks.constructs import bundling
 
-    router_deps = pf.install_requirements("router")
-    peer_deps = ROOT / ".cache" / "bench-peer-deps"
-    if not peer_deps.is_dir():
-        staging = Path(tempfile.mkdtemp(dir=ROOT / ".cache"))
-        cmd = [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--target", str(staging),
-               "--implementation", "cp", "--python-version", pf.PYTHON_VERSION, "--only-binary=:all:"]
-        for platform in pf.PLATFORMS:
-            cmd += ["--platform", platform]
-        cmd += [*PEER_REQUIREMENTS, "-r", str(LAMBDAS / "common" / "requirements.txt"), "-r", str(LAMBDAS / "router" / "requirements.txt")]
-        subprocess.run(cmd, check=True)
-        staging.rename(peer_deps)
-    code = [LAMBDAS / "router", LAMBDAS / "common"]
-    return {
-        "router": tree_size([router_deps, *code]),
-        # The peer's own app module is a few KB; the same logic modules ship in both.
-        "fastapi+mangum": tree_size([peer_deps, *code]),
-    }
+    with tempfile.TemporaryDirectory() as tmp:
+        router = Path(tmp) / "router"
+        bundling.bundle("router", router)  # exactly the deployed asset
+        peer = Path(tmp) / "peer"
+        shutil.copytree(peer_deps(bundling), peer)
+        # The same logic modules ship in both; the peer adds its app module.
+        for package in (bundling.COMMON_PACKAGE, "router"):
+            shutil.copytree(router / package, peer / package)
+        shutil.copy2(ROOT / "bench" / "fastapi_peer.py", peer)
+        return {"router": zipped_size(router), "fastapi+mangum": zipped_size(peer)}
 
 
 def main() -> None:

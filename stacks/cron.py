@@ -18,12 +18,10 @@ import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_scheduler as scheduler
 from aws_cdk import aws_scheduler_targets as targets
-from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from stacks.config import ScheduleConfig, StageConfig
-from stacks.constructs.nag import acknowledge
-from stacks.constructs.queue_worker import DLQ_RETENTION, QueueWorker
+from stacks.constructs.queue_worker import QueueWorker, dead_letter_queue
 from stacks.data import DataStack
 from stacks.network import NetworkStack
 
@@ -70,15 +68,9 @@ class CronStack(cdk.Stack):
         self._grant_alerts(self.workers["alerts"])
 
         self.schedule_group = scheduler.ScheduleGroup(self, "Schedules", schedule_group_name=cfg.prefix)
-        self.schedule_dlq = sqs.Queue(
-            self,
-            "SchedulesDlq",
-            queue_name=f"{cfg.prefix}-schedules-dlq",
-            retention_period=DLQ_RETENTION,
-            encryption=sqs.QueueEncryption.SQS_MANAGED,
-            enforce_ssl=True,
+        self.schedule_dlq = dead_letter_queue(
+            self, "SchedulesDlq", queue_name=f"{cfg.prefix}-schedules-dlq", of_what="the schedules' SendMessage targets"
         )
-        acknowledge(self.schedule_dlq, {"AwsSolutions-SQS3": "This queue is itself the schedules' dead-letter queue."})
         for task in CRON_TASKS:
             self.schedules[task] = self._schedule(task, getattr(cfg.cron, f"{task}_schedule"))
 

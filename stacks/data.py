@@ -13,7 +13,7 @@ from aws_cdk import triggers
 from constructs import Construct
 
 from stacks.config import StageConfig
-from stacks.constructs.nag import acknowledge
+from stacks.constructs.nag import acknowledge, acknowledge_cdk_provider
 from stacks.constructs.python_function import PythonFunction
 from stacks.network import NetworkStack
 
@@ -204,20 +204,7 @@ class DataStack(cdk.Stack):
             removal_policy=self.removal_policy,
             auto_delete_objects=not self.cfg.retain_data,
         )
-        if not self.cfg.retain_data:
-            self._acknowledge_auto_delete_provider()
-
-    def _acknowledge_auto_delete_provider(self) -> None:
-        provider = self.node.try_find_child("Custom::S3AutoDeleteObjectsCustomResourceProvider")
-        if provider is not None:
-            acknowledge(
-                provider,
-                {
-                    "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]":
-                        "CDK's own auto-delete provider (dev only) uses the basic execution policy for its logs.",
-                    "AwsSolutions-L1": "CDK's own auto-delete provider (dev only) pins its runtime; it runs only on stack delete.",
-                },
-            )
+        acknowledge_cdk_provider(self, "Custom::S3AutoDeleteObjectsCustomResourceProvider", "auto-delete provider (dev only)")
 
     @property
     def uploads_bucket_name(self) -> str:
@@ -304,16 +291,7 @@ class DataStack(cdk.Stack):
             timeout=cdk.Duration.minutes(5),
             invocation_type=triggers.InvocationType.REQUEST_RESPONSE,
         )
-        provider = self.node.try_find_child("AWSCDK.TriggerCustomResourceProviderCustomResourceProvider")
-        if provider is not None:
-            acknowledge(
-                provider,
-                {
-                    "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]":
-                        "CDK's trigger provider uses the basic execution policy for its logs.",
-                    "AwsSolutions-L1": "CDK's trigger provider pins its Node.js runtime; it runs once per deploy.",
-                },
-            )
+        acknowledge_cdk_provider(self, "AWSCDK.TriggerCustomResourceProviderCustomResourceProvider", "trigger provider")
 
     def grant_database(self, grantee: iam.IGrantable) -> None:
         """Let a worker read the DB credentials (its SG is already admitted)."""

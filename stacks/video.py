@@ -9,7 +9,7 @@ from aws_cdk import aws_s3_notifications as s3n
 from constructs import Construct
 
 from stacks.config import StageConfig
-from stacks.constructs.nag import acknowledge
+from stacks.constructs.nag import acknowledge, acknowledge_cdk_provider
 from stacks.constructs.queue_worker import QueueWorker
 from stacks.data import UPLOADS_PREFIX, DataStack
 from stacks.network import NetworkStack
@@ -76,15 +76,9 @@ class VideoStack(cdk.Stack):
                     "The worker reads any uploaded video under uploads/, never elsewhere.",
             },
         )
-        handler = self.node.try_find_child("BucketNotificationsHandler050a0587b7544547bf325f094a3db834")
-        if handler is not None:
-            acknowledge(
-                handler,
-                {
-                    "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]":
-                        "CDK's bucket-notifications handler writes only its own logs with the basic execution policy.",
-                    "AwsSolutions-IAM5[Resource::*]":
-                        "CDK's bucket-notifications handler calls PutBucketNotification, which it scopes to '*'.",
-                    "AwsSolutions-L1": "CDK's bucket-notifications handler pins its runtime; it runs only on deploy.",
-                },
-            )
+        acknowledge_cdk_provider(
+            self,
+            "BucketNotificationsHandler050a0587b7544547bf325f094a3db834",
+            "bucket-notifications handler",
+            {"AwsSolutions-IAM5[Resource::*]": "CDK's bucket-notifications handler calls PutBucketNotification, which it scopes to '*'."},
+        )

@@ -10,6 +10,9 @@ import numpy as np
 from video.probe import VideoInfo
 from video.sampling import Sample
 
+# Frames closer than this (a stream with duplicate times) count as this far apart.
+_MIN_GAP_S = 0.04
+
 
 def brightness(samples: Sequence[Sample]) -> list[float]:
     """Mean luma of each sample, 0 (black) to 1 (white)."""
@@ -17,10 +20,12 @@ def brightness(samples: Sequence[Sample]) -> list[float]:
 
 
 def motion(samples: Sequence[Sample], cuts: Sequence[float]) -> list[float | None]:
-    """Mean absolute change of each sample from the previous one, 0 to 1.
+    """Mean absolute luma change per second from the previous sample, 0 to 1.
 
-    None for the first sample and across a cut, where the change is an edit,
-    not movement.
+    A sample's frame may be up to half a step from its time (sampling takes
+    the cheapest frame there), so the change between two samples' frames is
+    divided by the time between those frames (capped at 1). None for the
+    first sample and across a cut, where the change is an edit, not movement.
     """
     values: list[float | None] = [None]
     for prev, cur in zip(samples, samples[1:], strict=False):
@@ -29,7 +34,8 @@ def motion(samples: Sequence[Sample], cuts: Sequence[float]) -> list[float | Non
             values.append(None)
             continue
         diff = np.abs(cur.thumb.astype(np.int16) - prev.thumb.astype(np.int16))
-        values.append(round(float(diff.mean()) / 255, 4))
+        gap = max(cur.frame_t - prev.frame_t, _MIN_GAP_S)
+        values.append(round(min(1.0, float(diff.mean()) / 255 / gap), 4))
     return values
 
 
@@ -48,6 +54,7 @@ def compute(info: VideoInfo, samples: Sequence[Sample], cuts: Sequence[float]) -
         "time_to_first_cut_s": cuts[0] if cuts else None,
         "average_shot_s": round(sum(shots) / len(shots), 3),
         "sample_times_s": [s.t for s in samples],
+        "sample_frame_times_s": [s.frame_t for s in samples],
         "brightness": light,
         "brightness_mean": round(sum(light) / len(light), 4),
         "motion": moves,

@@ -23,6 +23,10 @@ are decoded (skip_frame NONREF): nothing else needs a non-reference frame, and
 the next reference frame serves a sample instead. The loop filter is kept, so
 every frame is a clean decode: the model frames are taken from the samples.
 
+After the pass, a span between two samples whose pictures differ completely
+(a scene cut) that neither decoded frames nor packet sizes can time (see
+`scenes.pin`) is decoded from its keyframe until the picture jumps.
+
 Every decoded frame leaves a grey histogram (scene cuts are timed by them);
 each sample keeps a small grey thumbnail (brightness, motion) and a picture at
 the model's size (scaled by swscale with a reused context; the K model frames
@@ -150,7 +154,8 @@ def sample(
         raise PermanentError("corrupt_video", f"the video cannot be read: {exc}") from None
     with container:
         stream = container.streams.video[0]
-        stream.thread_type = __import__("os").environ.get("TT", "AUTO"); stream.thread_count = int(__import__("os").environ.get("TC", "0"))
+        # Slice threads: frame threads would only add latency, as every group is drained where its samples end.
+        stream.thread_type = "SLICE"
         stream.codec_context.skip_frame = "NONREF"
         sampler = _Sampler(stream, targets, window, _fit(info.coded_width, info.coded_height, model_max_side),
                            info.rotation // 90, _keyframe_dts(container, stream))
@@ -184,6 +189,7 @@ class _Sampler:
 
         self.ctx = stream.codec_context
         self.tb = stream.time_base
+        self.tb_s = float(self.tb)  # float arithmetic: Fraction costs tens of microseconds per packet
         self.start = float(stream.start_time * self.tb) if stream.start_time is not None else 0.0
         self.targets, self.window, self.model_size = targets, window, model_size
         self.quarter_turns = quarter_turns
@@ -201,7 +207,7 @@ class _Sampler:
         self.last: tuple[Any, float, np.ndarray] | None = None
 
     def _time(self, ts: int) -> float:
-        return float(ts * self.tb) - self.start
+        return ts * self.tb_s - self.start
 
     def feed(self, packet: Any) -> None:
         import av

@@ -21,7 +21,7 @@ from constructs import Construct
 from stacks.config import StageConfig
 from stacks.constructs.bundling import LAMBDAS_DIR, PYTHON_VERSION, asset_hash, bundle
 from stacks.constructs.log_retention import retention
-from stacks.constructs.nag import acknowledge
+from stacks.constructs.nag import BASIC_EXECUTION_ROLE, acknowledge
 
 RUNTIME = lambda_.Runtime.PYTHON_3_13
 if RUNTIME.name != f"python{PYTHON_VERSION}":
@@ -114,8 +114,7 @@ class PythonFunction(lambda_.Function):
         # Runs only during deploys (a Trigger target): monitoring skips its alarms.
         self.deploy_time_only = deploy_time_only
         managed = {
-            "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]":
-                "The AWS-managed basic execution policy only lets the function write its own logs.",
+            BASIC_EXECUTION_ROLE: "The AWS-managed basic execution policy only lets the function write its own logs.",
         }
         if vpc is not None:
             managed["AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole]"] = (

@@ -31,6 +31,20 @@ VISIBILITY_TIMEOUT_FACTOR = 6
 DLQ_RETENTION = cdk.Duration.days(14)
 
 
+def dead_letter_queue(scope: Construct, construct_id: str, *, queue_name: str, of_what: str) -> sqs.Queue:
+    """A DLQ with the app's settings: 14 days to look and redrive, encrypted, TLS only."""
+    dlq = sqs.Queue(
+        scope,
+        construct_id,
+        queue_name=queue_name,
+        retention_period=DLQ_RETENTION,
+        encryption=sqs.QueueEncryption.SQS_MANAGED,
+        enforce_ssl=True,
+    )
+    acknowledge(dlq, {"AwsSolutions-SQS3": f"This queue is itself the dead-letter queue of {of_what}."})
+    return dlq
+
+
 class QueueWorker(Construct):
     """``queue`` -> ``function`` with ``dlq`` behind it."""
 
@@ -54,15 +68,7 @@ class QueueWorker(Construct):
         self.worker_config = worker
         timeout = cdk.Duration.seconds(worker.timeout_seconds)
 
-        self.dlq = sqs.Queue(
-            self,
-            "Dlq",
-            queue_name=f"{cfg.prefix}-{task}-dlq",
-            retention_period=DLQ_RETENTION,
-            encryption=sqs.QueueEncryption.SQS_MANAGED,
-            enforce_ssl=True,
-        )
-        acknowledge(self.dlq, {"AwsSolutions-SQS3": "This queue is itself a dead-letter queue."})
+        self.dlq = dead_letter_queue(self, "Dlq", queue_name=f"{cfg.prefix}-{task}-dlq", of_what=f"the {task} queue")
         self.queue = sqs.Queue(
             self,
             "Queue",

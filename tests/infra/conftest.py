@@ -22,6 +22,8 @@ from stacks.config import StageConfig, load_stage_config
 ROOT = Path(__file__).resolve().parents[2]
 CDK_CONTEXT: dict[str, Any] = json.loads((ROOT / "cdk.json").read_text())["context"]
 _ASSET_HASH = re.compile(r"\b[0-9a-f]{64}\b")
+# A Lambda version's logical id ends in a hash of the function, code included.
+_VERSION_HASH = re.compile(r"(CurrentVersion[0-9A-F]{8})[0-9a-f]{32}")
 
 os.environ.setdefault("JSII_NODE", str(ROOT / "node_modules" / ".bin" / "node"))
 if not Path(os.environ["JSII_NODE"]).exists():
@@ -53,7 +55,8 @@ def _merge(into: dict, extra: dict) -> None:
 
 def mask_asset_hashes(template: dict) -> dict:
     """Replace asset hashes so snapshots change only when infrastructure does."""
-    return json.loads(_ASSET_HASH.sub("<asset-hash>", json.dumps(template, sort_keys=True)))
+    text = _ASSET_HASH.sub("<asset-hash>", json.dumps(template, sort_keys=True))
+    return json.loads(_VERSION_HASH.sub(r"\1<code-hash>", text))
 
 
 @pytest.fixture(scope="session")

@@ -194,6 +194,15 @@ BAD_REQUESTS = {
     "images_for_text_model": ({"body": {"prompt": "hi", "type": "reasoning", "images": [base64.b64encode(PNG).decode()]}}, 400, "images_not_supported"),
     "image_not_base64": ({"body": {"prompt": "hi", "type": "vision", "images": ["not base64!"]}}, 400, "invalid_image"),
     "image_not_an_image": ({"body": {"prompt": "hi", "type": "vision", "images": [base64.b64encode(b"GIF89a....").decode()]}}, 415, "unsupported_image"),
+    # The limit counts UTF-8 bytes: 150,000 characters of "é" are 300,000 bytes.
+    "body_over_limit_in_bytes": ({"raw_body": json.dumps({"prompt": "hi", "type": "vision", "images": ["é" * 150_000]}, ensure_ascii=False)}, 413, "body_too_large"),
+    "temperature_bool": ({"body": {"prompt": "hi", "type": "generation", "temperature": True}}, 400, "invalid_request"),
+    "image_empty": ({"body": {"prompt": "hi", "type": "vision", "images": [""]}}, 400, "invalid_request"),
+    "type_bad_format": ({"body": {"prompt": "hi", "type": "Gen eration"}}, 400, "invalid_request"),
+    # A media type with parameters and other casing passes the media check and meets the schema.
+    "charset_media_type_still_validated": (
+        {"body": {"prompt": 42, "type": "generation"}, "headers": {"content-type": "Application/JSON; charset=utf-8"}}, 400, "invalid_request"
+    ),
     "base64_encoded_body": ({"body": {"prompt": "hi", "type": "generation"}, "base64_body": True}, 415, "unsupported_encoding"),
     "missing_content_type": ({"body": {"prompt": "hi", "type": "generation"}, "headers": {"content-type": None}}, 415, "unsupported_media_type"),
     "text_content_type": ({"body": {"prompt": "hi", "type": "generation"}, "headers": {"content-type": "text/plain"}}, 415, "unsupported_media_type"),

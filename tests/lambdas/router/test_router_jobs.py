@@ -52,6 +52,7 @@ def test_a_task_without_a_queue_is_503_and_writes_nothing(call, router_env, db_c
     # Given this deployment has no alerts queue (QUEUE_URL_ALERTS unset)
     answer = call("POST", "/v1/jobs", {"task": "alerts", "payload": {}})
     assert answer.status == 503 and answer.body["error"] == "task_unavailable"
+    assert answer.headers["Retry-After"] == "60" and answer.headers["Cache-Control"] == "no-store"
     assert _job_count(db_conn) == 0
 
 

@@ -1,0 +1,216 @@
+"""Router vs FastAPI + Mangum on the same routes: cold start, warm request time, package size.
+
+    .venv/bin/python bench/bench_router.py [--runs 15] [--warm 3000]
+
+Cold start: a fresh Python process per run imports the handler and serves
+one request (import + first request, timed inside the process so interpreter
+start-up, equal for both, is left out). Warm: per-request time in one process
+after a warm-up. Both serve the request with the same logic modules, so the
+difference is the framework. Targets (issue 4): cold <= 0.5x, warm <= 0.33x.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import io
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import zipfile
+from pathlib import Path
+from types import ModuleType
+
+ROOT = Path(__file__).resolve().parents[1]
+LAMBDAS = Path("/tmp/rb/orig/lambdas")
+PEER_REQUIREMENTS = ("fastapi==0.165.0", "mangum==0.22.0")
+ENV = {
+    "AI_MODELS": json.dumps({"reasoning": "DeepSeek-R1", "generation": "DeepSeek-V3", "default": "Phi-4-multimodal-instruct"}),
+    "AWS_DEFAULT_REGION": "us-east-2",
+    "POWERTOOLS_SERVICE_NAME": "router",
+}
+SCENARIOS = {
+    "health": ("GET", "/health", None),
+    "bad_ai_request": ("POST", "/v1/ai/route", {"prompt": 5, "type": "generation"}),
+}
+
+CHILD = r"""
+import json, sys, time
+sys.path[:0] = [{lambdas!r}, {bench!r}]
+impl, method, path, body = {impl!r}, {method!r}, {path!r}, {body!r}
+from_event = {event!r}
+class Ctx:
+    function_name = "router"; memory_limit_in_mb = 512; aws_request_id = "r"
+    invoked_function_arn = "arn:aws:lambda:us-east-2:123456789012:function:router"
+    def get_remaining_time_in_millis(self): return 29000
+t0 = time.perf_counter()
+if impl == "router":
+    from router.handler import lambda_handler as handler
+else:
+    from fastapi_peer import handler
+t1 = time.perf_counter()
+result = handler(from_event, Ctx())
+t2 = time.perf_counter()
+print(json.dumps({{"import": t1 - t0, "first": t2 - t1, "status": result["statusCode"]}}))
+"""
+
+
+# What API Gateway passes on from a browser call through the JWT authorizer: both
+# frameworks copy and normalise every header, so a bare event would flatter both.
+HEADERS = {
+    "accept": "application/json, text/plain, */*",
+    "accept-encoding": "gzip, deflate, br",
+    "authorization": "Bearer " + "e" * 800,
+    "content-type": "application/json",
+    "host": "api.example.com",
+    "origin": "https://app.example.com",
+    "user-agent": "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0 Safari/537.36",
+    "x-amzn-trace-id": "Root=1-67891233-abcdef012345678912345678",
+    "x-forwarded-for": "203.0.113.1",
+    "x-forwarded-port": "443",
+    "x-forwarded-proto": "https",
+}
+
+
+def event(method: str, path: str, body: object | None) -> dict:
+    headers = dict(HEADERS)
+    ctx = {
+        "accountId": "123456789012", "apiId": "api", "domainName": "api.example.com", "domainPrefix": "api",
+        "http": {"method": method, "path": path, "protocol": "HTTP/1.1", "sourceIp": "203.0.113.1", "userAgent": "bench"},
+        "requestId": "r", "routeKey": f"{method} {path}", "stage": "$default", "time": "01/Jan/2026:00:00:00 +0000",
+        "timeEpoch": 1767225600000, "authorizer": {"jwt": {"claims": {"sub": "bench"}, "scopes": None}},
+    }
+    ev = {"version": "2.0", "routeKey": f"{method} {path}", "rawPath": path, "rawQueryString": "", "headers": headers,
+          "requestContext": ctx, "isBase64Encoded": False}
+    if body is not None:
+        ev["body"] = json.dumps(body)
+        headers["content-length"] = str(len(ev["body"]))
+    return ev
+
+
+def cold(impl: str, scenario: str) -> dict:
+    method, path, body = SCENARIOS[scenario]
+    code = CHILD.format(lambdas=str(LAMBDAS), bench=str(ROOT / "bench"), impl=impl, method=method, path=path, body=body,
+                        event=event(method, path, body))
+    env = {**os.environ, **ENV, "PYTHONDONTWRITEBYTECODE": "1"}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def warm(impl: str, scenario: str, n: int) -> tuple[float, int]:
+    if impl == "router":
+        from router.handler import lambda_handler as handler
+    else:
+        from fastapi_peer import handler
+    method, path, body = SCENARIOS[scenario]
+    ev = event(method, path, body)
+
+    class Ctx:
+        function_name, memory_limit_in_mb, aws_request_id = "router", 512, "r"
+        invoked_function_arn = "arn:aws:lambda:us-east-2:123456789012:function:router"
+
+        def get_remaining_time_in_millis(self) -> int:
+            return 29000
+
+    ctx = Ctx()
+    for _ in range(200):
+        status = handler(dict(ev), ctx)["statusCode"]
+    times = []
+    for _ in range(n):
+        t = time.perf_counter()
+        handler(dict(ev), ctx)
+        times.append(time.perf_counter() - t)
+    return statistics.median(times), status
+
+
+def zipped_size(root: Path) -> tuple[int, int]:
+    """(bytes on disk, bytes zipped) of the tree under root, as the Lambda .zip would hold it."""
+    raw = 0
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        for f in sorted(root.rglob("*")):
+            if f.is_file() and "__pycache__" not in f.parts and f.suffix != ".pyc":
+                raw += f.stat().st_size
+                zf.write(f, f.relative_to(root))
+    return raw, len(buf.getvalue())
+
+
+def peer_deps(bundling: ModuleType) -> Path:
+    """The peer's dependencies (FastAPI, Mangum and the same runtime deps), pip-installed once per requirements."""
+    reqs = bundling.requirement_files("router")
+    key = hashlib.sha256("|".join([bundling.PYTHON_VERSION, *bundling.PLATFORMS, *PEER_REQUIREMENTS]).encode())
+    for req in reqs:
+        key.update(req.read_bytes())
+    target = ROOT / ".cache" / f"bench-peer-deps-{key.hexdigest()[:16]}"
+    if target.is_dir():
+        return target
+    staging = Path(tempfile.mkdtemp(dir=ROOT / ".cache"))
+    cmd = [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--target", str(staging),
+           "--implementation", "cp", "--python-version", bundling.PYTHON_VERSION, "--only-binary=:all:"]
+    for platform in bundling.PLATFORMS:
+        cmd += ["--platform", platform]
+    for req in reqs:
+        cmd += ["-r", str(req)]
+    subprocess.run([*cmd, *PEER_REQUIREMENTS], check=True)
+    shutil.rmtree(staging / "bin", ignore_errors=True)  # as the router's bundle: no console scripts
+    staging.rename(target)
+    return target
+
+
+def package_sizes() -> dict[str, tuple[int, int]]:
+    sys.path.insert(0, str(ROOT))
+    # The bundler itself, not the CDK construct: no aws_cdk/jsii (and no Node) just to size a zip.
+    from stacks.constructs import bundling
+
+    with tempfile.TemporaryDirectory() as tmp:
+        router = Path(tmp) / "router"
+        bundling.bundle("router", router)  # exactly the deployed asset
+        peer = Path(tmp) / "peer"
+        shutil.copytree(peer_deps(bundling), peer)
+        # The same logic modules ship in both; the peer adds its app module.
+        for package in (bundling.COMMON_PACKAGE, "router"):
+            shutil.copytree(router / package, peer / package)
+        shutil.copy2(ROOT / "bench" / "fastapi_peer.py", peer)
+        return {"router": zipped_size(router), "fastapi+mangum": zipped_size(peer)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--runs", type=int, default=15)
+    parser.add_argument("--warm", type=int, default=3000)
+    parser.add_argument("--no-size", action="store_true")
+    args = parser.parse_args()
+    os.environ.update(ENV)
+    sys.path[:0] = [str(LAMBDAS), str(ROOT / "bench")]
+
+    print(f"cold start: import + first request, {args.runs} fresh processes each (median, ms)")
+    for scenario in SCENARIOS:
+        samples: dict[str, list[float]] = {"router": [], "fastapi": []}
+        for _ in range(args.runs):
+            for impl in samples:  # interleaved so machine noise hits both alike
+                r = cold(impl, scenario)
+                samples[impl].append((r["import"] + r["first"]) * 1000)
+        a, b = statistics.median(samples["router"]), statistics.median(samples["fastapi"])
+        print(f"  {scenario:15s} router {a:7.1f}   fastapi+mangum {b:7.1f}   ratio {a / b:.2f}x  (target <= 0.50x)")
+
+    print(f"warm: per request, {args.warm} requests in one process (median, us)")
+    for scenario in SCENARIOS:
+        (a, sa), (b, sb) = warm("router", scenario, args.warm), warm("fastapi", scenario, args.warm)
+        assert sa == sb, (scenario, sa, sb)
+        print(f"  {scenario:15s} router {a * 1e6:7.1f}   fastapi+mangum {b * 1e6:7.1f}   ratio {a / b:.2f}x  (target <= 0.33x)  [HTTP {sa}]")
+
+    if not args.no_size:
+        print("deployed package (.zip; Powertools comes from the managed layer, boto3 from the runtime)")
+        sizes = package_sizes()
+        (ra, rz), (fa, fz) = sizes["router"], sizes["fastapi+mangum"]
+        print(f"  router {rz / 1e6:6.2f} MB zipped ({ra / 1e6:.2f} MB unzipped)   fastapi+mangum {fz / 1e6:6.2f} MB zipped "
+              f"({fa / 1e6:.2f} MB unzipped)   ratio {rz / fz:.2f}x")
+
+
+if __name__ == "__main__":
+    main()
