@@ -115,6 +115,16 @@ def _apply_locked(conn: psycopg.Connection, migrations: list[Migration]) -> list
         # A rollback to older code is allowed; the newer schema stays as it is.
         logger.warning("database has migrations this code does not know: %s", unknown)
 
+    newest = max(applied, default=0)
+    late = [m.path.name for m in migrations if m.version not in applied and m.version < newest]
+    if late:
+        # Fresh databases would apply it before the newer ones, deployed ones after:
+        # two different schemas from the same files.
+        raise MigrationError(
+            f"pending migrations are older than the newest applied ({newest:04d}): {', '.join(late)}. "
+            "Renumber them after it."
+        )
+
     done: list[Migration] = []
     for migration in migrations:
         if migration.version in applied:

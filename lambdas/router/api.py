@@ -12,11 +12,12 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from aws_lambda_powertools.event_handler.api_gateway import APIGatewayHttpResolver, Response
+from aws_lambda_powertools.event_handler.api_gateway import Response
 
 from common.errors import ConfigurationError, WorkerError
 from router import contract
 from router.errors import ApiError, from_worker_error
+from router.resolver import HttpApiResolver
 from router.settings import RouterSettings, router_settings
 
 logger = logging.getLogger(__name__)
@@ -25,7 +26,7 @@ logger = logging.getLogger(__name__)
 DEADLINE_MARGIN_S = 1.5
 JSON = "application/json"
 
-app = APIGatewayHttpResolver()
+app = HttpApiResolver()
 
 # Built once: json.dumps/json.loads with options construct a new coder on every call.
 _ENCODER = json.JSONEncoder(separators=(",", ":"), default=str)

@@ -73,6 +73,19 @@ def test_applies_only_new_files_in_version_order(fresh_database, tmp_path):
     assert values == [2, 3]
 
 
+def test_a_pending_migration_older_than_the_newest_applied_is_refused(fresh_database, tmp_path):
+    # Given 0001 and 0003 applied, then a 0002 added later (e.g. from a merged branch)
+    _write(tmp_path, "0001_a.sql", "CREATE TABLE a (id int);")
+    _write(tmp_path, "0003_c.sql", "INSERT INTO a VALUES (3);")
+    with psycopg.connect(fresh_database, autocommit=True) as conn:
+        migrate.apply_migrations(conn, tmp_path)
+        _write(tmp_path, "0002_b.sql", "INSERT INTO a VALUES (2);")
+        # When migrate runs, Then it refuses rather than apply it out of order
+        with pytest.raises(migrate.MigrationError, match=r"older than the newest applied \(0003\): 0002_b.sql"):
+            migrate.apply_migrations(conn, tmp_path)
+        assert [r[0] for r in conn.execute("SELECT id FROM a")] == [3]
+
+
 def test_a_failing_migration_rolls_back_and_is_not_recorded(fresh_database, tmp_path):
     # Given a migration whose second statement fails
     _write(tmp_path, "0001_ok.sql", "CREATE TABLE ok (id int);")
