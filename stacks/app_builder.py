@@ -14,6 +14,7 @@ from stacks.deploy_access import DeployAccessStack
 from stacks.monitoring import MonitoringStack
 from stacks.network import NetworkStack
 from stacks.router import RouterStack
+from stacks.schema import SchemaStack
 from stacks.video import VideoStack
 
 
@@ -22,6 +23,7 @@ class AppStacks:
     cfg: StageConfig
     network: NetworkStack
     data: DataStack
+    schema: SchemaStack
     video: VideoStack
     cron: CronStack
     router: RouterStack
@@ -29,7 +31,7 @@ class AppStacks:
     deploy_access: DeployAccessStack
 
     def all(self) -> list[cdk.Stack]:
-        return [self.network, self.data, self.video, self.cron, self.router, self.monitoring, self.deploy_access]
+        return [self.network, self.data, self.schema, self.video, self.cron, self.router, self.monitoring, self.deploy_access]
 
 
 def stage_config(app: cdk.App) -> StageConfig:
@@ -45,16 +47,15 @@ def build(app: cdk.App, cfg: StageConfig, *, nag: bool = True) -> AppStacks:
 
     network = NetworkStack(app, f"{name}-Network", **props("VPC, subnets, NAT"))
     data = DataStack(app, f"{name}-Data", network=network, **props("PostgreSQL, Valkey, uploads bucket, migrations"))
+    schema = SchemaStack(app, f"{name}-Schema", data=data, **props("schema migrations, applied on deploy"))
     video = VideoStack(app, f"{name}-Video", network=network, data=data, **props("video worker"))
     cron = CronStack(app, f"{name}-Cron", network=network, data=data, **props("scheduled workers"))
-    queues = {task: w.queue for task, w in cron.workers.items()}
-    if getattr(video, "worker", None) is not None:
-        queues["video"] = video.worker.queue
+    queues = {"video": video.worker.queue, **{task: w.queue for task, w in cron.workers.items()}}
     router = RouterStack(app, f"{name}-Router", network=network, data=data, queues=queues, **props("HTTP API and AI router"))
-    monitoring = MonitoringStack(app, f"{name}-Monitoring", data=data, watched=[network, data, video, cron, router], **props("alarms, dashboard, budget"))
+    monitoring = MonitoringStack(app, f"{name}-Monitoring", data=data, watched=[network, data, schema, video, cron, router], **props("alarms, dashboard, budget"))
     deploy_access = DeployAccessStack(app, f"{name}-DeployAccess", **props("GitHub OIDC deploy role"))
 
-    stacks = AppStacks(cfg, network, data, video, cron, router, monitoring, deploy_access)
+    stacks = AppStacks(cfg, network, data, schema, video, cron, router, monitoring, deploy_access)
     for stack in stacks.all():
         cdk.Tags.of(stack).add("project", "huntaze-workers")
         cdk.Tags.of(stack).add("stage", cfg.stage)

@@ -9,12 +9,10 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_rds as rds
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_secretsmanager as secretsmanager
-from aws_cdk import triggers
 from constructs import Construct
 
 from stacks.config import StageConfig
 from stacks.constructs.nag import acknowledge, acknowledge_cdk_provider
-from stacks.constructs.python_function import PythonFunction
 from stacks.network import NetworkStack
 
 UPLOADS_PREFIX = "uploads/"
@@ -30,13 +28,15 @@ class DataStack(cdk.Stack):
         self.cfg = cfg
         self.vpc = network.vpc
         self.workers_sg = network.workers_sg
-        self.removal_policy = cdk.RemovalPolicy.RETAIN if cfg.retain_data else cdk.RemovalPolicy.DESTROY
+        # Prod keeps its data on update and delete, but a failed first create still
+        # cleans up after itself (RetainExceptOnCreate), so a retry does not collide
+        # with retained, fixed-name leftovers.
+        self.removal_policy = cdk.RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE if cfg.retain_data else cdk.RemovalPolicy.DESTROY
 
         self._database()
         self._cache()
         self._uploads_bucket()
         self._integration_secrets()
-        self._migrations()
 
     # -- PostgreSQL -----------------------------------------------------------
     def _database(self) -> None:
@@ -79,9 +79,11 @@ class DataStack(cdk.Stack):
             auto_minor_version_upgrade=True,
             deletion_protection=self.cfg.retain_data,
             delete_automated_backups=not self.cfg.retain_data,
-            removal_policy=cdk.RemovalPolicy.SNAPSHOT if self.cfg.retain_data else cdk.RemovalPolicy.DESTROY,
+            removal_policy=self.removal_policy,
         )
         self.db_secret = self.db.secret
+        # The master password must outlive the stack as long as the database does.
+        self.db.node.find_child("Secret").apply_removal_policy(self.removal_policy)
         acknowledge(
             self.db,
             {
@@ -262,36 +264,6 @@ class DataStack(cdk.Stack):
 
     def grant_slack(self, grantee: iam.IGrantable) -> None:
         self.slack_webhook_secret.grant_read(grantee)
-
-    # -- Schema migrations ----------------------------------------------------
-    def _migrations(self) -> None:
-        """Apply the schema on every deploy that changes it, before workers use it."""
-        self.migrate_fn = PythonFunction(
-            self,
-            "Migrate",
-            cfg=self.cfg,
-            package="migrate",
-            handler="migrate.handler.lambda_handler",
-            description="Applies the versioned SQL migrations",
-            memory_mb=256,
-            timeout=cdk.Duration.minutes(5),
-            environment={"DB_SECRET_ARN": self.db_secret.secret_arn},
-            vpc=self.vpc,
-            security_groups=[self.workers_sg],
-            deploy_time_only=True,
-        )
-        self.db_secret.grant_read(self.migrate_fn)
-        # The asset hash covers the SQL files, so a new migration re-runs the trigger.
-        self.migrate_trigger = triggers.Trigger(
-            self,
-            "MigrateOnDeploy",
-            handler=self.migrate_fn,
-            execute_after=[self.db],
-            execute_on_handler_change=True,
-            timeout=cdk.Duration.minutes(5),
-            invocation_type=triggers.InvocationType.REQUEST_RESPONSE,
-        )
-        acknowledge_cdk_provider(self, "AWSCDK.TriggerCustomResourceProviderCustomResourceProvider", "trigger provider")
 
     def grant_database(self, grantee: iam.IGrantable) -> None:
         """Let a worker read the DB credentials (its SG is already admitted)."""

@@ -1,21 +1,34 @@
 """Azure AI Foundry chat completions (model inference API), shared by router and workers.
 
 POST ``{endpoint}/models/chat/completions?api-version=...`` with an ``api-key``
-header; OpenAI-shaped request and response. Retries throttling (429, honouring
-``retry-after-ms`` / ``Retry-After``), 5xx and timeouts with exponential backoff
-and full jitter, but only inside the caller's deadline: it never sleeps past
-it, and each request's timeout is cut to the time left. Failures map to:
+header; OpenAI-shaped request and response. Retries throttling and 503
+(honouring ``retry-after-ms`` / ``Retry-After`` in seconds or as an HTTP date),
+other 5xx, timeouts and unreadable 200s with exponential backoff and full
+jitter, but only inside the caller's deadline, which is hard: it never sleeps
+past it, the connect and the wait for the headers share the time left, and the
+body is read in chunks with each socket read cut to the time left (a server
+that trickles its answer cannot hold the caller past the deadline). Failures map to:
 
-=========================  =================  ==============================
-condition                  error              reason
-=========================  =================  ==============================
-429 until out of time      TransientError     azure_throttled
-5xx / connection errors    TransientError     azure_unavailable
-timeouts                   TransientError     azure_timeout
-401 / 403 (after refresh)  TransientError     azure_auth_failed
-other 4xx                  PermanentError     azure_bad_request
-non-JSON / odd 200 body    TransientError     azure_malformed_response
-=========================  =================  ==============================
+=====================================  ==============  ========================
+condition                              error           reason
+=====================================  ==============  ========================
+429 until out of time / attempts       TransientError  azure_throttled
+500/502/503, connection errors         TransientError  azure_unavailable
+408/504, timeouts, deadline spent      TransientError  azure_timeout
+401/403 again after one key refresh    TransientError  azure_auth_failed
+404/405, 400 ``unknown_model``         TransientError  azure_misconfigured
+200 with error ``content_filter`` or   PermanentError  azure_content_filtered
+  ``finish_reason`` content_filter
+other 4xx (incl. a 400 content filter  PermanentError  azure_bad_request
+  on the prompt)
+other 200 that cannot be read          TransientError  azure_malformed_response
+other status (1xx/3xx/5xx not above)   TransientError  azure_unavailable
+=====================================  ==============  ========================
+
+`azure_misconfigured` (wrong deployment, model name or api-version) is our
+configuration bug, not the user's: it is transient so that a job is never
+failed for it; the message returns to the queue until the DLQ alarm fires.
+It is raised at once, without retries, since retrying cannot fix it.
 """
 
 from __future__ import annotations
@@ -31,7 +44,7 @@ import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from common.errors import PermanentError, TransientError
 from common.settings import DEFAULT_AZURE_AI_API_VERSION
@@ -47,6 +60,7 @@ DEFAULT_BUDGET_S = 60.0
 CONNECT_TIMEOUT_S = 3.05
 # A request with less time than this left cannot realistically complete.
 MIN_REQUEST_S = 0.05
+READ_CHUNK_BYTES = 64 * 1024
 
 _RETRYABLE_5XX = frozenset({500, 502, 503, 504})
 _THINK = re.compile(r"^\s*<think>(?P<reasoning>.*?)(?:</think>\s*(?P<answer>.*))?$", re.DOTALL)
@@ -121,6 +135,7 @@ class AzureAIClient:
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
         jitter: Callable[[], float] = random.random,
+        wall_clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         base = endpoint.rstrip("/")
         if not base.endswith("/models"):
@@ -136,6 +151,8 @@ class AzureAIClient:
         self._clock = clock
         self._sleep = sleep
         self._jitter = jitter
+        # Only for Retry-After given as an HTTP date; deadlines use `clock`.
+        self._wall_clock = wall_clock
 
     @classmethod
     def from_settings(cls, settings: AzureAISettings | None = None, **kwargs: Any) -> AzureAIClient:
@@ -190,47 +207,40 @@ class AzureAIClient:
         payload = json.dumps(body).encode("utf-8")
 
         refreshed_key = False
+        attempt = 0
         last: TransientError | None = None
-        for attempt in range(self.max_attempts):
-            remaining = deadline - self._clock()
-            if remaining < MIN_REQUEST_S:
+        while attempt < self.max_attempts:
+            if deadline - self._clock() < MIN_REQUEST_S:
                 break
             try:
-                response = self._post(payload, remaining, refresh_key=refreshed_key)
+                status, headers, data = self._exchange(payload, deadline, refresh_key=refreshed_key)
+                if status in (401, 403) and not refreshed_key:
+                    # The key may have been rotated since it was cached; this
+                    # one extra request is not counted as an attempt.
+                    refreshed_key = True
+                    last = TransientError(
+                        "azure_auth_failed", f"Azure AI rejected the key: {_error_text(status, data)}"
+                    )
+                    continue
+                if status == 200:
+                    result = _parse(data, model)
+                    self._report(result)
+                    if result.finish_reason == "content_filter":
+                        raise PermanentError(
+                            "azure_content_filtered", "Azure AI's content filter withheld (part of) the answer"
+                        )
+                    return result
+                _raise_for_status(status, data, _retry_after(headers, self._wall_clock()))
             except _Retryable as exc:
                 last = exc.error
-                wait = self._backoff(attempt)
-            else:
-                status = response.status
-                if status == 200:
-                    result = self._parse(response.data, model)
-                    self._report(result)
-                    return result
-                if status in (401, 403) and not refreshed_key:
-                    # The key may have been rotated since it was cached.
-                    refreshed_key = True
-                    continue
-                if status in (401, 403):
-                    raise TransientError("azure_auth_failed", f"Azure AI rejected the key: {_error_text(response)}")
-                if status == 429:
-                    last = TransientError("azure_throttled", f"Azure AI throttled: {_error_text(response)}")
-                    wait = _retry_after(response.headers)
-                    if wait is None:
-                        wait = self._backoff(attempt)
-                elif status in _RETRYABLE_5XX or status == 408:
-                    reason = "azure_timeout" if status in (408, 504) else "azure_unavailable"
-                    last = TransientError(reason, f"Azure AI returned {status}: {_error_text(response)}")
-                    wait = self._backoff(attempt)
-                elif 400 <= status < 500:
-                    raise PermanentError("azure_bad_request", f"Azure AI returned {status}: {_error_text(response)}")
-                else:
-                    raise TransientError("azure_unavailable", f"Azure AI returned {status}: {_error_text(response)}")
-            if attempt + 1 >= self.max_attempts:
+                wait = exc.retry_after if exc.retry_after is not None else self._backoff(attempt)
+            attempt += 1
+            if attempt >= self.max_attempts:
                 break
             # Sleeping only to find no time left for the request is pointless.
             if self._clock() + wait + MIN_REQUEST_S > deadline:
                 break
-            logger.info("Azure AI %s; retrying in %.2fs", last.reason if last else "error", wait)
+            logger.info("Azure AI %s; retrying in %.2fs", last.reason, wait)
             self._sleep(wait)
 
         if last is None:
@@ -239,18 +249,24 @@ class AzureAIClient:
 
     # -- internals --------------------------------------------------------------
 
-    def _post(self, payload: bytes, remaining: float, *, refresh_key: bool) -> urllib3.BaseHTTPResponse:
+    def _exchange(self, payload: bytes, deadline: float, *, refresh_key: bool) -> tuple[int, Mapping[str, str], bytes]:
+        """(status, headers, body) of one POST, all of it received before `deadline`."""
         import urllib3
 
-        timeout = urllib3.Timeout(connect=min(CONNECT_TIMEOUT_S, remaining), read=remaining)
+        remaining = deadline - self._clock()
+        # `total` makes the wait for the headers share one budget with the
+        # connect; the body is then read against the deadline in _read_body.
+        timeout = urllib3.Timeout(total=remaining, connect=min(CONNECT_TIMEOUT_S, remaining), read=remaining)
         headers = {
             "api-key": self._key(refresh_key),
             "Content-Type": "application/json",
             "Accept": "application/json",
+            # Keeps every body read a plain socket read (no decoder buffering).
+            "Accept-Encoding": "identity",
             "x-ms-client-request-id": str(uuid.uuid4()),
         }
         try:
-            return self.http.request(
+            response = self.http.request(
                 "POST",
                 f"{self.url}?api-version={self.api_version}",
                 body=payload,
@@ -258,14 +274,52 @@ class AzureAIClient:
                 timeout=timeout,
                 retries=False,
                 redirect=False,
+                preload_content=False,
             )
-        except urllib3.exceptions.NewConnectionError as exc:
-            # Checked first: urllib3 still makes it a subclass of ConnectTimeoutError.
-            raise _Retryable(TransientError("azure_unavailable", f"cannot reach Azure AI: {exc}")) from exc
-        except urllib3.exceptions.TimeoutError as exc:
-            raise _Retryable(TransientError("azure_timeout", f"Azure AI timed out: {exc}")) from exc
         except urllib3.exceptions.HTTPError as exc:
-            raise _Retryable(TransientError("azure_unavailable", f"cannot reach Azure AI: {exc}")) from exc
+            raise self._network_failure(exc, deadline) from exc
+        data = self._read_body(response, deadline)
+        return response.status, response.headers, data
+
+    def _read_body(self, response: urllib3.BaseHTTPResponse, deadline: float) -> bytes:
+        import urllib3
+
+        chunks: list[bytes] = []
+        try:
+            while True:
+                left = deadline - self._clock()
+                if left <= 0:
+                    raise _Retryable(
+                        TransientError("azure_timeout", "Azure AI's answer did not arrive within the deadline")
+                    )
+                sock = getattr(getattr(response, "connection", None), "sock", None)
+                if sock is not None:
+                    # A socket timeout bounds one read; re-arming it before each
+                    # read with the time left bounds the whole body.
+                    sock.settimeout(left)
+                chunk = response.read1(READ_CHUNK_BYTES)
+                if not chunk:
+                    break
+                chunks.append(chunk)
+        except _Retryable:
+            response.close()  # a half-read connection cannot be reused
+            raise
+        except (urllib3.exceptions.HTTPError, OSError) as exc:
+            response.close()
+            raise self._network_failure(exc, deadline) from exc
+        response.release_conn()
+        return b"".join(chunks)
+
+    def _network_failure(self, exc: Exception, deadline: float) -> _Retryable:
+        import urllib3
+
+        out_of_time = self._clock() >= deadline
+        # urllib3 still makes a refused connection a ConnectTimeoutError.
+        refused = isinstance(exc, urllib3.exceptions.NewConnectionError)
+        timed_out = isinstance(exc, (urllib3.exceptions.TimeoutError, TimeoutError)) and not refused
+        if out_of_time or timed_out:
+            return _Retryable(TransientError("azure_timeout", f"Azure AI timed out: {exc}"))
+        return _Retryable(TransientError("azure_unavailable", f"cannot reach Azure AI: {exc}"))
 
     @property
     def http(self) -> urllib3.PoolManager:
@@ -280,33 +334,6 @@ class AzureAIClient:
         ceiling = min(self.backoff_max_s, self.backoff_base_s * (2**attempt))
         return ceiling * self._jitter()
 
-    def _parse(self, data: bytes, requested_model: str) -> ChatResult:
-        try:
-            doc = json.loads(data)
-            choice = doc["choices"][0]
-            message = choice["message"]
-            if not isinstance(message, Mapping):
-                raise TypeError("message is not an object")
-            usage = doc.get("usage") or {}
-            content, reasoning = split_reasoning(message)
-            return ChatResult(
-                model=str(doc.get("model") or requested_model),
-                content=content,
-                reasoning=reasoning,
-                usage=Usage(
-                    prompt_tokens=int(usage.get("prompt_tokens") or 0),
-                    completion_tokens=int(usage.get("completion_tokens") or 0),
-                    total_tokens=int(usage.get("total_tokens") or 0),
-                ),
-                finish_reason=choice.get("finish_reason"),
-                raw=doc,
-            )
-        except (ValueError, KeyError, IndexError, TypeError, AttributeError) as exc:
-            snippet = data[:200].decode("utf-8", "replace")
-            raise TransientError(
-                "azure_malformed_response", f"Azure AI returned an unreadable body ({exc}): {snippet!r}"
-            ) from exc
-
     def _report(self, result: ChatResult) -> None:
         if self.usage_hook is None:
             return
@@ -319,9 +346,78 @@ class AzureAIClient:
 
 
 class _Retryable(Exception):
-    def __init__(self, error: TransientError) -> None:
+    """A failure worth another attempt, after `retry_after` seconds if the server said so."""
+
+    def __init__(self, error: TransientError, retry_after: float | None = None) -> None:
         super().__init__(error.message)
         self.error = error
+        self.retry_after = retry_after
+
+
+# 400 codes that mean a model name the endpoint does not serve: our config, not the request.
+_MISCONFIGURED_CODES = frozenset({"unknown_model", "DeploymentNotFound"})
+
+
+def _raise_for_status(status: int, data: bytes, retry_after: float | None) -> NoReturn:
+    """Raise what a non-200 answer means: `_Retryable` if another attempt may help."""
+    detail = f"Azure AI returned {status}: {_error_text(status, data)}"
+    if status in (401, 403):
+        raise TransientError("azure_auth_failed", f"Azure AI rejected the key: {_error_text(status, data)}")
+    if status == 429:
+        raise _Retryable(TransientError("azure_throttled", detail), retry_after)
+    if status in (408, 504):
+        raise _Retryable(TransientError("azure_timeout", detail), retry_after)
+    if status in _RETRYABLE_5XX:
+        raise _Retryable(TransientError("azure_unavailable", detail), retry_after)
+    if status in (404, 405) or (status == 400 and _error_code(data) in _MISCONFIGURED_CODES):
+        # Wrong endpoint, deployment, model or api-version: retrying cannot fix it
+        # and it is not the caller's fault, so the job must not fail for it.
+        raise TransientError("azure_misconfigured", detail)
+    if 400 <= status < 500:
+        raise PermanentError("azure_bad_request", detail)
+    raise TransientError("azure_unavailable", detail)
+
+
+def _parse(data: bytes, requested_model: str) -> ChatResult:
+    """The result of a 200; a content-filter error is permanent, anything unreadable is retried."""
+    try:
+        doc = json.loads(data)
+    except ValueError as exc:
+        raise _malformed(data, exc) from exc
+    if isinstance(doc, dict) and isinstance(doc.get("error"), dict):
+        if _error_code(data, doc) == "content_filter":
+            raise PermanentError(
+                "azure_content_filtered", f"Azure AI's content filter refused: {_error_text(200, data)}"
+            )
+        raise _malformed(data, "an error object instead of choices")
+    try:
+        choice = doc["choices"][0]
+        message = choice["message"]
+        if not isinstance(message, Mapping):
+            raise TypeError("message is not an object")
+        usage = doc.get("usage") or {}
+        content, reasoning = split_reasoning(message)
+        return ChatResult(
+            model=str(doc.get("model") or requested_model),
+            content=content,
+            reasoning=reasoning,
+            usage=Usage(
+                prompt_tokens=int(usage.get("prompt_tokens") or 0),
+                completion_tokens=int(usage.get("completion_tokens") or 0),
+                total_tokens=int(usage.get("total_tokens") or 0),
+            ),
+            finish_reason=choice.get("finish_reason"),
+            raw=doc,
+        )
+    except (ValueError, KeyError, IndexError, TypeError, AttributeError) as exc:
+        raise _malformed(data, exc) from exc
+
+
+def _malformed(data: bytes, problem: object) -> _Retryable:
+    snippet = data[:200].decode("utf-8", "replace")
+    return _Retryable(
+        TransientError("azure_malformed_response", f"Azure AI returned an unreadable body ({problem}): {snippet!r}")
+    )
 
 
 _client: AzureAIClient | None = None
@@ -340,7 +436,7 @@ def reset_client() -> None:
     _client = None
 
 
-def _retry_after(headers: Mapping[str, str]) -> float | None:
+def _retry_after(headers: Mapping[str, str], now: datetime) -> float | None:
     """Seconds to wait from `retry-after-ms` (Azure) or `Retry-After` (seconds or HTTP date)."""
     raw_ms = headers.get("retry-after-ms")
     if raw_ms:
@@ -361,16 +457,15 @@ def _retry_after(headers: Mapping[str, str]) -> float | None:
         return None
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - datetime.now(UTC)).total_seconds())
+    return max(0.0, (when - now).total_seconds())
 
 
-def _error_text(response: urllib3.BaseHTTPResponse) -> str:
+def _error_text(status: int, raw: bytes) -> str:
     """Azure's own error message when the body has one, else the start of the body."""
-    raw = response.data or b""
     try:
         doc = json.loads(raw)
     except ValueError:
-        return raw[:300].decode("utf-8", "replace") or f"HTTP {response.status}"
+        return raw[:300].decode("utf-8", "replace") or f"HTTP {status}"
     error = doc.get("error") if isinstance(doc, dict) else None
     if isinstance(error, dict):
         code = error.get("code")
@@ -379,6 +474,18 @@ def _error_text(response: urllib3.BaseHTTPResponse) -> str:
     if isinstance(doc, dict) and doc.get("message"):
         return str(doc["message"])
     return raw[:300].decode("utf-8", "replace")
+
+
+def _error_code(raw: bytes, doc: Any = None) -> str | None:
+    """`error.code` of an Azure error body, if it has one."""
+    if doc is None:
+        try:
+            doc = json.loads(raw)
+        except ValueError:
+            return None
+    error = doc.get("error") if isinstance(doc, dict) else None
+    code = error.get("code") if isinstance(error, dict) else None
+    return str(code) if code is not None else None
 
 
 def _text(content: Any) -> str:

@@ -12,6 +12,11 @@ exception rolls it back, so a frozen container never sits "idle in
 transaction" holding locks. A dropped connection is replaced once when
 detected before work starts; if it drops during work it surfaces as a
 `TransientError` (so the message is retried) and the next call reconnects.
+
+Every session carries server-side limits (statement, lock wait, idle in
+transaction; see `DatabaseSettings`): a statement over its limit is cancelled
+by the server and surfaces as a `TransientError` ("db_timeout") instead of
+running until the Lambda is killed.
 """
 
 from __future__ import annotations
@@ -43,9 +48,12 @@ def conninfo(settings: DatabaseSettings, *, refresh_secret: bool = False) -> str
     """The libpq connection string for these settings (fetches the RDS secret if needed)."""
     from psycopg.conninfo import make_conninfo
 
-    common = {"connect_timeout": settings.connect_timeout_s, "application_name": settings.application_name}
+    common: dict[str, object] = {
+        "connect_timeout": settings.connect_timeout_s,
+        "application_name": settings.application_name,
+    }
     if settings.url:
-        return make_conninfo(settings.url, **common)
+        return make_conninfo(settings.url, **common, options=_options(settings, _url_options(settings.url)))
 
     from common import secrets
 
@@ -59,6 +67,7 @@ def conninfo(settings: DatabaseSettings, *, refresh_secret: bool = False) -> str
             password=secret["password"],
             dbname=secret.get("dbname", "postgres"),
             sslmode="require",
+            options=_options(settings, ""),
             **common,
         )
     except KeyError as exc:
@@ -115,7 +124,7 @@ def connection() -> Iterator[psycopg.Connection]:
         # serialization failure: all worth retrying later.
         lost = conn.closed or conn.broken
         _rollback_or_discard(conn)
-        reason = "db_connection_lost" if lost else "db_transient"
+        reason = "db_connection_lost" if lost else _TIMEOUT_REASONS.get(exc.sqlstate or "", "db_transient")
         raise TransientError(reason, f"database error: {_first_line(exc)}") from exc
     except BaseException:
         _rollback_or_discard(conn)
@@ -127,6 +136,22 @@ def connection() -> Iterator[psycopg.Connection]:
 def close() -> None:
     """Close the container's connection (tests; a graceful shutdown)."""
     _discard()
+
+
+# query_canceled is what statement_timeout raises; lock_not_available, lock_timeout.
+_TIMEOUT_REASONS = {"57014": "db_timeout", "55P03": "db_lock_timeout"}
+
+
+def _options(settings: DatabaseSettings, existing: str) -> str:
+    # Appended after anything the URL already asks for, so ours win.
+    ours = " ".join(f"-c {name}={value}" for name, value in settings.server_options().items())
+    return f"{existing} {ours}".strip()
+
+
+def _url_options(url: str) -> str:
+    from psycopg.conninfo import conninfo_to_dict
+
+    return str(conninfo_to_dict(url).get("options") or "")
 
 
 def _is_usable(conn: psycopg.Connection) -> bool:

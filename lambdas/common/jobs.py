@@ -11,12 +11,20 @@ job.
 State machine::
 
     queued -> running -> succeeded
-                      -> failed            (permanent error)
+                      -> failed            (permanent error, or a transient one on
+                                            the queue's last delivery: retries_exhausted)
                       -> queued            (transient error; SQS retries)
-    running -> running                     (redelivery after a crashed attempt)
+    running -> running                     (redelivery after the attempt's lease expired)
+    failed(retries_exhausted) -> running   (the message was redriven from the DLQ)
 
-Terminal jobs (succeeded, failed) never change again, so a duplicate delivery
-is a no-op.
+A running job is leased to its attempt (`lease_until`): a duplicate delivery
+while the lease is live gets `None` from `start_job` and is acknowledged, so
+two copies of one job never run at once. The copy the live worker holds comes
+back by itself after the visibility timeout if that worker dies, and by then
+the lease (the function's remaining time plus a margin) has expired.
+
+Other finished jobs (succeeded, or failed for a permanent reason) never change
+again, so a duplicate delivery is a no-op.
 """
 
 from __future__ import annotations
@@ -40,6 +48,17 @@ TERMINAL_STATUSES: frozenset[str] = frozenset({"succeeded", "failed"})
 
 # Error text is for humans; cap it so a huge stack or response body can't bloat rows.
 MAX_ERROR_CHARS = 2000
+
+# The reason of a job whose transient failures outlasted the queue's deliveries.
+# Such a job may run again (a DLQ redrive is a deliberate re-run); a job failed
+# for any other reason may not.
+RETRIES_EXHAUSTED = "retries_exhausted"
+
+# Added to the worker's remaining time: covers the last writes after the work
+# and the time between reading the clock and the lease reaching the database.
+LEASE_MARGIN_S = 30.0
+# The lease of a caller that does not say: the longest a Lambda can run, plus the margin.
+DEFAULT_LEASE_S = 900.0 + LEASE_MARGIN_S
 
 
 @dataclass(frozen=True)
@@ -87,6 +106,7 @@ class Job:
     updated_at: datetime
     started_at: datetime | None
     finished_at: datetime | None
+    lease_until: datetime | None = None
 
     @property
     def is_terminal(self) -> bool:
@@ -208,7 +228,7 @@ def _iso_or_none(value: datetime | None) -> str | None:
 
 _JOB_COLUMNS = (
     "id, task, status, payload, idempotency_key, attempts, error, error_reason, result, "
-    "created_at, updated_at, started_at, finished_at"
+    "created_at, updated_at, started_at, finished_at, lease_until"
 )
 
 
@@ -265,21 +285,56 @@ def ensure_job_for_message(conn: psycopg.Connection, msg: JobMessage) -> Job:
     return job
 
 
-def start_job(conn: psycopg.Connection, job_id: uuid.UUID | str) -> Job | None:
-    """Mark the job running and count the attempt; `None` if it already finished."""
+def lease_for(remaining_s: float) -> float:
+    """The lease an attempt takes: the worker's remaining time plus `LEASE_MARGIN_S`."""
+    return max(remaining_s, 0.0) + LEASE_MARGIN_S
+
+
+def start_job(conn: psycopg.Connection, job_id: uuid.UUID | str, *, lease_seconds: float = DEFAULT_LEASE_S) -> Job | None:
+    """Take the job for one attempt and count it; `None` if this delivery must not run it.
+
+    Taken when queued, when running under an expired lease (the previous
+    attempt died), or when failed with `retries_exhausted` (a redrive). A job
+    running under a live lease (a duplicate delivery) or finished for good is
+    left alone. The row lock makes two concurrent starts take turns: the
+    second sees the first one's lease and gets `None`.
+    """
+    if lease_seconds <= 0:
+        raise ValueError(f"lease_seconds must be positive, got {lease_seconds}")
+    uid = _as_uuid(job_id)
     with conn.transaction():
+        with conn.cursor(row_factory=_tuple_row()) as cur:
+            cur.execute(
+                "SELECT status, error_reason, lease_until IS NULL OR lease_until < now() FROM jobs WHERE id = %s FOR UPDATE",
+                (uid,),
+            )
+            current = cur.fetchone()
+        if current is None:
+            raise PermanentError("job_not_found", f"job {job_id} does not exist")
+        detail = _start_detail(*current)
+        if detail is None:
+            return None
         with _cursor(conn, Job) as cur:
             cur.execute(
-                f"UPDATE jobs SET status = 'running', attempts = attempts + 1, started_at = now(), "
-                f"updated_at = now() WHERE id = %s AND status IN ('queued', 'running') RETURNING {_JOB_COLUMNS}",
-                (_as_uuid(job_id),),
+                f"UPDATE jobs SET status = 'running', attempts = attempts + 1, started_at = now(), updated_at = now(), "
+                f"finished_at = NULL, lease_until = now() + make_interval(secs => %s) "
+                f"WHERE id = %s RETURNING {_JOB_COLUMNS}",
+                (float(lease_seconds), uid),
             )
             job = cur.fetchone()
-        if job is None:
-            _require(conn, job_id)
-            return None
-        _record(conn, job, detail="started")
+        _record(conn, job, detail=detail)
         return job
+
+
+def _start_detail(status: str, error_reason: str | None, lease_expired: bool) -> str | None:
+    """Why an attempt may take a job in this state (its history line), or None if it may not."""
+    if status == "queued":
+        return "started"
+    if status == "running" and lease_expired:
+        return "started again: the previous attempt's lease expired"
+    if status == "failed" and error_reason == RETRIES_EXHAUSTED:
+        return "started again: redriven after its retries were exhausted"
+    return None
 
 
 def succeed_job(conn: psycopg.Connection, job_id: uuid.UUID | str, result: Any = None) -> Job:
@@ -290,7 +345,7 @@ def succeed_job(conn: psycopg.Connection, job_id: uuid.UUID | str, result: Any =
         with _cursor(conn, Job) as cur:
             cur.execute(
                 f"UPDATE jobs SET status = 'succeeded', result = %s, error = NULL, error_reason = NULL, "
-                f"finished_at = now(), updated_at = now() "
+                f"finished_at = now(), updated_at = now(), lease_until = NULL "
                 f"WHERE id = %s AND status IN ('queued', 'running') RETURNING {_JOB_COLUMNS}",
                 (None if result is None else Jsonb(result), _as_uuid(job_id)),
             )
@@ -318,7 +373,7 @@ def fail_job(
     with conn.transaction():
         with _cursor(conn, Job) as cur:
             cur.execute(
-                f"UPDATE jobs SET status = %s, error = %s, error_reason = %s, updated_at = now(), "
+                f"UPDATE jobs SET status = %s, error = %s, error_reason = %s, updated_at = now(), lease_until = NULL, "
                 f"finished_at = CASE WHEN %s THEN now() END "
                 f"WHERE id = %s AND status IN ('queued', 'running') RETURNING {_JOB_COLUMNS}",
                 (new_status, message, reason, permanent, _as_uuid(job_id)),
@@ -330,8 +385,24 @@ def fail_job(
         return job
 
 
-def fail_job_with(conn: psycopg.Connection, job_id: uuid.UUID | str, error: WorkerError) -> Job:
-    """`fail_job` from a `PermanentError` / `TransientError`."""
+def fail_job_with(
+    conn: psycopg.Connection, job_id: uuid.UUID | str, error: WorkerError, *, last_attempt: bool = False
+) -> Job:
+    """`fail_job` from a `PermanentError` / `TransientError`.
+
+    A transient error on the queue's last delivery (`last_attempt`) fails the
+    job as `retries_exhausted`, naming the last error: SQS will not deliver the
+    message again (it goes to the DLQ), so "queued" would be a lie. A redrive
+    may still run it again (see `start_job`).
+    """
+    if error.retryable and last_attempt:
+        return fail_job(
+            conn,
+            job_id,
+            permanent=True,
+            reason=RETRIES_EXHAUSTED,
+            message=f"gave up after the queue's last delivery; last error {error.reason}: {error.message}",
+        )
     return fail_job(conn, job_id, permanent=not error.retryable, reason=error.reason, message=error.message)
 
 
@@ -385,6 +456,12 @@ def _as_uuid(job_id: uuid.UUID | str) -> uuid.UUID:
         return uuid.UUID(str(job_id))
     except ValueError:
         raise PermanentError("malformed_job_id", f"not a job id: {str(job_id)[:64]!r}") from None
+
+
+def _tuple_row() -> Any:
+    from psycopg.rows import tuple_row
+
+    return tuple_row
 
 
 def _cursor(conn: psycopg.Connection, cls: type) -> psycopg.Cursor:

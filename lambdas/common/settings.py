@@ -30,6 +30,14 @@ class DatabaseSettings:
     secret_arn: str | None
     connect_timeout_s: int
     application_name: str
+    # Server-side limits sent as connection options: a runaway statement, a
+    # lock wait or a session left idle inside a transaction (a crashed or
+    # frozen invocation) ends on the server instead of hanging a Lambda or
+    # holding locks until the function times out. Defaults fit the longest
+    # worker timeout (300 s) with room for the retry; 0 disables a limit.
+    statement_timeout_ms: int = 60_000
+    lock_timeout_ms: int = 10_000
+    idle_in_transaction_timeout_ms: int = 60_000
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> DatabaseSettings:
@@ -43,7 +51,18 @@ class DatabaseSettings:
             secret_arn=None if url else secret_arn,
             connect_timeout_s=_int(env, "DB_CONNECT_TIMEOUT", default=5, minimum=1),
             application_name=_service_name(env),
+            statement_timeout_ms=_int(env, "DB_STATEMENT_TIMEOUT_MS", default=60_000, minimum=0),
+            lock_timeout_ms=_int(env, "DB_LOCK_TIMEOUT_MS", default=10_000, minimum=0),
+            idle_in_transaction_timeout_ms=_int(env, "DB_IDLE_IN_TRANSACTION_TIMEOUT_MS", default=60_000, minimum=0),
         )
+
+    def server_options(self) -> dict[str, int]:
+        """The session settings the server enforces (libpq ``options``)."""
+        return {
+            "statement_timeout": self.statement_timeout_ms,
+            "lock_timeout": self.lock_timeout_ms,
+            "idle_in_transaction_session_timeout": self.idle_in_transaction_timeout_ms,
+        }
 
 
 @dataclass(frozen=True)
@@ -139,6 +158,16 @@ def reset() -> None:
 
 def _service_name(env: Mapping[str, str]) -> str:
     return _optional(env, "POWERTOOLS_SERVICE_NAME") or DEFAULT_SERVICE_NAME
+
+
+def env_int(env: Mapping[str, str], name: str, *, default: int, minimum: int) -> int:
+    """An integer variable; ConfigurationError naming it when invalid (for function-specific settings)."""
+    return _int(env, name, default=default, minimum=minimum)
+
+
+def env_optional(env: Mapping[str, str], name: str) -> str | None:
+    """A variable's stripped value, None when unset or blank."""
+    return _optional(env, name)
 
 
 def _optional(env: Mapping[str, str], name: str) -> str | None:

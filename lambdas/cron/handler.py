@@ -14,12 +14,14 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from common import db
+from common import messages
 from cron import runners, worker
 
 logger = Logger()
 tracer = Tracer()
-processor = BatchProcessor(event_type=EventType.SQS)
+# Every record gets a verdict: with batch size 1, raising on an all-failed batch
+# would turn each routine retry into a Lambda error (and the function-errors alarm).
+processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
 
 @tracer.capture_method
@@ -29,9 +31,10 @@ def record_handler(record: SQSRecord, lambda_context: LambdaContext | None = Non
     def remaining_s() -> float:
         return lambda_context.get_remaining_time_in_millis() / 1000 if lambda_context else 60.0
 
-    with db.connection() as conn:
-        job = worker.process(conn, record.body, task=task, runner=runners.for_task(task, remaining_s))
-    logger.info("message done", extra={"jobId": str(job.id), "task": task, "status": job.status})
+    delivery = messages.Delivery.from_sqs_record(record)
+    job = worker.process(delivery, task=task, runner=runners.for_task(task, remaining_s), remaining_s=remaining_s)
+    if job is not None:
+        logger.info("message done", extra={"jobId": str(job.id), "task": task, "status": job.status})
 
 
 @logger.inject_lambda_context

@@ -12,6 +12,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from common import azure_ai
 from common.errors import PermanentError, TransientError
+from common.messages import Delivery, drop_unreadable
 from video import messages, worker
 from video.settings import video_settings
 
@@ -20,24 +21,24 @@ logger = Logger()
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 # A record is only started with at least this long left before the reserve.
 MIN_START_S = 20.0
+TASK = "video"
 
 
 def handle_record(record: SQSRecord, deadline: worker.Deadline) -> None:
     deadline.check(MIN_START_S)
     settings = video_settings()
+    delivery = Delivery.from_sqs_record(record)
     try:
-        requests = messages.parse_body(record.body)
+        requests = messages.parse_body(delivery.body)
     except PermanentError as err:
-        job_id = messages.job_id_of(record.body)
-        worker.record_malformed(job_id, err)
-        logger.warning("malformed message dropped", extra={"reason": err.reason, "job_id": str(job_id)})
+        drop_unreadable(delivery, err, task=TASK)
         return
     for request in requests:
         try:
-            outcome = worker.process(request, settings, deadline, azure_ai.get_client)
+            outcome = worker.process(request, settings, deadline, azure_ai.get_client, delivery)
         except PermanentError as err:
-            # Nothing to record it on (e.g. an unknown job id); retrying cannot help.
-            logger.warning("video request dropped", extra={"reason": err.reason, "detail": err.message})
+            # It names a job that does not exist: no retry can create it.
+            drop_unreadable(delivery, err, task=TASK)
             continue
         logger.info("video processed", extra={"status": outcome.status, "job_id": outcome.job_id, "reason": outcome.reason})
 

@@ -42,15 +42,6 @@ def parse_body(body: str) -> list[VideoRequest]:
     return [_from_job(data)]
 
 
-def job_id_of(body: str) -> uuid.UUID | None:
-    """The job a (possibly malformed) job message names, to record its failure on."""
-    try:
-        raw = json.loads(body).get("jobId")
-        return uuid.UUID(raw) if isinstance(raw, str) else None
-    except (ValueError, TypeError, AttributeError):
-        return None
-
-
 def _from_s3_event(records: Any) -> list[VideoRequest]:
     if not isinstance(records, list):
         raise PermanentError("malformed_message", "'Records' must be a list")

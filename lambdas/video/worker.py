@@ -1,9 +1,14 @@
 """One video request, end to end: job and row bookkeeping around the analysis pipeline.
 
 Idempotent on (bucket, key, ETag): the `video_analyses` row is claimed first,
-and a row that already finished makes a duplicate delivery a no-op.
+and a row that already finished makes a duplicate delivery a no-op. The job
+is then started under a lease (`common.jobs.start_job`), so a duplicate
+delivered while another attempt is analysing the same video is acknowledged
+instead of paying for the model twice.
 Permanent failures are recorded on the job and the row and acknowledged;
-transient ones put the job back to queued and propagate so SQS retries.
+transient ones put the job back to queued (or fail it as `retries_exhausted`
+on the queue's last delivery, leaving the row open for a redrive) and
+propagate so SQS retries or dead-letters the message.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from typing import Any
 
 from common import db, jobs
 from common.errors import PermanentError, TransientError, WorkerError
+from common.messages import Delivery
 from video import analysis, features, frames, probe, repository, sampling, scenes, storage
 from video.messages import VideoRequest
 from video.settings import VideoSettings
@@ -51,7 +57,13 @@ class Deadline:
             raise TransientError("out_of_time", "stopped before the Lambda timeout; the message goes back to the queue")
 
 
-def process(request: VideoRequest, settings: VideoSettings, deadline: Deadline, client_factory: Callable[[], Any]) -> Outcome:
+def process(
+    request: VideoRequest,
+    settings: VideoSettings,
+    deadline: Deadline,
+    client_factory: Callable[[], Any],
+    delivery: Delivery,
+) -> Outcome:
     try:
         obj = storage.head(request.bucket, request.key)
     except PermanentError as err:
@@ -62,7 +74,9 @@ def process(request: VideoRequest, settings: VideoSettings, deadline: Deadline, 
         if row.status in ("succeeded", "failed"):
             _settle_duplicate(conn, job, row)
             return Outcome("duplicate", str(job.id), row.status)
-        if jobs.start_job(conn, job.id) is None:
+        # The lease lasts as long as this function can: the time left plus the reserve kept back from it.
+        lease = jobs.lease_for(deadline.left() + settings.time_reserve_s)
+        if jobs.start_job(conn, job.id, lease_seconds=lease) is None:
             return Outcome("duplicate", str(job.id), job.status)
     try:
         result = _analyse(obj, settings, deadline, client_factory)
@@ -73,14 +87,27 @@ def process(request: VideoRequest, settings: VideoSettings, deadline: Deadline, 
         logger.warning("video failed permanently", extra={"job_id": str(job.id), "reason": err.reason})
         return Outcome("failed", str(job.id), err.reason)
     except TransientError as err:
-        # Best effort: the job shows why it is waiting; SQS redelivers either way.
-        with contextlib.suppress(WorkerError), db.connection() as conn:
-            jobs.fail_job_with(conn, job.id, err)
+        _record_transient(job.id, err, delivery)
+        raise
+    except Exception as err:
+        # A bug, not the video's fault: retried like a transient error, so the job never stays "running".
+        _record_transient(job.id, TransientError("unexpected_error", f"{type(err).__name__}: {err}"), delivery)
         raise
     with db.connection() as conn, conn.transaction():
         repository.succeed(conn, row.id, **result)
         jobs.succeed_job(conn, job.id, _summary(row.id, result))
     return Outcome("succeeded", str(job.id))
+
+
+def _record_transient(job_id: Any, err: TransientError, delivery: Delivery) -> None:
+    """Best effort: the job shows why it waits (or that it gave up); SQS redelivers or dead-letters either way.
+
+    The analysis row stays running, so a DLQ redrive can still take the job again.
+    """
+    with contextlib.suppress(WorkerError), db.connection() as conn:
+        job = jobs.fail_job_with(conn, job_id, err, last_attempt=delivery.is_last_attempt)
+        if job.status == "failed":
+            logger.error("video gave up on the last delivery", extra={"job_id": str(job_id), "reason": err.reason})
 
 
 def _analyse(obj: storage.ObjectInfo, settings: VideoSettings, deadline: Deadline, client_factory: Callable[[], Any]) -> dict[str, Any]:
@@ -178,12 +205,3 @@ def _summary(analysis_id: int, result: dict[str, Any]) -> dict[str, Any]:
         "cutCount": feats["cut_count"],
         "model": result["model"],
     }
-
-
-def record_malformed(job_id: Any, err: PermanentError) -> None:
-    """A message that cannot be read: recorded on the job it names, if any (else only logged)."""
-    if job_id is None:
-        return
-    with db.connection() as conn:
-        if jobs.get_job(conn, job_id) is not None:
-            jobs.fail_job_with(conn, job_id, err)

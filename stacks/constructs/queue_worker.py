@@ -7,7 +7,8 @@ with the same settings:
 * visibility timeout = 6 x the function timeout (AWS's guidance for SQS
   event sources, so a batch that is retried inside the function is not
   delivered twice meanwhile);
-* ``maxReceiveCount`` from config, then the DLQ, kept 14 days;
+* ``maxReceiveCount`` from config, then the DLQ, kept 14 days; the function
+  gets it as ``MAX_RECEIVE_COUNT`` to know a message's last delivery;
 * partial batch responses (``ReportBatchItemFailures``): one bad message
   does not send its whole batch back;
 * a maximum concurrency that caps how many functions hit PostgreSQL.
@@ -89,7 +90,9 @@ class QueueWorker(Construct):
             memory_mb=worker.memory_mb,
             timeout=timeout,
             ephemeral_storage_mb=worker.ephemeral_storage_mb,
-            environment={"TASK": task, **(environment or {})},
+            # MAX_RECEIVE_COUNT tells the worker which delivery is the last, so a job whose
+            # retries run out is marked failed instead of staying queued behind a DLQ message.
+            environment={"TASK": task, "MAX_RECEIVE_COUNT": str(worker.max_receive_count), **(environment or {})},
             vpc=vpc,
             security_groups=security_groups,
         )

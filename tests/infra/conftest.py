@@ -21,6 +21,8 @@ from stacks.config import StageConfig, load_stage_config
 
 ROOT = Path(__file__).resolve().parents[2]
 CDK_CONTEXT: dict[str, Any] = json.loads((ROOT / "cdk.json").read_text())["context"]
+# Every stack of a stage, by the short name the `templates` fixture uses.
+STACK_NAMES = ["Network", "Data", "Schema", "Video", "Cron", "Router", "Monitoring", "DeployAccess"]
 _ASSET_HASH = re.compile(r"\b[0-9a-f]{64}\b")
 # A Lambda version's logical id ends in a hash of the function, code included.
 _VERSION_HASH = re.compile(r"(CurrentVersion[0-9A-F]{8})[0-9a-f]{32}")

@@ -7,10 +7,10 @@ import json
 import pytest
 from cfnlint.api import ManualArgs, lint
 
-STACKS = ["Network", "Data", "Video", "Cron", "Router", "Monitoring", "DeployAccess"]
+from tests.infra.conftest import STACK_NAMES
 
 
-@pytest.mark.parametrize("name", STACKS)
+@pytest.mark.parametrize("name", STACK_NAMES)
 def test_template_has_no_cfn_lint_errors(templates, cfg, name):
     template = templates[name].to_json()
     if not template.get("Resources"):

@@ -95,6 +95,17 @@ def test_workers_run_the_cron_handler_with_their_task(cron, task):
     )
 
 
+@pytest.mark.parametrize("task", TASKS)
+def test_each_worker_knows_its_queue_max_receive_count(cron, cfg, task):
+    # Given the cron stack / Then each function can tell a message's last delivery from the others
+    expected = str(getattr(cfg.cron, task).max_receive_count)
+    cron.has_resource_properties(
+        "AWS::Lambda::Function",
+        {"Handler": "cron.handler.lambda_handler",
+         "Environment": {"Variables": Match.object_like({"TASK": task, "MAX_RECEIVE_COUNT": expected})}},
+    )
+
+
 def test_alerts_worker_publishes_to_the_alerts_topic_by_name_and_reads_dlq_depths(cron, cfg):
     cron.has_resource_properties(
         "AWS::Lambda::Function",

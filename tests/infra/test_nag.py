@@ -6,14 +6,14 @@ import aws_cdk as cdk
 import pytest
 from cdk_nag import AwsSolutionsChecks
 
-STACKS = ["Network", "Data", "Video", "Cron", "Router", "Monitoring", "DeployAccess"]
+from tests.infra.conftest import STACK_NAMES
 
 
 def _stack(stacks, name: str) -> cdk.Stack:
     return next(s for s in stacks.all() if s.stack_name.endswith(f"-{name}"))
 
 
-@pytest.mark.parametrize("name", STACKS)
+@pytest.mark.parametrize("name", STACK_NAMES)
 def test_no_unacknowledged_nag_errors(stacks, name):
     report = AwsSolutionsChecks().validate_scope(_stack(stacks, name))
     errors = [

@@ -60,6 +60,11 @@ def test_function_sized_from_config(templates, cfg):
     assert "AZURE_AI_KEY" not in env  # the key itself never sits in the template
 
 
+def test_worker_knows_the_queue_max_receive_count(templates, cfg):
+    # Given the video stack / Then the function can tell a message's last delivery from the others
+    assert _fn(templates)["Environment"]["Variables"]["MAX_RECEIVE_COUNT"] == str(cfg.video.worker.max_receive_count)
+
+
 def test_worker_reads_only_uploads_prefix(templates):
     policies = templates["Video"].find_resources("AWS::IAM::Policy")
     worker = next(p for name, p in policies.items() if name.startswith("WorkerFunction"))

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import base64
 import json
+import threading
 import time
+from datetime import UTC, datetime
 
 import pytest
 from werkzeug import Request, Response
@@ -158,18 +160,59 @@ def test_429_honours_retry_after_then_succeeds(httpserver, client, fake_time):
     assert len(httpserver.log) == 2
 
 
-def test_429_honours_retry_after_ms_with_a_real_sleep(httpserver):
-    # Given the real clock and a server asking for 300 ms
-    client = AzureAIClient(httpserver.url_for("/"), "k", api_version=API_VERSION)
+def test_429_retry_after_ms_wins_over_retry_after(httpserver, client, fake_time):
+    # Given a server asking for 300 ms in Azure's header and 5 s in the standard one
     expect(httpserver).respond_with_json({}, status=429, headers={"retry-after-ms": "300", "Retry-After": "5"})
     expect(httpserver).respond_with_json(completion("ok"))
-    started = time.monotonic()
     # When called
     result = client.chat(model="m", messages=[{"role": "user", "content": "x"}], budget_s=3)
-    # Then it waited about 300 ms (the precise header wins over Retry-After)
-    waited = time.monotonic() - started
+    # Then it waited exactly the precise 300 ms, then succeeded
     assert result.content == "ok"
-    assert 0.3 <= waited < 1.5
+    assert fake_time.sleeps == [0.3]
+
+
+def test_503_honours_retry_after_seconds(httpserver, client, fake_time):
+    expect(httpserver).respond_with_json({"error": {"message": "busy"}}, status=503, headers={"Retry-After": "3"})
+    expect(httpserver).respond_with_json(completion("ok"))
+    assert client.chat(model="m", messages=[{"role": "user", "content": "x"}], budget_s=10).content == "ok"
+    assert fake_time.sleeps == [3.0]  # not the 0.5 s backoff
+
+
+def test_503_honours_retry_after_ms(httpserver, client, fake_time):
+    expect(httpserver).respond_with_data("busy", status=503, headers={"retry-after-ms": "1250"})
+    expect(httpserver).respond_with_json(completion("ok"))
+    assert client.chat(model="m", messages=[{"role": "user", "content": "x"}], budget_s=10).content == "ok"
+    assert fake_time.sleeps == [1.25]
+
+
+def test_retry_after_as_an_http_date_is_measured_on_the_wall_clock(httpserver, fake_time):
+    # Given a wall clock fixed at 12:00:00 and a server asking to come back at 12:00:07
+    now = datetime(2026, 5, 1, 12, 0, 0, tzinfo=UTC)
+    client = AzureAIClient(httpserver.url_for("/"), "k", api_version=API_VERSION, clock=fake_time.clock,
+                           sleep=fake_time.sleep, wall_clock=lambda: now)
+    expect(httpserver).respond_with_data("busy", status=503, headers={"Retry-After": "Fri, 01 May 2026 12:00:07 GMT"})
+    expect(httpserver).respond_with_json(completion("ok"))
+    # When called / Then it slept the 7 s until that date
+    assert client.chat(model="m", messages=[{"role": "user", "content": "x"}], budget_s=20).content == "ok"
+    assert fake_time.sleeps == [7.0]
+
+
+def test_retry_after_date_in_the_past_retries_at_once(httpserver, fake_time):
+    now = datetime(2026, 5, 1, 12, 0, 0, tzinfo=UTC)
+    client = AzureAIClient(httpserver.url_for("/"), "k", api_version=API_VERSION, clock=fake_time.clock,
+                           sleep=fake_time.sleep, wall_clock=lambda: now)
+    expect(httpserver).respond_with_data("", status=429, headers={"Retry-After": "Fri, 01 May 2026 11:59:00 GMT"})
+    expect(httpserver).respond_with_json(completion("ok"))
+    assert client.chat(model="m", messages=[{"role": "user", "content": "x"}], budget_s=5).content == "ok"
+    assert fake_time.sleeps == [0.0]
+
+
+def test_unreadable_retry_after_falls_back_to_backoff(httpserver, client, fake_time):
+    # Bad inputs tried: a non-number, non-date Retry-After and a non-number retry-after-ms.
+    expect(httpserver).respond_with_data("", status=429, headers={"Retry-After": "soon", "retry-after-ms": "x"})
+    expect(httpserver).respond_with_json(completion("ok"))
+    assert client.chat(model="m", messages=[{"role": "user", "content": "x"}], budget_s=5).content == "ok"
+    assert fake_time.sleeps == [0.5]  # backoff_base_s * 2**0 with jitter at its ceiling
 
 
 def test_429_asking_beyond_the_deadline_fails_fast_as_throttled(httpserver, client, fake_time):
@@ -204,24 +247,114 @@ def test_a_5xx_then_success_is_retried(httpserver, client, fake_time):
     assert fake_time.sleeps == [0.5]
 
 
-def test_slow_server_beyond_the_deadline_is_a_timeout(httpserver):
-    # Given a server slower than the caller's budget
+@pytest.fixture
+def release():
+    """Set at teardown so a server handler held by a test never outlives it."""
+    event = threading.Event()
+    yield event
+    event.set()
+
+
+def _wait_for_log(httpserver, count: int = 1) -> None:
+    # The single-threaded server must finish an abandoned request before the next test.
+    until = time.monotonic() + 10
+    while len(httpserver.log) < count and time.monotonic() < until:
+        time.sleep(0.02)
+
+
+# Real-time tests below use bounds far from the behaviour they separate (a 0.5 s
+# budget against a server taking 5 s; pass below 2 s): load cannot push a
+# correct client over the bound, and a client that waits for the server fails.
+
+
+def test_server_slow_to_answer_is_a_timeout_within_the_budget(httpserver, release):
+    # Given a server that holds its answer for 5 s
     def slow(_request: Request) -> Response:
-        time.sleep(0.8)
+        release.wait(5)
         return Response(json.dumps(completion("late")), content_type="application/json")
 
     httpserver.expect_request(PATH, method="POST").respond_with_handler(slow)
     client = AzureAIClient(httpserver.url_for("/"), "k", api_version=API_VERSION)
     started = time.monotonic()
-    # When called with 0.4 s left
+    # When called with a 0.5 s budget
     with pytest.raises(TransientError) as info:
-        client.chat(model="m", messages=[{"role": "user", "content": "x"}], budget_s=0.4)
-    # Then it gave up at the deadline, as a timeout
+        client.chat(model="m", messages=[{"role": "user", "content": "x"}], budget_s=0.5)
+    elapsed = time.monotonic() - started
+    release.set()
+    _wait_for_log(httpserver)
+    # Then it gave up near the deadline, as a timeout
     assert info.value.reason == "azure_timeout"
-    assert time.monotonic() - started < 0.75
-    # (let the server finish the abandoned request so it does not leak into the next test's log)
-    while not httpserver.log and time.monotonic() - started < 3:
-        time.sleep(0.05)
+    assert elapsed < 2.0
+
+
+def _trickle(body: bytes, pieces: int, every_s: float, release: threading.Event, *, length: bool):
+    """A handler sending headers at once, then `body` in `pieces` parts `every_s` apart."""
+    size = -(-len(body) // pieces)
+
+    def handler(_request: Request) -> Response:
+        def stream():
+            for i in range(0, len(body), size):
+                yield body[i:i + size]
+                if release.wait(every_s):
+                    return
+
+        headers = {"Content-Length": str(len(body))} if length else {}
+        return Response(stream(), content_type="application/json", headers=headers)
+
+    return handler
+
+
+def test_body_trickled_past_the_deadline_is_a_timeout_within_the_budget(httpserver, release):
+    # Given a server that sends its headers at once, then the body in 50 pieces over 5 s
+    # (every piece well inside any per-read timeout: the case a per-read timeout misses)
+    body = json.dumps(completion("x" * 500)).encode()
+    httpserver.expect_request(PATH, method="POST").respond_with_handler(_trickle(body, 50, 0.1, release, length=True))
+    client = AzureAIClient(httpserver.url_for("/"), "k", api_version=API_VERSION)
+    started = time.monotonic()
+    # When called with a 0.5 s budget
+    with pytest.raises(TransientError) as info:
+        client.chat(model="m", messages=[{"role": "user", "content": "x"}], budget_s=0.5)
+    elapsed = time.monotonic() - started
+    release.set()
+    _wait_for_log(httpserver)
+    # Then it gave up at the deadline as a timeout instead of reading to the end
+    assert info.value.reason == "azure_timeout"
+    assert elapsed < 2.0
+
+
+def test_body_trickled_past_the_deadline_stops_on_the_injected_clock(httpserver, release):
+    # Given a clock that runs 1 s per look (so the budget is spent after a few reads,
+    # however fast the machine) and a server trickling 50 pieces
+    ticks = iter(range(10**6))
+    seen: list[int] = []
+
+    def clock() -> float:
+        seen.append(next(ticks))
+        return float(seen[-1])
+
+    body = json.dumps(completion("x" * 500)).encode()
+    httpserver.expect_request(PATH, method="POST").respond_with_handler(_trickle(body, 50, 0.05, release, length=True))
+    client = AzureAIClient(httpserver.url_for("/"), "k", api_version=API_VERSION, clock=clock,
+                           sleep=lambda s: pytest.fail(f"slept {s}"), max_attempts=1)
+    # When called with a 4 s budget
+    with pytest.raises(TransientError) as info:
+        client.chat(model="m", messages=[{"role": "user", "content": "x"}], budget_s=4)
+    release.set()
+    _wait_for_log(httpserver)
+    # Then it stopped reading once the clock passed the deadline, as a timeout
+    assert info.value.reason == "azure_timeout"
+    assert len(seen) <= 8  # budget + deadline checks, far fewer than the 50 pieces
+
+
+def test_body_trickled_inside_the_budget_is_read_whole(httpserver, release):
+    # Given a server sending the answer in 5 pieces, without a Content-Length
+    body = json.dumps(completion("assembled from pieces")).encode()
+    httpserver.expect_request(PATH, method="POST").respond_with_handler(_trickle(body, 5, 0.02, release, length=False))
+    client = AzureAIClient(httpserver.url_for("/"), "k", api_version=API_VERSION)
+    # When called with plenty of time / Then the pieces make the whole answer
+    assert client.chat(model="m", messages=[{"role": "user", "content": "x"}], budget_s=20).content == (
+        "assembled from pieces"
+    )
 
 
 def test_400_is_permanent_with_azures_message(httpserver, client):
@@ -235,16 +368,111 @@ def test_400_is_permanent_with_azures_message(httpserver, client):
     assert len(httpserver.log) == 1  # not retried
 
 
+MALFORMED_200 = {
+    "not-json": b"<html>Bad gateway</html>",
+    "empty": b"",
+    "json-array": b"[]",
+    "no-choices": b'{"choices": []}',
+    "message-not-object": b'{"choices": [{"message": "text"}]}',
+    "other-error-object": b'{"error": {"code": "InternalServerError", "message": "oops"}}',
+    "bad-usage": b'{"choices": [{"message": {"content": "hi"}}], "usage": {"prompt_tokens": "many"}}',
+}
+
+
+@pytest.mark.parametrize("body", MALFORMED_200.values(), ids=MALFORMED_200.keys())
+def test_malformed_200_is_retried_then_a_distinct_error(httpserver, fake_time, body):
+    # Given a server that keeps answering 200 with a body that is not a completion
+    httpserver.expect_request(PATH, method="POST").respond_with_data(body, status=200, content_type="application/json")
+    client = AzureAIClient(httpserver.url_for("/"), "k", api_version=API_VERSION, clock=fake_time.clock,
+                           sleep=fake_time.sleep, jitter=lambda: 1.0, max_attempts=3)
+    # When called with time to spare
+    with pytest.raises(TransientError) as info:
+        client.chat(model="m", messages=[{"role": "user", "content": "x"}], budget_s=30)
+    # Then every attempt was used, with backoff between them, before giving up as malformed
+    assert info.value.reason == "azure_malformed_response"
+    assert len(httpserver.log) == 3
+    assert fake_time.sleeps == [0.5, 1.0]
+
+
+def test_a_malformed_200_then_a_good_one_succeeds(httpserver, client):
+    expect(httpserver).respond_with_data(b'{"choices": []}', status=200, content_type="application/json")
+    expect(httpserver).respond_with_json(completion("second time lucky"))
+    assert client.chat(model="m", messages=[{"role": "user", "content": "x"}], budget_s=5).content == "second time lucky"
+
+
+def test_200_carrying_a_content_filter_error_is_permanent(httpserver, client, fake_time):
+    # Given a 200 whose body is Azure's content-filter error object
+    expect(httpserver).respond_with_json(
+        {"error": {"code": "content_filter", "message": "The response was filtered", "status": 400}}, status=200
+    )
+    # When called / Then it is a permanent failure, not retried
+    with pytest.raises(PermanentError) as info:
+        client.chat(model="m", messages=[{"role": "user", "content": "x"}], budget_s=5)
+    assert info.value.reason == "azure_content_filtered"
+    assert "filtered" in info.value.message
+    assert len(httpserver.log) == 1 and fake_time.sleeps == []
+
+
+def test_choice_cut_by_the_content_filter_is_permanent_and_its_usage_reported(httpserver, fake_time):
+    # Given an answer the output filter cut off (it still cost tokens)
+    seen: list[ChatResult] = []
+    client = AzureAIClient(httpserver.url_for("/"), "k", api_version=API_VERSION, usage_hook=seen.append,
+                           clock=fake_time.clock, sleep=fake_time.sleep)
+    expect(httpserver).respond_with_json(completion("Here is how to", finish_reason="content_filter", usage=(9, 3, 12)))
+    # When called / Then it is permanent, not retried, and the spent tokens were reported
+    with pytest.raises(PermanentError) as info:
+        client.chat(model="m", messages=[{"role": "user", "content": "x"}], budget_s=5)
+    assert info.value.reason == "azure_content_filtered"
+    assert len(httpserver.log) == 1
+    assert [r.usage for r in seen] == [Usage(9, 3, 12)]
+
+
 @pytest.mark.parametrize(
-    "body",
-    [b"<html>Bad gateway</html>", b'{"choices": []}', b'{"choices": [{"message": "text"}]}'],
-    ids=["not-json", "no-choices", "message-not-object"],
+    ("status", "body"),
+    [
+        (404, {"error": {"code": "DeploymentNotFound", "message": "The deployment does not exist"}}),
+        (405, {"error": {"code": "MethodNotAllowed", "message": "api-version not supported"}}),
+        (400, {"error": {"code": "unknown_model", "message": "Unknown model: Phi-9"}}),
+    ],
+    ids=["404-deployment", "405-api-version", "400-unknown-model"],
 )
-def test_malformed_success_body_is_a_distinct_error(httpserver, client, body):
-    expect(httpserver).respond_with_data(body, status=200, content_type="application/json")
+def test_wrong_deployment_or_api_version_is_a_transient_misconfiguration(httpserver, client, fake_time, status, body):
+    # Given Azure says the deployment, model or api-version we are configured with is wrong
+    expect(httpserver).respond_with_json(body, status=status)
+    # When called
     with pytest.raises(TransientError) as info:
         client.chat(model="m", messages=[{"role": "user", "content": "x"}], budget_s=5)
-    assert info.value.reason == "azure_malformed_response"
+    # Then it is our configuration (not the job) that failed: transient, raised at once without retries
+    assert info.value.reason == "azure_misconfigured"
+    assert body["error"]["message"] in info.value.message
+    assert len(httpserver.log) == 1 and fake_time.sleeps == []
+
+
+@pytest.mark.parametrize(
+    ("status", "reason"),
+    [(429, "azure_throttled"), (500, "azure_unavailable"), (503, "azure_unavailable"), (504, "azure_timeout"),
+     (408, "azure_timeout")],
+)
+def test_running_out_of_attempts_raises_the_last_failures_reason(httpserver, fake_time, status, reason):
+    # Given a server failing the same way every time and plenty of time, but 3 attempts
+    httpserver.expect_request(PATH, method="POST").respond_with_json({"error": {"message": "no"}}, status=status)
+    client = AzureAIClient(httpserver.url_for("/"), "k", api_version=API_VERSION, clock=fake_time.clock,
+                           sleep=fake_time.sleep, jitter=lambda: 1.0, max_attempts=3)
+    # When called
+    with pytest.raises(TransientError) as info:
+        client.chat(model="m", messages=[{"role": "user", "content": "x"}], budget_s=60)
+    # Then exactly 3 requests were made and the reason is that failure's, not a timeout
+    assert info.value.reason == reason
+    assert len(httpserver.log) == 3
+    assert len(fake_time.sleeps) == 2
+
+
+def test_503_retry_after_beyond_the_deadline_fails_fast(httpserver, client, fake_time):
+    expect(httpserver).respond_with_json({"error": {"message": "busy"}}, status=503, headers={"Retry-After": "60"})
+    with pytest.raises(TransientError) as info:
+        client.chat(model="m", messages=[{"role": "user", "content": "x"}], budget_s=5)
+    assert info.value.reason == "azure_unavailable"
+    assert fake_time.sleeps == [] and len(httpserver.log) == 1
 
 
 def test_401_refreshes_the_key_once(httpserver, fake_time):
@@ -262,6 +490,40 @@ def test_401_refreshes_the_key_once(httpserver, fake_time):
     assert client.chat(model="m", messages=[{"role": "user", "content": "x"}], budget_s=5).content == "ok"
     assert calls == [False, True]
     assert fake_time.sleeps == []
+
+
+def test_second_401_after_the_refresh_is_auth_failed(httpserver, fake_time):
+    # Given a key provider whose fresh key is rejected too
+    calls: list[bool] = []
+
+    def key(refresh: bool) -> str:
+        calls.append(refresh)
+        return "fresh" if refresh else "cached"
+
+    client = AzureAIClient(httpserver.url_for("/"), key, api_version=API_VERSION, clock=fake_time.clock,
+                           sleep=fake_time.sleep)
+    httpserver.expect_request(PATH, method="POST").respond_with_json(
+        {"error": {"code": "401", "message": "Access denied due to invalid subscription key"}}, status=401
+    )
+    # When called
+    with pytest.raises(TransientError) as info:
+        client.chat(model="m", messages=[{"role": "user", "content": "x"}], budget_s=5)
+    # Then the key was refreshed exactly once, two requests went out, and it failed as auth, without sleeping
+    assert info.value.reason == "azure_auth_failed"
+    assert "invalid subscription key" in info.value.message
+    assert calls == [False, True]
+    assert [r.headers["api-key"] for r, _ in httpserver.log] == ["cached", "fresh"]
+    assert fake_time.sleeps == []
+
+
+def test_key_refresh_is_not_counted_as_an_attempt(httpserver, fake_time):
+    # Given a single allowed attempt and a cached key that was rotated away
+    client = AzureAIClient(httpserver.url_for("/"), lambda refresh: "new" if refresh else "old",
+                           api_version=API_VERSION, clock=fake_time.clock, sleep=fake_time.sleep, max_attempts=1)
+    expect(httpserver, headers={"api-key": "old"}).respond_with_json({"error": {"message": "bad key"}}, status=403)
+    expect(httpserver, headers={"api-key": "new"}).respond_with_json(completion("ok"))
+    # When called / Then the refreshed key still gets its request
+    assert client.chat(model="m", messages=[{"role": "user", "content": "x"}], budget_s=5).content == "ok"
 
 
 def test_connection_refused_is_unavailable(fake_time):

@@ -8,7 +8,7 @@ import boto3
 import psycopg
 import pytest
 
-from common import db
+from common import db, settings
 from common.errors import TransientError
 from common.settings import DatabaseSettings
 
@@ -110,6 +110,7 @@ def test_conninfo_from_rds_secret_requires_tls(aws):
         "sslmode": "require",
         "connect_timeout": "7",
         "application_name": "video",
+        "options": "-c statement_timeout=60000 -c lock_timeout=10000 -c idle_in_transaction_session_timeout=60000",
     }
 
 
@@ -120,3 +121,67 @@ def test_conninfo_from_database_url_is_plain():
     info = psycopg.conninfo.conninfo_to_dict(db.conninfo(settings))
     assert "sslmode" not in info
     assert info["connect_timeout"] == "5"
+
+
+def test_url_options_are_kept_and_server_limits_added():
+    settings = DatabaseSettings(
+        url="postgresql://postgres@127.0.0.1:5432/x?options=-c%20search_path%3Dapp",
+        secret_arn=None,
+        connect_timeout_s=5,
+        application_name="t",
+        statement_timeout_ms=1500,
+        lock_timeout_ms=0,
+    )
+    options = psycopg.conninfo.conninfo_to_dict(db.conninfo(settings))["options"]
+    assert options == (
+        "-c search_path=app -c statement_timeout=1500 -c lock_timeout=0 -c idle_in_transaction_session_timeout=60000"
+    )
+
+
+def test_sessions_carry_the_configured_server_limits(database_env, monkeypatch):
+    # Given limits set through the environment
+    monkeypatch.setenv("DB_STATEMENT_TIMEOUT_MS", "2500")
+    monkeypatch.setenv("DB_LOCK_TIMEOUT_MS", "700")
+    monkeypatch.setenv("DB_IDLE_IN_TRANSACTION_TIMEOUT_MS", "30000")
+    settings.reset()
+    db.close()
+    # When the container connection is opened
+    with db.connection() as conn:
+        shown = {
+            name: conn.execute(f"SHOW {name}").fetchone()[name]
+            for name in ("statement_timeout", "lock_timeout", "idle_in_transaction_session_timeout")
+        }
+    # Then the server enforces them for the session
+    assert shown == {"statement_timeout": "2500ms", "lock_timeout": "700ms", "idle_in_transaction_session_timeout": "30s"}
+
+
+def test_statement_over_the_timeout_is_a_transient_error_not_a_hang(database_env, monkeypatch):
+    # Given a 200 ms statement limit
+    monkeypatch.setenv("DB_STATEMENT_TIMEOUT_MS", "200")
+    settings.reset()
+    db.close()
+    # When a statement would run for a minute
+    with pytest.raises(TransientError) as info, db.connection() as conn:
+        conn.execute("SELECT pg_sleep(60)")
+    # Then the server cancelled it and the work is retryable; the connection stays usable
+    assert info.value.reason == "db_timeout"
+    with db.connection() as conn:
+        assert conn.execute("SELECT 1 AS one").fetchone() == {"one": 1}
+
+
+def test_lock_wait_over_the_limit_is_a_transient_error(database_env, db_conn, monkeypatch):
+    # Given another session holding a row lock, and a 100 ms lock limit
+    monkeypatch.setenv("DB_LOCK_TIMEOUT_MS", "100")
+    settings.reset()
+    db.close()
+    db_conn.execute("INSERT INTO rollup_watermarks (name) VALUES ('held')")
+    db_conn.commit()
+    db_conn.execute("SELECT 1 FROM rollup_watermarks WHERE name = 'held' FOR UPDATE")
+    try:
+        # When this container's work needs the same row
+        with pytest.raises(TransientError) as info, db.connection() as conn:
+            conn.execute("UPDATE rollup_watermarks SET value = 1 WHERE name = 'held'")
+    finally:
+        db_conn.rollback()
+    # Then it gives up as a retryable lock timeout instead of queueing behind the holder
+    assert info.value.reason == "db_lock_timeout"

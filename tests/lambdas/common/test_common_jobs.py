@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 import uuid
 from datetime import UTC, datetime
 
@@ -117,12 +119,99 @@ def test_failed_job_is_not_restarted(db_conn):
     assert jobs.get_job(db_conn, job.id).attempts == 0
 
 
-def test_redelivery_while_running_counts_another_attempt(db_conn):
-    # Given a job whose worker died mid-run (still "running")
+def test_duplicate_delivery_while_the_lease_is_live_does_not_start_again(db_conn):
+    # Given a job started by a worker that is still working (its lease is live)
     job, _ = jobs.create_job(db_conn, "video", {})
+    running = jobs.start_job(db_conn, job.id, lease_seconds=300)
+    history = jobs.job_history(db_conn, job.id)
+    # When a duplicate delivery tries to start it
+    duplicate = jobs.start_job(db_conn, job.id, lease_seconds=300)
+    # Then it is told not to run it, and the job and its history are unchanged
+    assert duplicate is None
+    assert jobs.get_job(db_conn, job.id) == running
+    assert jobs.job_history(db_conn, job.id) == history
+
+
+def test_redelivery_after_the_lease_expired_counts_another_attempt(db_conn):
+    # Given a job whose worker died mid-run: still "running", but its lease is over
+    job, _ = jobs.create_job(db_conn, "video", {})
+    first = jobs.start_job(db_conn, job.id, lease_seconds=0.05)
+    time.sleep(0.1)
+    # When the message comes back after the visibility timeout
+    again = jobs.start_job(db_conn, job.id, lease_seconds=300)
+    # Then it runs again as attempt 2 under a new lease, and history says why
+    assert (again.status, again.attempts) == ("running", 2)
+    assert again.lease_until > first.lease_until
+    last = jobs.job_history(db_conn, job.id)[-1]
+    assert (last.status, last.attempt) == ("running", 2)
+    assert "lease" in last.detail
+
+
+def test_running_job_without_a_lease_can_be_taken_over(db_conn):
+    # Given a job left running before leases existed (lease_until is NULL)
+    job, _ = jobs.create_job(db_conn, "data", {})
     jobs.start_job(db_conn, job.id)
-    # When the message is redelivered / Then it runs again as attempt 2
-    assert jobs.start_job(db_conn, job.id).attempts == 2
+    with db_conn.transaction():
+        db_conn.execute("UPDATE jobs SET lease_until = NULL WHERE id = %s", (job.id,))
+    # When its message is redelivered / Then it is taken as attempt 2
+    assert jobs.start_job(db_conn, job.id, lease_seconds=60).attempts == 2
+
+
+def test_start_sets_a_lease_of_the_given_length_and_finishing_clears_it(db_conn):
+    # Given a queued job
+    job, _ = jobs.create_job(db_conn, "trends", {})
+    # When started with a 120 s lease
+    running = jobs.start_job(db_conn, job.id, lease_seconds=120)
+    # Then the lease ends 120 s after the start (both are the database's now())
+    assert (running.lease_until - running.started_at).total_seconds() == pytest.approx(120, abs=0.001)
+    # And success, permanent failure and a transient requeue each release it
+    assert jobs.succeed_job(db_conn, job.id).lease_until is None
+    for permanent in (True, False):
+        other, _ = jobs.create_job(db_conn, "trends", {})
+        jobs.start_job(db_conn, other.id, lease_seconds=120)
+        assert jobs.fail_job(db_conn, other.id, permanent=permanent, reason="r", message="m").lease_until is None
+
+
+@pytest.mark.parametrize("lease", [0, -5], ids=["zero", "negative"])
+def test_start_refuses_a_lease_that_is_not_positive(db_conn, lease):
+    job, _ = jobs.create_job(db_conn, "data", {})
+    with pytest.raises(ValueError, match="lease_seconds"):
+        jobs.start_job(db_conn, job.id, lease_seconds=lease)
+    assert jobs.get_job(db_conn, job.id).status == "queued"
+
+
+def test_lease_for_adds_the_margin_to_the_remaining_time():
+    assert jobs.lease_for(100.0) == 100.0 + jobs.LEASE_MARGIN_S
+    assert jobs.lease_for(-3.0) == jobs.LEASE_MARGIN_S
+
+
+def test_only_one_of_two_concurrent_starts_takes_the_job(db_conn, database_url):
+    # Given queued jobs and two workers, each with its own connection (two Lambdas)
+    import psycopg
+
+    ids = [jobs.create_job(db_conn, "video", {})[0].id for _ in range(10)]
+    barrier = threading.Barrier(2)
+
+    def worker(results: list) -> None:
+        with psycopg.connect(database_url) as conn:
+            for job_id in ids:
+                barrier.wait(timeout=10)
+                results.append(jobs.start_job(conn, job_id, lease_seconds=300))
+
+    a, b = [], []
+    threads = [threading.Thread(target=worker, args=(r,)) for r in (a, b)]
+    # When both start every job at the same moment
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    # Then each job was taken exactly once, as its first attempt
+    assert len(a) == len(b) == len(ids)
+    for job_id, x, y in zip(ids, a, b, strict=True):
+        winners = [r for r in (x, y) if r is not None]
+        assert len(winners) == 1, f"job {job_id}: {x}, {y}"
+        assert winners[0].attempts == 1
+        assert _statuses(db_conn, job_id) == ["queued", "running"]
 
 
 def test_transitions_of_unknown_job_are_permanent_errors(db_conn):
@@ -187,6 +276,41 @@ def test_job_to_dict_is_json_ready(db_conn):
     assert data["jobId"] == str(job.id)
     assert data["status"] == "queued"
     assert datetime.fromisoformat(data["createdAt"]).tzinfo is not None
+
+
+def test_transient_failure_on_the_last_delivery_fails_as_retries_exhausted(db_conn):
+    # Given a running job on the queue's last delivery
+    job, _ = jobs.create_job(db_conn, "video", {})
+    jobs.start_job(db_conn, job.id, lease_seconds=60)
+    # When it fails transiently
+    failed = jobs.fail_job_with(db_conn, job.id, TransientError("azure_unavailable", "503 three times"), last_attempt=True)
+    # Then it is failed and finished (the failed-jobs alert counts it), naming the last transient error
+    assert (failed.status, failed.error_reason) == ("failed", jobs.RETRIES_EXHAUSTED)
+    assert "azure_unavailable" in failed.error and "503 three times" in failed.error
+    assert failed.finished_at is not None and failed.lease_until is None
+    last = jobs.job_history(db_conn, job.id)[-1]
+    assert (last.status, last.reason) == ("failed", "retries_exhausted")
+
+
+def test_permanent_failure_on_the_last_delivery_keeps_its_own_reason(db_conn):
+    job, _ = jobs.create_job(db_conn, "video", {})
+    jobs.start_job(db_conn, job.id, lease_seconds=60)
+    failed = jobs.fail_job_with(db_conn, job.id, PermanentError("not_a_video", "a PDF"), last_attempt=True)
+    assert (failed.status, failed.error_reason) == ("failed", "not_a_video")
+
+
+def test_redriven_job_whose_retries_ran_out_runs_again(db_conn):
+    # Given a job failed because its retries ran out
+    job, _ = jobs.create_job(db_conn, "trends", {})
+    jobs.start_job(db_conn, job.id, lease_seconds=60)
+    jobs.fail_job_with(db_conn, job.id, TransientError("source_timeout", "slow"), last_attempt=True)
+    # When its message is redriven from the DLQ
+    again = jobs.start_job(db_conn, job.id, lease_seconds=60)
+    # Then it runs as attempt 2 (not finished any more), and history records the redrive
+    assert (again.status, again.attempts, again.finished_at) == ("running", 2, None)
+    assert "redriven" in jobs.job_history(db_conn, job.id)[-1].detail
+    # And it can succeed this time
+    assert jobs.succeed_job(db_conn, job.id, {"ok": True}).status == "succeeded"
 
 
 def test_fail_job_with_maps_error_kind(db_conn):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import uuid
 from datetime import timedelta
 from decimal import Decimal
@@ -17,6 +18,8 @@ def handler(database_env, monkeypatch):
     monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "true")
     monkeypatch.setenv("LATE_EVENT_LOOKBACK_HOURS", "48")
     monkeypatch.setenv("INGEST_SETTLE_SECONDS", "60")
+    monkeypatch.setenv("MAX_RECEIVE_COUNT", "3")
+    monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", "HuntazeTest")
     from cron import handler, settings
 
     settings.cron_settings.cache_clear()
@@ -56,13 +59,134 @@ def test_duplicated_schedule_runs_the_window_once(handler, db_conn):
      json.dumps({"task": "data", "jobId": str(uuid.uuid4())})],
     ids=["not-json", "not-object", "no-job-or-time", "unknown-task", "bad-time", "wrong-queue", "unknown-job"],
 )
-def test_unreadable_message_fails_alone_and_goes_back_to_the_queue(handler, db_conn, body):
+def test_unreadable_message_is_acknowledged_logged_and_counted(handler, db_conn, body, caplog, capsys):
     # Given a batch with a good message and a bad one
-    response = handler(sqs_event(scheduled(), body), Context())
+    with caplog.at_level(logging.ERROR):
+        response = handler(sqs_event(scheduled(), body), Context())
 
-    # Then only the bad one is reported (so it ends in the DLQ), the good one ran
-    assert response == {"batchItemFailures": [{"itemIdentifier": "m1"}]}
+    # Then neither goes back to the queue (retrying cannot make the bad one readable), the good one ran
+    assert response == {"batchItemFailures": []}
     assert [j["status"] for j in jobs_rows(db_conn)] == ["succeeded"]
+    # And the bad one is visible: an ERROR naming its message id, and one UnreadableMessages metric
+    (log,) = [r for r in caplog.records if r.getMessage() == "unreadable message dropped"]
+    assert log.levelno == logging.ERROR and log.message_id == "m1" and log.reason
+    metrics = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"UnreadableMessages"' in line]
+    assert [(m["Task"], m["UnreadableMessages"]) for m in metrics] == [("data", [1.0])]
+
+
+def test_unreadable_message_naming_a_queued_job_fails_that_job(handler, db_conn):
+    # Given a job created by the API and a message for it whose payload is not an object
+    from common import jobs
+
+    job, _ = jobs.create_job(db_conn, "data", {})
+    body = json.dumps({"jobId": str(job.id), "task": "data", "payload": ["from", "to"]})
+
+    response = handler(sqs_event(body), Context())
+
+    # Then the message is acknowledged and the job says why it will never run
+    assert response == {"batchItemFailures": []}
+    (row,) = jobs_rows(db_conn)
+    assert (row["status"], row["error_reason"]) == ("failed", "malformed_message")
+
+
+def _received(event: dict, count: int) -> dict:
+    for record in event["Records"]:
+        record["attributes"]["ApproximateReceiveCount"] = str(count)
+    return event
+
+
+@pytest.fixture
+def failing_runner(handler, monkeypatch):
+    """The data task's work fails as a worker would on a dropped source or database."""
+    from common.errors import TransientError
+    from cron import runners
+
+    calls = []
+
+    def for_task(task, remaining_s):
+        def run(conn, job, msg):
+            calls.append(job.id)
+            raise TransientError("source_timeout", "the source did not answer in 10 s")
+
+        return run
+
+    monkeypatch.setattr(runners, "for_task", for_task)
+    return calls
+
+
+def test_transient_failure_before_the_last_delivery_requeues_the_job(handler, db_conn, failing_runner):
+    # When the only message of the batch fails transiently on its 2nd of 3 deliveries
+    response = handler(_received(sqs_event(scheduled()), 2), Context())
+
+    # Then it is reported (not raised: a routine retry is no Lambda error) and the job waits, queued
+    assert response == {"batchItemFailures": [{"itemIdentifier": "m0"}]}
+    (job,) = jobs_rows(db_conn)
+    assert (job["status"], job["error_reason"], job["attempts"]) == ("queued", "source_timeout", 1)
+
+
+def test_transient_failure_on_the_last_delivery_fails_the_job_and_still_dead_letters(handler, db_conn, failing_runner):
+    # When the message fails transiently on its 3rd delivery (maxReceiveCount 3)
+    response = handler(_received(sqs_event(scheduled()), 3), Context())
+
+    # Then it is still reported, so SQS moves it to the DLQ and its alarm fires
+    assert response == {"batchItemFailures": [{"itemIdentifier": "m0"}]}
+    # And the job is failed as retries_exhausted, naming the last error, instead of "queued" forever
+    (job,) = jobs_rows(db_conn)
+    assert (job["status"], job["error_reason"]) == ("failed", "retries_exhausted")
+    with db_conn.transaction():
+        error = db_conn.execute("SELECT error FROM jobs").fetchone()["error"]
+    assert "source_timeout" in error
+
+
+def test_redriven_message_runs_a_job_whose_retries_ran_out(handler, db_conn, monkeypatch):
+    # Given a data job that failed as retries_exhausted, and events to roll up
+    from common import jobs
+    from common.errors import TransientError
+
+    insert_events(db_conn, generate_events(50, start=T0 - timedelta(hours=2), hours=2), ingested_at=T0 - timedelta(minutes=5))
+    job, _ = jobs.create_job(db_conn, "data", {}, idempotency_key="data:2026-03-10T12:00:00Z")
+    jobs.start_job(db_conn, job.id, lease_seconds=60)
+    jobs.fail_job_with(db_conn, job.id, TransientError("db_connection_lost", "x"), last_attempt=True)
+
+    # When the message is redriven from the DLQ (a fresh first delivery)
+    response = handler(sqs_event(scheduled()), Context())
+
+    # Then the job runs again and succeeds
+    assert response == {"batchItemFailures": []}
+    (row,) = jobs_rows(db_conn)
+    assert (row["status"], row["attempts"], row["error_reason"]) == ("succeeded", 2, None)
+    assert row["result"]["events"] == 50
+
+
+def test_permanently_failed_job_is_not_run_again(handler, db_conn, failing_runner):
+    # Given a job that failed for a permanent reason
+    from common import jobs
+
+    job, _ = jobs.create_job(db_conn, "data", {}, idempotency_key="data:2026-03-10T12:00:00Z")
+    jobs.fail_job(db_conn, job.id, permanent=True, reason="bad_payload", message="no window")
+
+    # When its message comes again / Then it is acknowledged without running
+    assert handler(sqs_event(scheduled()), Context()) == {"batchItemFailures": []}
+    assert failing_runner == []
+    (row,) = jobs_rows(db_conn)
+    assert (row["status"], row["error_reason"], row["attempts"]) == ("failed", "bad_payload", 0)
+
+
+def test_duplicate_delivery_while_another_attempt_runs_is_acknowledged_without_running(handler, db_conn, failing_runner):
+    # Given the job of a schedule already running in another function (live lease)
+    from common import jobs
+
+    job, _ = jobs.create_job(db_conn, "data", {}, idempotency_key="data:2026-03-10T12:00:00Z")
+    jobs.start_job(db_conn, job.id, lease_seconds=300)
+
+    # When a duplicate of its message arrives
+    response = handler(sqs_event(scheduled()), Context())
+
+    # Then it is acknowledged and the work is not done a second time
+    assert response == {"batchItemFailures": []}
+    assert failing_runner == []
+    (row,) = jobs_rows(db_conn)
+    assert (row["status"], row["attempts"]) == ("running", 1)
 
 
 def test_bad_payload_fails_the_job_permanently_and_is_not_retried(handler, db_conn):

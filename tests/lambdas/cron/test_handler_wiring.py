@@ -19,6 +19,7 @@ def configure(database_env, monkeypatch):
     def apply(**env: str):
         monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "true")
         monkeypatch.setenv("STAGE", "test")
+        monkeypatch.setenv("MAX_RECEIVE_COUNT", "3")  # QueueWorker sets it from the queue's redrive policy
         for key, value in env.items():
             monkeypatch.setenv(key, value)
         settings.reset()

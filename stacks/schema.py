@@ -1,0 +1,48 @@
+"""Schema stack: the migrations, applied on deploy once the data tier is up.
+
+A stack of its own so that a failing migration rolls back only this stack,
+never the database (deletion-protected in prod) beside it.
+"""
+
+from __future__ import annotations
+
+import aws_cdk as cdk
+from aws_cdk import triggers
+from constructs import Construct
+
+from stacks.config import StageConfig
+from stacks.constructs.nag import acknowledge_cdk_provider
+from stacks.constructs.python_function import PythonFunction
+from stacks.data import DataStack
+
+
+class SchemaStack(cdk.Stack):
+    def __init__(self, scope: Construct, construct_id: str, *, cfg: StageConfig, data: DataStack, **kwargs) -> None:
+        super().__init__(scope, construct_id, **kwargs)
+        self.migrate_fn = PythonFunction(
+            self,
+            "Migrate",
+            cfg=cfg,
+            package="migrate",
+            handler="migrate.handler.lambda_handler",
+            description="Applies the versioned SQL migrations",
+            memory_mb=256,
+            timeout=cdk.Duration.minutes(5),
+            environment=data.database_environment(),
+            vpc=data.vpc,
+            security_groups=[data.workers_sg],
+            deploy_time_only=True,
+        )
+        data.grant_database(self.migrate_fn)
+        # The asset hash covers the SQL files, so a new migration re-runs the trigger;
+        # the Data stack (database, its security group rules) is complete before it.
+        self.migrate_trigger = triggers.Trigger(
+            self,
+            "MigrateOnDeploy",
+            handler=self.migrate_fn,
+            execute_on_handler_change=True,
+            timeout=cdk.Duration.minutes(5),
+            invocation_type=triggers.InvocationType.REQUEST_RESPONSE,
+        )
+        self.add_dependency(data, "migrations need the database and its security group rules")
+        acknowledge_cdk_provider(self, "AWSCDK.TriggerCustomResourceProviderCustomResourceProvider", "trigger provider")
