@@ -38,6 +38,14 @@ def insert_events(conn: Any, rows: list[tuple], *, ingested_at: datetime) -> Non
             copy.write_row((*row, ingested_at))
 
 
+def insert_events_ingested_after(conn: Any, rows: list[tuple], *, delay: timedelta) -> None:
+    """Each event ingested ``delay`` after it occurred (a steady stream, unlike one batch)."""
+    columns = "account_id, content_id, event_type, value, occurred_at, ingested_at"
+    with conn.transaction(), conn.cursor() as cur, cur.copy(f"COPY content_events ({columns}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row((*row, row[4] + delay))
+
+
 def expected_rollups(rows: list[tuple], unit: str) -> dict[tuple, tuple[int, Decimal]]:
     """The rollups computed independently, in Python."""
     out: dict[tuple, list] = defaultdict(lambda: [0, Decimal(0)])

@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+import itertools
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
+import psycopg
 import pytest
-from cron_testdata import T0, counts_only, expected_rollups, generate_events, insert_events, table
+from cron_testdata import (
+    T0,
+    counts_only,
+    expected_rollups,
+    generate_events,
+    insert_events,
+    insert_events_ingested_after,
+    table,
+)
 
+from common.errors import TransientError
 from cron import rollups
 
 LOOKBACK = timedelta(hours=48)
@@ -107,4 +118,106 @@ def test_bad_recompute_range_is_refused_without_writing(db_conn, start, end, mes
     insert_events(db_conn, [("a", "c", "view", Decimal(1), T0 - timedelta(hours=1))], ingested_at=T0)
     with pytest.raises(ValueError, match=message):
         rollups.recompute_range(db_conn, start=start, end=end)
+    assert table(db_conn, "content_rollups_hourly") == {}
+
+
+def _watermark(conn):
+    with conn.transaction():
+        row = conn.execute("SELECT value_at FROM rollup_watermarks WHERE name = %s", (rollups.WATERMARK,)).fetchone()
+    return row["value_at"] if row else None
+
+
+def test_event_of_a_transaction_still_open_during_a_run_is_counted_after_it_commits(db_conn, database_url):
+    # Given an ingest transaction that inserted an event (ingested_at = its start) and is still open
+    occurred = datetime.now(UTC) - timedelta(minutes=10)
+    event = ("acct-0", "c-0", "view", Decimal(1), occurred)
+    with psycopg.connect(database_url) as ingest:
+        ingest.execute(
+            "INSERT INTO content_events (account_id, content_id, event_type, value, occurred_at) VALUES (%s, %s, %s, %s, %s)",
+            event,
+        )
+        # When the rollup runs past the event's ingest time while it is uncommitted
+        first = _run(db_conn, datetime.now(UTC) + timedelta(minutes=5))
+        ingest.commit()
+    # And runs again after the commit
+    second = _run(db_conn, datetime.now(UTC) + timedelta(minutes=5))
+
+    # Then the second run counts it (the watermark did not pass the open transaction)
+    assert (first.events, second.events) == (0, 1)
+    assert first.caught_up is False
+    assert counts_only(table(db_conn, "content_rollups_hourly")) == expected_rollups([event], "hour")
+
+
+def test_long_backlog_is_rolled_up_over_several_bounded_runs(db_conn):
+    # Given 40 hours of events never rolled up (a stream, each ingested 2 minutes after it happened)
+    events = generate_events(2000, start=T0 - timedelta(hours=40), hours=40, seed=21)
+    insert_events_ingested_after(db_conn, events, delay=timedelta(minutes=2))
+    catchup = timedelta(hours=6)
+
+    # When the scheduled run repeats with at most 6 hours of ingest time per run
+    runs = []
+    while not runs or not runs[-1].caught_up:
+        runs.append(rollups.run_incremental(
+            db_conn, window_end=T0 + timedelta(hours=1), lookback=LOOKBACK, settle=SETTLE, max_catchup=catchup
+        ))
+        assert len(runs) <= 12, "the backlog never drains"
+
+    # Then each run stayed inside its bound, together they counted every event once,
+    # and the rollups are those of one full computation
+    assert len(runs) >= 40 // 6
+    assert all(r.window_to - r.window_from <= catchup for r in runs[1:])
+    assert sum(r.events for r in runs) == len(events)
+    assert counts_only(table(db_conn, "content_rollups_hourly")) == expected_rollups(events, "hour")
+    assert counts_only(table(db_conn, "content_rollups_daily")) == expected_rollups(events, "day")
+
+
+def test_run_without_time_left_stops_between_phases_and_writes_nothing(db_conn):
+    # Given pending events and a caller whose time runs out after the scan phase
+    events = generate_events(200, start=T0 - timedelta(hours=3), hours=3, seed=4)
+    insert_events(db_conn, events, ingested_at=T0 - timedelta(minutes=5))
+    clock = itertools.chain([30.0], itertools.repeat(0.4))
+
+    # When the window is rolled up
+    with pytest.raises(TransientError) as err:
+        rollups.run_incremental(db_conn, window_end=T0, lookback=LOOKBACK, settle=SETTLE, remaining_s=lambda: next(clock))
+
+    # Then it gave up as retryable before recomputing, leaving no partial rollup nor a moved watermark
+    assert err.value.reason == "rollup_out_of_time"
+    assert table(db_conn, "content_rollups_hourly") == {} and _watermark(db_conn) is None
+    # And with time the same window completes
+    done = rollups.run_incremental(db_conn, window_end=T0, lookback=LOOKBACK, settle=SETTLE, remaining_s=lambda: 60.0)
+    assert done.events == 200
+
+
+def test_recompute_drops_buckets_whose_events_were_deleted(db_conn):
+    # Given rolled-up events, one alone in its bucket (and its day), two sharing another
+    kept = [("a", "c1", "view", Decimal(1), T0 - timedelta(hours=2, minutes=50))]
+    shared = [("a", "c1", "view", Decimal(2), T0 - timedelta(hours=2, minutes=40))]
+    alone = [("b", "c2", "like", Decimal(3), T0 - timedelta(hours=1, minutes=30))]
+    insert_events(db_conn, kept + shared + alone, ingested_at=T0 - timedelta(minutes=5))
+    _run(db_conn, T0)
+
+    # When two events are deleted (GDPR erasure, bad data) and the range is recomputed
+    with db_conn.transaction():
+        db_conn.execute("DELETE FROM content_events WHERE value IN (2, 3)")
+    result = rollups.recompute_range(db_conn, start=T0 - timedelta(hours=3), end=T0)
+
+    # Then the emptied bucket is gone, the other shrank, and the daily rows agree
+    assert counts_only(table(db_conn, "content_rollups_hourly")) == expected_rollups(kept, "hour")
+    assert counts_only(table(db_conn, "content_rollups_daily")) == expected_rollups(kept, "day")
+    assert (result.hourly_rows_deleted, result.daily_rows_deleted) == (1, 1)
+
+
+def test_recompute_waits_for_the_watermark_lock_of_a_running_rollup(db_conn, database_url):
+    # Given another session inside a rollup run (holding the watermark row)
+    insert_events(db_conn, [("a", "c", "view", Decimal(1), T0 - timedelta(hours=1))], ingested_at=T0)
+    with psycopg.connect(database_url) as running:
+        running.execute(rollups._LOCK_WATERMARK, (rollups.WATERMARK,))
+        db_conn.execute("SET lock_timeout = '200ms'")
+        db_conn.commit()
+
+        # When a recompute of the same hours starts / Then it queues behind it (here: gives up waiting)
+        with pytest.raises(psycopg.errors.LockNotAvailable):
+            rollups.recompute_range(db_conn, start=T0 - timedelta(hours=2), end=T0)
+        running.rollback()
     assert table(db_conn, "content_rollups_hourly") == {}
