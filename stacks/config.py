@@ -46,6 +46,10 @@ class NetworkConfig(_Section):
     availability_zones: tuple[str, ...] | None = None
     nat_mode: Literal["instance", "gateway"] = "instance"
     nat_instance_type: str = "t4g.nano"
+    # Pin the NAT instance's AMI (arm64 Amazon Linux 2023) in prod: unpinned, it
+    # follows the latest AMI, and a deploy after a release replaces the instance
+    # (egress drops for a minute, the public IP changes).
+    nat_ami_id: str | None = Field(None, pattern=r"^ami-[0-9a-f]{8,17}$")
     # One NAT is the budget choice; prod may run one per AZ for HA.
     nat_count: int = Field(1, ge=1, le=2)
     flow_log_retention_days: RetentionDays = 30

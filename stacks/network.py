@@ -28,7 +28,11 @@ class NetworkStack(cdk.Stack):
         if net.nat_mode == "instance":
             self.nat_instance_provider = ec2.NatProvider.instance_v2(
                 instance_type=ec2.InstanceType(net.nat_instance_type),
-                machine_image=ec2.MachineImage.latest_amazon_linux2023(cpu_type=ec2.AmazonLinuxCpuType.ARM_64),
+                machine_image=(
+                    ec2.MachineImage.generic_linux({cfg.region: net.nat_ami_id})
+                    if net.nat_ami_id
+                    else ec2.MachineImage.latest_amazon_linux2023(cpu_type=ec2.AmazonLinuxCpuType.ARM_64)
+                ),
                 associate_public_ip_address=True,
                 # Standard credits: a busy NAT slows down instead of billing surplus credits.
                 credit_specification=ec2.CpuCredits.STANDARD,

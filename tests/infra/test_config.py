@@ -46,17 +46,20 @@ def test_prod_stage_keeps_its_data():
 
 
 def test_account_and_region_fall_back_to_cdk_defaults():
-    # Given no account/region in config, When CDK_DEFAULT_* are set
+    # Given dev sets no account/region, When the CDK CLI provides CDK_DEFAULT_*
     cfg = load_stage_config(CONFIG, "dev", environ={"CDK_DEFAULT_ACCOUNT": "123456789012", "CDK_DEFAULT_REGION": "eu-west-1"})
-    # Then config's region wins (defaults set us-east-2) and the account comes from the environment
-    assert cfg.account == "123456789012"
-    assert cfg.region == "us-east-2"
+    # Then both come from the environment, and the AZs follow the region
+    assert (cfg.account, cfg.region) == ("123456789012", "eu-west-1")
+    assert cfg.network.availability_zones == ("eu-west-1a", "eu-west-1b")
 
 
 def test_region_defaults_to_us_east_2_without_any_setting():
-    config = copy.deepcopy(CONFIG)
-    config["defaults"].pop("region")
-    assert load_stage_config(config, "dev", environ={}).region == "us-east-2"
+    assert load_stage_config(CONFIG, "dev", environ={}).region == "us-east-2"
+
+
+def test_a_stage_that_names_its_region_keeps_it():
+    # prod pins its region: a laptop's default region must not move it
+    assert load_stage_config(CONFIG, "prod", environ={"CDK_DEFAULT_REGION": "eu-west-1"}).region == "us-east-2"
 
 
 @pytest.mark.parametrize(
@@ -69,13 +72,14 @@ def test_region_defaults_to_us_east_2_without_any_setting():
         (_with("dev", network__nat_mode="nat-gw"), "dev", "stages.dev.network.nat_mode: Input should be 'instance' or 'gateway'"),
         (_with("dev", data__db_engine_major="13"), "dev", "stages.dev.data.db_engine_major"),
         (_with("dev", account="12345"), "dev", "stages.dev.account: '12345' is not a 12-digit AWS account id"),
+        (_with("dev", network__nat_ami_id="ubuntu-latest"), "dev", "stages.dev.network.nat_ami_id: String should match pattern"),
         (_with("dev", log_retention_days=10), "dev", "stages.dev.log_retention_days: 10 is not a CloudWatch Logs retention"),
         (_with("dev", netwrok={"nat_mode": "gateway"}), "dev", "stages.dev.netwrok: Extra inputs are not permitted"),
         ({"stages": "nope"}, "dev", "needs 'config' with a 'stages' block"),
         (None, "dev", "needs 'config' with a 'stages' block"),
     ],
     ids=["unknown-stage", "bad-email", "zero-budget", "negative-budget", "unknown-nat-mode",
-         "extended-support-postgres", "bad-account", "bad-retention", "typo-key", "stages-not-a-map", "no-config"],
+         "extended-support-postgres", "bad-account", "bad-ami", "bad-retention", "typo-key", "stages-not-a-map", "no-config"],
 )
 def test_bad_config_is_one_clear_error_naming_the_key(config, stage, expected):
     with pytest.raises(ConfigError) as err:

@@ -62,3 +62,16 @@ def test_rejected_flows_are_logged_with_a_retention(templates):
 
 def test_workers_security_group_exists_for_later_stacks(stacks):
     assert stacks.network.workers_sg.security_group_id
+
+
+def test_a_pinned_nat_ami_is_used_as_is():
+    # Given a pinned AMI (prod should pin: the latest-AMI lookup replaces the NAT on every AMI release)
+    _, stacks = synth_app("dev", overrides={"network": {"nat_ami_id": "ami-0123456789abcdef0"}})
+    instance = next(iter(Template.from_stack(stacks.network).find_resources("AWS::EC2::Instance").values()))
+    assert instance["Properties"]["ImageId"] == "ami-0123456789abcdef0"
+
+
+def test_by_default_the_nat_follows_the_latest_arm64_al2023(templates):
+    instance = next(iter(templates["Network"].find_resources("AWS::EC2::Instance").values()))
+    param = instance["Properties"]["ImageId"]["Ref"]
+    assert "al2023" in param.lower() and "arm64" in param.lower()

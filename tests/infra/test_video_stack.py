@@ -74,6 +74,8 @@ def test_worker_reads_only_uploads_prefix(templates):
     for s in s3_objects:
         assert all("/uploads/*" in json.dumps(r) for r in _list(s["Resource"]) if "/" in json.dumps(r))
     assert not any(str(a).startswith(("s3:Put", "s3:Delete")) for s in statements for a in _list(s["Action"]))
+    s3_actions = {a for s in statements for a in _list(s["Action"]) if str(a).startswith("s3:")}
+    assert s3_actions == {"s3:GetObject", "s3:ListBucket"}  # no List*/GetBucket* wildcards
     listing = next(s for s in statements if s["Action"] == "s3:ListBucket")
     assert listing["Condition"] == {"StringLike": {"s3:prefix": ["uploads/*"]}}
     secret_reads = [s for s in statements if "secretsmanager:GetSecretValue" in _list(s["Action"])]
