@@ -45,21 +45,29 @@ def test_prod_stage_keeps_its_data():
     assert cfg.retain_data is True
 
 
+def _without_region() -> dict:
+    config = copy.deepcopy(CONFIG)
+    config["defaults"].pop("region")
+    return config
+
+
 def test_account_and_region_fall_back_to_cdk_defaults():
-    # Given dev sets no account/region, When the CDK CLI provides CDK_DEFAULT_*
-    cfg = load_stage_config(CONFIG, "dev", environ={"CDK_DEFAULT_ACCOUNT": "123456789012", "CDK_DEFAULT_REGION": "eu-west-1"})
+    # Given a config that sets no account/region, When the CDK CLI provides CDK_DEFAULT_*
+    cfg = load_stage_config(_without_region(), "dev", environ={"CDK_DEFAULT_ACCOUNT": "123456789012", "CDK_DEFAULT_REGION": "eu-west-1"})
     # Then both come from the environment, and the AZs follow the region
     assert (cfg.account, cfg.region) == ("123456789012", "eu-west-1")
     assert cfg.network.availability_zones == ("eu-west-1a", "eu-west-1b")
 
 
 def test_region_defaults_to_us_east_2_without_any_setting():
-    assert load_stage_config(CONFIG, "dev", environ={}).region == "us-east-2"
+    assert load_stage_config(_without_region(), "dev", environ={}).region == "us-east-2"
 
 
-def test_a_stage_that_names_its_region_keeps_it():
-    # prod pins its region: a laptop's default region must not move it
-    assert load_stage_config(CONFIG, "prod", environ={"CDK_DEFAULT_REGION": "eu-west-1"}).region == "us-east-2"
+def test_the_shipped_stages_pin_their_region():
+    # The CLI sets CDK_DEFAULT_REGION=us-east-1 when nothing is configured; the shipped
+    # stages name us-east-2 (the region the cost report prices) so every machine synthesizes the same app.
+    for stage in ("dev", "prod"):
+        assert load_stage_config(CONFIG, stage, environ={"CDK_DEFAULT_REGION": "us-east-1"}).region == "us-east-2"
 
 
 @pytest.mark.parametrize(
