@@ -70,12 +70,37 @@ class DataConfig(_Section):
     access_logs_expire_days: int = Field(90, ge=1)
 
 
+# Layer version of AWSLambdaPowertoolsPythonV3-python313-arm64 -> the Powertools
+# release it holds. The tests run on the aws-lambda-powertools pinned in
+# requirements-dev.txt, so the deployed layer must hold that same release
+# (tests/infra/test_powertools_layer.py checks the pin against this table).
+# NOT VERIFIED OFFLINE: 27 is the version Powertools' docs/index.md moved to in
+# aws-powertools/powertools-lambda-python#7757, but which release that PR
+# documented could not be read here. Confirm before a deploy with
+#   aws lambda get-layer-version-by-arn --arn arn:aws:lambda:us-east-2:017000801446:layer:AWSLambdaPowertoolsPythonV3-python313-arm64:27
+# (its Description names the Powertools version) and correct this line if it differs.
+POWERTOOLS_LAYER_RELEASES: dict[int, str] = {27: "3.37.0"}
+
+
 class LambdaConfig(_Section):
-    # The AWS-managed Powertools layer (python313, arm64); bump with the pinned
-    # aws-lambda-powertools in requirements-dev.txt.
+    # The AWS-managed Powertools layer (python313, arm64); bump together with the
+    # pinned aws-lambda-powertools in requirements-dev.txt and POWERTOOLS_LAYER_RELEASES.
     powertools_layer_account: str = "017000801446"
     powertools_layer_version: int = Field(27, ge=1)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    @field_validator("powertools_layer_version")
+    @classmethod
+    def _known_layer(cls, v: int) -> int:
+        if v not in POWERTOOLS_LAYER_RELEASES:
+            known = ", ".join(f"{k} (Powertools {r})" for k, r in sorted(POWERTOOLS_LAYER_RELEASES.items()))
+            raise ValueError(f"layer version {v} is not in POWERTOOLS_LAYER_RELEASES (known: {known})")
+        return v
+
+    @property
+    def powertools_release(self) -> str:
+        """The aws-lambda-powertools release the configured layer holds."""
+        return POWERTOOLS_LAYER_RELEASES[self.powertools_layer_version]
 
 
 class WorkerConfig(_Section):
@@ -202,6 +227,11 @@ class RouterConfig(_Section):
     upload_url_ttl_seconds: int = Field(900, ge=60, le=3600)
     upload_content_types: tuple[str, ...] = ("video/mp4", "video/quicktime", "video/webm")
     max_idempotency_key_chars: int = Field(128, ge=8, le=512)
+    # A caller whose JWT claim `admin_claim` holds `admin_claim_value` (e.g. scope
+    # "huntaze/admin") sees every job, including those no caller owns
+    # (scheduled, S3-direct). None: nobody does; those jobs are 404 through the API.
+    admin_claim: str = Field("scope", min_length=1)
+    admin_claim_value: str | None = Field(None, min_length=1)
 
     @model_validator(mode="after")
     def _burst_covers_rate(self) -> RouterConfig:
@@ -231,8 +261,20 @@ class MonitoringConfig(_Section):
     rds_cpu_percent: float = Field(80, gt=0, le=100)
     rds_free_storage_ratio: float = Field(0.1, gt=0, lt=1)
     rds_connections_ratio: float = Field(0.8, gt=0, le=1)
+    # RDS sets max_connections to LEAST(DBInstanceClassMemory/9531392, 5000), and
+    # DBInstanceClassMemory is the class's memory minus what the OS and RDS's own
+    # processes keep. AWS does not publish that reserve; this is an estimate (it
+    # gives db.t4g.micro ~79, in line with the ~80 people report from `SHOW
+    # max_connections`). A class measured after deploy goes in rds_max_connections
+    # (instance class -> value) and wins over the estimate.
+    rds_memory_reserve_mib: int = Field(300, ge=0)
+    rds_max_connections: dict[str, int] = {}
     cache_memory_percent: float = Field(80, gt=0, le=100)
     cache_cpu_percent: float = Field(80, gt=0, le=100)
+    # What the stage's fixed monthly cost (after the free-tier credits its
+    # workload.free_tiers allows) must stay under, below the budget that also
+    # pays for usage; tests/infra/test_cost_budget.py holds the stage to it.
+    fixed_cost_target_usd: float | None = Field(None, gt=0)
 
     @field_validator("alert_email")
     @classmethod
@@ -269,8 +311,13 @@ class WorkloadProfile(_Section):
     deploys_per_month: int = Field(20, ge=0)
     log_gb_per_month: float = Field(1.0, ge=0)
     nat_gb_per_month: float = Field(5.0, ge=0)
-    # Lambda's SQS pollers long-poll every queue even when it is idle.
+    # Lambda's SQS pollers long-poll every queue even when it is idle: a fixed cost.
     sqs_idle_receives_per_queue_month: int = Field(650_000, ge=0)
+    # The lasting free tiers (10 alarms, 3 dashboards, SQS 1M requests, Lambda
+    # 400k GB-s, ...) are per account, not per stage. "account": this stage is
+    # credited with them (it is alone in its account, or the one that takes
+    # them); "none": another stage of the same account already takes them.
+    free_tiers: Literal["account", "none"] = "account"
 
 
 class DeployConfig(_Section):
@@ -364,6 +411,15 @@ def _deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[st
     return merged
 
 
+def _section_defaults(model: type[BaseModel]) -> dict[str, Any]:
+    """The defaults of every nested section of ``model``, as plain data."""
+    return {
+        name: field.default.model_dump(mode="json")
+        for name, field in model.model_fields.items()
+        if isinstance(field.default, BaseModel)
+    }
+
+
 def _first_error(err: ValidationError, stage: str) -> str:
     first = err.errors()[0]
     key = ".".join(str(p) for p in first["loc"]) or "(root)"
@@ -384,7 +440,10 @@ def load_stage_config(
     stage = stage or "dev"
     if stage not in stages:
         raise ConfigError(f"config stage: unknown stage {stage!r}; known stages: {', '.join(sorted(stages))}")
-    raw = _deep_merge(config.get("defaults", {}), stages[stage] or {})
+    # Section defaults first, so that overriding one key of a section (say
+    # video.worker.batch_size) keeps the section's other defaults instead of
+    # falling back to the bare field defaults of the section's class.
+    raw = _deep_merge(_deep_merge(_section_defaults(StageConfig), config.get("defaults", {})), stages[stage] or {})
     raw["stage"] = stage
     raw.setdefault("account", environ.get("CDK_DEFAULT_ACCOUNT") or None)
     raw.setdefault("region", environ.get("CDK_DEFAULT_REGION") or DEFAULT_REGION)

@@ -4,9 +4,9 @@ Every unit of async work in this app goes through one of these, so every
 worker gets retries, a dead-letter queue, back-pressure and a redrive path
 with the same settings:
 
-* visibility timeout = 6 x the function timeout (AWS's guidance for SQS
-  event sources, so a batch that is retried inside the function is not
-  delivered twice meanwhile);
+* visibility timeout = 6 x the function timeout + the batching window
+  (AWS's guidance for SQS event sources, so a batch that is retried inside
+  the function is not delivered twice meanwhile);
 * ``maxReceiveCount`` from config, then the DLQ, kept 14 days; the function
   gets it as ``MAX_RECEIVE_COUNT`` to know a message's last delivery;
 * partial batch responses (``ReportBatchItemFailures``): one bad message
@@ -30,6 +30,10 @@ from stacks.constructs.python_function import PythonFunction
 
 VISIBILITY_TIMEOUT_FACTOR = 6
 DLQ_RETENTION = cdk.Duration.days(14)
+
+
+def visibility_timeout_seconds(worker: WorkerConfig) -> int:
+    return worker.timeout_seconds * VISIBILITY_TIMEOUT_FACTOR + worker.max_batching_window_seconds
 
 
 def dead_letter_queue(scope: Construct, construct_id: str, *, queue_name: str, of_what: str) -> sqs.Queue:
@@ -74,7 +78,7 @@ class QueueWorker(Construct):
             self,
             "Queue",
             queue_name=f"{cfg.prefix}-{task}",
-            visibility_timeout=cdk.Duration.seconds(worker.timeout_seconds * VISIBILITY_TIMEOUT_FACTOR),
+            visibility_timeout=cdk.Duration.seconds(visibility_timeout_seconds(worker)),
             retention_period=cdk.Duration.days(4),
             encryption=sqs.QueueEncryption.SQS_MANAGED,
             enforce_ssl=True,

@@ -111,3 +111,15 @@ def test_cdk_app_exits_with_the_message_and_no_traceback():
     assert proc.returncode != 0
     assert "error: config stage: unknown stage 'qa'" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_overriding_one_key_of_a_section_keeps_the_sections_other_defaults():
+    # Given a stage that only changes the video worker's batch size
+    config = copy.deepcopy(CONFIG)
+    config["stages"]["dev"]["video"] = {"worker": {"batch_size": 5}}
+    cfg = load_stage_config(config, "dev", environ={})
+    default = load_stage_config(CONFIG, "dev", environ={}).video.worker
+    # Then the video worker keeps its own sizing (2 GB, 300 s), not WorkerConfig's bare defaults
+    assert cfg.video.worker.batch_size == 5
+    assert (cfg.video.worker.memory_mb, cfg.video.worker.timeout_seconds) == (default.memory_mb, default.timeout_seconds)
+    assert default.memory_mb == 2048

@@ -32,7 +32,8 @@ def test_each_queue_redrives_to_its_own_dlq(cron, cfg, task):
         "AWS::SQS::Queue",
         {
             "QueueName": f"{cfg.prefix}-{task}",
-            "RedrivePolicy": {"deadLetterTargetArn": {"Fn::GetAtt": [dlq, "Arn"]}, "maxReceiveCount": 3},
+            "RedrivePolicy": {"deadLetterTargetArn": {"Fn::GetAtt": [dlq, "Arn"]},
+                              "maxReceiveCount": getattr(cfg.cron, task).max_receive_count},
         },
     )
 

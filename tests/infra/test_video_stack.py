@@ -96,3 +96,16 @@ def test_nag_has_no_errors(stacks):
 
 def _list(value):
     return value if isinstance(value, list) else [value]
+
+
+def test_visibility_timeout_covers_the_batching_window_too(cfg):
+    # Given a worker that waits up to 20 s to fill a batch
+    from aws_cdk.assertions import Template
+
+    from tests.infra.conftest import synth_app
+
+    _, stacks = synth_app("dev", overrides={"video": {"worker": {"max_batching_window_seconds": 20, "batch_size": 5}}})
+    # Then its queue hides a message for 6 x the function timeout plus that window
+    Template.from_stack(stacks.video).has_resource_properties(
+        "AWS::SQS::Queue", {"QueueName": f"{cfg.prefix}-video", "VisibilityTimeout": 6 * cfg.video.worker.timeout_seconds + 20}
+    )
