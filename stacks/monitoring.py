@@ -4,11 +4,15 @@ Alarms are not listed by hand: the stack walks the construct tree of every
 watched stack and alarms on what it finds, so a new ``QueueWorker`` gets its
 queue, DLQ and function alarms without anyone remembering them:
 
-* a queue that is some queue's dead-letter queue -> any visible message;
+* a queue that is some queue's dead-letter queue, or a schedule target's
+  dead-letter queue -> any visible message;
 * every other queue -> age of its oldest message;
-* every Python function -> errors, throttles, duration near its timeout
-  (CDK's own Node.js custom-resource handlers run only during a deploy, where
-  a failure already fails the deployment, so they are left out);
+* every Python function -> errors, duration near its timeout (CDK's own
+  Node.js custom-resource handlers run only during a deploy, where a failure
+  already fails the deployment, so they are left out);
+* the account's Lambda throttles -> one alarm (throttling is a shortage of the
+  account's regional concurrency, which every function draws from; each
+  SQS-fed worker already caps its own concurrency at its event source);
 * every HTTP API -> 5xx and p95 latency;
 * every RDS instance -> CPU, free storage, connections;
 * every ElastiCache replication group -> memory and engine CPU per node;
@@ -33,6 +37,7 @@ from aws_cdk import aws_elasticache as elasticache
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_rds as rds
+from aws_cdk import aws_scheduler as scheduler
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from aws_cdk import aws_sqs as sqs
@@ -41,15 +46,16 @@ from constructs import Construct, IConstruct
 from stacks.config import MonitoringConfig, StageConfig
 from stacks.constructs.nag import acknowledge
 from stacks.constructs.python_function import PythonFunction
+from stacks.cron import WATCHED_DLQ_TASKS as WORKER_TASKS
 from stacks.data import DataStack
 
 PERIOD = cdk.Duration.minutes(5)
 RUNBOOKS_DIR = "docs/runbooks"
 # PostgreSQL's max_connections on RDS: LEAST(DBInstanceClassMemory / 9531392, 5000).
 _PG_BYTES_PER_CONNECTION = 9_531_392
-# Memory of the burstable classes this app may pick; the OS keeps about 10%.
+_PG_MAX_CONNECTIONS = 5000
+# Nominal memory (GiB) of the burstable db.t3/t4g sizes this app may pick.
 _DB_CLASS_GIB = {"micro": 1, "small": 2, "medium": 4, "large": 8, "xlarge": 16, "2xlarge": 32}
-_FALLBACK_DB_CONNECTIONS = 80
 
 
 def runbook_url(cfg: StageConfig, kind: str) -> str:
@@ -57,13 +63,22 @@ def runbook_url(cfg: StageConfig, kind: str) -> str:
     return f"https://github.com/{repo}/blob/{branch}/{RUNBOOKS_DIR}/{kind}.md"
 
 
-def max_db_connections(instance_class: str) -> int:
-    """The default max_connections of a db.<family>.<size> PostgreSQL instance."""
-    size = instance_class.rsplit(".", 1)[-1]
-    gib = _DB_CLASS_GIB.get(size)
+def max_db_connections(instance_class: str, settings: MonitoringConfig) -> int:
+    """The default max_connections of a db.<family>.<size> PostgreSQL instance.
+
+    A value measured on the class (``SHOW max_connections``) wins; otherwise RDS's
+    own formula on the class memory less the OS/RDS reserve (see MonitoringConfig).
+    """
+    measured = settings.rds_max_connections.get(instance_class)
+    if measured is not None:
+        return measured
+    gib = _DB_CLASS_GIB.get(instance_class.rsplit(".", 1)[-1])
     if gib is None:
-        return _FALLBACK_DB_CONNECTIONS
-    return min(int(gib * 2**30 * 0.9 / _PG_BYTES_PER_CONNECTION), 5000)
+        raise ValueError(
+            f"no memory size known for {instance_class}: put its measured max_connections in monitoring.rds_max_connections"
+        )
+    class_memory = (gib * 1024 - settings.rds_memory_reserve_mib) * 2**20
+    return min(class_memory // _PG_BYTES_PER_CONNECTION, _PG_MAX_CONNECTIONS)
 
 
 @dataclass
@@ -82,15 +97,18 @@ class Watched:
 def discover(stacks: Iterable[cdk.Stack]) -> Watched:
     found = Watched()
     all_queues: list[sqs.Queue] = []
+    schedules: list[scheduler.CfnSchedule] = []
     for stack in stacks:
         for node in stack.node.find_all():
             if isinstance(node, sqs.Queue):
                 all_queues.append(node)
+            elif isinstance(node, scheduler.CfnSchedule):
+                schedules.append(node)
             elif (
                 isinstance(node, lambda_.Function)
                 and node.runtime.family != lambda_.RuntimeFamily.NODEJS
-                # A deploy-time function (the migrations) fails the deploy itself; an alarm adds nothing.
-                and not getattr(node, "deploy_time_only", False)
+                # The migrations, the ops function: their failures reach a person directly.
+                and not getattr(node, "unalarmed_because", None)
             ):
                 found.functions.append(node)
             elif isinstance(node, apigwv2.CfnApi) and node.protocol_type == "HTTP":
@@ -102,9 +120,35 @@ def discover(stacks: Iterable[cdk.Stack]) -> Watched:
             elif isinstance(node, ec2.Instance):
                 found.instances.append(node)
     dlq_paths = {q.dead_letter_queue.queue.node.path for q in all_queues if q.dead_letter_queue is not None}
+    dlq_paths |= _schedule_dlq_paths(schedules, all_queues)
     for queue in all_queues:
         (found.dlqs if queue.node.path in dlq_paths else found.queues).append(queue)
     return found
+
+
+def _schedule_dlq_paths(schedules: Iterable[scheduler.CfnSchedule], queues: Sequence[sqs.Queue]) -> set[str]:
+    """Queues that are a schedule target's dead-letter queue (where Scheduler parks what it could not deliver).
+
+    Compared as synthesized in the schedule's stack: the schedule's
+    ``Target.DeadLetterConfig.Arn`` against each queue's ARN there.
+    """
+    found: set[str] = set()
+    for schedule in schedules:
+        stack = cdk.Stack.of(schedule)
+        # Resolving the L1 property gives the struct's camelCase keys, not the template's PascalCase.
+        target = stack.resolve(schedule.target) or {}
+        arn = _key(_key(target, "deadLetterConfig"), "arn")
+        if arn is None:
+            continue
+        found |= {q.node.path for q in queues if cdk.Stack.of(q) is stack and stack.resolve(q.queue_arn) == arn}
+    return found
+
+
+def _key(value: object, name: str) -> object:
+    """``value[name]`` in either casing (struct or template), or None."""
+    if not isinstance(value, dict):
+        return None
+    return value.get(name, value.get(name[0].upper() + name[1:]))
 
 
 def label(node: IConstruct) -> str:
@@ -129,6 +173,7 @@ class MonitoringStack(cdk.Stack):
         self.topic = self._alerts_topic()
         if self.settings.slack_forwarder:
             self.slack_forwarder = self._slack_forwarder()
+        self.ops_function = self._ops_function()
         # The forwarder is a function too: it gets the same alarms as any other.
         self.watched = discover([*watched, self])
         self._queue_alarms()
@@ -187,6 +232,38 @@ class MonitoringStack(cdk.Stack):
         self.data.grant_slack(forwarder)
         self.topic.add_subscription(subscriptions.LambdaSubscription(forwarder))
         return forwarder
+
+    def _ops_function(self) -> PythonFunction:
+        """What the ops CLI's job commands invoke: RDS admits only the workers' security group, not laptops.
+
+        A rerun sends to a task queue found by name (``<prefix>-<task>``), so the
+        function may send to exactly those queues and needs no lookup call.
+        """
+        prefix = self.cfg.prefix
+        ops = PythonFunction(
+            self,
+            "Ops",
+            cfg=self.cfg,
+            package="ops",
+            handler="ops.handler.lambda_handler",
+            function_name=f"{prefix}-ops",
+            description="Operator actions on jobs (history, re-run) for the ops CLI",
+            environment={
+                **self.data.database_environment(),
+                "QUEUE_URL_PREFIX": f"https://sqs.{cdk.Aws.REGION}.{cdk.Aws.URL_SUFFIX}/{cdk.Aws.ACCOUNT_ID}/{prefix}-",
+            },
+            vpc=self.data.vpc,
+            security_groups=[self.data.workers_sg],
+            unalarmed_because="an operator invokes it synchronously and sees every error in the CLI",
+        )
+        self.data.grant_database(ops)
+        ops.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["sqs:SendMessage"],
+                resources=[f"arn:{cdk.Aws.PARTITION}:sqs:{cdk.Aws.REGION}:{cdk.Aws.ACCOUNT_ID}:{prefix}-{task}" for task in WORKER_TASKS],
+            )
+        )
+        return ops
 
     # -- alarm factory -------------------------------------------------------------
     def _alarm(
@@ -251,19 +328,33 @@ class MonitoringStack(cdk.Stack):
                 what=f"{label(fn)} raised errors (invocations that failed as a whole).",
             )
             self._alarm(
-                "function-throttles",
-                fn,
-                metric=fn.metric_throttles(period=PERIOD, statistic="Sum"),
-                threshold=1,
-                what=f"{label(fn)} was throttled: the account's or the function's concurrency is exhausted.",
-            )
-            self._alarm(
                 "function-duration",
                 fn,
                 metric=fn.metric_duration(period=PERIOD, statistic="Maximum"),
                 threshold=round(timeout_s * 1000 * ratio),
                 what=f"{label(fn)} ran for {ratio:.0%} or more of its {timeout_s} s timeout.",
             )
+        if self.watched.functions:
+            self._account_throttles_alarm()
+
+    def _account_throttles_alarm(self) -> None:
+        """One alarm on the account's Lambda Throttles (the metric without dimensions).
+
+        Throttling means the account's regional concurrency ran out, a capacity
+        every function shares: the SQS-fed workers already cap their own
+        concurrency at the event source (so they are not throttled by their own
+        load), and a per-function alarm would only repeat the same event once per
+        function at $0.10 each. The runbook shows how to find which function.
+        """
+        self._alarm(
+            "account-throttles",
+            self,
+            metric=lambda_.Function.metric_all_throttles(period=PERIOD, statistic="Sum"),
+            threshold=1,
+            suffix="-Lambda",
+            what="Lambda throttled invocations in this account and region: its concurrency is exhausted "
+            "(account-wide: every function of every stage in the account counts).",
+        )
 
     def _api_alarms(self) -> None:
         for api in self.watched.http_apis:
@@ -292,7 +383,8 @@ class MonitoringStack(cdk.Stack):
             # L2 props reach the L1 as lazy tokens; resolving gives the synthesized values.
             storage_gb = int(self.resolve(cfn.allocated_storage) or 20)
             db_class = str(self.resolve(cfn.db_instance_class))
-            connections = max(1, int(max_db_connections(db_class) * s.rds_connections_ratio))
+            max_connections = max_db_connections(db_class, s)
+            connections = max(1, int(max_connections * s.rds_connections_ratio))
             self._alarm(
                 "rds-cpu",
                 db,
@@ -314,7 +406,8 @@ class MonitoringStack(cdk.Stack):
                 db,
                 metric=db.metric_database_connections(period=PERIOD, statistic="Maximum"),
                 threshold=connections,
-                what=f"{label(db)} reached {connections} connections ({s.rds_connections_ratio:.0%} of max_connections).",
+                what=f"{label(db)} reached {connections} connections ({s.rds_connections_ratio:.0%} of its "
+                f"max_connections, {max_connections} on {db_class}).",
             )
 
     def _cache_alarms(self) -> None:
@@ -371,9 +464,13 @@ class MonitoringStack(cdk.Stack):
         rows: list[list[cloudwatch.IWidget]] = []
         if w.functions:
             rows.append([
-                graph("Workers: invocations", [labelled(f.metric_invocations(period=PERIOD), f) for f in w.functions]),
-                graph("Workers: errors", [labelled(f.metric_errors(period=PERIOD), f) for f in w.functions]),
-                graph("Workers: duration p95 (ms)", [labelled(f.metric_duration(period=PERIOD, statistic="p95"), f) for f in w.functions]),
+                graph("Workers: invocations", [labelled(f.metric_invocations(period=PERIOD), f) for f in w.functions], width=6),
+                graph("Workers: errors", [labelled(f.metric_errors(period=PERIOD), f) for f in w.functions], width=6),
+                graph("Workers: duration p95 (ms)", [labelled(f.metric_duration(period=PERIOD, statistic="p95"), f) for f in w.functions], width=6),
+                graph("Lambda (account): concurrency / throttles", [
+                    lambda_.Function.metric_all_concurrent_executions(period=PERIOD, statistic="Maximum"),
+                    lambda_.Function.metric_all_throttles(period=PERIOD, statistic="Sum"),
+                ], width=6),
             ])
         if w.queues or w.dlqs:
             rows.append([
@@ -420,10 +517,9 @@ class MonitoringStack(cdk.Stack):
                 notification=budgets.CfnBudget.NotificationProperty(
                     notification_type=kind, comparison_operator="GREATER_THAN", threshold=percent, threshold_type="PERCENTAGE"
                 ),
-                subscribers=[
-                    budgets.CfnBudget.SubscriberProperty(subscription_type="EMAIL", address=s.alert_email),
-                    budgets.CfnBudget.SubscriberProperty(subscription_type="SNS", address=self.topic.topic_arn),
-                ],
+                # Only the topic: its email subscription (and Slack) already reach
+                # people, and an EMAIL subscriber too would send each notice twice.
+                subscribers=[budgets.CfnBudget.SubscriberProperty(subscription_type="SNS", address=self.topic.topic_arn)],
             )
 
         cost_filters = {"TagKeyValue": [f"user:stage${self.cfg.stage}"]} if s.budget_scope == "stage_tag" else None

@@ -118,7 +118,10 @@ class RouterStack(cdk.Stack):
             "UPLOAD_URL_TTL_SECONDS": str(r.upload_url_ttl_seconds),
             "UPLOAD_MAX_BYTES": str(self.cfg.video.max_bytes),
             "UPLOAD_CONTENT_TYPES": ",".join(r.upload_content_types),
+            "ADMIN_CLAIM": r.admin_claim,
         }
+        if r.admin_claim_value:
+            env["ADMIN_CLAIM_VALUE"] = r.admin_claim_value
         for task, queue in sorted(queues.items()):
             env[f"QUEUE_URL_{task.upper()}"] = queue.queue_url
         fn = PythonFunction(

@@ -31,7 +31,7 @@ class SchemaStack(cdk.Stack):
             environment=data.database_environment(),
             vpc=data.vpc,
             security_groups=[data.workers_sg],
-            deploy_time_only=True,
+            unalarmed_because="it runs only during deploys, and its failure fails the deploy",
         )
         data.grant_database(self.migrate_fn)
         # The asset hash covers the SQL files, so a new migration re-runs the trigger;

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -73,6 +75,19 @@ class SqlMetrics:
         return int(_only(row))
 
 
+@contextmanager
+def rule_lock(conn: psycopg.Connection, rule_id: int) -> Iterator[bool]:
+    """A transaction holding the rule's row lock; yields False if the rule was deleted meanwhile.
+
+    FOR NO KEY UPDATE conflicts with itself (so evaluation runs of one rule
+    queue up) but not with the key-share lock that inserting an alert_event
+    takes through its foreign key, nor with readers.
+    """
+    with conn.transaction():
+        row = conn.execute("SELECT id FROM alert_rules WHERE id = %s FOR NO KEY UPDATE", (rule_id,)).fetchone()
+        yield row is not None
+
+
 def event_of_run(conn: psycopg.Connection, rule_id: int, job_id: uuid.UUID) -> AlertEvent | None:
     """The event this evaluation run already recorded (a retried run finds it)."""
     return _one(conn, f"SELECT {_EVENT_COLUMNS} FROM alert_events WHERE rule_id = %s AND job_id = %s", (rule_id, job_id))
@@ -96,14 +111,26 @@ def last_notified_at(conn: psycopg.Connection, rule_id: int, *, other_than_job: 
 
 
 def record_event(
-    conn: psycopg.Connection, *, rule_id: int, job_id: uuid.UUID, state: str, value: Decimal | None, message: str, at: datetime
+    conn: psycopg.Connection,
+    *,
+    rule_id: int,
+    job_id: uuid.UUID,
+    state: str,
+    value: Decimal | None,
+    message: str,
+    at: datetime,
+    notify: bool,
 ) -> AlertEvent:
-    """Insert the run's event (timed at the evaluation time); one per rule and run."""
+    """Insert the run's event (timed at the evaluation time); one per rule and run.
+
+    ``notify`` claims the notification: ``notified`` is set before anything
+    is sent, so a concurrent run sees the cooldown start at once.
+    """
     with conn.transaction():
         conn.execute(
-            "INSERT INTO alert_events (rule_id, job_id, state, value, message, created_at) VALUES (%s, %s, %s, %s, %s, %s) "
-            "ON CONFLICT (rule_id, job_id) DO NOTHING",
-            (rule_id, job_id, state, value, message, at),
+            "INSERT INTO alert_events (rule_id, job_id, state, value, message, created_at, notified) "
+            "VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT (rule_id, job_id) DO NOTHING",
+            (rule_id, job_id, state, value, message, at, notify),
         )
     event = event_of_run(conn, rule_id, job_id)
     assert event is not None

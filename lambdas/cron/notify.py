@@ -7,8 +7,7 @@ will not help (a deleted topic, a revoked webhook).
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from common.errors import PermanentError, TransientError
 
@@ -17,7 +16,15 @@ if TYPE_CHECKING:
 
 # SNS email subjects are capped at 100 characters.
 MAX_SUBJECT = 100
+# common.slack's reasons for "this webhook is wrong" (a refused URL, a secret that holds none).
+_STALE_WEBHOOK = {"slack_rejected", "slack_bad_webhook"}
 _SNS_PERMANENT = {"NotFound", "NotFoundException", "AuthorizationError", "InvalidParameter", "InvalidParameterValue"}
+
+
+class WebhookUrl(Protocol):
+    """The Slack webhook URL (from a cached secret); ``refresh`` bypasses the cache."""
+
+    def __call__(self, *, refresh: bool = False) -> str: ...
 
 
 class Notifier:
@@ -25,7 +32,7 @@ class Notifier:
         self,
         *,
         topic_arn: str | None,
-        slack_webhook_url: Callable[[], str] | None,
+        slack_webhook_url: WebhookUrl | None,
         sns_client: Any = None,
         http: urllib3.PoolManager | None = None,
     ) -> None:
@@ -63,7 +70,19 @@ class Notifier:
 
         if self._slack_url is None:
             raise PermanentError("slack_not_configured", "no Slack webhook secret is configured")
-        slack.post(self._slack_url(), {"text": text}, http=self._http)
+        url = self._slack_url()
+        try:
+            slack.post(url, {"text": text}, http=self._http)
+        except PermanentError as exc:
+            if exc.reason not in _STALE_WEBHOOK:
+                raise
+            # Slack refuses a revoked webhook (403/404); after a rotation the
+            # cached secret still holds it. Read the secret once more, and
+            # post again only if it now holds another URL.
+            fresh = self._slack_url(refresh=True)
+            if fresh == url:
+                raise
+            slack.post(fresh, {"text": text}, http=self._http)
 
     @property
     def sns(self) -> Any:

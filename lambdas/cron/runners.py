@@ -1,4 +1,8 @@
-"""What each cron task runs, wired to its real dependencies (built once per container)."""
+"""What each cron task runs, wired to its real dependencies (built once per container).
+
+The container-level singletons (fetcher, DLQ reader, notifier) are cached by
+their settings; `reset()` forgets them and the settings.
+"""
 
 from __future__ import annotations
 
@@ -10,10 +14,12 @@ from typing import TYPE_CHECKING, Any
 from common import jobs
 from common.errors import PermanentError
 from cron.settings import CronSettings, cron_settings
+from cron.settings import reset as reset_settings
 
 if TYPE_CHECKING:
     import psycopg
 
+    from cron.notify import WebhookUrl
     from cron.worker import Runner
 
 # Time kept back from the Lambda deadline to record the outcome.
@@ -25,18 +31,33 @@ def window_time(job: jobs.Job, msg: jobs.JobMessage) -> datetime:
     return (msg.scheduled_time or job.created_at).astimezone(UTC)
 
 
-def data(conn: psycopg.Connection, job: jobs.Job, msg: jobs.JobMessage, *, settings: CronSettings) -> dict[str, Any]:
+def data(
+    conn: psycopg.Connection,
+    job: jobs.Job,
+    msg: jobs.JobMessage,
+    *,
+    settings: CronSettings,
+    remaining_s: Callable[[], float],
+) -> dict[str, Any]:
     from cron import rollups
+
+    def usable_s() -> float:
+        return remaining_s() - RESERVE_S
 
     payload = msg.payload
     if "from" in payload or "to" in payload:
         start, end = _time(payload, "from"), _time(payload, "to")
         try:
-            return rollups.recompute_range(conn, start=start, end=end).to_dict()
+            return rollups.recompute_range(conn, start=start, end=end, remaining_s=usable_s).to_dict()
         except ValueError as exc:
             raise PermanentError("bad_payload", str(exc)) from None
     return rollups.run_incremental(
-        conn, window_end=window_time(job, msg), lookback=settings.late_event_lookback, settle=settings.ingest_settle
+        conn,
+        window_end=window_time(job, msg),
+        lookback=settings.late_event_lookback,
+        settle=settings.ingest_settle,
+        max_catchup=settings.rollup_max_catchup,
+        remaining_s=usable_s,
     ).to_dict()
 
 
@@ -59,10 +80,11 @@ def trends(
         conn,
         job_id=job.id,
         window_start=window_time(job, msg),
-        sources=settings.trend_sources,
+        sources=settings.trend_sources(),
         fetcher=_fetcher(settings.trends_user_agent),
         summarize=summarize,
         top_n=settings.trends_top_n,
+        remaining_s=lambda: remaining_s() - RESERVE_S,
     )
 
 
@@ -82,8 +104,9 @@ def alerts(conn: psycopg.Connection, job: jobs.Job, msg: jobs.JobMessage, *, set
 def for_task(task: str, remaining_s: Callable[[], float]) -> Runner:
     settings = cron_settings()
     if task == "data":
-        return functools.partial(data, settings=settings)
+        return functools.partial(data, settings=settings, remaining_s=remaining_s)
     if task == "trends":
+        settings.trend_sources()  # a bad TREND_SOURCES fails here, before any job is touched
         return functools.partial(trends, settings=settings, remaining_s=remaining_s)
     if task == "alerts":
         return functools.partial(alerts, settings=settings)
@@ -126,13 +149,26 @@ def _notifier(settings: CronSettings) -> Any:
 
 @functools.cache
 def _cached_notifier(topic_arn: str | None, slack_secret: str | None) -> Any:
-    from common import secrets
     from cron.notify import Notifier
 
-    return Notifier(
-        topic_arn=topic_arn,
-        slack_webhook_url=(lambda: secrets.get_secret_string(slack_secret).strip()) if slack_secret else None,
-    )
+    return Notifier(topic_arn=topic_arn, slack_webhook_url=slack_webhook_url(slack_secret) if slack_secret else None)
+
+
+def slack_webhook_url(secret_name: str) -> WebhookUrl:
+    """The webhook URL from Secrets Manager (cached; ``refresh=True`` reads it again)."""
+    from common import secrets
+
+    def url(*, refresh: bool = False) -> str:
+        return secrets.get_secret_string(secret_name, refresh=refresh).strip()
+
+    return url
+
+
+def reset() -> None:
+    """Forget the container-level singletons (tests; a changed environment)."""
+    for cached in (_fetcher, _dlq_depths, _cached_notifier):
+        cached.cache_clear()
+    reset_settings()
 
 
 def _time(payload: dict[str, Any], key: str) -> datetime:

@@ -1,4 +1,11 @@
-"""Settings of the cron workers, read from the environment the Cron stack sets."""
+"""Settings of the cron workers, read from the environment the Cron stack sets.
+
+Every value is checked when the settings are read and a bad one is refused
+with a `ConfigurationError` naming its variable (as common.settings does).
+The trend sources are parsed only by the trends worker: reading them needs
+`cron.sources` and its XML/HTML parsers, which the data and alerts workers
+never load.
+"""
 
 from __future__ import annotations
 
@@ -8,9 +15,13 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import TYPE_CHECKING, Any
 
 from common.errors import ConfigurationError
-from cron.sources import Source
+from common.settings import env_int, env_optional
+
+if TYPE_CHECKING:
+    from cron.sources import Source
 
 DEFAULT_USER_AGENT = "HuntazeTrendsBot/1.0 (+https://huntaze.com/bot)"
 
@@ -18,40 +29,75 @@ DEFAULT_USER_AGENT = "HuntazeTrendsBot/1.0 (+https://huntaze.com/bot)"
 @dataclass(frozen=True)
 class CronSettings:
     stage: str
-    trend_sources: tuple[Source, ...]
     trends_user_agent: str
     trends_top_n: int
     generation_model: str
     late_event_lookback: timedelta
     ingest_settle: timedelta
+    rollup_max_catchup: timedelta
     alerts_topic_arn: str | None
     slack_webhook_secret: str | None
     dlq_urls: dict[str, str]
+    # TREND_SOURCES, checked to be a JSON list; its items are read by `trend_sources()`.
+    trend_sources_raw: str = "[]"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> CronSettings:
-        try:
-            raw_sources = json.loads(env.get("TREND_SOURCES") or "[]")
-            sources = tuple(Source.from_dict(s) for s in raw_sources)
-            dlq_urls = json.loads(env.get("DLQ_URLS") or "{}")
-            if not isinstance(dlq_urls, dict):
-                raise ValueError("DLQ_URLS must be a JSON object")
-            return cls(
-                stage=env.get("STAGE", "dev"),
-                trend_sources=sources,
-                trends_user_agent=env.get("TRENDS_USER_AGENT") or DEFAULT_USER_AGENT,
-                trends_top_n=int(env.get("TRENDS_TOP_N") or 20),
-                generation_model=env.get("GENERATION_MODEL") or "DeepSeek-V3",
-                late_event_lookback=timedelta(hours=int(env.get("LATE_EVENT_LOOKBACK_HOURS") or 48)),
-                ingest_settle=timedelta(seconds=int(env.get("INGEST_SETTLE_SECONDS") or 60)),
-                alerts_topic_arn=env.get("ALERTS_TOPIC_ARN") or None,
-                slack_webhook_secret=env.get("SLACK_WEBHOOK_SECRET_NAME") or None,
-                dlq_urls=dlq_urls,
-            )
-        except (TypeError, ValueError) as exc:
-            raise ConfigurationError(f"cron settings: {exc}") from exc
+        return cls(
+            stage=env_optional(env, "STAGE") or "dev",
+            trends_user_agent=env_optional(env, "TRENDS_USER_AGENT") or DEFAULT_USER_AGENT,
+            trends_top_n=env_int(env, "TRENDS_TOP_N", default=20, minimum=1),
+            generation_model=env_optional(env, "GENERATION_MODEL") or "DeepSeek-V3",
+            late_event_lookback=timedelta(hours=env_int(env, "LATE_EVENT_LOOKBACK_HOURS", default=48, minimum=1)),
+            ingest_settle=timedelta(seconds=env_int(env, "INGEST_SETTLE_SECONDS", default=60, minimum=0)),
+            rollup_max_catchup=timedelta(hours=env_int(env, "ROLLUP_MAX_CATCHUP_HOURS", default=24, minimum=1)),
+            alerts_topic_arn=env_optional(env, "ALERTS_TOPIC_ARN"),
+            slack_webhook_secret=env_optional(env, "SLACK_WEBHOOK_SECRET_NAME"),
+            dlq_urls=_dlq_urls(env),
+            trend_sources_raw=json.dumps(_json(env, "TREND_SOURCES", list, "a JSON list of sources")),
+        )
+
+    def trend_sources(self) -> tuple[Source, ...]:
+        """The configured trend sources (imports the page parsers)."""
+        return _parse_sources(self.trend_sources_raw)
+
+
+@functools.cache
+def _parse_sources(raw: str) -> tuple[Source, ...]:
+    from cron.sources import Source
+
+    try:
+        return tuple(Source.from_dict(s) for s in json.loads(raw))
+    except (TypeError, ValueError) as exc:
+        raise ConfigurationError(f"TREND_SOURCES: {exc}") from None
+
+
+def _dlq_urls(env: Mapping[str, str]) -> dict[str, str]:
+    urls = _json(env, "DLQ_URLS", dict, "a JSON object of task -> queue URL")
+    if not all(isinstance(k, str) and isinstance(v, str) and v for k, v in urls.items()):
+        raise ConfigurationError("DLQ_URLS must map each task to a queue URL")
+    return urls
+
+
+def _json(env: Mapping[str, str], name: str, kind: type, what: str) -> Any:
+    raw = env_optional(env, name)
+    if raw is None:
+        return kind()
+    try:
+        value = json.loads(raw)
+    except ValueError as exc:
+        raise ConfigurationError(f"{name} is not valid JSON ({exc})") from None
+    if not isinstance(value, kind):
+        raise ConfigurationError(f"{name} must be {what}")
+    return value
 
 
 @functools.cache
 def cron_settings() -> CronSettings:
     return CronSettings.from_env(os.environ)
+
+
+def reset() -> None:
+    """Forget cached settings (tests that change the environment)."""
+    cron_settings.cache_clear()
+    _parse_sources.cache_clear()

@@ -32,6 +32,19 @@ _SOUND = re.compile(r"♬\s*([^\n#♬]+)")
 _SPACES = re.compile(r"\s+")
 
 
+MAX_REDIRECTS = 3
+
+
+def _redirects_only() -> urllib3.Retry:
+    from urllib3.util import Retry
+
+    # Follow up to MAX_REDIRECTS redirects and retry nothing else (a failing
+    # source is recorded and tried again next window). Not Retry(total=0,
+    # redirect=3): `total` counts redirects too, so that refuses the first one;
+    # and retries=False hands back the 3xx itself.
+    return Retry(total=None, connect=0, read=0, status=0, other=0, redirect=MAX_REDIRECTS)
+
+
 class SourceError(Exception):
     def __init__(self, reason: str, message: str) -> None:
         super().__init__(f"{reason}: {message}")
@@ -99,16 +112,15 @@ class Fetcher:
                 source.url,
                 headers={"User-Agent": self.user_agent, "Accept": _ACCEPT[source.kind]},
                 timeout=urllib3.Timeout(total=source.timeout_seconds),
-                retries=False,
-                redirect=3,
+                retries=_redirects_only(),
                 preload_content=False,
             )
-        except urllib3.exceptions.NewConnectionError as exc:
-            raise SourceError("unreachable", f"cannot connect to {source.url}: {exc}") from exc
-        except urllib3.exceptions.TimeoutError as exc:
-            raise SourceError("timeout", f"no answer from {source.url} within {source.timeout_seconds}s") from exc
+        except urllib3.exceptions.MaxRetryError as exc:
+            if isinstance(exc.reason, urllib3.exceptions.ResponseError):
+                raise SourceError("too_many_redirects", f"{source.url} redirects more than {MAX_REDIRECTS} times") from exc
+            raise _transport_error(source, exc.reason or exc) from exc
         except urllib3.exceptions.HTTPError as exc:
-            raise SourceError("unreachable", f"cannot fetch {source.url}: {exc}") from exc
+            raise _transport_error(source, exc) from exc
         try:
             if response.status != 200:
                 raise SourceError("http_error", f"{source.url} answered HTTP {response.status}")
@@ -139,6 +151,16 @@ class Fetcher:
             if wait > 0:
                 self._sleep(wait)
         self._last_request[host] = self._clock()
+
+
+def _transport_error(source: Source, exc: Exception) -> SourceError:
+    import urllib3
+
+    if isinstance(exc, urllib3.exceptions.NewConnectionError):  # a subclass of the timeout error, but not one
+        return SourceError("unreachable", f"cannot connect to {source.url}: {exc}")
+    if isinstance(exc, urllib3.exceptions.TimeoutError):
+        return SourceError("timeout", f"no answer from {source.url} within {source.timeout_seconds}s")
+    return SourceError("unreachable", f"cannot fetch {source.url}: {exc}")
 
 
 _ACCEPT = {

@@ -31,12 +31,27 @@ MAX_ITEMS = 500
 Summarizer = Callable[[Sequence[dict[str, Any]]], tuple[str, str]]
 
 
-def collect(sources: Sequence[Source], fetcher: Fetcher) -> tuple[list[dict[str, Any]], list[dict[str, str]]]:
-    """Merged items (most mentioned first) and one error per failed source."""
+def collect(
+    sources: Sequence[Source], fetcher: Fetcher, *, remaining_s: Callable[[], float] | None = None
+) -> tuple[list[dict[str, Any]], list[dict[str, str]]]:
+    """Merged items (most mentioned first) and one error per failed or skipped source.
+
+    A source is fetched only while ``remaining_s()`` leaves room for its
+    worst case (spacing + timeout); the ones left are skipped with an
+    ``out_of_time`` error, so a slow source cannot push the run past its deadline.
+    """
     totals: Counter[tuple[Kind, str]] = Counter()
     seen_in: dict[tuple[Kind, str], list[str]] = {}
     errors: list[dict[str, str]] = []
-    for source in sources:
+    for index, source in enumerate(sources):
+        left = remaining_s() if remaining_s is not None else None
+        if left is not None and left < source.min_interval_seconds + source.timeout_seconds:
+            logger.warning("out of time: %d trend sources skipped", len(sources) - index)
+            errors += [
+                {"source": s.name, "reason": "out_of_time", "error": f"skipped: {max(left, 0):.1f}s left in the run"}
+                for s in sources[index:]
+            ]
+            break
         try:
             counts = parse(source, fetcher.fetch(source)).counts
         except SourceError as exc:
@@ -92,12 +107,13 @@ def run(
     fetcher: Fetcher,
     summarize: Summarizer,
     top_n: int,
+    remaining_s: Callable[[], float] | None = None,
 ) -> dict[str, Any]:
     snapshot = trends_store.get_snapshot(conn, window_start)
     if snapshot is None:
         if not sources:
             return {"skipped": "no trend sources configured"}
-        items, errors = collect(sources, fetcher)
+        items, errors = collect(sources, fetcher, remaining_s=remaining_s)
         if not items and len(errors) == len(sources):
             reasons = ", ".join(f"{e['source']}: {e['reason']}" for e in errors)
             raise TransientError("trend_sources_unavailable", f"every trend source failed ({reasons})")

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from common.errors import WorkerError
 from router.errors import ApiError
 from router.settings import RouterSettings
 
@@ -89,13 +90,17 @@ def route_prompt(
         )
 
     content: Any = req.prompt if not parts else [{"type": "text", "text": req.prompt}, *parts]
-    result = client().chat(
-        model=model,
-        messages=[{"role": "user", "content": content}],
-        max_tokens=req.max_tokens,
-        temperature=req.temperature,
-        budget_s=budget_s,
-    )
+    azure = client()
+    try:
+        result = azure.chat(
+            model=model,
+            messages=[{"role": "user", "content": content}],
+            max_tokens=req.max_tokens,
+            temperature=req.temperature,
+            budget_s=budget_s,
+        )
+    except WorkerError as exc:
+        raise upstream_error(exc) from exc
     guard.record(model, result.usage.prompt_tokens, result.usage.completion_tokens)
     answer = {
         "model": model,
@@ -110,6 +115,42 @@ def route_prompt(
     if key is not None:
         cache().set(key, answer)
     return answer, False
+
+
+# The shared Azure client's failure reasons, as the caller should see them.
+# reason -> (status, detail); a None detail passes the client's own message on.
+_UPSTREAM: dict[str, tuple[int, str | None]] = {
+    "azure_throttled": (503, None),
+    "azure_unavailable": (502, None),
+    "azure_malformed_response": (502, None),
+    "azure_timeout": (504, None),
+    # The caller can change the request: the filter refused it, or Azure found it invalid.
+    "azure_content_filtered": (422, None),
+    "azure_bad_request": (422, None),
+    # Ours to fix (key, deployment, model name or API version); Azure's text stays in the log.
+    "azure_auth_failed": (502, "the AI service could not authenticate to Azure AI; this is on our side and has been logged"),
+    "azure_misconfigured": (
+        502,
+        "the AI service is misconfigured (model deployment, endpoint or API version); "
+        "this is on our side, has been logged, and retrying will not help until it is fixed",
+    ),
+}
+_ERROR_CODES = {"azure_bad_request": "upstream_rejected", "azure_content_filtered": "content_filtered"}
+
+
+def upstream_error(exc: WorkerError) -> ApiError:
+    """The answer to an Azure failure; a reason not known here is a 502, never the caller's fault."""
+    known = _UPSTREAM.get(exc.reason)
+    if known is None:
+        logger.error("Azure AI failed with an unmapped reason %s: %s", exc.reason, exc.message)
+        return ApiError(502, "upstream_error", f"Azure AI failed ({exc.reason}); this has been logged")
+    status, detail = known
+    if detail is not None:
+        logger.error("Azure AI is not usable as configured (%s): %s", exc.reason, exc.message)
+    else:
+        logger.warning("Azure AI answered %s: %s", exc.reason, exc.message)
+    headers = {"Retry-After": "5"} if status == 503 else None
+    return ApiError(status, _ERROR_CODES.get(exc.reason, exc.reason), detail or exc.message, headers)
 
 
 def _cache_key(model: str, req: AiRequest) -> str:

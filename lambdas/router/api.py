@@ -108,7 +108,7 @@ def route_ai() -> Response:
 @_route(contract.CREATE_JOB)
 def create_job() -> Response:
     settings = router_settings()
-    _caller()
+    caller = _caller()
     key = _idempotency_key(settings)
     body = contract.JOB_REQUEST.validate(_json_body(settings))
 
@@ -116,7 +116,9 @@ def create_job() -> Response:
     from router import dispatch, queues
 
     task, payload = dispatch.validate_job(body, settings)
-    job_id, created = dispatch.submit_job(task, payload, key, settings=settings, connection=db.connection, send=queues.send)
+    job_id, created = dispatch.submit_job(
+        task, payload, key, owner=caller, settings=settings, connection=db.connection, send=queues.send
+    )
     return json_response(202, {"jobId": str(job_id)}, {"Idempotent-Replay": "false" if created else "true"})
 
 
@@ -125,20 +127,21 @@ def get_job(jobId: str) -> Response:  # noqa: N803 - the path parameter's name
     from common import db
     from router import dispatch
 
-    _caller()
-    return json_response(200, dispatch.job_status(jobId, connection=db.connection))
+    caller = _caller()
+    view = dispatch.job_status(jobId, caller=caller, admin=_is_admin(router_settings()), connection=db.connection)
+    return json_response(200, view)
 
 
 @_route(contract.CREATE_UPLOAD)
 def create_upload() -> Response:
     settings = router_settings()
-    _caller()
+    caller = _caller()
     body = contract.UPLOAD_REQUEST.validate(_json_body(settings))
 
     from common import db
     from router import uploads
 
-    return json_response(201, uploads.issue_upload(body, settings=settings, connection=db.connection))
+    return json_response(201, uploads.issue_upload(body, owner=caller, settings=settings, connection=db.connection))
 
 
 # --- errors ----------------------------------------------------------------------
@@ -220,12 +223,24 @@ def _idempotency_key(settings: RouterSettings) -> str | None:
     return key
 
 
+def _claims() -> dict[str, Any]:
+    return ((app.current_event.raw_event.get("requestContext") or {}).get("authorizer") or {}).get("jwt", {}).get("claims") or {}
+
+
 def _caller() -> str:
     """The JWT subject API Gateway verified; refuses a request that skipped the authorizer."""
-    claims = ((app.current_event.raw_event.get("requestContext") or {}).get("authorizer") or {}).get("jwt", {}).get("claims")
-    if not claims or not claims.get("sub"):
+    sub = _claims().get("sub")
+    if not sub:
         raise ApiError(401, "unauthorized", "no verified JWT on the request")
-    return str(claims["sub"])
+    return str(sub)
+
+
+def _is_admin(settings: RouterSettings) -> bool:
+    if settings.admin_claim_value is None:
+        return False
+    from router.access import has_claim_value
+
+    return has_claim_value(_claims(), settings.admin_claim, settings.admin_claim_value)
 
 
 def _time_budget(settings: RouterSettings) -> float:

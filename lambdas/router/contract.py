@@ -151,6 +151,7 @@ class RouteSpec:
     request: Shape | None = None
     errors: dict[int, str] = field(default_factory=dict)
     headers: dict[str, str] = field(default_factory=dict)
+    description: str | None = None
 
     @property
     def rule(self) -> str:
@@ -171,9 +172,9 @@ AI_ROUTE = RouteSpec(
     request=AI_REQUEST,
     errors={
         **_BAD_BODY,
-        422: "Azure refused the request (e.g. content filter)",
+        422: "Azure refused the request: `content_filtered` (its content filter) or `upstream_rejected` (invalid for the model)",
         429: "Daily AI budget spent",
-        502: "Azure failed",
+        502: "Azure failed, or the AI service is misconfigured on our side (`azure_misconfigured`, `azure_auth_failed`)",
         503: "Azure is throttling or a dependency is down",
         504: "Azure did not answer in time",
     },
@@ -186,11 +187,37 @@ CREATE_JOB = RouteSpec(
     202,
     "JobAccepted",
     request=JOB_REQUEST,
-    errors={**_BAD_BODY, 409: "Idempotency-Key reused with a different request", 503: "The task's queue or the database is unavailable"},
-    headers={"Idempotency-Key": "A repeat with the same key returns the same job and queues nothing."},
+    errors={
+        **_BAD_BODY,
+        409: "Idempotency-Key reused with a different request",
+        503: "The task's queue or the database is unavailable; retry after Retry-After with the same Idempotency-Key",
+    },
+    headers={
+        "Idempotency-Key": (
+            "Scoped to the caller (the JWT `sub`). A repeat with the same key returns the same job; "
+            "while no worker has started it, its message is queued again (a lost first send is recovered; "
+            "workers run a job once however many messages name it)."
+        )
+    },
+    description=(
+        "The job belongs to the caller (the JWT `sub`). On a 503 `queue_unavailable` the job may or may not "
+        "be queued: retry with the same Idempotency-Key to get the same job, queued."
+    ),
 )
 GET_JOB = RouteSpec(
-    "GET", "/v1/jobs/{jobId}", "getJob", "A job's status", 200, "Job", errors={400: "Not a job id", 404: "No such job"}
+    "GET",
+    "/v1/jobs/{jobId}",
+    "getJob",
+    "A job's status",
+    200,
+    "Job",
+    errors={400: "Not a job id", 404: "No such job, or not one the caller may see"},
+    description=(
+        "A caller sees the jobs it created (POST /v1/jobs, POST /v1/uploads). Another caller's job is a 404, "
+        "like one that does not exist, so job ids reveal nothing. Jobs no caller created (scheduled runs, "
+        "uploads that reached S3 directly) have no owner: only a caller whose JWT carries the configured admin "
+        "claim (router config `admin_claim` / `admin_claim_value`) sees them; such a caller sees every job."
+    ),
 )
 CREATE_UPLOAD = RouteSpec(
     "POST",

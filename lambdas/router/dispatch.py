@@ -16,6 +16,8 @@ from router.settings import RouterSettings
 if TYPE_CHECKING:
     import psycopg
 
+    from common.jobs import Job
+
 logger = logging.getLogger(__name__)
 
 Connection = Callable[[], AbstractContextManager["psycopg.Connection"]]
@@ -35,48 +37,81 @@ def validate_job(body: dict[str, Any], settings: RouterSettings) -> tuple[str, d
     return task, payload
 
 
+def scoped_key(owner: str, client_key: str | None) -> str | None:
+    """The stored idempotency key: per caller, so two callers' keys never meet."""
+    return f"api:{owner}:{client_key}" if client_key else None
+
+
 def submit_job(
     task: str,
     payload: dict[str, Any],
     client_key: str | None,
     *,
+    owner: str,
     settings: RouterSettings,
     connection: Connection,
     send: Sender,
 ) -> tuple[uuid.UUID, bool]:
-    """(job id, created). The row is committed before the message so a fast worker finds it."""
-    from common import jobs
-    from router.job_store import delete_unsent_job
+    """(job id, created). The row is committed before the message so a fast worker finds it.
 
-    key = f"api:{client_key}" if client_key else None
+    A replay of a job no worker has started sends its message again: the first
+    call may have died between the commit and the send. A duplicate message is
+    harmless (workers lease the job and skip a finished one).
+    """
+    from router.job_store import create_owned_job, delete_unsent_job
+    from router.queues import QueueRejected
+
     with connection() as conn:
-        job, created = jobs.create_job(conn, task, payload, idempotency_key=key)
+        found, created = create_owned_job(conn, task, payload, owner=owner, idempotency_key=scoped_key(owner, client_key))
+    job = found.job
     if not created:
-        if job.task != task or job.payload != payload:
+        # The owner check covers a `sub` holding ":" that spells another caller's scoped key.
+        if found.owner != owner or job.task != task or job.payload != payload:
             raise ApiError(409, "idempotency_conflict", "this Idempotency-Key was used for a different request")
-        return job.id, False
+        if not _untouched(job):
+            return job.id, False
     try:
         send(settings.queue_urls[task], job.to_envelope())
-    except TransientError as exc:
-        # No message, no job: a retry with the same key starts clean.
-        with connection() as conn:
-            delete_unsent_job(conn, job.id)
+    except QueueRejected as exc:
+        if created:
+            # Certainly not queued: no message, no job, so a retry with the same key starts clean.
+            with connection() as conn:
+                delete_unsent_job(conn, job.id)
         raise ApiError(503, "queue_unavailable", exc.message, {"Retry-After": "5"}) from exc
-    logger.info("job queued", extra={"job_id": str(job.id), "task": task})
-    return job.id, True
+    except TransientError as exc:
+        # SQS may hold the message: deleting the row would leave a worker a
+        # message without its job. Kept queued, it is sent again by a retry
+        # with the same key while no worker has started it.
+        logger.warning("job %s may not be queued: %s", job.id, exc.message)
+        raise ApiError(
+            503,
+            "queue_unavailable",
+            f"job {job.id} may not have been queued ({exc.message}); "
+            + ("retry with the same Idempotency-Key" if client_key else "send an Idempotency-Key so a retry can recover it"),
+            {"Retry-After": "5"},
+        ) from exc
+    logger.info("job queued", extra={"job_id": str(job.id), "task": task, "replay": not created})
+    return job.id, created
 
 
-def job_status(raw_id: str, *, connection: Connection) -> dict[str, Any]:
-    from common import jobs
+def _untouched(job: Job) -> bool:
+    """Queued and never started: its message may never have reached the queue."""
+    return job.status == "queued" and job.attempts == 0
+
+
+def job_status(raw_id: str, *, caller: str, admin: bool, connection: Connection) -> dict[str, Any]:
+    """The job's view for this caller; 404 alike for no job and someone else's, so ids reveal nothing."""
+    from router.access import may_read
+    from router.job_store import get_owned_job
 
     try:
         job_id = uuid.UUID(raw_id)
     except ValueError:
         raise ApiError(400, "invalid_job_id", f"{raw_id[:64]!r} is not a job id (a UUID)") from None
     with connection() as conn:
-        job = jobs.get_job(conn, job_id)
-    if job is None:
+        found = get_owned_job(conn, job_id)
+    if found is None or not may_read(found.owner, caller, admin=admin):
         raise ApiError(404, "job_not_found", f"no job {job_id}")
-    view = job.to_dict()
+    view = found.job.to_dict()
     view.pop("idempotencyKey", None)
     return view

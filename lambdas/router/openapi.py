@@ -40,6 +40,8 @@ def build() -> dict[str, Any]:
 
 def _operation(spec: RouteSpec) -> dict[str, Any]:
     op: dict[str, Any] = {"operationId": spec.operation_id, "summary": spec.summary}
+    if spec.description:
+        op["description"] = spec.description
     if not spec.auth:
         op["security"] = []
     params = [

@@ -29,6 +29,10 @@ class RouterSettings:
     upload_content_types: tuple[str, ...]
     max_idempotency_key_chars: int
     queue_urls: dict[str, str]  # task -> queue URL, only for the tasks deployed
+    # A caller whose JWT claim `admin_claim` holds `admin_claim_value` sees every
+    # job, including those with no owner; None: no caller is an admin.
+    admin_claim: str = "scope"
+    admin_claim_value: str | None = None
 
     @property
     def accepted_types(self) -> tuple[str, ...]:
@@ -60,6 +64,8 @@ class RouterSettings:
             upload_content_types=_csv(env.get("UPLOAD_CONTENT_TYPES", "video/mp4,video/quicktime,video/webm")),
             max_idempotency_key_chars=_int(env, "MAX_IDEMPOTENCY_KEY_CHARS", 128),
             queue_urls={t: env[f"QUEUE_URL_{t.upper()}"] for t in TASKS if env.get(f"QUEUE_URL_{t.upper()}")},
+            admin_claim=env.get("ADMIN_CLAIM") or "scope",
+            admin_claim_value=env.get("ADMIN_CLAIM_VALUE") or None,
         )
 
 

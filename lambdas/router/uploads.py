@@ -23,8 +23,10 @@ def object_key(filename: str, upload_id: uuid.UUID) -> str:
     return f"{UPLOADS_PREFIX}{upload_id}/{safe}"
 
 
-def issue_upload(body: dict[str, Any], *, settings: RouterSettings, connection: Connection) -> dict[str, Any]:
+def issue_upload(body: dict[str, Any], *, owner: str, settings: RouterSettings, connection: Connection) -> dict[str, Any]:
+    """The upload ticket; the job it completes belongs to `owner` (the caller's JWT subject)."""
     from common import jobs
+    from router.job_store import create_owned_job
 
     content_type = body["contentType"].strip().lower()
     size = body["size"]
@@ -47,9 +49,9 @@ def issue_upload(body: dict[str, Any], *, settings: RouterSettings, connection: 
     )
     payload = {"bucket": bucket, "key": key, "contentType": content_type, "size": size, "filename": body["filename"]}
     with connection() as conn:
-        job, _ = jobs.create_job(conn, "video", payload, idempotency_key=jobs.upload_key(bucket, key))
+        found, _ = create_owned_job(conn, "video", payload, owner=owner, idempotency_key=jobs.upload_key(bucket, key))
     return {
-        "jobId": str(job.id),
+        "jobId": str(found.job.id),
         "uploadUrl": url,
         "method": "PUT",
         # Content-Length and Content-Type are in the signature: S3 refuses any other size or type.

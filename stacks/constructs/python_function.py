@@ -24,6 +24,8 @@ from stacks.constructs.log_retention import retention
 from stacks.constructs.nag import BASIC_EXECUTION_ROLE, acknowledge
 
 RUNTIME = lambda_.Runtime.PYTHON_3_13
+# Tags a function the monitoring walk leaves without alarms (see PythonFunction).
+UNALARMED_TAG = "huntaze:alarms"
 if RUNTIME.name != f"python{PYTHON_VERSION}":
     raise RuntimeError("stacks/constructs/bundling.py PYTHON_VERSION must match RUNTIME")
 
@@ -73,7 +75,8 @@ class PythonFunction(lambda_.Function):
         vpc: ec2.IVpc | None = None,
         security_groups: Sequence[ec2.ISecurityGroup] | None = None,
         reserved_concurrency: int | None = None,
-        deploy_time_only: bool = False,
+        unalarmed_because: str | None = None,
+        function_name: str | None = None,
     ) -> None:
         log_group = logs.LogGroup(
             scope,
@@ -110,9 +113,13 @@ class PythonFunction(lambda_.Function):
             vpc_subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS) if vpc else None,
             security_groups=list(security_groups) if security_groups else None,
             reserved_concurrent_executions=reserved_concurrency,
+            function_name=function_name,
         )
-        # Runs only during deploys (a Trigger target): monitoring skips its alarms.
-        self.deploy_time_only = deploy_time_only
+        # A function whose failures already reach a person another way (a deploy that
+        # fails, an operator's own command) gets no alarms: each costs $0.10/month.
+        self.unalarmed_because = unalarmed_because
+        if unalarmed_because:
+            cdk.Tags.of(self).add(UNALARMED_TAG, "off")
         managed = {
             BASIC_EXECUTION_ROLE: "The AWS-managed basic execution policy only lets the function write its own logs.",
         }

@@ -9,7 +9,8 @@ import pytest
 # metric name -> the alarm every resource of that kind must have
 DLQ_METRICS = {"ApproximateNumberOfMessagesVisible"}
 QUEUE_METRICS = {"ApproximateAgeOfOldestMessage"}
-FUNCTION_METRICS = {"Errors", "Throttles", "Duration"}
+# Throttles are alarmed once for the account (test_throttles_are_alarmed_for_the_whole_account).
+FUNCTION_METRICS = {"Errors", "Duration"}
 
 
 def _exports(templates: dict) -> dict[str, tuple[str, str]]:
@@ -53,28 +54,43 @@ def covered(templates) -> dict[tuple[str, str], set[str]]:
     return result
 
 
+def _unalarmed(resource: dict) -> bool:
+    return {"Key": "huntaze:alarms", "Value": "off"} in (resource["Properties"].get("Tags") or [])
+
+
+def test_only_the_migrations_and_the_ops_function_go_without_alarms(templates):
+    unalarmed = sorted(
+        rid.rstrip("0123456789ABCDEF") for t in templates.values()
+        for rid, r in (t.to_json().get("Resources") or {}).items()
+        if r["Type"] == "AWS::Lambda::Function" and _unalarmed(r)
+    )
+    assert unalarmed == ["Migrate", "Ops"]
+
+
 def _app_resources(templates) -> tuple[set, set, set]:
     queues, dlqs, functions = set(), set(), set()
     for stack, t in templates.items():
         resources = t.to_json().get("Resources") or {}
         stack_dlqs = set()
         # A function that is a custom resource's ServiceToken (CDK's bucket-notification,
-        # auto-delete, trigger providers) or a Trigger's handler (the migrations) runs
-        # only during deploys, where a failure already fails the deployment.
+        # auto-delete, trigger providers) runs only during deploys, where a failure
+        # already fails the deployment; one tagged unalarmed says why in its code.
         deploy_time = {
             r["Properties"]["ServiceToken"]["Fn::GetAtt"][0]
             for r in resources.values()
             if isinstance((r.get("Properties") or {}).get("ServiceToken"), dict) and "Fn::GetAtt" in r["Properties"]["ServiceToken"]
         }
-        versions = {rid: r["Properties"]["FunctionName"]["Ref"] for rid, r in resources.items() if r["Type"] == "AWS::Lambda::Version"}
-        deploy_time |= {
-            versions[r["Properties"]["HandlerArn"]["Ref"]] for r in resources.values() if r["Type"] == "Custom::Trigger"
-        }
+        deploy_time |= {rid for rid, r in resources.items() if r["Type"] == "AWS::Lambda::Function" and _unalarmed(r)}
         for r in resources.values():
+            # A DLQ is named by a queue's redrive policy or by a schedule target's dead-letter config.
             if r["Type"] == "AWS::SQS::Queue":
                 target = (r["Properties"].get("RedrivePolicy") or {}).get("deadLetterTargetArn")
-                if isinstance(target, dict) and "Fn::GetAtt" in target:
-                    stack_dlqs.add((stack, target["Fn::GetAtt"][0]))
+            elif r["Type"] == "AWS::Scheduler::Schedule":
+                target = ((r["Properties"].get("Target") or {}).get("DeadLetterConfig") or {}).get("Arn")
+            else:
+                continue
+            if isinstance(target, dict) and "Fn::GetAtt" in target:
+                stack_dlqs.add((stack, target["Fn::GetAtt"][0]))
         for rid, r in resources.items():
             if r["Type"] == "AWS::SQS::Queue":
                 (dlqs if (stack, rid) in stack_dlqs else queues).add((stack, rid))
@@ -83,23 +99,54 @@ def _app_resources(templates) -> tuple[set, set, set]:
     return queues, dlqs, functions
 
 
+def _queue(templates, stack: str, name: str) -> set[tuple[str, str]]:
+    """(stack, logical id) of the queue named ``name``."""
+    resources = templates[stack].to_json()["Resources"]
+    return {(stack, rid) for rid, r in resources.items() if r["Type"] == "AWS::SQS::Queue" and r["Properties"].get("QueueName") == name}
+
+
+def test_dlqs_are_found_by_redrive_policy_and_by_schedule_dead_letter_config(templates, cfg):
+    queues, dlqs, _ = _app_resources(templates)
+    video_dlq = _queue(templates, "Video", f"{cfg.prefix}-video-dlq")
+    schedules_dlq = _queue(templates, "Cron", f"{cfg.prefix}-schedules-dlq")
+    assert video_dlq and schedules_dlq, "the known DLQs are missing from the templates: the walk would pass vacuously"
+    assert video_dlq | schedules_dlq <= dlqs
+    assert not (schedules_dlq & queues), "the schedules' DLQ must not be treated as a work queue"
+
+
 def test_every_dlq_alarms_on_any_visible_message(templates, covered):
     _, dlqs, _ = _app_resources(templates)
+    assert len(dlqs) >= 2, "no DLQ found: the walk would pass vacuously"
     missing = [d for d in dlqs if not covered.get(d, set()) >= DLQ_METRICS]
     assert missing == []
 
 
-def test_every_queue_alarms_on_the_age_of_its_oldest_message(templates, covered):
+def test_no_dlq_gets_a_work_queue_age_alarm(templates, covered):
+    _, dlqs, _ = _app_resources(templates)
+    assert [d for d in dlqs if QUEUE_METRICS & covered.get(d, set())] == []
+
+
+def test_every_queue_alarms_on_the_age_of_its_oldest_message(templates, covered, cfg):
     queues, _, _ = _app_resources(templates)
+    video_queue = _queue(templates, "Video", f"{cfg.prefix}-video")
+    assert video_queue and video_queue <= queues, "the video work queue was not found: the walk would pass vacuously"
     missing = [q for q in queues if not covered.get(q, set()) >= QUEUE_METRICS]
     assert missing == []
 
 
-def test_every_function_alarms_on_errors_throttles_and_duration(templates, covered):
+def test_every_function_alarms_on_errors_and_duration(templates, covered):
     _, _, functions = _app_resources(templates)
     assert functions, "no function found: the walk would pass vacuously"
     missing = {f: sorted(FUNCTION_METRICS - covered.get(f, set())) for f in functions if not covered.get(f, set()) >= FUNCTION_METRICS}
     assert missing == {}
+
+
+def test_throttles_are_alarmed_for_the_whole_account(templates):
+    # Given functions in the app / Then one Throttles alarm without dimensions covers all of them
+    alarms = [r["Properties"] for r in templates["Monitoring"].find_resources("AWS::CloudWatch::Alarm").values()]
+    account = [p for p in alarms if p["MetricName"] == "Throttles" and p["Namespace"] == "AWS/Lambda" and not p.get("Dimensions")]
+    assert len(account) == 1
+    assert account[0]["Statistic"] == "Sum" and account[0]["Threshold"] == 1
 
 
 def test_the_data_tier_and_the_api_are_watched(templates, covered):

@@ -23,6 +23,26 @@ def test_dev_fixed_cost_is_within_its_budget(templates, cfg, table):
     assert report.fixed <= cfg.monitoring.monthly_budget_usd, f"dev fixed cost {report.fixed:.2f}"
 
 
+def test_dev_fixed_cost_is_within_its_fixed_cost_target_and_budget(templates, cfg, table):
+    # Given dev priced from its synthesized templates, with the free tiers its config says it takes
+    report = _report(templates, cfg, table)
+    target = cfg.monitoring.fixed_cost_target_usd
+    assert target is not None, "dev needs monitoring.fixed_cost_target_usd"
+    # Then the fixed cost after credits fits the target (issue 6: at most $35) and the budget
+    assert report.free_tiers == cfg.workload.free_tiers
+    assert report.fixed <= target, f"dev fixed cost {report.fixed:.2f} > target {target:.2f}"
+    assert report.fixed <= cfg.monitoring.monthly_budget_usd
+
+
+def test_prod_takes_no_free_tier_credit(prod_templates, prod_stacks, table):
+    # Given prod shares nothing of the per-account free tiers (dev takes them)
+    report = _report(prod_templates, prod_stacks.cfg, table)
+    assert prod_stacks.cfg.workload.free_tiers == "none"
+    # Then no credit line appears and fixed before and after credits are the same
+    assert not any(i.credit for i in report.items)
+    assert report.fixed == report.fixed_before_credits
+
+
 def test_prod_fixed_cost_is_within_its_budget(prod_templates, prod_stacks, table):
     report = _report(prod_templates, prod_stacks.cfg, table)
     assert report.fixed <= prod_stacks.cfg.monitoring.monthly_budget_usd, f"prod fixed cost {report.fixed:.2f}"

@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 import aws_cdk as cdk
+import pytest
 from aws_cdk.assertions import Match, Template
 from cdk_nag import AwsSolutionsChecks
 
@@ -53,7 +54,7 @@ def test_every_alarm_notifies_the_topic_and_links_an_existing_runbook(templates,
         assert (ROOT / "docs" / "runbooks" / f"{kind.group(1)}.md").is_file(), f"{name}: runbook {kind.group(1)} missing"
 
 
-def test_budget_notifies_email_and_topic_at_80_forecast_and_100_actual(templates, cfg):
+def test_budget_notifies_the_topic_once_at_80_forecast_and_100_actual(templates, cfg):
     mon = templates["Monitoring"]
     topic_id = next(iter(mon.find_resources("AWS::SNS::Topic")))
     budget = next(iter(mon.find_resources("AWS::Budgets::Budget").values()))["Properties"]
@@ -63,8 +64,9 @@ def test_budget_notifies_email_and_topic_at_80_forecast_and_100_actual(templates
              for n in budget["NotificationsWithSubscribers"]}
     assert set(notes) == {("FORECASTED", 80), ("ACTUAL", 100)}
     for subscribers in notes.values():
-        assert {"SubscriptionType": "EMAIL", "Address": cfg.monitoring.alert_email} in subscribers
-        assert {"SubscriptionType": "SNS", "Address": {"Ref": topic_id}} in subscribers
+        # The topic's email subscription is the one email path; a second EMAIL subscriber would double every notice.
+        assert subscribers == [{"SubscriptionType": "SNS", "Address": {"Ref": topic_id}}]
+    mon.has_resource_properties("AWS::SNS::Subscription", {"Protocol": "email", "Endpoint": cfg.monitoring.alert_email})
     # Budgets can only publish when the topic policy lets budgets.amazonaws.com in.
     mon.has_resource_properties("AWS::SNS::TopicPolicy", {"PolicyDocument": {"Statement": Match.array_with([
         Match.object_like({"Principal": {"Service": "budgets.amazonaws.com"}, "Action": "sns:Publish"})])}})
@@ -82,9 +84,45 @@ def test_rds_alarm_thresholds_follow_the_instance(templates, cfg):
     storage = by_metric["FreeStorageSpace"]
     assert storage["Threshold"] == cfg.data.db_allocated_storage_gb * cfg.monitoring.rds_free_storage_ratio * 2**30
     assert storage["ComparisonOperator"] == "LessThanOrEqualToThreshold"
-    expected = int(max_db_connections(f"db.{cfg.data.db_instance_class}") * cfg.monitoring.rds_connections_ratio)
+    expected = int(max_db_connections(f"db.{cfg.data.db_instance_class}", cfg.monitoring) * cfg.monitoring.rds_connections_ratio)
     assert by_metric["DatabaseConnections"]["Threshold"] == expected
-    assert max_db_connections("db.t4g.small") > max_db_connections("db.t4g.micro")
+
+
+def test_max_connections_follows_rds_formula_on_memory_less_the_reserve(cfg):
+    # Given the RDS formula LEAST(DBInstanceClassMemory / 9531392, 5000) and the configured OS/RDS reserve
+    m = cfg.monitoring
+    # Then db.t4g.micro gets fewer than its nominal 1 GiB would give (112), and the estimate is documented arithmetic
+    micro = max_db_connections("db.t4g.micro", m)
+    assert micro == (1024 - m.rds_memory_reserve_mib) * 2**20 // 9_531_392
+    assert micro < 2**30 // 9_531_392
+    assert max_db_connections("db.t4g.small", m) > micro
+    assert max_db_connections("db.r7g.16xlarge", m.model_copy(update={"rds_max_connections": {"db.r7g.16xlarge": 5000}})) == 5000
+
+
+def test_a_measured_max_connections_wins_and_an_unknown_class_is_a_clear_error(cfg):
+    measured = cfg.monitoring.model_copy(update={"rds_max_connections": {"db.t4g.micro": 81}})
+    assert max_db_connections("db.t4g.micro", measured) == 81
+    # bad input tried: a class whose memory the table does not know and no measured value
+    with pytest.raises(ValueError, match="rds_max_connections"):
+        max_db_connections("db.x9.weird", cfg.monitoring)
+
+
+def test_one_account_level_lambda_throttles_alarm_instead_of_one_per_function(templates):
+    alarms = _alarms(templates["Monitoring"])
+    throttles = [p for p in alarms.values() if p["MetricName"] == "Throttles"]
+    # The account metric has no dimensions: it counts every function's throttles.
+    assert len(throttles) == 1
+    assert throttles[0]["Namespace"] == "AWS/Lambda" and "Dimensions" not in throttles[0]
+    assert "account-throttles.md" in throttles[0]["AlarmDescription"]
+
+
+def test_the_scheduler_dlq_is_alarmed_as_a_dlq_not_as_a_queue(templates, cfg):
+    # Given the schedules' DLQ, which no queue's redrive policy names (only the schedules' DeadLetterConfig)
+    alarms = _alarms(templates["Monitoring"])
+    by_name = {p["AlarmName"]: p for p in alarms.values()}
+    # Then it has the any-visible-message alarm and no age-of-oldest alarm
+    assert f"{cfg.prefix}-dlq-messages-Cron-SchedulesDlq" in by_name
+    assert not any(n.startswith(f"{cfg.prefix}-queue-age-Cron-SchedulesDlq") for n in by_name)
 
 
 def test_monitoring_stack_has_no_nag_errors(stacks):
@@ -108,8 +146,10 @@ def test_a_new_worker_gets_its_alarms_without_code_change(cfg):
     metrics = {(p["MetricName"], p["AlarmName"].split(f"{cfg.prefix}-", 1)[1]) for p in alarms.values()}
     assert ("ApproximateNumberOfMessagesVisible", "dlq-messages-Extra-Reports-Dlq") in metrics
     assert ("ApproximateAgeOfOldestMessage", "queue-age-Extra-Reports-Queue") in metrics
-    for metric, kind in (("Errors", "errors"), ("Throttles", "throttles"), ("Duration", "duration")):
+    for metric, kind in (("Errors", "errors"), ("Duration", "duration")):
         assert (metric, f"function-{kind}-Extra-Reports-Function") in metrics
+    # Its throttles are the account alarm's (one for all functions)
+    assert ("Throttles", "account-throttles-Monitoring-Lambda") in metrics
     age = next(p for p in alarms.values() if p["MetricName"] == "ApproximateAgeOfOldestMessage")
     # The age alarm never fires inside one visibility timeout (a normal retry).
     visibility = extra.resolve(worker.queue.node.default_child.visibility_timeout)

@@ -9,9 +9,10 @@ from botocore.stub import Stubber
 
 from stacks.config import load_stage_config
 from tools.cost import prices
-from tools.cost.model import price_templates
+from tools.cost.model import UnpricedResourceError, price_templates
 from tools.cost.prices import PriceError
 from tools.cost.refresh import fetch, on_demand_usd
+from tools.cost.report import table as report_table
 from tools.cost.variant import ROOT
 from tools.cost.workload import runs_per_month
 
@@ -91,3 +92,81 @@ def test_price_list_api_answer_is_parsed_to_its_on_demand_price():
             "Filters": [{"Type": "TERM_MATCH", "Field": "instanceType", "Value": "db.t4g.micro"}]})
         assert fetch(client, query) == 0.016
     assert on_demand_usd(product) == 0.016
+
+
+def _with_workload(cfg, **update):
+    return cfg.model_copy(update={"workload": cfg.workload.model_copy(update=update)})
+
+
+def _polled_queue_templates() -> dict:
+    """One idle SQS queue that a Lambda event source polls."""
+    return {"Huntaze-Dev-Cron": {"Resources": {
+        "Q": {"Type": "AWS::SQS::Queue", "Properties": {"QueueName": "huntaze-dev-unknown"}},
+        "Esm": {"Type": "AWS::Lambda::EventSourceMapping", "Properties": {"EventSourceArn": {"Fn::GetAtt": ["Q", "Arn"]}}},
+    }}}
+
+
+def test_idle_long_polls_of_an_event_source_queue_are_a_fixed_cost(cfg, table):
+    # Given a polled queue with no workload and no free tier credited
+    report = price_templates(_polled_queue_templates(), _with_workload(cfg, free_tiers="none"), table)
+    # Then its polls cost the same with zero messages: fixed, not usage
+    assert report.fixed == pytest.approx(cfg.workload.sqs_idle_receives_per_queue_month * table["sqs.request"], abs=1e-4)
+    assert report.usage == 0
+
+
+def test_sqs_free_tier_is_credited_to_the_fixed_idle_polls_first(cfg, table):
+    # Given two polled queues (1.3M idle requests > the 1M free) in a stage that takes the account's free tiers
+    templates = _polled_queue_templates()
+    templates["Huntaze-Dev-Video"] = _polled_queue_templates()["Huntaze-Dev-Cron"]
+    report = price_templates(templates, _with_workload(cfg, free_tiers="account"), table)
+    idle = 2 * cfg.workload.sqs_idle_receives_per_queue_month
+    assert report.fixed_before_credits == pytest.approx(idle * table["sqs.request"], abs=1e-3)
+    assert report.fixed_credits == pytest.approx(-table["sqs.free.requests"] * table["sqs.request"], abs=1e-4)
+
+
+def test_free_tiers_none_credits_nothing_and_says_so(cfg, table):
+    alarms = {f"A{i}": {"Type": "AWS::CloudWatch::Alarm", "Properties": {}} for i in range(13)}
+    templates = {"Huntaze-Dev-Monitoring": {"Resources": {**alarms, "D": {"Type": "AWS::CloudWatch::Dashboard"}}}}
+    # Given the same alarms and dashboard under both settings
+    shared = price_templates(templates, _with_workload(cfg, free_tiers="account"), table)
+    alone = price_templates(templates, _with_workload(cfg, free_tiers="none"), table)
+    # Then "none" pays all 13 alarms and the dashboard, "account" is credited 10 alarms and the dashboard
+    gross = 13 * table["cloudwatch.alarm.month"] + table["cloudwatch.dashboard.month"]
+    assert alone.fixed == alone.fixed_before_credits == pytest.approx(gross)
+    assert shared.fixed_before_credits == pytest.approx(gross)
+    assert shared.fixed == pytest.approx(3 * table["cloudwatch.alarm.month"])
+    assert "free tiers: 'none'" in report_table(alone) and "free tiers: 'account'" in report_table(shared)
+
+
+def test_the_table_subtotals_fixed_before_and_after_credits(cfg, table):
+    alarms = {f"A{i}": {"Type": "AWS::CloudWatch::Alarm", "Properties": {}} for i in range(13)}
+    report = price_templates({"Huntaze-Dev-Monitoring": {"Resources": alarms}}, cfg, table)
+    text = report_table(report, budget=40, target=0.2)
+    assert f"{report.fixed_before_credits:.2f} before free-tier credits" in text
+    assert f"{report.fixed:.2f} after" in text
+    assert "OVER the stage's fixed-cost target of 0.20" in text and "within the stage budget of 40.00" in text
+
+
+def test_a_new_paid_resource_type_is_caught_not_priced_at_zero(cfg, table):
+    # bad input tried: an RDS Proxy (billed per vCPU-hour) and a metric filter (its custom metric is billed),
+    # which the model neither prices nor lists as free
+    templates = {"Huntaze-Dev-Data": {"Resources": {
+        "Proxy": {"Type": "AWS::RDS::DBProxy", "Properties": {}},
+        "Filter": {"Type": "AWS::Logs::MetricFilter", "Properties": {}},
+        "Role": {"Type": "AWS::IAM::Role", "Properties": {}},
+    }}}
+    with pytest.raises(UnpricedResourceError) as err:
+        price_templates(templates, cfg, table)
+    assert "AWS::RDS::DBProxy (Data/Proxy)" in str(err.value)
+    assert "AWS::Logs::MetricFilter (Data/Filter)" in str(err.value)
+    assert "IAM::Role" not in str(err.value)
+
+
+def test_free_types_and_custom_resources_pass_without_a_line_of_cost(cfg, table):
+    templates = {"Huntaze-Dev-Network": {"Resources": {
+        "Role": {"Type": "AWS::IAM::Role", "Properties": {}},
+        "Sg": {"Type": "AWS::EC2::SecurityGroup", "Properties": {}},
+        "Custom": {"Type": "Custom::VpcRestrictDefaultSG", "Properties": {}},
+    }}}
+    report = price_templates(templates, cfg, table)
+    assert report.total == 0

@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 from tools.cost import prices as price_table
-from tools.cost.model import price_templates
+from tools.cost.model import UnpricedResourceError, price_templates
 from tools.cost.report import side_by_side, table
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -40,7 +40,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--stage", default="dev")
     parser.add_argument("--prices", type=Path, default=price_table.DEFAULT_TABLE)
     parser.add_argument("--no-compare", action="store_true", help="skip the other-NAT-mode synth (saves ~10 s)")
-    parser.add_argument("--check", action="store_true", help="exit 1 when the fixed cost passes the stage budget")
+    parser.add_argument("--check", action="store_true", help="exit 1 when the fixed cost passes the stage budget or fixed-cost target")
     parser.add_argument("--refresh-prices", action="store_true", help="re-read queried prices from the AWS Price List API")
     args = parser.parse_args(argv)
 
@@ -55,9 +55,13 @@ def main(argv: list[str] | None = None) -> int:
 
     cfg = stage_config(args.stage)
     prices = price_table.load(args.prices)
-    report = price_templates(read_templates(args.cdk_out, args.stage), cfg, prices)
-    budget = cfg.monitoring.monthly_budget_usd
-    print(table(report, budget=budget))
+    try:
+        report = price_templates(read_templates(args.cdk_out, args.stage), cfg, prices)
+    except UnpricedResourceError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    budget, target = cfg.monitoring.monthly_budget_usd, cfg.monitoring.fixed_cost_target_usd
+    print(table(report, budget=budget, target=target))
 
     if not args.no_compare:
         from tools.cost.variant import synth_templates
@@ -66,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
         other_cfg, other_templates = synth_templates(args.stage, {"network": {"nat_mode": other}})
         other_report = price_templates(other_templates, other_cfg, prices)
         print(side_by_side(report, f"NAT {cfg.network.nat_mode}", other_report, f"NAT {other}"))
-    return 1 if args.check and report.fixed > budget else 0
+    return 1 if args.check and report.fixed > min(budget, target or budget) else 0
 
 
 if __name__ == "__main__":

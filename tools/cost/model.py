@@ -1,11 +1,16 @@
 """Price the resources of synthesized CloudFormation templates for one month.
 
 ``fixed`` is what a resource costs whether or not anything runs (hourly or
-monthly prices); ``usage`` is what the workload profile adds (requests, GB-s,
-GB). Free tiers that last (not the 12-month ones) are separate lines, so the
-gross price of each resource stays visible. Resource types not named here
-(IAM, security groups, subnets, SQS/SNS config, ...) cost nothing by
-themselves.
+monthly prices, and requests made with no workload at all, such as Lambda's
+idle long polls of its SQS event sources); ``usage`` is what the workload
+profile adds (requests, GB-s, GB). Free tiers that last (not the 12-month ones)
+are separate credit lines, so the gross price of each resource stays visible;
+they are per account, so they are credited only when the stage's
+``workload.free_tiers`` is "account".
+
+Every resource type is either priced here or named in ``FREE_TYPES`` with the
+reason it costs nothing by itself; any other type stops the report
+(``UnpricedResourceError``) instead of being silently counted as $0.
 """
 
 from __future__ import annotations
@@ -15,12 +20,64 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from stacks.config import StageConfig
-from tools.cost.prices import PriceTable
+from tools.cost.prices import PriceError, PriceTable
 from tools.cost.workload import Use, function_use, runs_per_month
 
 Template = Mapping[str, Any]
 SQS_REQUESTS_PER_MESSAGE = 3  # send, receive, delete
 S3_STEADY_STATE_MONTHS = 1.0  # raw uploads expire after about a month
+FREE_TIER = "free tier"
+
+# Types that cost nothing by themselves (their cost, if any, is counted where named).
+FREE_TYPES: Mapping[str, str] = {
+    "AWS::CDK::Metadata": "CDK bookkeeping",
+    "AWS::IAM::Role": "IAM is free",
+    "AWS::IAM::Policy": "IAM is free",
+    "AWS::IAM::ManagedPolicy": "IAM is free",
+    "AWS::IAM::InstanceProfile": "IAM is free",
+    "AWS::IAM::OIDCProvider": "IAM is free",
+    "AWS::EC2::VPC": "no charge for the VPC itself",
+    "AWS::EC2::Subnet": "no charge",
+    "AWS::EC2::RouteTable": "no charge",
+    "AWS::EC2::Route": "no charge",
+    "AWS::EC2::SubnetRouteTableAssociation": "no charge",
+    "AWS::EC2::InternetGateway": "no charge (data out is billed as transfer)",
+    "AWS::EC2::VPCGatewayAttachment": "no charge",
+    "AWS::EC2::SecurityGroup": "no charge",
+    "AWS::EC2::SecurityGroupIngress": "no charge",
+    "AWS::EC2::SecurityGroupEgress": "no charge",
+    "AWS::EC2::NetworkAcl": "no charge",
+    "AWS::EC2::NetworkAclEntry": "no charge",
+    "AWS::EC2::SubnetNetworkAclAssociation": "no charge",
+    "AWS::EC2::LaunchTemplate": "no charge; the instances are priced",
+    "AWS::EC2::FlowLog": "billed as its log group's ingestion (workload.log_gb_per_month)",
+    "AWS::Logs::LogGroup": "a log group's existence is free; its GB are the CloudWatch Logs line",
+    "AWS::Lambda::Permission": "no charge",
+    "AWS::Lambda::Version": "no charge",
+    "AWS::Lambda::Alias": "no charge",
+    "AWS::Lambda::EventSourceMapping": "its SQS polls are priced on the queue",
+    "AWS::ApiGatewayV2::Stage": "billed per request on the API",
+    "AWS::ApiGatewayV2::Route": "billed per request on the API",
+    "AWS::ApiGatewayV2::Integration": "billed per request on the API",
+    "AWS::ApiGatewayV2::Authorizer": "JWT authorizers are free",
+    "AWS::RDS::DBSubnetGroup": "no charge",
+    "AWS::RDS::DBParameterGroup": "no charge",
+    "AWS::ElastiCache::SubnetGroup": "no charge",
+    "AWS::ElastiCache::ParameterGroup": "no charge",
+    "AWS::S3::BucketPolicy": "no charge",
+    "AWS::SQS::QueuePolicy": "no charge",
+    "AWS::SNS::Topic": "no charge; 1,000 emails and Lambda deliveries a month are free",
+    "AWS::SNS::Subscription": "no charge",
+    "AWS::SNS::TopicPolicy": "no charge",
+    "AWS::Scheduler::ScheduleGroup": "no charge; the schedules are priced",
+    "AWS::SecretsManager::SecretTargetAttachment": "no charge; the secret is priced",
+    "AWS::Budgets::Budget": "budgets without actions are free",
+    "AWS::CloudFormation::CustomResource": "runs once per deploy in a Lambda priced on its own",
+}
+
+
+class UnpricedResourceError(PriceError):
+    """A template holds resource types the model neither prices nor knows to be free."""
 
 
 @dataclass(frozen=True)
@@ -31,20 +88,40 @@ class LineItem:
     fixed: float = 0.0
     usage: float = 0.0
     note: str = ""
+    # A lasting free tier's credit (negative amounts), not a resource's price.
+    credit: bool = False
 
 
 @dataclass
 class CostReport:
     stage: str
     items: list[LineItem] = field(default_factory=list)
+    free_tiers: str = "account"
+
+    @property
+    def fixed_before_credits(self) -> float:
+        return sum(i.fixed for i in self.items if not i.credit)
+
+    @property
+    def fixed_credits(self) -> float:
+        return sum(i.fixed for i in self.items if i.credit)
 
     @property
     def fixed(self) -> float:
-        return sum(i.fixed for i in self.items)
+        """Fixed monthly cost after the free-tier credits the stage may take."""
+        return self.fixed_before_credits + self.fixed_credits
+
+    @property
+    def usage_before_credits(self) -> float:
+        return sum(i.usage for i in self.items if not i.credit)
+
+    @property
+    def usage_credits(self) -> float:
+        return sum(i.usage for i in self.items if i.credit)
 
     @property
     def usage(self) -> float:
-        return sum(i.usage for i in self.items)
+        return self.usage_before_credits + self.usage_credits
 
     @property
     def total(self) -> float:
@@ -59,7 +136,8 @@ class _Totals:
     dashboards: int = 0
     lambda_gb_s: float = 0.0
     lambda_requests: float = 0.0
-    sqs_requests: float = 0.0
+    sqs_fixed_requests: float = 0.0
+    sqs_usage_requests: float = 0.0
     traces: float = 0.0
     schedule_runs: float = 0.0
     log_groups: int = 0
@@ -86,9 +164,15 @@ class _Pricer:
         self.p = prices
         self.totals = _Totals()
         self.items: list[LineItem] = []
+        self.unpriced: list[str] = []
 
     def add(self, stack: str, resource: str, what: str, *, fixed: float = 0.0, usage: float = 0.0, note: str = "") -> None:
         self.items.append(LineItem(_short(stack), resource, what, round(fixed, 4), round(usage, 4), note))
+
+    def credit(self, what: str, *, fixed: float = 0.0, usage: float = 0.0, note: str = "per account") -> None:
+        """A lasting free tier (amounts given positive), when this stage is the one that takes them."""
+        if self.cfg.workload.free_tiers == "account" and (fixed or usage):
+            self.items.append(LineItem("*", FREE_TIER, what, -round(fixed, 4), -round(usage, 4), note, credit=True))
 
     # -- per resource type ------------------------------------------------------------
     def rds(self, stack: str, rid: str, props: Mapping[str, Any]) -> None:
@@ -150,12 +234,14 @@ class _Pricer:
         name = str(props.get("QueueName", rid))
         task = name.removeprefix(f"{self.cfg.prefix}-")
         messages = 0.0 if task.endswith("-dlq") else self._messages(task)
+        # Lambda's pollers long-poll an event-source queue around the clock, work or not.
         idle = self.cfg.workload.sqs_idle_receives_per_queue_month if polled else 0
-        requests = messages * SQS_REQUESTS_PER_MESSAGE + idle
-        self.totals.sqs_requests += requests
-        note = f"{messages:,.0f} messages" + (f" + {idle:,} idle long polls" if idle else "")
+        requests = messages * SQS_REQUESTS_PER_MESSAGE
+        self.totals.sqs_fixed_requests += idle
+        self.totals.sqs_usage_requests += requests
+        note = f"{messages:,.0f} messages" + (f"; fixed: {idle:,} idle long polls" if idle else "")
         self.add(stack, rid, "SQS queue" + (" (DLQ)" if task.endswith("-dlq") else ""),
-                 usage=requests * self.p["sqs.request"], note=note)
+                 fixed=idle * self.p["sqs.request"], usage=requests * self.p["sqs.request"], note=note)
 
     def _messages(self, task: str) -> float:
         env = {"TASK": task}
@@ -184,13 +270,13 @@ class _Pricer:
     def aggregates(self) -> None:
         t, p = self.totals, self.p
         if t.alarms:
-            self.add("*", "CloudWatch", f"{t.alarms} alarms", fixed=t.alarms * p["cloudwatch.alarm.month"])
+            self.add("*", "CloudWatch", f"{t.alarms} alarm metrics", fixed=t.alarms * p["cloudwatch.alarm.month"])
             free = min(t.alarms, p["cloudwatch.free.alarms"])
-            self.add("*", "free tier", f"{free:g} alarms free", fixed=-free * p["cloudwatch.alarm.month"], note="per account")
+            self.credit(f"{free:g} alarm metrics free", fixed=free * p["cloudwatch.alarm.month"])
         if t.dashboards:
             self.add("*", "CloudWatch", f"{t.dashboards} dashboards", fixed=t.dashboards * p["cloudwatch.dashboard.month"])
             free = min(t.dashboards, p["cloudwatch.free.dashboards"])
-            self.add("*", "free tier", f"{free:g} dashboards free", fixed=-free * p["cloudwatch.dashboard.month"], note="per account")
+            self.credit(f"{free:g} dashboards free", fixed=free * p["cloudwatch.dashboard.month"])
         if t.log_groups:
             w = self.cfg.workload
             stored = w.log_gb_per_month * self.cfg.log_retention_days / 30
@@ -199,24 +285,26 @@ class _Pricer:
                      note=f"{w.log_gb_per_month:g} GB ingested, {stored:.1f} GB kept")
             free_in = min(w.log_gb_per_month, p["logs.free.gb"])
             free_store = min(stored, p["logs.free.gb"])
-            self.add("*", "free tier", "5 GB logs ingested + 5 GB kept",
-                     usage=-(free_in * p["logs.ingest.gb"] + free_store * p["logs.store.gb_month"]))
+            self.credit("5 GB logs ingested + 5 GB kept", usage=free_in * p["logs.ingest.gb"] + free_store * p["logs.store.gb_month"])
         if t.lambda_requests:
             gb_s = min(t.lambda_gb_s, p["lambda.free.gb_seconds"])
             req = min(t.lambda_requests, p["lambda.free.requests"])
             # Valued at the arm64 rate: the cheaper rate makes the smaller credit.
-            self.add("*", "free tier", "Lambda 400k GB-s + 1M requests",
-                     usage=-(gb_s * p["lambda.arm64.gb_second"] + req * p["lambda.request"]))
-        if t.sqs_requests:
-            self.add("*", "free tier", "SQS 1M requests", usage=-min(t.sqs_requests, p["sqs.free.requests"]) * p["sqs.request"])
+            self.credit("Lambda 400k GB-s + 1M requests", usage=gb_s * p["lambda.arm64.gb_second"] + req * p["lambda.request"])
+        if t.sqs_fixed_requests or t.sqs_usage_requests:
+            # The idle polls come first in the month's count: the credit goes to them first.
+            free = p["sqs.free.requests"]
+            on_fixed = min(t.sqs_fixed_requests, free)
+            on_usage = min(t.sqs_usage_requests, free - on_fixed)
+            self.credit("SQS 1M requests", fixed=on_fixed * p["sqs.request"], usage=on_usage * p["sqs.request"])
         if t.traces:
             self.add("*", "X-Ray", "traces", usage=t.traces * p["xray.trace"], note=f"{t.traces:,.0f} traces")
-            self.add("*", "free tier", "X-Ray 100k traces", usage=-min(t.traces, p["xray.free.traces"]) * p["xray.trace"])
+            self.credit("X-Ray 100k traces", usage=min(t.traces, p["xray.free.traces"]) * p["xray.trace"])
         if t.schedule_runs:
             self.add("*", "Scheduler", "EventBridge Scheduler", usage=t.schedule_runs * p["scheduler.invocation"],
                      note=f"{t.schedule_runs:,.0f} runs")
-            self.add("*", "free tier", "Scheduler 14M invocations",
-                     usage=-min(t.schedule_runs, p["scheduler.free.invocations"]) * p["scheduler.invocation"])
+            self.credit("Scheduler 14M invocations",
+                        usage=min(t.schedule_runs, p["scheduler.free.invocations"]) * p["scheduler.invocation"])
 
 
 def price_templates(templates: Mapping[str, Template], cfg: StageConfig, prices: PriceTable) -> CostReport:
@@ -232,8 +320,13 @@ def price_templates(templates: Mapping[str, Template], cfg: StageConfig, prices:
         gateways = sum(1 for r in resources.values() if r.get("Type") == "AWS::EC2::NatGateway")
         for rid, resource in resources.items():
             _price_one(pricer, stack, rid, resource, polled=rid in polled, gateways=gateways)
+    if pricer.unpriced:
+        raise UnpricedResourceError(
+            "unpriced resource types (price them in tools/cost/model.py, or name them in FREE_TYPES "
+            "with the reason they cost nothing): " + "; ".join(sorted(pricer.unpriced))
+        )
     pricer.aggregates()
-    return CostReport(stage=cfg.stage, items=pricer.items)
+    return CostReport(stage=cfg.stage, items=pricer.items, free_tiers=cfg.workload.free_tiers)
 
 
 def _price_one(pricer: _Pricer, stack: str, rid: str, resource: Mapping[str, Any], *, polled: bool, gateways: int) -> None:
@@ -275,6 +368,13 @@ def _price_one(pricer: _Pricer, stack: str, rid: str, resource: Mapping[str, Any
         expression = props.get("ScheduleExpression")
         if isinstance(expression, str):
             pricer.totals.schedule_runs += runs_per_month(expression)
+    elif kind == "AWS::EC2::VPCEndpoint" and props.get("VpcEndpointType", "Gateway") == "Gateway":
+        pricer.add(stack, rid, "gateway VPC endpoint", note="free")
+    elif kind == "AWS::ApiGatewayV2::Api":
+        pricer.unpriced.append(f"{kind} {props.get('ProtocolType')} ({_short(stack)}/{rid})")
+    elif not (isinstance(kind, str) and (kind in FREE_TYPES or kind.startswith("Custom::"))):
+        # Custom::* resources run once per deploy in a Lambda that is priced on its own.
+        pricer.unpriced.append(f"{kind} ({_short(stack)}/{rid})")
 
 
 def _get_att_target(value: Any) -> str | None:

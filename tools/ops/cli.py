@@ -7,8 +7,10 @@
     job rerun JOB_ID [--force]    reset a failed job and send its envelope again
 
 AWS access goes through the usual boto3 credential chain (AWS_PROFILE, ...).
-Job commands read PostgreSQL from DATABASE_URL, or DB_SECRET_ARN (the RDS
-secret) like the workers do.
+Job commands invoke the stage's ops function (huntaze-<stage>-ops, or
+--function NAME), which runs in the VPC next to RDS: you need
+lambda:InvokeFunction on it. --database-url URL runs them here against that
+PostgreSQL instead (local debugging; a rerun then sends with your credentials).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any, TextIO
 
+from common.errors import WorkerError
 from tools.ops.queues import OpsError, Queues
 
 
@@ -39,56 +42,70 @@ def build_parser() -> argparse.ArgumentParser:
     redrive.add_argument("--copy", action="store_true", help="receive/send/delete here instead of SQS's move task")
     redrive.add_argument("--max-per-second", type=int, default=None)
 
+    target = argparse.ArgumentParser(add_help=False)
+    where = target.add_mutually_exclusive_group()
+    where.add_argument("--function", default=None, help="the ops function (default: huntaze-<stage>-ops)")
+    where.add_argument("--database-url", default=None, help="run here against this PostgreSQL instead of the ops function")
     job = groups.add_parser("job").add_subparsers(dest="command", required=True)
-    hist = job.add_parser("history")
+    hist = job.add_parser("history", parents=[target])
     hist.add_argument("job_id")
-    again = job.add_parser("rerun")
+    again = job.add_parser("rerun", parents=[target])
     again.add_argument("job_id")
     again.add_argument("--force", action="store_true", help="also re-send a job recorded as running")
     return parser
 
 
-def main(argv: Sequence[str] | None = None, *, out: TextIO = sys.stdout, sqs: Any = None, conn: Any = None) -> int:
+def main(argv: Sequence[str] | None = None, *, out: TextIO = sys.stdout, sqs: Any = None, lambda_client: Any = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        result = _run(args, sqs=sqs, conn=conn)
+        result = _run(args, sqs=sqs, lambda_client=lambda_client)
     except OpsError as err:
-        print(f"error: {err}", file=sys.stderr)
+        print(f"error ({err.code}): {err.message}", file=sys.stderr)
+        return 2
+    except WorkerError as err:  # --database-url: the database did not answer
+        print(f"error ({err.reason}): {err.message}", file=sys.stderr)
         return 2
     json.dump(result, out, indent=2, default=str)
     out.write("\n")
     return 0
 
 
-def _run(args: argparse.Namespace, *, sqs: Any, conn: Any) -> Any:
-    if sqs is None and (args.group == "dlq" or args.command == "rerun"):
-        import boto3
+def _run(args: argparse.Namespace, *, sqs: Any, lambda_client: Any) -> Any:
+    if args.group == "job":
+        return _job(args, sqs=sqs, lambda_client=lambda_client)
+    if args.command == "peek" and args.limit < 1:
+        raise OpsError("--limit must be at least 1")
+    queues = Queues(sqs or _client("sqs", args.region), args.stage)
+    if args.command == "list":
+        return [vars(q) for q in queues.list_dlqs()]
+    if args.command == "peek":
+        return queues.peek(args.task, args.limit)
+    return vars(queues.redrive(args.task, copy=args.copy, max_per_second=args.max_per_second))
 
-        sqs = boto3.client("sqs", region_name=args.region)
-    queues = Queues(sqs, args.stage) if sqs is not None else None
-    if args.group == "dlq":
-        assert queues is not None
-        if args.command == "list":
-            return [vars(q) for q in queues.list_dlqs()]
-        if args.command == "peek":
-            if args.limit < 1:
-                raise OpsError("--limit must be at least 1")
-            return queues.peek(args.task, args.limit)
-        return vars(queues.redrive(args.task, copy=args.copy, max_per_second=args.max_per_second))
 
-    from tools.ops import jobs as job_ops
+def _job(args: argparse.Namespace, *, sqs: Any, lambda_client: Any) -> Any:
+    from ops.actions import parse_request
 
-    job_id = job_ops.parse_job_id(args.job_id)
-    own = conn is None
-    if own:
-        from common import db
+    # Checked here too, so a typo costs no invocation.
+    request = parse_request({"action": args.command, "jobId": args.job_id, "force": getattr(args, "force", False)})
+    if args.database_url is None:
+        from tools.ops import remote
 
-        conn = db.connect(autocommit=True)
-    try:
-        if args.command == "history":
-            return job_ops.history(conn, job_id)
-        assert queues is not None
-        return vars(job_ops.rerun(conn, queues, job_id, force=args.force))
-    finally:
-        if own:
-            conn.close()
+        name = args.function or remote.function_name(args.stage)
+        return remote.invoke(lambda_client or _client("lambda", args.region), name, request.to_payload())
+
+    from common import db
+    from common.settings import DatabaseSettings
+    from ops.actions import perform
+
+    def send(task: str, body: dict[str, Any]) -> str:
+        return Queues(sqs or _client("sqs", args.region), args.stage).send(task, body)
+
+    with db.connect(DatabaseSettings.from_env({"DATABASE_URL": args.database_url}), autocommit=True) as conn:
+        return perform(request, conn, send)
+
+
+def _client(service: str, region: str | None) -> Any:
+    import boto3
+
+    return boto3.client(service, region_name=region)

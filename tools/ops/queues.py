@@ -6,14 +6,14 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from ops.errors import OpsError
+
+__all__ = ["OpsError", "QueueInfo", "Queues", "RedriveResult"]
+
 DLQ_SUFFIX = "-dlq"
 MAX_BATCH = 10
 # Codes SQS answers where StartMessageMoveTask is not available (e.g. a FIFO DLQ or an emulator).
 _UNSUPPORTED = {"UnsupportedOperation", "AWS.SimpleQueueService.UnsupportedOperation", "InvalidAction", "NotImplemented"}
-
-
-class OpsError(RuntimeError):
-    """An operator-facing error with a clear message."""
 
 
 @dataclass(frozen=True)

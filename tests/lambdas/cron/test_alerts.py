@@ -3,19 +3,24 @@
 from __future__ import annotations
 
 import json
+import threading
+import time
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
 import boto3
+import psycopg
 import pytest
 from cron_testdata import T0
+from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
+from werkzeug import Response
 
 from common import jobs
 from common.errors import TransientError
-from cron import alerts
+from cron import alerts, runners
 from cron.alerts_store import SqlMetrics
 from cron.health import DlqDepths
 from cron.notify import Notifier
@@ -32,13 +37,13 @@ class World:
     dlq_url: str
     httpserver: Any
 
-    def run(self, at=AT, job=None) -> dict[str, Any]:
+    def run(self, at=AT, job=None, *, slack_url=None, dlq_url=None) -> dict[str, Any]:
         job = job or jobs.create_job(self.conn, "alerts")[0]
         metrics = SqlMetrics(self.conn)
-        metrics.dlq_depth = DlqDepths({"video": self.dlq_url}, self.sqs).depth
+        metrics.dlq_depth = DlqDepths({"video": dlq_url or self.dlq_url}, self.sqs).depth
         notifier = Notifier(
             topic_arn=self.topic_arn,
-            slack_webhook_url=lambda: self.httpserver.url_for("/slack/hook"),
+            slack_webhook_url=slack_url or (lambda *, refresh=False: self.httpserver.url_for("/slack/hook")),
             sns_client=boto3.client("sns"),
         )
         return alerts.run(self.conn, job_id=job.id, at=at, metrics=metrics, notifier=notifier, stage="test")
@@ -262,3 +267,86 @@ def test_revoked_slack_webhook_is_reported_not_retried(world):
     assert result["deliveryErrors"] == [{"rule": "nodata", "channel": "slack", "reason": "slack_rejected"}]
     (event,) = world.events("nodata")
     assert event["notified_channels"] == ["email"] and "invalid_token" in event["channel_errors"]["slack"]
+
+
+def test_revoked_slack_webhook_is_refreshed_once_from_its_rotated_secret(world):
+    # Given the Slack webhook secret, read (and cached) while it held a URL Slack now refuses
+    sm = boto3.client("secretsmanager")
+    sm.create_secret(Name="huntaze-test/slack", SecretString=world.httpserver.url_for("/slack/revoked"))
+    world.httpserver.expect_request("/slack/revoked").respond_with_data("invalid_token", status=403)
+    webhook = runners.slack_webhook_url("huntaze-test/slack")
+    assert webhook().endswith("/slack/revoked")
+    # And the secret rotated to a working webhook since
+    sm.put_secret_value(SecretId="huntaze-test/slack", SecretString=world.httpserver.url_for("/slack/hook"))
+    add_rule(world.conn, "nodata", "no_data", {"event_type": "view"}, channels=("slack",))
+
+    # When the rule fires
+    result = world.run(slack_url=webhook)
+
+    # Then the refused post led to one fresh read of the secret and the alert reached the new webhook
+    assert result["deliveryErrors"] == []
+    assert [r.path for r, _ in world.httpserver.log] == ["/slack/revoked", "/slack/hook"]
+    (event,) = world.events("nodata")
+    assert event["notified_channels"] == ["slack"] and event["channel_errors"] == {}
+
+
+def test_unreadable_dlq_fails_the_run_as_transient_after_the_other_rules(world):
+    # Given a DLQ rule whose queue cannot be read (SQS error) and a good rule that fires
+    add_rule(world.conn, "dlq", "dlq_depth", {"queue": "video"})
+    add_rule(world.conn, "good", "no_data", {"event_type": "view"})
+    missing = world.dlq_url.replace("huntaze-test-video-dlq", "no-such-queue")
+    job, _ = jobs.create_job(world.conn, "alerts")
+
+    # When the checker runs
+    with pytest.raises(TransientError) as err:
+        world.run(job=job, dlq_url=missing)
+
+    # Then the job fails as retryable (not a silent rule error), after the good rule notified
+    assert err.value.reason == "sqs_unavailable" and "dlq" in err.value.message
+    assert [m["Subject"] for m in world.emails()] == ["[huntaze test] good FIRING"]
+
+    # When the retry finds SQS readable (and the DLQ holding a message)
+    world.sqs.send_message(QueueUrl=world.dlq_url, MessageBody="x")
+    result = world.run(job=job)
+
+    # Then the DLQ rule fires, and the good rule is not notified a second time
+    assert result["firing"] == ["dlq"]
+    assert [m["Subject"] for m in world.emails()] == ["[huntaze test] dlq FIRING"]
+
+
+def test_overlapping_runs_notify_once_inside_the_cooldown(world, database_url):
+    # Given a firing rule with a cooldown and a Slack webhook slow enough for two runs to overlap
+    world.httpserver.clear()
+
+    def slow_ok(_request):
+        time.sleep(0.3)
+        return Response("ok")
+
+    world.httpserver.expect_request("/slack/hook", method="POST").respond_with_handler(slow_ok)
+    add_rule(world.conn, "nodata", "no_data", {"event_type": "view"}, cooldown=3600, channels=("slack",))
+    scheduled, _ = jobs.create_job(world.conn, "alerts")
+    on_demand, _ = jobs.create_job(world.conn, "alerts")
+    start = threading.Barrier(2)
+    outcomes: dict[str, Any] = {}
+
+    def evaluate(name, job):
+        # Each run on its own connection, as two Lambda invocations would be
+        with psycopg.connect(database_url, row_factory=dict_row) as conn:
+            notifier = Notifier(topic_arn=None, slack_webhook_url=lambda *, refresh=False: world.httpserver.url_for("/slack/hook"))
+            start.wait()
+            try:
+                outcomes[name] = alerts.run(conn, job_id=job.id, at=AT, metrics=SqlMetrics(conn), notifier=notifier, stage="test")
+            except Exception as exc:  # surfaced by the assertion below
+                outcomes[name] = exc
+
+    # When a scheduled run and an on-demand run evaluate it at the same time
+    threads = [threading.Thread(target=evaluate, args=args) for args in (("scheduled", scheduled), ("on_demand", on_demand))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+
+    # Then both succeed, exactly one notification went out, and one firing event carries it
+    assert all(isinstance(o, dict) for o in outcomes.values()), outcomes
+    assert len(world.slack_posts()) == 1
+    assert [(e["state"], e["notified_channels"]) for e in world.events("nodata")] == [("firing", ["slack"])]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-import time
+import threading
 
 import pytest
 from werkzeug import Response
@@ -113,16 +113,43 @@ def test_http_error_status_is_a_source_error(httpserver, status):
 
 
 def test_slow_source_times_out_at_its_own_timeout(httpserver):
+    # Given a source that answers only when released, or after 5 s (under the 10 s default timeout)
+    release = threading.Event()
+
     def slow(_request):
-        time.sleep(1.0)
+        release.wait(5)
         return Response("{}", content_type="application/json")
 
     httpserver.expect_request("/t").respond_with_handler(slow)
-    started = time.monotonic()
+    try:
+        # When it is fetched with a 0.3 s timeout
+        with pytest.raises(SourceError) as err:
+            Fetcher(UA).fetch(_source(httpserver, "json", timeout_seconds=0.3))
+    finally:
+        release.set()
+    # Then the source's own timeout ended the wait (the default would have seen the answer)
+    assert err.value.reason == "timeout" and "0.3s" in err.value.message
+
+
+def test_redirect_is_followed_to_the_page(httpserver):
+    # Given a source that moved permanently
+    httpserver.expect_request("/old").respond_with_data("", status=301, headers={"Location": httpserver.url_for("/new")})
+    httpserver.expect_request("/new").respond_with_json({"items": [{"name": "#fyp", "count": 3}]})
+
+    # When the old URL is fetched
+    counts = parse(_source(httpserver, "json", "/old"), Fetcher(UA).fetch(_source(httpserver, "json", "/old")))
+
+    # Then the page behind the redirect is read, with the user agent on both requests
+    assert counts.counts == {("hashtag", "fyp"): 3}
+    assert [(r.path, r.headers["User-Agent"]) for r, _ in httpserver.log] == [("/old", UA), ("/new", UA)]
+
+
+def test_redirect_loop_is_a_source_error(httpserver):
+    httpserver.expect_request("/loop").respond_with_data("", status=302, headers={"Location": httpserver.url_for("/loop")})
     with pytest.raises(SourceError) as err:
-        Fetcher(UA).fetch(_source(httpserver, "json", timeout_seconds=0.3))
-    assert err.value.reason == "timeout"
-    assert time.monotonic() - started < 0.9
+        Fetcher(UA).fetch(_source(httpserver, "json", "/loop"))
+    assert err.value.reason == "too_many_redirects"
+    assert len(httpserver.log) == 4  # the first request and three redirects, then it stops
 
 
 def test_page_larger_than_the_cap_is_refused(httpserver):

@@ -136,3 +136,35 @@ def test_growth_of_a_new_item_has_no_ratio():
     assert growth == {"hashtag:new": {"previous": 0, "current": 7, "change": 7, "ratio": None}}
 
 
+
+
+def test_sources_are_skipped_with_a_recorded_error_when_time_runs_short(db_conn, httpserver):
+    # Given three sources (10 s timeout each) and a run with 25 s left, ticking 12 s per fetch
+    _serve_pages(httpserver, fyp=100)
+    httpserver.expect_request(CHAT, method="POST").respond_with_json(chat_reply("#fyp is rising."))
+    fetched: list[str] = []
+
+    class CountingFetcher(Fetcher):
+        def fetch(self, source):
+            fetched.append(source.name)
+            return super().fetch(source)
+
+    def remaining_s() -> float:
+        return 25.0 - 12.0 * len(fetched)
+
+    # When the window runs
+    result = trends.run(
+        db_conn,
+        job_id=None,
+        window_start=T0,
+        sources=_sources(httpserver),
+        fetcher=CountingFetcher(UA),
+        summarize=_summarizer(httpserver),
+        top_n=5,
+        remaining_s=remaining_s,
+    )
+
+    # Then the sources that no longer fit were not fetched, and the snapshot says so
+    assert fetched == ["feed", "broken"]
+    assert [(e["source"], e["reason"]) for e in result["sourceErrors"]] == [("broken", "http_error"), ("page", "out_of_time")]
+    assert [r.path for r, _ in httpserver.log if r.path != CHAT] == ["/feed.json", "/broken"]

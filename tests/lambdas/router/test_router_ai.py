@@ -174,6 +174,66 @@ def test_azure_refusing_the_request_is_a_422(call, httpserver):
     assert "filtered" in answer.body["detail"]
 
 
+def test_an_answer_withheld_by_the_content_filter_is_a_422(call, httpserver, db_conn):
+    # Given Azure answers 200 but its filter cut the completion (finish_reason content_filter)
+    body = completion("DeepSeek-V3", "")
+    body["choices"][0]["finish_reason"] = "content_filter"
+    httpserver.expect_request(PATH, method="POST").respond_with_json(body)
+    answer = call("POST", "/v1/ai/route", {"prompt": "hi", "type": "generation", "temperature": 0})
+    # Then the caller learns its request was filtered (it can change it), and nothing is cached
+    assert answer.status == 422 and answer.body["error"] == "content_filtered"
+    assert "content filter" in answer.body["detail"]
+    assert len(httpserver.log) == 1  # not retried
+    assert call("POST", "/v1/ai/route", {"prompt": "hi", "type": "generation", "temperature": 0}).status == 422
+    assert len(httpserver.log) == 2  # the refusal was not served from the cache
+
+
+def test_a_content_filter_error_object_is_a_422(call, httpserver):
+    httpserver.expect_request(PATH, method="POST").respond_with_json(
+        {"error": {"code": "content_filter", "message": "The response was filtered"}}
+    )
+    answer = call("POST", "/v1/ai/route", {"prompt": "hi", "type": "generation"})
+    assert answer.status == 422 and answer.body["error"] == "content_filtered"
+    assert "filtered" in answer.body["detail"]
+
+
+MISCONFIGURED = {
+    "deployment_not_found_404": (404, {"error": {"code": "DeploymentNotFound", "message": "no such deployment"}}),
+    "unknown_model_400": (400, {"error": {"code": "unknown_model", "message": "Unknown model: DeepSeek-V3"}}),
+}
+
+
+@pytest.mark.parametrize("case", list(MISCONFIGURED), ids=list(MISCONFIGURED))
+def test_a_misconfigured_model_or_endpoint_is_a_502_saying_so(call, httpserver, db_conn, case):
+    status, body = MISCONFIGURED[case]
+    httpserver.expect_request(PATH, method="POST").respond_with_json(body, status=status)
+    answer = call("POST", "/v1/ai/route", {"prompt": "hi", "type": "generation"})
+    assert answer.status == 502 and answer.body["error"] == "azure_misconfigured"
+    assert "misconfigured" in answer.body["detail"] and "on our side" in answer.body["detail"]
+    assert "Retry-After" not in answer.headers  # retrying will not help
+    assert len(httpserver.log) == 1  # not retried
+    assert _usage_rows(db_conn) == []
+
+
+def test_a_rejected_key_is_a_502_that_blames_the_service_not_the_caller(call, httpserver):
+    httpserver.expect_request(PATH, method="POST").respond_with_json({"error": {"code": "401", "message": "Access denied"}}, status=401)
+    answer = call("POST", "/v1/ai/route", {"prompt": "hi", "type": "generation"})
+    assert answer.status == 502 and answer.body["error"] == "azure_auth_failed"
+    assert "on our side" in answer.body["detail"]
+
+
+@pytest.mark.parametrize("kind", ["transient", "permanent"])
+def test_an_azure_reason_the_router_does_not_know_is_a_502(kind):
+    # The shared client may grow reasons before the router maps them: neither the caller's fault nor a 500.
+    from common.errors import PermanentError, TransientError
+    from router.ai import upstream_error
+
+    error = (TransientError if kind == "transient" else PermanentError)("azure_something_new", "raw upstream text")
+    answer = upstream_error(error)
+    assert (answer.status, answer.error) == (502, "upstream_error")
+    assert "azure_something_new" in answer.detail and "raw upstream text" not in answer.detail
+
+
 BIG = "x" * 2001
 BAD_REQUESTS = {
     "malformed_json": ({"raw_body": '{"prompt": "hi", '}, 400, "malformed_json"),

@@ -30,14 +30,83 @@ def test_a_video_job_gets_the_uploads_bucket(call, router_env):
     assert message["payload"] == {"key": "uploads/abc/clip.mp4", "bucket": BUCKET}
 
 
-def test_an_idempotency_key_returns_the_same_job_and_sends_once(call, router_env, db_conn):
+def test_an_idempotency_key_returns_the_same_job(call, router_env, db_conn):
     request = {"task": "trends", "payload": {}}
     first = call("POST", "/v1/jobs", request, headers={"Idempotency-Key": "order-42"})
     second = call("POST", "/v1/jobs", request, headers={"Idempotency-Key": "order-42"})
     assert first.status == second.status == 202
     assert first.body["jobId"] == second.body["jobId"]
-    assert second.headers["Idempotent-Replay"] == "true"
+    assert (first.headers["Idempotent-Replay"], second.headers["Idempotent-Replay"]) == ("false", "true")
     assert _job_count(db_conn) == 1
+    # No worker has started it, so the replay queued it again; every message names the one job.
+    assert {m["jobId"] for m in queue_messages(router_env, "trends")} == {first.body["jobId"]}
+
+
+class _LambdaKilled(BaseException):
+    """The invocation dying (timeout, out of memory): nothing in the handler catches it."""
+
+
+def test_a_replay_after_dying_between_commit_and_send_queues_the_job(call, router_env, db_conn):
+    # Given the first call dies after committing the row, before SQS is called
+    from router import queues
+
+    def die(**_kwargs):
+        raise _LambdaKilled
+
+    request = {"task": "trends", "payload": {}}
+    queues._sqs().meta.events.register("before-call.sqs.SendMessage", die, unique_id="die")
+    with pytest.raises(_LambdaKilled):
+        call("POST", "/v1/jobs", request, headers={"Idempotency-Key": "crash-1"})
+    queues._sqs().meta.events.unregister("before-call.sqs.SendMessage", unique_id="die")
+    (row,) = db_conn.execute("SELECT id, status FROM jobs").fetchall()
+    assert row["status"] == "queued" and queue_messages(router_env, "trends") == []
+    # When the client retries with the same key
+    answer = call("POST", "/v1/jobs", request, headers={"Idempotency-Key": "crash-1"})
+    # Then it gets the same job, and this time its message is on the queue
+    assert answer.status == 202 and answer.body["jobId"] == str(row["id"])
+    assert answer.headers["Idempotent-Replay"] == "true"
+    assert queue_messages(router_env, "trends") == [{"jobId": str(row["id"]), "task": "trends", "payload": {}}]
+
+
+@pytest.mark.parametrize("progress", ["running", "succeeded", "requeued_after_an_attempt"])
+def test_a_replay_of_a_job_a_worker_started_sends_nothing(call, router_env, db_conn, progress):
+    from common import jobs
+
+    request = {"task": "trends", "payload": {}}
+    job_id = call("POST", "/v1/jobs", request, headers={"Idempotency-Key": "k-started"}).body["jobId"]
+    assert len(queue_messages(router_env, "trends")) == 1  # the worker received it (invisible to later receives)
+    jobs.start_job(db_conn, job_id)
+    if progress == "succeeded":
+        jobs.succeed_job(db_conn, job_id, {"items": 1})
+    elif progress == "requeued_after_an_attempt":
+        jobs.fail_job(db_conn, job_id, permanent=False, reason="source_down", message="try later")
+    answer = call("POST", "/v1/jobs", request, headers={"Idempotency-Key": "k-started"})
+    assert answer.status == 202 and answer.body["jobId"] == job_id
+    assert queue_messages(router_env, "trends") == []
+
+
+def test_idempotency_keys_are_scoped_to_the_caller(call, router_env, db_conn):
+    # Given two users who happen to pick the same key
+    request = {"task": "trends", "payload": {}}
+    alice = call("POST", "/v1/jobs", request, headers={"Idempotency-Key": "same"}, claims={"sub": "alice"})
+    bob = call("POST", "/v1/jobs", request, headers={"Idempotency-Key": "same"}, claims={"sub": "bob"})
+    # Then each gets a job of their own, and neither learns the other's id
+    assert alice.status == bob.status == 202
+    assert alice.body["jobId"] != bob.body["jobId"]
+    assert bob.headers["Idempotent-Replay"] == "false"
+    keys = {r["idempotency_key"] for r in db_conn.execute("SELECT idempotency_key FROM jobs").fetchall()}
+    assert keys == {"api:alice:same", "api:bob:same"}
+
+
+def test_a_sub_with_a_colon_cannot_reach_another_callers_job(call, router_env, db_conn):
+    # Given "a" with key "b:k" and "a:b" with key "k" spell the same stored key "api:a:b:k"
+    request = {"task": "trends", "payload": {}}
+    first = call("POST", "/v1/jobs", request, headers={"Idempotency-Key": "b:k"}, claims={"sub": "a"})
+    second = call("POST", "/v1/jobs", request, headers={"Idempotency-Key": "k"}, claims={"sub": "a:b"})
+    # Then the second is refused without the first's job id
+    assert first.status == 202
+    assert second.status == 409 and second.body["error"] == "idempotency_conflict"
+    assert first.body["jobId"] not in second.body["detail"]
     assert len(queue_messages(router_env, "trends")) == 1
 
 
@@ -57,14 +126,58 @@ def test_a_task_without_a_queue_is_503_and_writes_nothing(call, router_env, db_c
 
 
 def test_when_sqs_refuses_the_job_row_is_removed(call, router_env, db_conn, monkeypatch):
-    # Given the trends queue URL points at a queue that does not exist
+    # Given the trends queue URL points at a queue that does not exist (NonExistentQueue: nothing was queued)
     from router import settings
 
     monkeypatch.setenv("QUEUE_URL_TRENDS", router_env["queue_urls"]["trends"] + "-gone")
     settings.reset()
     answer = call("POST", "/v1/jobs", {"task": "trends", "payload": {}}, headers={"Idempotency-Key": "retry-me"})
     assert answer.status == 503 and answer.body["error"] == "queue_unavailable"
+    assert answer.headers["Retry-After"] == "5"
     assert _job_count(db_conn) == 0  # a retry with the same key starts clean
+
+
+def test_when_sqs_accepts_but_the_answer_is_lost_the_job_is_kept_and_a_retry_requeues_it(call, router_env, db_conn):
+    # Given SQS takes the message but its answer never arrives (a read timeout)
+    from botocore.exceptions import ReadTimeoutError
+
+    from router import queues
+
+    def lose_answer(**_kwargs):
+        raise ReadTimeoutError(endpoint_url=router_env["queue_urls"]["trends"])
+
+    request = {"task": "trends", "payload": {}}
+    queues._sqs().meta.events.register("after-call.sqs.SendMessage", lose_answer, unique_id="lose")
+    answer = call("POST", "/v1/jobs", request, headers={"Idempotency-Key": "lost-answer"})
+    queues._sqs().meta.events.unregister("after-call.sqs.SendMessage", unique_id="lose")
+    # Then the caller is told to retry, and the job the queued message names still exists
+    assert answer.status == 503 and answer.body["error"] == "queue_unavailable"
+    assert answer.headers["Retry-After"] == "5" and "same Idempotency-Key" in answer.body["detail"]
+    (row,) = db_conn.execute("SELECT id, status FROM jobs").fetchall()
+    assert row["status"] == "queued"
+    assert [m["jobId"] for m in queue_messages(router_env, "trends")] == [str(row["id"])]
+    # When the client retries with the same key, it gets that job, queued again
+    retry = call("POST", "/v1/jobs", request, headers={"Idempotency-Key": "lost-answer"})
+    assert retry.status == 202 and retry.body["jobId"] == str(row["id"])
+    assert [m["jobId"] for m in queue_messages(router_env, "trends")] == [str(row["id"])]
+
+
+# Only a 4xx on botocore's only attempt proves SQS queued nothing.
+SQS_FAILURES = {
+    "access_denied_first_try": ({"HTTPStatusCode": 403, "RetryAttempts": 0}, True),
+    "non_existent_queue_first_try": ({"HTTPStatusCode": 400, "RetryAttempts": 0}, True),
+    "throttled_after_retries": ({"HTTPStatusCode": 400, "RetryAttempts": 2}, False),
+    "server_error": ({"HTTPStatusCode": 500, "RetryAttempts": 0}, False),
+    "no_metadata": ({}, False),
+}
+
+
+@pytest.mark.parametrize("case", list(SQS_FAILURES), ids=list(SQS_FAILURES))
+def test_only_a_first_try_refusal_proves_the_message_was_not_sent(case):
+    from router.queues import _refused_on_first_try
+
+    meta, proven = SQS_FAILURES[case]
+    assert _refused_on_first_try({"Error": {"Code": "X"}, "ResponseMetadata": meta}) is proven
 
 
 def test_when_the_database_is_down_the_answer_is_503(call, router_env, db_conn, monkeypatch, closed_port):
@@ -133,3 +246,84 @@ def test_an_unknown_job_is_404(call, router_env):
 def test_a_malformed_job_id_is_400(call, router_env):
     answer = call("GET", "/v1/jobs/not-a-uuid")
     assert answer.status == 400 and answer.body["error"] == "invalid_job_id"
+
+
+# --- ownership ---------------------------------------------------------------------
+
+
+def _owner(db_conn, job_id: str) -> str | None:
+    return db_conn.execute("SELECT owner FROM jobs WHERE id = %s", (job_id,)).fetchone()["owner"]
+
+
+def _admin(monkeypatch, claim: str, value: str) -> None:
+    from router import settings
+
+    monkeypatch.setenv("ADMIN_CLAIM", claim)
+    monkeypatch.setenv("ADMIN_CLAIM_VALUE", value)
+    settings.reset()
+
+
+def test_a_job_belongs_to_the_caller_who_created_it(call, router_env, db_conn):
+    job_id = call("POST", "/v1/jobs", {"task": "trends", "payload": {}}, claims={"sub": "alice"}).body["jobId"]
+    assert _owner(db_conn, job_id) == "alice"
+    answer = call("GET", f"/v1/jobs/{job_id}", claims={"sub": "alice"})
+    assert answer.status == 200 and answer.body["jobId"] == job_id
+
+
+def test_another_callers_job_is_a_404_like_a_missing_one(call, router_env):
+    job_id = call("POST", "/v1/jobs", {"task": "trends", "payload": {}}, claims={"sub": "alice"}).body["jobId"]
+    answer = call("GET", f"/v1/jobs/{job_id}", claims={"sub": "bob"})
+    missing = call("GET", f"/v1/jobs/{uuid.uuid4()}", claims={"sub": "bob"})
+    assert answer.status == missing.status == 404
+    assert answer.body["error"] == missing.body["error"] == "job_not_found"
+    assert answer.body["detail"] == f"no job {job_id}"  # the same words as for an id that does not exist
+
+
+def test_a_job_no_caller_owns_is_a_404_without_the_admin_claim(call, router_env, db_conn):
+    # Given a scheduled run's job (no owner) and a caller whose scope lacks the admin value
+    from common import jobs
+
+    job, _ = jobs.create_job(db_conn, "trends", {}, idempotency_key="trends:2026-01-01T00:00:00Z")
+    answer = call("GET", f"/v1/jobs/{job.id}", claims={"sub": "alice", "scope": "openid jobs/read"})
+    assert answer.status == 404 and answer.body["error"] == "job_not_found"
+
+
+def test_no_claim_makes_an_admin_when_none_is_configured(call, router_env, db_conn):
+    from common import jobs
+
+    job, _ = jobs.create_job(db_conn, "trends", {}, idempotency_key="trends:2026-01-01T01:00:00Z")
+    # "scope" is the default admin claim; with no admin value configured even "admin" grants nothing
+    assert call("GET", f"/v1/jobs/{job.id}", claims={"sub": "root", "scope": "admin"}).status == 404
+
+
+def test_an_admin_scope_sees_unowned_and_other_callers_jobs(call, router_env, db_conn, monkeypatch):
+    from common import jobs
+
+    _admin(monkeypatch, "scope", "huntaze/admin")
+    scheduled, _ = jobs.create_job(db_conn, "trends", {}, idempotency_key="trends:2026-01-01T02:00:00Z")
+    alices = call("POST", "/v1/jobs", {"task": "trends", "payload": {}}, claims={"sub": "alice"}).body["jobId"]
+    admin = {"sub": "ops", "scope": "openid huntaze/admin"}
+    assert call("GET", f"/v1/jobs/{scheduled.id}", claims=admin).status == 200
+    assert call("GET", f"/v1/jobs/{alices}", claims=admin).status == 200
+
+
+# Claims as the HTTP API JWT authorizer passes them (every value a string; arrays flattened to "[a b]").
+ADMIN_CLAIMS = {
+    "group_in_flattened_array": ({"cognito:groups": "[editors admin]"}, 200),
+    "group_alone": ({"cognito:groups": "admin"}, 200),
+    "group_as_a_list": ({"cognito:groups": ["admin"]}, 200),
+    "longer_name_containing_it": ({"cognito:groups": "[administrators]"}, 404),
+    "other_groups_only": ({"cognito:groups": "[editors]"}, 404),
+    "value_in_another_claim": ({"scope": "admin"}, 404),
+    "empty_claim": ({"cognito:groups": ""}, 404),
+}
+
+
+@pytest.mark.parametrize("case", list(ADMIN_CLAIMS), ids=list(ADMIN_CLAIMS))
+def test_the_admin_claim_matches_whole_values_only(call, router_env, db_conn, monkeypatch, case):
+    from common import jobs
+
+    _admin(monkeypatch, "cognito:groups", "admin")
+    job, _ = jobs.create_job(db_conn, "trends", {}, idempotency_key="trends:2026-01-01T03:00:00Z")
+    extra, status = ADMIN_CLAIMS[case]
+    assert call("GET", f"/v1/jobs/{job.id}", claims={"sub": "someone", **extra}).status == status

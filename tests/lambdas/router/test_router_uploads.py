@@ -25,6 +25,14 @@ def test_an_upload_gets_a_signed_put_and_its_job(call, router_env, db_conn):
     assert job["payload"]["bucket"] == BUCKET and job["payload"]["key"] == ticket["key"]
 
 
+def test_the_upload_job_belongs_to_the_caller(call, router_env, db_conn):
+    ticket = call("POST", "/v1/uploads", {"filename": "clip.mp4", "contentType": "video/mp4", "size": 10}, claims={"sub": "alice"}).body
+    owner = db_conn.execute("SELECT owner FROM jobs WHERE id = %s", (ticket["jobId"],)).fetchone()["owner"]
+    assert owner == "alice"
+    assert call("GET", f"/v1/jobs/{ticket['jobId']}", claims={"sub": "alice"}).status == 200
+    assert call("GET", f"/v1/jobs/{ticket['jobId']}", claims={"sub": "bob"}).status == 404
+
+
 def test_the_signature_covers_content_type_and_length(call, router_env):
     ticket = call("POST", "/v1/uploads", {"filename": "clip.mp4", "contentType": "video/mp4", "size": 1234}).body
     query = parse_qs(urlsplit(ticket["uploadUrl"]).query)

@@ -1,0 +1,45 @@
+"""The ops function's request: ``{"action": "history"|"rerun", "jobId": "<uuid>", "force": bool}``."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from ops import jobs
+from ops.errors import OpsError
+
+if TYPE_CHECKING:
+    import psycopg
+
+ACTIONS = ("history", "rerun")
+
+
+@dataclass(frozen=True)
+class OpsRequest:
+    action: str
+    job_id: uuid.UUID
+    force: bool = False
+
+    def to_payload(self) -> dict[str, Any]:
+        return {"action": self.action, "jobId": str(self.job_id), "force": self.force}
+
+
+def parse_request(event: object) -> OpsRequest:
+    if not isinstance(event, Mapping):
+        raise OpsError(f"the request must be a JSON object, got {type(event).__name__}")
+    action = event.get("action")
+    if action not in ACTIONS:
+        what = "the request has no action" if action is None else f"unknown action {str(action)[:64]!r}"
+        raise OpsError(f"{what}; expected one of {', '.join(ACTIONS)}", code="unknown_action")
+    force = event.get("force", False)
+    if not isinstance(force, bool):
+        raise OpsError("force must be true or false")
+    return OpsRequest(action, jobs.parse_job_id(event.get("jobId")), force)
+
+
+def perform(request: OpsRequest, conn: psycopg.Connection, send: jobs.Send) -> dict[str, Any]:
+    if request.action == "history":
+        return jobs.history(conn, request.job_id)
+    return jobs.rerun(conn, send, request.job_id, force=request.force).to_dict()

@@ -1,0 +1,29 @@
+"""Who may read a job: its owner, or a caller carrying the configured admin claim."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+
+def has_claim_value(claims: Mapping[str, Any], name: str, value: str) -> bool:
+    """Whether the claim holds `value` among its values.
+
+    The HTTP API's JWT authorizer passes every claim on as a string: `scope` is
+    space-separated ("read write"), and an array claim is flattened to
+    "[admin editor]". A list (another authorizer) is taken as is.
+    """
+    raw = claims.get(name)
+    if raw is None:
+        return False
+    if isinstance(raw, list | tuple):
+        return value in (str(v) for v in raw)
+    text = str(raw).strip()
+    if text.startswith("[") and text.endswith("]"):
+        text = text[1:-1]
+    return value in text.replace(",", " ").split()
+
+
+def may_read(owner: str | None, caller: str, *, admin: bool) -> bool:
+    """An admin reads any job; anyone else only a job they own (never an unowned one)."""
+    return admin or (owner is not None and owner == caller)
