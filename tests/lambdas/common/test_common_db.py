@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 
 import boto3
 import psycopg
@@ -160,9 +161,9 @@ def test_statement_over_the_timeout_is_a_transient_error_not_a_hang(database_env
     monkeypatch.setenv("DB_STATEMENT_TIMEOUT_MS", "200")
     settings.reset()
     db.close()
-    # When a statement would run for a minute
+    # When a statement would run for 5 s
     with pytest.raises(TransientError) as info, db.connection() as conn:
-        conn.execute("SELECT pg_sleep(60)")
+        conn.execute("SELECT pg_sleep(5)")
     # Then the server cancelled it and the work is retryable; the connection stays usable
     assert info.value.reason == "db_timeout"
     with db.connection() as conn:
@@ -177,11 +178,15 @@ def test_lock_wait_over_the_limit_is_a_transient_error(database_env, db_conn, mo
     db_conn.execute("INSERT INTO rollup_watermarks (name) VALUES ('held')")
     db_conn.commit()
     db_conn.execute("SELECT 1 FROM rollup_watermarks WHERE name = 'held' FOR UPDATE")
+    # (released after 5 s whatever happens, so a missing limit fails the test instead of hanging it)
+    release = threading.Timer(5, db_conn.rollback)
+    release.start()
     try:
         # When this container's work needs the same row
         with pytest.raises(TransientError) as info, db.connection() as conn:
             conn.execute("UPDATE rollup_watermarks SET value = 1 WHERE name = 'held'")
     finally:
+        release.cancel()
         db_conn.rollback()
     # Then it gives up as a retryable lock timeout instead of queueing behind the holder
     assert info.value.reason == "db_lock_timeout"
