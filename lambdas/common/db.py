@@ -120,17 +120,22 @@ def connection() -> Iterator[psycopg.Connection]:
         yield conn
         conn.commit()
     except psycopg.OperationalError as exc:
-        # Includes a dropped connection, a cancelled statement, a deadlock or a
-        # serialization failure: all worth retrying later.
-        lost = conn.closed or conn.broken
+        error = transient_error(exc, conn)
         _rollback_or_discard(conn)
-        reason = "db_connection_lost" if lost else _TIMEOUT_REASONS.get(exc.sqlstate or "", "db_transient")
-        raise TransientError(reason, f"database error: {_first_line(exc)}") from exc
+        raise error from exc
     except BaseException:
         _rollback_or_discard(conn)
         raise
     finally:
         _last_used = time.monotonic()
+
+
+def transient_error(exc: psycopg.OperationalError, conn: psycopg.Connection) -> TransientError:
+    """What an OperationalError means for a job: a dropped connection, a cancelled
+    statement (statement_timeout), a lock wait, a deadlock: all worth retrying later."""
+    lost = conn.closed or conn.broken
+    reason = "db_connection_lost" if lost else _TIMEOUT_REASONS.get(exc.sqlstate or "", "db_transient")
+    return TransientError(reason, f"database error: {_first_line(exc)}")
 
 
 def close() -> None:

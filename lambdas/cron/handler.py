@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -18,13 +18,13 @@ from common import messages
 from cron import runners, worker
 
 logger = Logger()
-tracer = Tracer()
+# No Powertools Tracer: it imports the X-Ray SDK and botocore at cold start (~1 s for
+# functions that mostly start cold); the function's active tracing records each invocation.
 # Every record gets a verdict: with batch size 1, raising on an all-failed batch
 # would turn each routine retry into a Lambda error (and the function-errors alarm).
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
 
-@tracer.capture_method
 def record_handler(record: SQSRecord, lambda_context: LambdaContext | None = None) -> None:
     task = os.environ["TASK"]
 
@@ -38,6 +38,5 @@ def record_handler(record: SQSRecord, lambda_context: LambdaContext | None = Non
 
 
 @logger.inject_lambda_context
-@tracer.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)

@@ -15,13 +15,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from common import jobs, messages
+import psycopg
+
+from common import db, jobs, messages
 from common.errors import PermanentError, TransientError
-
-if TYPE_CHECKING:
-    import psycopg
 
 logger = logging.getLogger(__name__)
 
@@ -77,6 +76,11 @@ def _run(
         _clean(conn)
         _fail_transient(conn, job, exc, delivery)
         raise
+    except psycopg.OperationalError as exc:
+        error = db.transient_error(exc, conn)
+        _clean(conn)
+        _fail_transient(conn, job, error, delivery)
+        raise error from exc
     except Exception as exc:
         _clean(conn)
         _fail_transient(conn, job, TransientError("unexpected_error", f"{type(exc).__name__}: {exc}"), delivery)

@@ -124,6 +124,27 @@ def test_transient_failure_before_the_last_delivery_requeues_the_job(handler, db
     assert (job["status"], job["error_reason"], job["attempts"]) == ("queued", "source_timeout", 1)
 
 
+def test_a_statement_timeout_in_the_work_is_a_transient_database_error(handler, db_conn, monkeypatch):
+    # Given work whose SQL runs past the session's statement_timeout
+    from cron import runners
+
+    def for_task(task, remaining_s):
+        def run(conn, job, msg):
+            conn.execute("SET LOCAL statement_timeout = '50ms'")
+            conn.execute("SELECT pg_sleep(2)")
+            return {}
+
+        return run
+
+    monkeypatch.setattr(runners, "for_task", for_task)
+    # When the message is handled (2nd of 3 deliveries)
+    response = handler(_received(sqs_event(scheduled()), 2), Context())
+    # Then the message goes back to the queue and the job says why, not "unexpected_error"
+    assert response == {"batchItemFailures": [{"itemIdentifier": "m0"}]}
+    (job,) = jobs_rows(db_conn)
+    assert (job["status"], job["error_reason"]) == ("queued", "db_timeout")
+
+
 def test_transient_failure_on_the_last_delivery_fails_the_job_and_still_dead_letters(handler, db_conn, failing_runner):
     # When the message fails transiently on its 3rd delivery (maxReceiveCount 3)
     response = handler(_received(sqs_event(scheduled()), 3), Context())
