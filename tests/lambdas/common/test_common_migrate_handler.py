@@ -2,22 +2,18 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from functools import partial
 
 import psycopg
 import pytest
 
 from common import db, migrate, settings
+from tests.fakes import LambdaContext as FakeLambdaContext
 
 pytestmark = pytest.mark.pg
 
 
-@dataclass
-class _Context:
-    function_name: str = "migrate"
-    memory_limit_in_mb: int = 256
-    invoked_function_arn: str = "arn:aws:lambda:us-east-2:123456789012:function:migrate"
-    aws_request_id: str = "req-1"
+_Context = partial(FakeLambdaContext, function_name="migrate", memory_limit_in_mb=256)
 
 
 @pytest.fixture

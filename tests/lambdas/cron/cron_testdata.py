@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 import random
 from collections import defaultdict
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from functools import partial
 from typing import Any
+
+from tests.fakes import LambdaContext as FakeLambdaContext
 
 T0 = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
 EVENT_TYPES = ("view", "like", "share", "comment")
@@ -89,15 +91,7 @@ def json_body(request: Any) -> Any:
     return json.loads(request.get_data())
 
 
-@dataclass
-class Context:
-    function_name: str = "huntaze-test-data"
-    memory_limit_in_mb: int = 512
-    invoked_function_arn: str = "arn:aws:lambda:us-east-2:123456789012:function:huntaze-test-data"
-    aws_request_id: str = "req-1"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 60_000
+Context = partial(FakeLambdaContext, function_name="huntaze-test-data")
 
 
 def sqs_event(*bodies: str) -> dict:

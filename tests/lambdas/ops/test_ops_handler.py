@@ -4,25 +4,21 @@ from __future__ import annotations
 
 import json
 import uuid
-from dataclasses import dataclass
+from functools import partial
 
 import boto3
 import pytest
 
 from common import jobs
 from ops import queues
+from tests.fakes import LambdaContext as FakeLambdaContext
 
 pytestmark = pytest.mark.pg
 
 TASKS = ("video", "trends", "data", "alerts")
 
 
-@dataclass
-class _Context:
-    function_name: str = "huntaze-dev-ops"
-    memory_limit_in_mb: int = 256
-    invoked_function_arn: str = "arn:aws:lambda:us-east-2:123456789012:function:huntaze-dev-ops"
-    aws_request_id: str = "req-1"
+_Context = partial(FakeLambdaContext, function_name="huntaze-dev-ops", memory_limit_in_mb=256)
 
 
 @pytest.fixture

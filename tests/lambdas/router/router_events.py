@@ -5,7 +5,10 @@ from __future__ import annotations
 import base64
 import json
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
+
+from tests.fakes import LambdaContext as FakeLambdaContext
 
 BUCKET = "huntaze-test-uploads"
 MODELS = {"reasoning": "DeepSeek-R1", "generation": "DeepSeek-V3", "default": "Phi-4-multimodal-instruct"}
@@ -13,16 +16,7 @@ AZURE_KEY = "test-azure-key"
 CLAIMS = {"sub": "user-123", "iss": "https://auth.huntaze.com/", "aud": "huntaze-api"}
 
 
-@dataclass
-class LambdaContext:
-    remaining_ms: int = 29_000
-    function_name: str = "router"
-    memory_limit_in_mb: int = 512
-    invoked_function_arn: str = "arn:aws:lambda:us-east-2:123456789012:function:router"
-    aws_request_id: str = "req-1"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return self.remaining_ms
+LambdaContext = partial(FakeLambdaContext, function_name="router", remaining_ms=29_000)
 
 
 def http_event(

@@ -4,25 +4,18 @@ from __future__ import annotations
 
 import json
 import uuid
-from dataclasses import dataclass
+from functools import partial
 
 import pytest
 from video_support import ANSWER, BUCKET, completion, good_answer, upload
+
+from tests.fakes import LambdaContext as FakeLambdaContext
 
 pytestmark = pytest.mark.pg
 CHAT = "/models/chat/completions"
 
 
-@dataclass
-class Context:
-    remaining_ms: int = 300_000
-    function_name: str = "video"
-    memory_limit_in_mb: int = 2048
-    invoked_function_arn: str = "arn:aws:lambda:us-east-2:123456789012:function:video"
-    aws_request_id: str = "req-1"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return self.remaining_ms
+Context = partial(FakeLambdaContext, function_name="video", memory_limit_in_mb=2048, remaining_ms=300_000)
 
 
 def s3_body(key: str) -> str:
@@ -50,7 +43,7 @@ def event(*bodies: str, receive_count: int = 1) -> dict:
 def run(*bodies: str, remaining_ms: int = 300_000, receive_count: int = 1) -> dict:
     from video import handler
 
-    return handler.lambda_handler(event(*bodies, receive_count=receive_count), Context(remaining_ms))
+    return handler.lambda_handler(event(*bodies, receive_count=receive_count), Context(remaining_ms=remaining_ms))
 
 
 def job_of(db_conn, key: str) -> dict:
