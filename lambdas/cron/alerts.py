@@ -1,4 +1,4 @@
-"""One alert-checker run: evaluate every enabled rule, record and notify state changes.
+"""One alert-checker run: evaluate every enabled rule (or the named ones), record and notify state changes.
 
 Per rule:
 
@@ -16,6 +16,12 @@ first one's claim. Sending happens after the commit, and each channel is
 marked as it succeeds: a retried run (same job) finds its event and sends
 only the channels still missing.
 
+A run asked for named rules (the job's ``rules``) evaluates only those;
+a name no rule has fails the job as ``bad_payload`` before anything is
+evaluated (rules are data: only the database knows them), and a named rule
+that is disabled is reported in the result (``ruleErrors``, reason
+``disabled``) and not evaluated.
+
 A rule with a bad definition is reported in the result and skipped; the
 others still run. An infrastructure failure while measuring a rule (SQS
 unreadable) is transient: the other rules still run, then the job fails so
@@ -26,11 +32,13 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from common.errors import PermanentError, TransientError
+from common.payloads import unknown_names
 from cron import alerts_store
 from cron.alert_rules import Metrics, Reading, Rule, RuleError, evaluate
 from cron.notify import Notifier
@@ -61,11 +69,19 @@ class RunReport:
 
 
 def run(
-    conn: psycopg.Connection, *, job_id: uuid.UUID, at: datetime, metrics: Metrics, notifier: Notifier, stage: str
+    conn: psycopg.Connection,
+    *,
+    job_id: uuid.UUID,
+    at: datetime,
+    metrics: Metrics,
+    notifier: Notifier,
+    stage: str,
+    names: Sequence[str] | None = None,
 ) -> dict[str, Any]:
     report = RunReport()
+    selected = _rules(conn, names, report)
     unavailable: list[TransientError] = []
-    for rule in alerts_store.enabled_rules(conn):
+    for rule in selected:
         try:
             _check(conn, rule, job_id=job_id, at=at, metrics=metrics, notifier=notifier, stage=stage, report=report)
         except RuleError as exc:
@@ -79,12 +95,23 @@ def run(
             report.rule_errors.append({"rule": rule.name, "reason": exc.reason, "error": exc.message})
             unavailable.append(exc)
     if unavailable:
-        rules = ", ".join(f"{e['rule']}: {e['error']}" for e in report.rule_errors if e["reason"] != "bad_rule")
+        rules = ", ".join(f"{e['rule']}: {e['error']}" for e in report.rule_errors if e["reason"] not in ("bad_rule", "disabled"))
         raise TransientError(unavailable[0].reason, f"alert rules not evaluated yet ({rules})")
     if report.retry_needed:
         failed = ", ".join(f"{e['rule']}/{e['channel']}" for e in report.delivery_errors)
         raise TransientError("alert_delivery_failed", f"alerts not delivered yet: {failed}")
     return report.to_dict()
+
+
+def _rules(conn: psycopg.Connection, names: Sequence[str] | None, report: RunReport) -> list[Rule]:
+    if names is None:
+        return alerts_store.enabled_rules(conn)
+    unknown_names(list(names), alerts_store.existing_rule_names(conn, names), "alert rules", "payload.rules")
+    rules = alerts_store.enabled_rules(conn, names)
+    enabled = {rule.name for rule in rules}
+    for name in sorted(set(names) - enabled):
+        report.rule_errors.append({"rule": name, "reason": "disabled", "error": "the rule is disabled; not evaluated"})
+    return rules
 
 
 def _check(

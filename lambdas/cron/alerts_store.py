@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -34,14 +34,24 @@ _EVENT_COLUMNS = "id, rule_id, job_id, state, value, message, notified, notified
 _METRIC_COLUMNS = {"event_count": "event_count", "value_sum": "value_sum"}
 
 
-def enabled_rules(conn: psycopg.Connection) -> list[Rule]:
+def enabled_rules(conn: psycopg.Connection, names: Sequence[str] | None = None) -> list[Rule]:
+    """Every enabled rule, or only the enabled ones among ``names``."""
     from psycopg.rows import class_row
 
     with conn.transaction(), conn.cursor(row_factory=class_row(Rule)) as cur:
         cur.execute(
-            "SELECT id, name, kind, definition, cooldown_seconds, channels FROM alert_rules WHERE enabled ORDER BY id"
+            "SELECT id, name, kind, definition, cooldown_seconds, channels FROM alert_rules "
+            "WHERE enabled AND (%(names)s::text[] IS NULL OR name = ANY (%(names)s::text[])) ORDER BY id",
+            {"names": list(names) if names is not None else None},
         )
         return cur.fetchall()
+
+
+def existing_rule_names(conn: psycopg.Connection, names: Sequence[str]) -> set[str]:
+    """Those of ``names`` that name a rule, enabled or not."""
+    with conn.transaction():
+        rows = conn.execute("SELECT name FROM alert_rules WHERE name = ANY (%s::text[])", (list(names),)).fetchall()
+    return {_only(row) for row in rows}
 
 
 class SqlMetrics:

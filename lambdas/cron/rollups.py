@@ -35,13 +35,14 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from common.errors import TransientError
+from common.payloads import MAX_DATA_RANGE
 
 if TYPE_CHECKING:
     import psycopg
 
 WATERMARK = "content_rollups"
-# A backfill is one transaction; keep it bounded.
-MAX_RECOMPUTE = timedelta(days=93)
+# A backfill is one transaction; keep it bounded (the data task's contract says the same to the API).
+MAX_RECOMPUTE = MAX_DATA_RANGE
 DEFAULT_MAX_CATCHUP = timedelta(hours=24)
 # Below this many seconds a phase is not started: it would be cancelled anyway.
 MIN_PHASE_S = 1.0

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from common import jobs
+from common import jobs, payloads
 from common.errors import PermanentError
 from cron.settings import CronSettings, cron_settings
 from cron.settings import reset as reset_settings
@@ -31,6 +31,14 @@ def window_time(job: jobs.Job, msg: jobs.JobMessage) -> datetime:
     return (msg.scheduled_time or job.created_at).astimezone(UTC)
 
 
+def payload_of(job: jobs.Job, msg: jobs.JobMessage) -> dict[str, Any]:
+    """The message's payload checked against its task's contract (the one the API checked).
+
+    A bad one is a `SchemaError` (`bad_payload`): recorded on the job, never retried.
+    """
+    return payloads.validate(msg.task, msg.payload, now=window_time(job, msg), from_job=True)
+
+
 def data(
     conn: psycopg.Connection,
     job: jobs.Job,
@@ -44,9 +52,10 @@ def data(
     def usable_s() -> float:
         return remaining_s() - RESERVE_S
 
-    payload = msg.payload
-    if "from" in payload or "to" in payload:
-        start, end = _time(payload, "from"), _time(payload, "to")
+    # since (and until, default the window time): recompute exactly that range; neither: the incremental run.
+    span = payloads.data_range(payload_of(job, msg), default_until=window_time(job, msg))
+    if span is not None:
+        start, end = span
         try:
             return rollups.recompute_range(conn, start=start, end=end, remaining_s=usable_s).to_dict()
         except ValueError as exc:
@@ -72,6 +81,8 @@ def trends(
     from common import azure_ai
     from cron import summary, trends
 
+    sources = trends.select(settings.trend_sources(), payload_of(job, msg).get("sources"))
+
     def summarize(rising: Any) -> tuple[str, str]:
         budget = max(1.0, remaining_s() - RESERVE_S)
         return summary.summarize(azure_ai.get_client(), settings.generation_model, rising, budget_s=budget)
@@ -80,7 +91,7 @@ def trends(
         conn,
         job_id=job.id,
         window_start=window_time(job, msg),
-        sources=settings.trend_sources(),
+        sources=sources,
         fetcher=_fetcher(settings.trends_user_agent),
         summarize=summarize,
         top_n=settings.trends_top_n,
@@ -91,6 +102,7 @@ def trends(
 def alerts(conn: psycopg.Connection, job: jobs.Job, msg: jobs.JobMessage, *, settings: CronSettings) -> dict[str, Any]:
     from cron import alerts
 
+    names = payload_of(job, msg).get("rules")
     return alerts.run(
         conn,
         job_id=job.id,
@@ -98,6 +110,7 @@ def alerts(conn: psycopg.Connection, job: jobs.Job, msg: jobs.JobMessage, *, set
         metrics=_metrics(conn, settings),
         notifier=_notifier(settings),
         stage=settings.stage,
+        names=names,
     )
 
 
@@ -169,16 +182,3 @@ def reset() -> None:
     for cached in (_fetcher, _dlq_depths, _cached_notifier):
         cached.cache_clear()
     reset_settings()
-
-
-def _time(payload: dict[str, Any], key: str) -> datetime:
-    raw = payload.get(key)
-    if not isinstance(raw, str):
-        raise PermanentError("bad_payload", f"payload '{key}' must be an ISO 8601 time")
-    try:
-        value = datetime.fromisoformat(raw)
-    except ValueError:
-        raise PermanentError("bad_payload", f"payload '{key}' is not ISO 8601: {raw[:64]!r}") from None
-    if value.tzinfo is None:
-        raise PermanentError("bad_payload", f"payload '{key}' has no time zone")
-    return value

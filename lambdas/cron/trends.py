@@ -1,4 +1,4 @@
-"""One trends window: fetch every source, merge counts, compute growth, summarise, save.
+"""One trends window: fetch every source (or the ones the job names), merge counts, compute growth, summarise, save.
 
 A failing source is recorded in the snapshot's ``source_errors`` and the
 others are kept; only when every source fails is the window retried (an
@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from common.errors import TransientError
+from common.payloads import unknown_names
 from cron import trends_store
 from cron.sources import Fetcher, Kind, Source, SourceError, parse
 
@@ -29,6 +30,19 @@ logger = logging.getLogger(__name__)
 MAX_ITEMS = 500
 
 Summarizer = Callable[[Sequence[dict[str, Any]]], tuple[str, str]]
+
+
+def select(configured: Sequence[Source], names: Sequence[str] | None) -> tuple[Source, ...]:
+    """The configured sources a job asks for (all when it names none), in configuration order.
+
+    A name no configured source has is `bad_payload` naming it: the API
+    cannot check it (it does not have the trends configuration).
+    """
+    if names is None:
+        return tuple(configured)
+    unknown_names(list(names), {s.name for s in configured}, "trend sources", "payload.sources")
+    wanted = set(names)
+    return tuple(s for s in configured if s.name in wanted)
 
 
 def collect(

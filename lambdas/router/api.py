@@ -15,6 +15,7 @@ from typing import Any
 from aws_lambda_powertools.event_handler.api_gateway import Response
 
 from common.errors import ConfigurationError, WorkerError
+from common.schema import SchemaError
 from router import contract
 from router.errors import ApiError, from_worker_error
 from router.resolver import HttpApiResolver
@@ -48,6 +49,8 @@ def _route(spec: contract.RouteSpec) -> Callable[[Callable[..., Response]], Call
                 return handler(**params)
             except ApiError as exc:
                 return error_response(exc)
+            except SchemaError as exc:
+                return error_response(_invalid_request(exc))
 
         return app.route(spec.rule, method=spec.method)(serve)
 
@@ -60,6 +63,11 @@ def json_response(status: int, body: Any, headers: dict[str, str] | None = None)
 
 def error_response(exc: ApiError) -> Response:
     return json_response(exc.status, exc.body(), exc.headers)
+
+
+def _invalid_request(exc: SchemaError) -> ApiError:
+    """A body or payload that does not fit its shape (common.schema) is the API's 400."""
+    return ApiError(400, "invalid_request", exc.detail)
 
 
 # --- routes ----------------------------------------------------------------------
@@ -151,6 +159,11 @@ def create_upload() -> Response:
 def _api_error(exc: ApiError) -> Response:
     # Routes answer their own; this covers one raised anywhere else.
     return error_response(exc)
+
+
+@app.exception_handler(SchemaError)
+def _schema_error(exc: SchemaError) -> Response:
+    return error_response(_invalid_request(exc))
 
 
 @app.exception_handler(WorkerError)

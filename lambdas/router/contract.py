@@ -1,14 +1,15 @@
-"""The API's routes and request shapes: the source of the handlers' validation and the OpenAPI document."""
+"""The API's routes and request shapes: the source of the handlers' validation and the OpenAPI document.
+
+The task payloads (what a job asks its worker for) live in common.payloads, shared with the workers.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
 
-from router.schema import Field, Shape
-
-TASKS = ("video", "trends", "data", "alerts")
-ISO_TIME = r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})"
+from common.payloads import TASKS
+from common.schema import Field, Shape
 
 AI_REQUEST = Shape(
     "AiRouteRequest",
@@ -30,35 +31,6 @@ AI_REQUEST = Shape(
         "temperature": Field("number", "Sampling temperature; 0 makes the answer cacheable.", low=0, high=2),
     },
 )
-
-TASK_PAYLOADS: dict[str, Shape] = {
-    "video": Shape(
-        "VideoPayload",
-        "Analyse an uploaded video.",
-        {
-            "key": Field("string", "Object key under uploads/.", required=True, high=1024, pattern=r"uploads/\S+"),
-            "bucket": Field("string", "The uploads bucket (defaults to it; no other bucket is accepted).", high=63),
-        },
-    ),
-    "trends": Shape(
-        "TrendsPayload",
-        "Collect a trend snapshot now.",
-        {"sources": Field("array", "Source names (default: all configured).", high=20, items=Field("string", "A source.", low=1, high=64))},
-    ),
-    "data": Shape(
-        "DataPayload",
-        "Roll analytics events up now.",
-        {
-            "since": Field("string", "Re-aggregate from this time (ISO 8601 with zone).", pattern=ISO_TIME),
-            "until": Field("string", "Up to this time (ISO 8601 with zone).", pattern=ISO_TIME),
-        },
-    ),
-    "alerts": Shape(
-        "AlertsPayload",
-        "Evaluate alert rules now.",
-        {"rules": Field("array", "Rule names (default: all enabled).", high=50, items=Field("string", "A rule name.", low=1, high=128))},
-    ),
-}
 
 JOB_REQUEST = Shape(
     "JobRequest",

@@ -6,10 +6,11 @@ import logging
 import uuid
 from collections.abc import Callable
 from contextlib import AbstractContextManager
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from common import payloads
 from common.errors import TransientError
-from router.contract import TASK_PAYLOADS
 from router.errors import ApiError
 from router.settings import RouterSettings
 
@@ -25,9 +26,12 @@ Sender = Callable[[str, dict[str, Any]], str]
 
 
 def validate_job(body: dict[str, Any], settings: RouterSettings) -> tuple[str, dict[str, Any]]:
-    """(task, payload) after the task's own schema; 503 if this stage does not run the task."""
+    """(task, payload) after the task's contract (common.payloads, as its worker checks it); 503 if this stage does not run the task.
+
+    A payload that does not fit raises `common.schema.SchemaError`, the API's 400.
+    """
     task = body["task"]
-    payload = TASK_PAYLOADS[task].validate(body.get("payload") or {}, "payload")
+    payload = payloads.validate(task, body.get("payload") or {}, now=datetime.now(UTC))
     if task == "video":
         bucket = payload.setdefault("bucket", settings.uploads_bucket)
         if bucket is None or bucket != settings.uploads_bucket:

@@ -1,4 +1,4 @@
-"""The API's OpenAPI 3.0 document, built from router.contract (the routes the handler serves).
+"""The API's OpenAPI 3.0 document, built from router.contract (the routes the handler serves) and common.payloads.
 
     python -m router.openapi > docs/api/openapi.json   (with lambdas/ on PYTHONPATH)
 """
@@ -8,8 +8,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from router.contract import RESPONSE_SCHEMAS, ROUTES, TASK_PAYLOADS, RouteSpec
-from router.schema import Shape
+from common.payloads import TASK_PAYLOADS
+from common.schema import Shape
+from router.contract import RESPONSE_SCHEMAS, ROUTES, RouteSpec
 
 TITLE = "Huntaze API"
 VERSION = "1.0.0"

@@ -5,7 +5,12 @@ Accepted bodies:
 * an S3 event notification (``{"Records": [{"eventSource": "aws:s3", ...}]}``);
 * S3's ``s3:TestEvent`` sent when the notification is configured: ignored;
 * a job envelope ``{"jobId", "task": "video", "payload": {"bucket", "key"}}``
-  (or the flat ``{"jobId", "bucket", "key"}`` the API may send).
+  (or the flat ``{"jobId", "bucket", "key"}``).
+
+A job's payload is checked against the video task's contract
+(`common.payloads`, the one `POST /v1/jobs` checks: ``key`` under uploads/,
+``bucket``); one that does not fit is a `bad_payload` permanent failure,
+recorded on the job it names, never retried.
 """
 
 from __future__ import annotations
@@ -16,8 +21,9 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote_plus
 
-from common import jobs
+from common import jobs, payloads
 from common.errors import PermanentError
+from common.schema import SchemaError
 
 
 @dataclass(frozen=True)
@@ -63,16 +69,16 @@ def _from_job(data: dict[str, Any]) -> VideoRequest:
         msg = jobs.parse_message(data)
         if msg.task != "video":
             raise PermanentError("unknown_task", f"the video queue got a {msg.task} job")
-        job_id, fields = msg.job_id, msg.payload
+        job_id, fields, where = msg.job_id, msg.payload, "payload"
     else:
-        job_id, fields = _job_id(data.get("jobId")), data
+        job_id, fields, where = _job_id(data.get("jobId")), {k: v for k, v in data.items() if k != "jobId"}, "message"
     if job_id is None:
         raise PermanentError("malformed_message", "job message has no 'jobId'")
-    bucket, key = fields.get("bucket"), fields.get("key")
-    for name, value in (("bucket", bucket), ("key", key)):
-        if not isinstance(value, str) or not value:
-            raise PermanentError("malformed_message", f"job message has no '{name}'")
-    return VideoRequest(bucket=bucket, key=key, job_id=job_id)
+    payload = payloads.validate("video", fields, where=where, from_job=True)
+    if "bucket" not in payload:
+        # The API fills it in; without it the object cannot be found.
+        raise SchemaError(f"'{where}.bucket' is required on the queue")
+    return VideoRequest(bucket=payload["bucket"], key=payload["key"], job_id=job_id)
 
 
 def _job_id(raw: Any) -> uuid.UUID | None:

@@ -210,8 +210,15 @@ def test_duplicate_delivery_while_another_attempt_runs_is_acknowledged_without_r
     assert (row["status"], row["attempts"]) == ("running", 1)
 
 
-def test_bad_payload_fails_the_job_permanently_and_is_not_retried(handler, db_conn):
-    body = scheduled(payload={"from": "2026-03-10T00:00:00Z", "to": "not a time"})
+@pytest.mark.parametrize(
+    "payload",
+    [{"since": "2026-03-10T00:00:00Z", "until": "not a time"}, {"until": "2026-03-10T00:00:00Z"},
+     {"since": "2026-03-10T00:00:00"}, {"since": "2026-13-10T00:00:00Z"},
+     {"since": "2026-03-10T00:00:00Z", "until": "2026-03-09T00:00:00Z"}, {"from": "2026-03-10T00:00:00Z"}],
+    ids=["until-not-a-time", "until-without-since", "no-zone", "no-such-month", "reversed", "old-from-field"],
+)
+def test_bad_payload_fails_the_job_permanently_and_is_not_retried(handler, db_conn, payload):
+    body = scheduled(payload=payload)
 
     response = handler(sqs_event(body), Context())
 
@@ -226,7 +233,7 @@ def test_on_demand_recompute_through_a_job_message(handler, db_conn):
 
     events = generate_events(100, start=T0 - timedelta(hours=2), hours=2, seed=5)
     insert_events(db_conn, events, ingested_at=T0)
-    job, _ = jobs.create_job(db_conn, "data", {"from": (T0 - timedelta(hours=2)).isoformat(), "to": T0.isoformat()})
+    job, _ = jobs.create_job(db_conn, "data", {"since": (T0 - timedelta(hours=2)).isoformat(), "until": T0.isoformat()})
 
     response = handler(sqs_event(json.dumps(job.to_envelope())), Context())
 

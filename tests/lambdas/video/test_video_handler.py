@@ -155,16 +155,27 @@ def test_missing_object_fails_its_job(video_env, db_conn):
     assert (job["status"], job["error_reason"]) == ("failed", "object_not_found")
 
 
-def test_job_message_without_key_fails_that_job(video_env, db_conn):
+@pytest.mark.parametrize(
+    ("payload", "named"),
+    [({"bucket": BUCKET}, "'payload.key' is required"),
+     ({"bucket": BUCKET, "key": "elsewhere/a.mp4"}, "'payload.key' has an invalid format"),
+     ({"bucket": BUCKET, "key": "uploads/a.mp4", "priority": 1}, "unknown field(s): priority"),
+     ({"key": "uploads/a.mp4"}, "'payload.bucket' is required")],
+    ids=["no-key", "key-outside-uploads", "unknown-field", "no-bucket"],
+)
+def test_job_message_off_the_video_contract_fails_that_job(video_env, db_conn, payload, named):
+    # Given a queued video job whose message does not fit the contract POST /v1/jobs checks
     from common import jobs
 
-    job, _ = jobs.create_job(db_conn, "video", {"bucket": BUCKET})
+    job, _ = jobs.create_job(db_conn, "video", payload)
     db_conn.commit()
-    body = json.dumps({"jobId": str(job.id), "task": "video", "payload": {"bucket": BUCKET}})
+    body = json.dumps({"jobId": str(job.id), "task": "video", "payload": payload})
+    # When handled / Then it is acknowledged (never retried) and the job says what is wrong
     assert run(body) == {"batchItemFailures": []}
     db_conn.rollback()
     failed = jobs.get_job(db_conn, job.id)
-    assert (failed.status, failed.error_reason) == ("failed", "malformed_message")
+    assert (failed.status, failed.error_reason) == ("failed", "bad_payload")
+    assert named in failed.error
 
 
 def test_throttled_then_answered(video_env, db_conn, httpserver, clips):

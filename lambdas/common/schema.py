@@ -1,8 +1,11 @@
-"""A small declarative body schema: validates requests and renders JSON Schema.
+"""A small declarative JSON schema: validates bodies and payloads and renders JSON Schema.
 
-The same `Shape` objects check a request at run time and describe it in the
-OpenAPI document, so the two cannot disagree. Deliberately tiny (no pydantic)
-because its import cost lands on every cold start.
+The same `Shape` objects check a request in the API, a job's payload in its
+worker, and describe both in the OpenAPI document, so none of them can
+disagree. Deliberately tiny (no pydantic) because its import cost lands on
+every cold start. It knows nothing of HTTP: a refusal is a `SchemaError`
+(a `PermanentError` with reason `bad_payload`, which is what a worker records
+on the job); the API maps it to its own 400.
 """
 
 from __future__ import annotations
@@ -13,7 +16,18 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Literal
 
-from router.errors import ApiError
+from common.errors import PermanentError
+
+BAD_PAYLOAD = "bad_payload"
+
+
+class SchemaError(PermanentError):
+    """Data that does not fit its shape; `detail` says where and how, for humans."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(BAD_PAYLOAD, detail)
+        self.detail = detail
+
 
 Kind = Literal["string", "integer", "number", "boolean", "object", "array"]
 
@@ -96,11 +110,22 @@ class Field:
 
 @dataclass(frozen=True)
 class Shape:
-    """A JSON object with named fields; unknown fields are rejected."""
+    """A JSON object with named fields; unknown fields are rejected.
+
+    `requires` maps a field to the field it needs: `{"until": "since"}`
+    refuses `until` without `since` (said in the rendered description, as
+    OpenAPI 3.0 has no keyword for it).
+    """
 
     name: str
     description: str
     fields: Mapping[str, Field] = field(default_factory=dict)
+    requires: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for name, needed in self.requires.items():
+            if name not in self.fields or needed not in self.fields:
+                raise ValueError(f"{self.name}: requires names unknown field(s) {name!r} -> {needed!r}")
 
     def validate(self, data: Any, where: str = "body") -> dict[str, Any]:
         if not isinstance(data, dict):
@@ -116,7 +141,14 @@ class Shape:
                     raise _invalid(f"'{path}' is required")
                 continue
             out[name] = spec.check(data[name], path)
+        for name, needed in self.requires.items():
+            if name in out and needed not in out:
+                raise _invalid(f"'{self._path(where, name)}' needs '{self._path(where, needed)}'")
         return out
+
+    @staticmethod
+    def _path(where: str, name: str) -> str:
+        return name if where == "body" else f"{where}.{name}"
 
     @cached_property
     def _names(self) -> frozenset[str]:
@@ -125,7 +157,7 @@ class Shape:
     def json_schema(self) -> dict[str, Any]:
         doc: dict[str, Any] = {
             "type": "object",
-            "description": self.description,
+            "description": self.description + "".join(f" `{a}` requires `{b}`." for a, b in self.requires.items()),
             "additionalProperties": False,
             "properties": {name: spec.json_schema() for name, spec in self.fields.items()},
         }
@@ -144,8 +176,8 @@ class Shape:
         return found
 
 
-def _invalid(detail: str) -> ApiError:
-    return ApiError(400, "invalid_request", detail)
+def _invalid(detail: str) -> SchemaError:
+    return SchemaError(detail)
 
 
 def _article(kind: str) -> str:

@@ -1,0 +1,117 @@
+"""The payload of each task: one contract for the API that accepts a job and the worker that runs it.
+
+`POST /v1/jobs` validates with `validate` before it creates the job, the
+worker validates the message's payload with the same call on receipt, and the
+OpenAPI document renders the same shapes. A refusal is a `SchemaError`
+(reason `bad_payload`): a 400 at the API, a permanent failure on the job in
+a worker.
+
+What only a worker can check (a trend source's name against its
+configuration, an alert rule's name against the database) is checked there,
+also as `bad_payload`.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from common.schema import Field, SchemaError, Shape
+
+TASKS = ("video", "trends", "data", "alerts")
+ISO_TIME = r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})"
+# A recompute is one transaction; keep it bounded.
+MAX_DATA_RANGE = timedelta(days=93)
+# Fields our own flows record on a job's payload beside the contract's: the
+# upload ticket (contentType, size, filename) and the job the video worker
+# opens for a direct upload (etag). A worker handed such a job again (ops
+# `rerun` sends the job's payload) ignores them; the API never accepts them.
+RECORD_ONLY: dict[str, frozenset[str]] = {"video": frozenset({"etag", "contentType", "size", "filename"})}
+
+TASK_PAYLOADS: dict[str, Shape] = {
+    "video": Shape(
+        "VideoPayload",
+        "Analyse an uploaded video.",
+        {
+            "key": Field("string", "Object key under uploads/.", required=True, high=1024, pattern=r"uploads/\S+"),
+            "bucket": Field("string", "The uploads bucket (defaults to it; no other bucket is accepted).", high=63),
+        },
+    ),
+    "trends": Shape(
+        "TrendsPayload",
+        "Collect a trend snapshot now.",
+        {"sources": Field("array", "Source names (default: all configured).", high=20, items=Field("string", "A source.", low=1, high=64))},
+    ),
+    "data": Shape(
+        "DataPayload",
+        "Roll analytics events up now.",
+        {
+            "since": Field("string", "Re-aggregate from this time (ISO 8601 with zone).", pattern=ISO_TIME),
+            "until": Field("string", "Up to this time (ISO 8601 with zone).", pattern=ISO_TIME),
+        },
+        requires={"until": "since"},
+    ),
+    "alerts": Shape(
+        "AlertsPayload",
+        "Evaluate alert rules now.",
+        {"rules": Field("array", "Rule names (default: all enabled).", high=50, items=Field("string", "A rule name.", low=1, high=128))},
+    ),
+}
+
+
+def validate(
+    task: str, payload: Any, *, now: datetime | None = None, where: str = "payload", from_job: bool = False
+) -> dict[str, Any]:
+    """The payload as its task's shape keeps it; `SchemaError` naming what is wrong.
+
+    ``now`` is the time a data range without ``until`` ends at (the job's
+    window time in a worker; the clock when None). ``from_job``: the payload
+    comes from a job row (a worker's message), which may carry `RECORD_ONLY` fields.
+    """
+    if from_job and isinstance(payload, dict) and payload.keys() & RECORD_ONLY.get(task, frozenset()):
+        payload = {k: v for k, v in payload.items() if k not in RECORD_ONLY[task]}
+    out = TASK_PAYLOADS[task].validate(payload, where)
+    if task == "data" and "since" in out:
+        data_range(out, default_until=now, where=where)
+    return out
+
+
+def data_range(
+    payload: dict[str, Any], *, default_until: datetime | None = None, where: str = "payload"
+) -> tuple[datetime, datetime] | None:
+    """The ``[since, until)`` a data job recomputes, or None for an incremental run."""
+    if "since" not in payload:
+        if "until" in payload:
+            raise SchemaError(f"'{where}.until' needs '{where}.since'")
+        return None
+    start = _time(payload["since"], f"{where}.since")
+    if "until" in payload:
+        end = _time(payload["until"], f"{where}.until")
+    else:
+        end = (default_until or datetime.now(UTC)).astimezone(UTC)
+    if end <= start:
+        raise SchemaError(f"'{where}.until' must be after '{where}.since' (the range ends at {end.isoformat()})")
+    if end - start > MAX_DATA_RANGE:
+        raise SchemaError(f"'{where}' covers at most {MAX_DATA_RANGE.days} days from 'since' to 'until'")
+    return start, end
+
+
+def _time(raw: str, where: str) -> datetime:
+    try:
+        value = datetime.fromisoformat(raw)
+    except ValueError:
+        # The shape's pattern passed; the calendar did not (month 13, 25:00).
+        raise SchemaError(f"'{where}' is not a valid time: {raw[:64]!r}") from None
+    if value.tzinfo is None:
+        raise SchemaError(f"'{where}' has no time zone")
+    return value.astimezone(UTC)
+
+
+def unknown_names(asked: list[str], known: set[str] | frozenset[str], what: str, where: str) -> None:
+    """Refuse names that are not among the known ones, naming them."""
+    unknown = sorted(set(asked) - set(known))
+    if unknown:
+        raise SchemaError(
+            f"'{where}' names unknown {what}: {', '.join(unknown[:10])}"
+            + (f"; known: {', '.join(sorted(known)[:20])}" if known else f"; no {what} are configured")
+        )
