@@ -31,10 +31,12 @@ def get_snapshot(conn: psycopg.Connection, window_start: datetime) -> Snapshot |
 
 
 def previous_snapshot(conn: psycopg.Connection, before: datetime) -> Snapshot | None:
-    """The latest earlier snapshot that has items (an all-failed window is no baseline)."""
+    """The latest earlier snapshot of every source: an all-failed window, or an
+    on-demand one limited to some sources (payload ``sources``), is no baseline."""
     with conn.transaction(), _cursor(conn) as cur:
         cur.execute(
-            f"SELECT {_COLUMNS} FROM trend_snapshots WHERE window_start < %s AND items <> '[]'::jsonb "
+            f"SELECT {_COLUMNS} FROM trend_snapshots s WHERE window_start < %s AND items <> '[]'::jsonb "
+            "AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.id = s.job_id AND j.payload ? 'sources') "
             "ORDER BY window_start DESC LIMIT 1",
             (before,),
         )

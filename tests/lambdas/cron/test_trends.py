@@ -169,3 +169,19 @@ def test_sources_are_skipped_with_a_recorded_error_when_time_runs_short(db_conn,
     assert fetched == ["feed", "broken"]
     assert [(e["source"], e["reason"]) for e in result["sourceErrors"]] == [("broken", "http_error"), ("page", "out_of_time")]
     assert [r.path for r, _ in httpserver.log if r.path in PAGES] == ["/feed.json", "/broken"]
+
+
+def test_a_snapshot_limited_to_some_sources_is_no_baseline_for_the_next_full_run(db_conn):
+    # Given a full snapshot, then a later on-demand one of a single source
+    from common import jobs
+
+    item = {"kind": "hashtag", "name": "#a", "count": 10, "source": "alpha"}
+    full = trends_store.insert_snapshot(db_conn, job_id=None, window_start=T0 - timedelta(hours=6), items=[item],
+                                        growth={}, source_errors=[])
+    subset_job, _ = jobs.create_job(db_conn, "trends", {"sources": ["beta"]})
+    trends_store.insert_snapshot(db_conn, job_id=subset_job.id, window_start=T0 - timedelta(hours=1),
+                                 items=[{**item, "source": "beta", "count": 1}], growth={}, source_errors=[])
+    # When the next full run looks for its baseline
+    baseline = trends_store.previous_snapshot(db_conn, T0)
+    # Then it is the last full snapshot, not the partial one
+    assert baseline is not None and baseline.window_start == full.window_start
