@@ -26,6 +26,8 @@ class VideoSettings:
     time_reserve_s: float = 10.0
     uploads_prefix: str = "uploads/"
     work_dir: str = "/tmp"
+    # None: as many decoder threads as CPUs this process may use (sampling.decode_threads).
+    decode_threads: int | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> VideoSettings:
@@ -43,6 +45,7 @@ class VideoSettings:
                 time_reserve_s=float(env.get("VIDEO_TIME_RESERVE_S", d.time_reserve_s)),
                 uploads_prefix=env.get("UPLOADS_PREFIX") or d.uploads_prefix,
                 work_dir=env.get("VIDEO_WORK_DIR") or d.work_dir,
+                decode_threads=_decode_threads(env),
             )
         except ValueError as exc:
             raise ConfigurationError(f"invalid video setting: {exc}") from None
@@ -51,3 +54,9 @@ class VideoSettings:
 @functools.cache
 def video_settings() -> VideoSettings:
     return VideoSettings.from_env(os.environ)
+
+
+def _decode_threads(env: Mapping[str, str]) -> int | None:
+    from video.sampling import decode_threads
+
+    return decode_threads(env) if env.get("VIDEO_DECODE_THREADS", "").strip() else None

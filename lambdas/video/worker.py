@@ -127,6 +127,7 @@ def _analyse(obj: storage.ObjectInfo, settings: VideoSettings, deadline: Deadlin
             max_frames=settings.max_sampled_frames,
             model_max_side=settings.model_frame_max_side,
             check_time=lambda: deadline.check(MIN_ANALYSIS_S),
+            threads=settings.decode_threads,
         )
     cuts = scenes.detect_cuts(sampled.samples, sampled.decoded, sampled.packets)
     feats = features.compute(info, sampled.samples, cuts)
