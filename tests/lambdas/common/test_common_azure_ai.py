@@ -13,6 +13,7 @@ from werkzeug import Request, Response
 
 from common.azure_ai import AzureAIClient, ChatResult, Usage, user_message
 from common.errors import PermanentError, TransientError
+from tests.fakes import chat_completion
 
 PATH = "/models/chat/completions"
 API_VERSION = "2024-05-01-preview"
@@ -20,17 +21,9 @@ API_VERSION = "2024-05-01-preview"
 
 def completion(content, *, model="Phi-4-multimodal-instruct", reasoning_content=None, finish_reason="stop",
                usage=(12, 5, 17)):
-    message = {"role": "assistant", "content": content}
-    if reasoning_content is not None:
-        message["reasoning_content"] = reasoning_content
-    return {
-        "id": "cmpl-1",
-        "object": "chat.completion",
-        "created": 1714550000,
-        "model": model,
-        "choices": [{"index": 0, "message": message, "finish_reason": finish_reason}],
-        "usage": {"prompt_tokens": usage[0], "completion_tokens": usage[1], "total_tokens": usage[2]},
-    }
+    assert usage[0] + usage[1] == usage[2]
+    return chat_completion(content, model=model, reasoning=reasoning_content, finish_reason=finish_reason,
+                           prompt_tokens=usage[0], completion_tokens=usage[1])
 
 
 class FakeTime:

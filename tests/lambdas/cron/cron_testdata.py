@@ -11,6 +11,7 @@ from functools import partial
 from typing import Any
 
 from tests.fakes import LambdaContext as FakeLambdaContext
+from tests.fakes import chat_completion
 
 T0 = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
 EVENT_TYPES = ("view", "like", "share", "comment")
@@ -78,13 +79,7 @@ def counts_only(rows: dict[tuple, tuple]) -> dict[tuple, tuple[int, Decimal]]:
 
 
 def chat_reply(content: str, model: str = "DeepSeek-V3") -> dict[str, Any]:
-    return {
-        "id": "cmpl-1",
-        "object": "chat.completion",
-        "model": model,
-        "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}],
-        "usage": {"prompt_tokens": 50, "completion_tokens": 20, "total_tokens": 70},
-    }
+    return chat_completion(content, model=model, prompt_tokens=50, completion_tokens=20)
 
 
 def json_body(request: Any) -> Any:

@@ -9,6 +9,7 @@ from functools import partial
 from typing import Any
 
 from tests.fakes import LambdaContext as FakeLambdaContext
+from tests.fakes import chat_completion
 
 BUCKET = "huntaze-test-uploads"
 MODELS = {"reasoning": "DeepSeek-R1", "generation": "DeepSeek-V3", "default": "Phi-4-multimodal-instruct"}
@@ -75,18 +76,7 @@ class Answer:
 
 
 def completion(model: str, content: str, *, reasoning: str | None = None, prompt_tokens: int = 11, completion_tokens: int = 7) -> dict[str, Any]:
-    """A chat-completions response body as Azure AI Foundry returns it."""
-    message: dict[str, Any] = {"role": "assistant", "content": content}
-    if reasoning is not None:
-        message["reasoning_content"] = reasoning
-    return {
-        "id": "cmpl-1",
-        "object": "chat.completion",
-        "created": 1767225600,
-        "model": model,
-        "choices": [{"index": 0, "message": message, "finish_reason": "stop"}],
-        "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens, "total_tokens": prompt_tokens + completion_tokens},
-    }
+    return chat_completion(content, model=model, reasoning=reasoning, prompt_tokens=prompt_tokens, completion_tokens=completion_tokens)
 
 
 def queue_messages(router_env: dict[str, Any], task: str) -> list[dict[str, Any]]:

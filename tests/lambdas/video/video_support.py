@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from tests.fakes import chat_completion
+
 BUCKET = "huntaze-test-uploads"
 
 
@@ -18,11 +20,7 @@ ANSWER = {
 
 
 def completion(content: str) -> dict:
-    return {
-        "id": "c1", "object": "chat.completion", "model": "Phi-4-multimodal-instruct",
-        "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}],
-        "usage": {"prompt_tokens": 900, "completion_tokens": 60, "total_tokens": 960},
-    }
+    return chat_completion(content, prompt_tokens=900, completion_tokens=60)
 
 
 def good_answer() -> dict:
