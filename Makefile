@@ -46,6 +46,7 @@ test: setup
 
 lint: setup
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 
 diff: setup
 	$(CDK) diff --all $(CDK_FLAGS) $(CDK_DIFF_FLAGS)

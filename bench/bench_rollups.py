@@ -82,8 +82,11 @@ def reset_rollups(conn: psycopg.Connection) -> None:
 def snapshot(conn: psycopg.Connection, name: str) -> None:
     with conn.transaction():
         conn.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(sql.Identifier(f"{name}_sql")))
-        conn.execute(sql.SQL("CREATE TABLE {} AS SELECT bucket_start, account_id, content_id, event_type, event_count, value_sum FROM {}").format(
-            sql.Identifier(f"{name}_sql"), sql.Identifier(name)))
+        conn.execute(
+            sql.SQL(
+                "CREATE TABLE {} AS SELECT bucket_start, account_id, content_id, event_type, event_count, value_sum FROM {}"
+            ).format(sql.Identifier(f"{name}_sql"), sql.Identifier(name))
+        )
 
 
 def same(conn: psycopg.Connection, name: str) -> bool:
@@ -99,7 +102,9 @@ def same(conn: psycopg.Connection, name: str) -> bool:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--events", type=int, default=1_000_000)
-    parser.add_argument("--naive-rows", type=int, default=None, help="time the naive loop on this many events and extrapolate")
+    parser.add_argument(
+        "--naive-rows", type=int, default=None, help="time the naive loop on this many events and extrapolate"
+    )
     args = parser.parse_args()
 
     dbname = f"bench_rollups_{uuid.uuid4().hex[:8]}"
@@ -126,7 +131,9 @@ def main() -> None:
             )
             sql_s = time.perf_counter() - t
             assert result.events == args.events, result
-            print(f"worker SQL : {sql_s:8.2f}s  ({result.hourly_rows_written:,} hourly rows, {result.daily_rows_written:,} daily rows)")
+            print(
+                f"worker SQL : {sql_s:8.2f}s  ({result.hourly_rows_written:,} hourly rows, {result.daily_rows_written:,} daily rows)"
+            )
             snapshot(conn, "content_rollups_hourly")
             snapshot(conn, "content_rollups_daily")
 
@@ -137,14 +144,18 @@ def main() -> None:
             naive_s = time.perf_counter() - t
             if done == args.events:
                 identical = same(conn, "content_rollups_hourly") and same(conn, "content_rollups_daily")
-                print(f"naive loop : {naive_s:8.2f}s  ({done:,} events, 2 upserts each); rollups identical: {identical}")
+                print(
+                    f"naive loop : {naive_s:8.2f}s  ({done:,} events, 2 upserts each); rollups identical: {identical}"
+                )
                 if not identical:
                     raise SystemExit("the two methods disagree")
             else:
                 measured = naive_s
                 naive_s = measured * args.events / done
-                print(f"naive loop : {measured:8.2f}s on the first {done:,} events -> {naive_s:8.2f}s EXTRAPOLATED "
-                      f"linearly to {args.events:,} (not measured)")
+                print(
+                    f"naive loop : {measured:8.2f}s on the first {done:,} events -> {naive_s:8.2f}s EXTRAPOLATED "
+                    f"linearly to {args.events:,} (not measured)"
+                )
             print(f"ratio      : {naive_s / sql_s:8.1f}x faster with the worker's SQL (target >= 20x)")
     finally:
         with psycopg.connect(ADMIN_DSN, autocommit=True) as admin:

@@ -33,7 +33,9 @@ ROOT = Path(__file__).resolve().parents[1]
 LAMBDAS = ROOT / "lambdas"
 PEER_REQUIREMENTS = ("fastapi==0.165.0", "mangum==0.22.0")
 ENV = {
-    "AI_MODELS": json.dumps({"reasoning": "DeepSeek-R1", "generation": "DeepSeek-V3", "default": "Phi-4-multimodal-instruct"}),
+    "AI_MODELS": json.dumps(
+        {"reasoning": "DeepSeek-R1", "generation": "DeepSeek-V3", "default": "Phi-4-multimodal-instruct"}
+    ),
     "AWS_DEFAULT_REGION": "us-east-2",
     "POWERTOOLS_SERVICE_NAME": "router",
 }
@@ -83,13 +85,33 @@ HEADERS = {
 def event(method: str, path: str, body: object | None) -> dict:
     headers = dict(HEADERS)
     ctx = {
-        "accountId": "123456789012", "apiId": "api", "domainName": "api.example.com", "domainPrefix": "api",
-        "http": {"method": method, "path": path, "protocol": "HTTP/1.1", "sourceIp": "203.0.113.1", "userAgent": "bench"},
-        "requestId": "r", "routeKey": f"{method} {path}", "stage": "$default", "time": "01/Jan/2026:00:00:00 +0000",
-        "timeEpoch": 1767225600000, "authorizer": {"jwt": {"claims": {"sub": "bench"}, "scopes": None}},
+        "accountId": "123456789012",
+        "apiId": "api",
+        "domainName": "api.example.com",
+        "domainPrefix": "api",
+        "http": {
+            "method": method,
+            "path": path,
+            "protocol": "HTTP/1.1",
+            "sourceIp": "203.0.113.1",
+            "userAgent": "bench",
+        },
+        "requestId": "r",
+        "routeKey": f"{method} {path}",
+        "stage": "$default",
+        "time": "01/Jan/2026:00:00:00 +0000",
+        "timeEpoch": 1767225600000,
+        "authorizer": {"jwt": {"claims": {"sub": "bench"}, "scopes": None}},
     }
-    ev = {"version": "2.0", "routeKey": f"{method} {path}", "rawPath": path, "rawQueryString": "", "headers": headers,
-          "requestContext": ctx, "isBase64Encoded": False}
+    ev = {
+        "version": "2.0",
+        "routeKey": f"{method} {path}",
+        "rawPath": path,
+        "rawQueryString": "",
+        "headers": headers,
+        "requestContext": ctx,
+        "isBase64Encoded": False,
+    }
     if body is not None:
         ev["body"] = json.dumps(body)
         headers["content-length"] = str(len(ev["body"]))
@@ -98,8 +120,15 @@ def event(method: str, path: str, body: object | None) -> dict:
 
 def cold(impl: str, scenario: str) -> dict:
     method, path, body = SCENARIOS[scenario]
-    code = CHILD.format(lambdas=str(LAMBDAS), bench=str(ROOT / "bench"), impl=impl, method=method, path=path, body=body,
-                        event=event(method, path, body))
+    code = CHILD.format(
+        lambdas=str(LAMBDAS),
+        bench=str(ROOT / "bench"),
+        impl=impl,
+        method=method,
+        path=path,
+        body=body,
+        event=event(method, path, body),
+    )
     env = {**os.environ, **ENV, "PYTHONDONTWRITEBYTECODE": "1"}
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -130,7 +159,9 @@ def warm(scenario: str, n: int) -> dict[str, tuple[float, int]]:
             return 29000
 
     ctx = Ctx()
-    status = {impl: [handler(dict(ev), ctx)["statusCode"] for _ in range(200)][-1] for impl, handler in handlers.items()}
+    status = {
+        impl: [handler(dict(ev), ctx)["statusCode"] for _ in range(200)][-1] for impl, handler in handlers.items()
+    }
     times: dict[str, list[float]] = {impl: [] for impl in handlers}
     for _ in range(max(1, n // WARM_BATCH)):
         for impl, handler in handlers.items():
@@ -163,8 +194,21 @@ def peer_deps(bundling: ModuleType) -> Path:
     if target.is_dir():
         return target
     staging = Path(tempfile.mkdtemp(dir=ROOT / ".cache"))
-    cmd = [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--target", str(staging),
-           "--implementation", "cp", "--python-version", bundling.PYTHON_VERSION, "--only-binary=:all:"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "pip",
+        "install",
+        "--quiet",
+        "--disable-pip-version-check",
+        "--target",
+        str(staging),
+        "--implementation",
+        "cp",
+        "--python-version",
+        bundling.PYTHON_VERSION,
+        "--only-binary=:all:",
+    ]
     for platform in bundling.PLATFORMS:
         cmd += ["--platform", platform]
     for req in reqs:
@@ -213,19 +257,25 @@ def main() -> None:
         a, b = statistics.median(samples["router"]), statistics.median(samples["fastapi"])
         print(f"  {scenario:15s} router {a:7.1f}   fastapi+mangum {b:7.1f}   ratio {a / b:.2f}x  (target <= 0.50x)")
 
-    print(f"warm: per request, {args.warm} requests each in one process, alternating batches of {WARM_BATCH} (median, us)")
+    print(
+        f"warm: per request, {args.warm} requests each in one process, alternating batches of {WARM_BATCH} (median, us)"
+    )
     for scenario in SCENARIOS:
         result = warm(scenario, args.warm)
         (a, sa), (b, sb) = result["router"], result["fastapi"]
         assert sa == sb, (scenario, sa, sb)
-        print(f"  {scenario:15s} router {a * 1e6:7.1f}   fastapi+mangum {b * 1e6:7.1f}   ratio {a / b:.2f}x  (target <= 0.33x)  [HTTP {sa}]")
+        print(
+            f"  {scenario:15s} router {a * 1e6:7.1f}   fastapi+mangum {b * 1e6:7.1f}   ratio {a / b:.2f}x  (target <= 0.33x)  [HTTP {sa}]"
+        )
 
     if not args.no_size:
         print("deployed package (.zip; Powertools comes from the managed layer, boto3 from the runtime)")
         sizes = package_sizes()
         (ra, rz), (fa, fz) = sizes["router"], sizes["fastapi+mangum"]
-        print(f"  router {rz / 1e6:6.2f} MB zipped ({ra / 1e6:.2f} MB unzipped)   fastapi+mangum {fz / 1e6:6.2f} MB zipped "
-              f"({fa / 1e6:.2f} MB unzipped)   ratio {rz / fz:.2f}x")
+        print(
+            f"  router {rz / 1e6:6.2f} MB zipped ({ra / 1e6:.2f} MB unzipped)   fastapi+mangum {fz / 1e6:6.2f} MB zipped "
+            f"({fa / 1e6:.2f} MB unzipped)   ratio {rz / fz:.2f}x"
+        )
 
 
 if __name__ == "__main__":

@@ -66,8 +66,9 @@ make_clip(Path({clip!r}), duration_s=60, width=1280, height=720, fps=25, cuts_s=
 def make(path: Path) -> None:
     # In a child, so this process stays small: a child's RSS high-water mark
     # (ru_maxrss) starts from its parent's at exec.
-    code = _MAKE_CLIP.format(lambdas=str(ROOT / "lambdas"), helpers=str(ROOT / "tests" / "lambdas" / "video"),
-                             clip=str(path), cuts=CUTS)
+    code = _MAKE_CLIP.format(
+        lambdas=str(ROOT / "lambdas"), helpers=str(ROOT / "tests" / "lambdas" / "video"), clip=str(path), cuts=CUTS
+    )
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
@@ -86,15 +87,21 @@ def ffmpeg_pass(ffmpeg: str, clip: Path, outdir: Path) -> dict:
     proc.returncode = os.waitstatus_to_exitcode(status)
     if proc.returncode:
         raise subprocess.CalledProcessError(proc.returncode, proc.args)
-    return {"s": elapsed, "cpu": usage.ru_utime + usage.ru_stime, "rss_mb": usage.ru_maxrss / 1024,
-            "frames": len(list(outdir.glob("*.jpg")))}
+    return {
+        "s": elapsed,
+        "cpu": usage.ru_utime + usage.ru_stime,
+        "rss_mb": usage.ru_maxrss / 1024,
+        "frames": len(list(outdir.glob("*.jpg"))),
+    }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--keep", type=Path, help="reuse/keep the clip at this path")
     parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--threads", type=int, help="decoder threads (default: as the worker, VIDEO_DECODE_THREADS or the CPUs)")
+    parser.add_argument(
+        "--threads", type=int, help="decoder threads (default: as the worker, VIDEO_DECODE_THREADS or the CPUs)"
+    )
     args = parser.parse_args()
     import imageio_ffmpeg
 
@@ -113,19 +120,33 @@ def main() -> None:
     same = all((r["cuts"], r["samples"], r["decoded"]) == (one["cuts"], one["samples"], one["decoded"]) for r in ours)
     floor = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     errors = [min(abs(c - f) for f in us["cuts"]) if us["cuts"] else float("inf") for c in CUTS]
-    print(f"clip: 60 s 1280x720 H.264 25 fps, keyframe every 2 s, cuts at {list(CUTS)}; best of {args.runs}, alternated")
-    print(f"ffmpeg -vf fps=1 : {ff['s']:.3f} s (cpu {ff['cpu']:.3f} s)  peak {ff['rss_mb']:.0f} MB  ({ff['frames']} JPEGs)")
-    print(f"feature pass     : {us['s']:.3f} s (cpu {us['cpu']:.3f} s)  peak {us['rss_mb']:.0f} MB "
-          f"(after imports {us['base_mb']:.0f} MB)  ({us['samples']} samples, {us['decoded']}/{us['packets']} packets decoded)  "
-          f"{us['threads']} decoder threads (usable CPUs here: {len(os.sched_getaffinity(0))})")
-    print(f"  one thread     : {one['s']:.3f} s (cpu {one['cpu']:.3f} s)  peak {one['rss_mb']:.0f} MB; "
-          f"{us['threads']} threads {one['s'] / us['s']:.2f}x faster; same samples, decodes and cuts: {same}")
-    print(f"ratio            : {ff['s'] / us['s']:.2f}x faster than ffmpeg (cpu {ff['cpu'] / us['cpu']:.2f}x); "
-          f"one thread {ff['s'] / one['s']:.2f}x (cpu {ff['cpu'] / one['cpu']:.2f}x); "
-          f"with the one-off imports ({us['import_s']:.3f} s): {ff['s'] / (us['s'] + us['import_s']):.2f}x")
-    print(f"scene cuts       : found {us['cuts']}; worst error {max(errors):.3f} s; extra {len(us['cuts']) - len(CUTS)}")
-    print(f"memory note      : ffmpeg peak is ru_maxrss of its own process (floor: this script's {floor:.0f} MB, "
-          "inherited at exec); feature pass peak is its VmHWM")
+    print(
+        f"clip: 60 s 1280x720 H.264 25 fps, keyframe every 2 s, cuts at {list(CUTS)}; best of {args.runs}, alternated"
+    )
+    print(
+        f"ffmpeg -vf fps=1 : {ff['s']:.3f} s (cpu {ff['cpu']:.3f} s)  peak {ff['rss_mb']:.0f} MB  ({ff['frames']} JPEGs)"
+    )
+    print(
+        f"feature pass     : {us['s']:.3f} s (cpu {us['cpu']:.3f} s)  peak {us['rss_mb']:.0f} MB "
+        f"(after imports {us['base_mb']:.0f} MB)  ({us['samples']} samples, {us['decoded']}/{us['packets']} packets decoded)  "
+        f"{us['threads']} decoder threads (usable CPUs here: {len(os.sched_getaffinity(0))})"
+    )
+    print(
+        f"  one thread     : {one['s']:.3f} s (cpu {one['cpu']:.3f} s)  peak {one['rss_mb']:.0f} MB; "
+        f"{us['threads']} threads {one['s'] / us['s']:.2f}x faster; same samples, decodes and cuts: {same}"
+    )
+    print(
+        f"ratio            : {ff['s'] / us['s']:.2f}x faster than ffmpeg (cpu {ff['cpu'] / us['cpu']:.2f}x); "
+        f"one thread {ff['s'] / one['s']:.2f}x (cpu {ff['cpu'] / one['cpu']:.2f}x); "
+        f"with the one-off imports ({us['import_s']:.3f} s): {ff['s'] / (us['s'] + us['import_s']):.2f}x"
+    )
+    print(
+        f"scene cuts       : found {us['cuts']}; worst error {max(errors):.3f} s; extra {len(us['cuts']) - len(CUTS)}"
+    )
+    print(
+        f"memory note      : ffmpeg peak is ru_maxrss of its own process (floor: this script's {floor:.0f} MB, "
+        "inherited at exec); feature pass peak is its VmHWM"
+    )
 
 
 if __name__ == "__main__":

@@ -53,7 +53,9 @@ async def _api_error(_request: Request, exc: ApiError) -> JSONResponse:
 @app.exception_handler(RequestValidationError)
 async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
     first = exc.errors()[0]
-    return JSONResponse({"error": "invalid_request", "detail": f"{'.'.join(map(str, first['loc']))}: {first['msg']}"}, status_code=400)
+    return JSONResponse(
+        {"error": "invalid_request", "detail": f"{'.'.join(map(str, first['loc']))}: {first['msg']}"}, status_code=400
+    )
 
 
 @app.get("/health")
@@ -79,8 +81,12 @@ def route_ai(body: AiRouteRequest) -> dict[str, Any]:
             spend.record_usage(conn, model, p, c)
 
     answer, cached = ai.route_prompt(
-        req, settings=settings, client=azure_ai.get_client, cache=lambda: get_cache(settings.cache_ttl_s),
-        guard=ai.Guard(used, record, settings.daily_token_budget), budget_s=settings.ai_deadline_s,
+        req,
+        settings=settings,
+        client=azure_ai.get_client,
+        cache=lambda: get_cache(settings.cache_ttl_s),
+        guard=ai.Guard(used, record, settings.daily_token_budget),
+        budget_s=settings.ai_deadline_s,
     )
     return {**answer, "cached": cached}
 
@@ -92,7 +98,9 @@ def create_job(body: JobRequest, idempotency_key: str | None = Header(None)) -> 
 
     settings = router_settings()
     task, payload = dispatch.validate_job(body.model_dump(exclude_none=True), settings)
-    job_id, _ = dispatch.submit_job(task, payload, idempotency_key, settings=settings, connection=db.connection, send=queues.send)
+    job_id, _ = dispatch.submit_job(
+        task, payload, idempotency_key, settings=settings, connection=db.connection, send=queues.send
+    )
     return {"jobId": str(job_id)}
 
 

@@ -31,7 +31,16 @@ class AppStacks:
     deploy_access: DeployAccessStack
 
     def all(self) -> list[cdk.Stack]:
-        return [self.network, self.data, self.schema, self.video, self.cron, self.router, self.monitoring, self.deploy_access]
+        return [
+            self.network,
+            self.data,
+            self.schema,
+            self.video,
+            self.cron,
+            self.router,
+            self.monitoring,
+            self.deploy_access,
+        ]
 
 
 def stage_config(app: cdk.App) -> StageConfig:
@@ -51,8 +60,16 @@ def build(app: cdk.App, cfg: StageConfig, *, nag: bool = True) -> AppStacks:
     video = VideoStack(app, f"{name}-Video", network=network, data=data, **props("video worker"))
     cron = CronStack(app, f"{name}-Cron", network=network, data=data, **props("scheduled workers"))
     queues = {"video": video.worker.queue, **{task: w.queue for task, w in cron.workers.items()}}
-    router = RouterStack(app, f"{name}-Router", network=network, data=data, queues=queues, **props("HTTP API and AI router"))
-    monitoring = MonitoringStack(app, f"{name}-Monitoring", data=data, watched=[network, data, schema, video, cron, router], **props("alarms, dashboard, budget"))
+    router = RouterStack(
+        app, f"{name}-Router", network=network, data=data, queues=queues, **props("HTTP API and AI router")
+    )
+    monitoring = MonitoringStack(
+        app,
+        f"{name}-Monitoring",
+        data=data,
+        watched=[network, data, schema, video, cron, router],
+        **props("alarms, dashboard, budget"),
+    )
     deploy_access = DeployAccessStack(app, f"{name}-DeployAccess", **props("GitHub OIDC deploy role"))
 
     stacks = AppStacks(cfg, network, data, schema, video, cron, router, monitoring, deploy_access)

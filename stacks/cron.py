@@ -40,7 +40,9 @@ def dlq_name(cfg: StageConfig, task: str) -> str:
 class CronStack(cdk.Stack):
     workers: dict[str, QueueWorker]
 
-    def __init__(self, scope: Construct, construct_id: str, *, cfg: StageConfig, network: NetworkStack, data: DataStack, **kwargs) -> None:
+    def __init__(
+        self, scope: Construct, construct_id: str, *, cfg: StageConfig, network: NetworkStack, data: DataStack, **kwargs
+    ) -> None:
         super().__init__(scope, construct_id, **kwargs)
         self.cfg = cfg
         self.workers = {}

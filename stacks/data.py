@@ -23,7 +23,9 @@ VALKEY_PORT = 6379
 class DataStack(cdk.Stack):
     """The stateful tier. RETAIN and protected in prod, destroyable in dev."""
 
-    def __init__(self, scope: Construct, construct_id: str, *, cfg: StageConfig, network: NetworkStack, **kwargs) -> None:
+    def __init__(
+        self, scope: Construct, construct_id: str, *, cfg: StageConfig, network: NetworkStack, **kwargs
+    ) -> None:
         super().__init__(scope, construct_id, termination_protection=cfg.retain_data, **kwargs)
         self.cfg = cfg
         self.vpc = network.vpc
@@ -31,7 +33,9 @@ class DataStack(cdk.Stack):
         # Prod keeps its data on update and delete, but a failed first create still
         # cleans up after itself (RetainExceptOnCreate), so a retry does not collide
         # with retained, fixed-name leftovers.
-        self.removal_policy = cdk.RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE if cfg.retain_data else cdk.RemovalPolicy.DESTROY
+        self.removal_policy = (
+            cdk.RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE if cfg.retain_data else cdk.RemovalPolicy.DESTROY
+        )
 
         self._database()
         self._cache()
@@ -41,7 +45,9 @@ class DataStack(cdk.Stack):
     # -- PostgreSQL -----------------------------------------------------------
     def _database(self) -> None:
         d = self.cfg.data
-        self.db_sg = ec2.SecurityGroup(self, "DbSg", vpc=self.vpc, description="PostgreSQL: workers only", allow_all_outbound=False)
+        self.db_sg = ec2.SecurityGroup(
+            self, "DbSg", vpc=self.vpc, description="PostgreSQL: workers only", allow_all_outbound=False
+        )
         self.db_sg.add_ingress_rule(self.workers_sg, ec2.Port.tcp(POSTGRES_PORT), "Lambda workers")
         engine = rds.DatabaseInstanceEngine.postgres(
             version=getattr(rds.PostgresEngineVersion, f"VER_{d.db_engine_major}")
@@ -94,7 +100,10 @@ class DataStack(cdk.Stack):
             },
         )
         if not self.cfg.retain_data:
-            acknowledge(self.db, {"AwsSolutions-RDS10": "Dev is disposable by design (cdk destroy); prod sets deletion protection."})
+            acknowledge(
+                self.db,
+                {"AwsSolutions-RDS10": "Dev is disposable by design (cdk destroy); prod sets deletion protection."},
+            )
         acknowledge(
             self.db,
             {
@@ -106,16 +115,16 @@ class DataStack(cdk.Stack):
     # -- Valkey (ElastiCache) -------------------------------------------------
     def _cache(self) -> None:
         d = self.cfg.data
-        self.cache_sg = ec2.SecurityGroup(self, "CacheSg", vpc=self.vpc, description="Valkey: workers only", allow_all_outbound=False)
+        self.cache_sg = ec2.SecurityGroup(
+            self, "CacheSg", vpc=self.vpc, description="Valkey: workers only", allow_all_outbound=False
+        )
         self.cache_sg.add_ingress_rule(self.workers_sg, ec2.Port.tcp(VALKEY_PORT), "Lambda workers")
         self.cache_auth = secretsmanager.Secret(
             self,
             "CacheAuth",
             secret_name=f"{self.cfg.prefix}/cache/auth",
             description="Valkey AUTH token",
-            generate_secret_string=secretsmanager.SecretStringGenerator(
-                password_length=48, exclude_punctuation=True
-            ),
+            generate_secret_string=secretsmanager.SecretStringGenerator(password_length=48, exclude_punctuation=True),
             removal_policy=self.removal_policy,
         )
         subnets = elasticache.CfnSubnetGroup(
@@ -156,8 +165,10 @@ class DataStack(cdk.Stack):
         )
         acknowledge(
             self.cache_auth,
-            {"AwsSolutions-SMG4": "ElastiCache AUTH rotation needs a coordinated modify-replication-group; "
-             "the token is rotated by hand with the runbook."},
+            {
+                "AwsSolutions-SMG4": "ElastiCache AUTH rotation needs a coordinated modify-replication-group; "
+                "the token is rotated by hand with the runbook."
+            },
         )
 
     # -- S3 uploads -----------------------------------------------------------
@@ -174,7 +185,9 @@ class DataStack(cdk.Stack):
             removal_policy=self.removal_policy,
             auto_delete_objects=not self.cfg.retain_data,
         )
-        acknowledge(self.access_logs, {"AwsSolutions-S1": "This is the access-log bucket itself; logging it would loop."})
+        acknowledge(
+            self.access_logs, {"AwsSolutions-S1": "This is the access-log bucket itself; logging it would loop."}
+        )
         cors = []
         if d.uploads_cors_origins:
             cors.append(
@@ -201,12 +214,16 @@ class DataStack(cdk.Stack):
                     prefix=UPLOADS_PREFIX,
                     expiration=cdk.Duration.days(d.uploads_expire_days),
                 ),
-                s3.LifecycleRule(id="abort-incomplete-multipart", abort_incomplete_multipart_upload_after=cdk.Duration.days(1)),
+                s3.LifecycleRule(
+                    id="abort-incomplete-multipart", abort_incomplete_multipart_upload_after=cdk.Duration.days(1)
+                ),
             ],
             removal_policy=self.removal_policy,
             auto_delete_objects=not self.cfg.retain_data,
         )
-        acknowledge_cdk_provider(self, "Custom::S3AutoDeleteObjectsCustomResourceProvider", "auto-delete provider (dev only)")
+        acknowledge_cdk_provider(
+            self, "Custom::S3AutoDeleteObjectsCustomResourceProvider", "auto-delete provider (dev only)"
+        )
 
     @property
     def uploads_bucket_name(self) -> str:
@@ -229,8 +246,10 @@ class DataStack(cdk.Stack):
     def _integration_secrets(self) -> None:
         """Created here with a placeholder so every stack gets a real ARN; the values
         are pasted after the first deploy (docs/deploy.md). Neither can be rotated by AWS."""
-        reason = ("The value is issued outside AWS (Azure AI Foundry, Slack) and rotated there; the new value is "
-                  "pasted with put-secret-value (docs/deploy.md) and the functions refresh their cached copy.")
+        reason = (
+            "The value is issued outside AWS (Azure AI Foundry, Slack) and rotated there; the new value is "
+            "pasted with put-secret-value (docs/deploy.md) and the functions refresh their cached copy."
+        )
         self.azure_key_secret = secretsmanager.Secret(
             self,
             "AzureApiKey",

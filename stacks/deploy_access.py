@@ -70,7 +70,9 @@ class DeployAccessStack(cdk.Stack):
                 "cdk deploy needs each of them and they hold the real permissions.",
             },
         )
-        cdk.CfnOutput(self, "DeployRoleArn", value=self.deploy_role.role_arn, description="role-to-assume of the deploy jobs")
+        cdk.CfnOutput(
+            self, "DeployRoleArn", value=self.deploy_role.role_arn, description="role-to-assume of the deploy jobs"
+        )
 
         self.diff_role: iam.Role | None = None
         if deploy.pull_request_diff:
@@ -84,11 +86,20 @@ class DeployAccessStack(cdk.Stack):
                 # The lookup role is read-only (ReadOnlyAccess, no kms:Decrypt): enough for `cdk diff`.
                 assumable_role_arns=[f"{bootstrap_role_prefix}-lookup-role-{bootstrap_role_suffix}"],
             ).role
-            cdk.CfnOutput(self, "DiffRoleArn", value=self.diff_role.role_arn, description="role-to-assume of the pull-request diff job")
+            cdk.CfnOutput(
+                self,
+                "DiffRoleArn",
+                value=self.diff_role.role_arn,
+                description="role-to-assume of the pull-request diff job",
+            )
 
     def _nag_arn(self, value: str) -> str:
         """``value`` as cdk-nag names it in a finding: pseudo parameters as ``<AWS::Name>``."""
-        for token, name in ((self.partition, "AWS::Partition"), (self.account, "AWS::AccountId"), (self.region, "AWS::Region")):
+        for token, name in (
+            (self.partition, "AWS::Partition"),
+            (self.account, "AWS::AccountId"),
+            (self.region, "AWS::Region"),
+        ):
             if cdk.Token.is_unresolved(token):
                 value = value.replace(token, f"<{name}>")
         return value

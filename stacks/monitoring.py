@@ -162,7 +162,14 @@ def label(node: IConstruct) -> str:
 
 class MonitoringStack(cdk.Stack):
     def __init__(
-        self, scope: Construct, construct_id: str, *, cfg: StageConfig, data: DataStack, watched: Sequence[cdk.Stack], **kwargs
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        cfg: StageConfig,
+        data: DataStack,
+        watched: Sequence[cdk.Stack],
+        **kwargs,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
         self.cfg = cfg
@@ -260,7 +267,10 @@ class MonitoringStack(cdk.Stack):
         ops.add_to_role_policy(
             iam.PolicyStatement(
                 actions=["sqs:SendMessage"],
-                resources=[f"arn:{cdk.Aws.PARTITION}:sqs:{cdk.Aws.REGION}:{cdk.Aws.ACCOUNT_ID}:{prefix}-{task}" for task in WORKER_TASKS],
+                resources=[
+                    f"arn:{cdk.Aws.PARTITION}:sqs:{cdk.Aws.REGION}:{cdk.Aws.ACCOUNT_ID}:{prefix}-{task}"
+                    for task in WORKER_TASKS
+                ],
             )
         )
         return ops
@@ -362,14 +372,22 @@ class MonitoringStack(cdk.Stack):
             self._alarm(
                 "api-5xx",
                 api,
-                metric=cloudwatch.Metric(namespace="AWS/ApiGateway", metric_name="5xx", dimensions_map=dims, period=PERIOD, statistic="Sum"),
+                metric=cloudwatch.Metric(
+                    namespace="AWS/ApiGateway", metric_name="5xx", dimensions_map=dims, period=PERIOD, statistic="Sum"
+                ),
                 threshold=self.settings.api_5xx_per_5min,
                 what=f"{label(api)} answered {self.settings.api_5xx_per_5min} or more 5xx in 5 minutes.",
             )
             self._alarm(
                 "api-latency",
                 api,
-                metric=cloudwatch.Metric(namespace="AWS/ApiGateway", metric_name="Latency", dimensions_map=dims, period=PERIOD, statistic="p95"),
+                metric=cloudwatch.Metric(
+                    namespace="AWS/ApiGateway",
+                    metric_name="Latency",
+                    dimensions_map=dims,
+                    period=PERIOD,
+                    statistic="p95",
+                ),
                 threshold=self.settings.api_latency_p95_ms,
                 periods=3,
                 what=f"{label(api)} p95 latency stayed at {self.settings.api_latency_p95_ms} ms or more for 15 minutes.",
@@ -420,8 +438,13 @@ class MonitoringStack(cdk.Stack):
                 self._alarm(
                     "cache-memory",
                     cache,
-                    metric=cloudwatch.Metric(namespace="AWS/ElastiCache", metric_name="DatabaseMemoryUsagePercentage",
-                                             dimensions_map=dims, period=PERIOD, statistic="Maximum"),
+                    metric=cloudwatch.Metric(
+                        namespace="AWS/ElastiCache",
+                        metric_name="DatabaseMemoryUsagePercentage",
+                        dimensions_map=dims,
+                        period=PERIOD,
+                        statistic="Maximum",
+                    ),
                     threshold=s.cache_memory_percent,
                     suffix=suffix,
                     what=f"{label(cache)} uses {s.cache_memory_percent:.0f}% or more of its memory; keys will be evicted.",
@@ -429,8 +452,13 @@ class MonitoringStack(cdk.Stack):
                 self._alarm(
                     "cache-cpu",
                     cache,
-                    metric=cloudwatch.Metric(namespace="AWS/ElastiCache", metric_name="EngineCPUUtilization",
-                                             dimensions_map=dims, period=PERIOD, statistic="Average"),
+                    metric=cloudwatch.Metric(
+                        namespace="AWS/ElastiCache",
+                        metric_name="EngineCPUUtilization",
+                        dimensions_map=dims,
+                        period=PERIOD,
+                        statistic="Average",
+                    ),
                     threshold=s.cache_cpu_percent,
                     periods=3,
                     suffix=suffix,
@@ -442,8 +470,13 @@ class MonitoringStack(cdk.Stack):
             self._alarm(
                 "nat-status",
                 instance,
-                metric=cloudwatch.Metric(namespace="AWS/EC2", metric_name="StatusCheckFailed",
-                                         dimensions_map={"InstanceId": instance.instance_id}, period=PERIOD, statistic="Maximum"),
+                metric=cloudwatch.Metric(
+                    namespace="AWS/EC2",
+                    metric_name="StatusCheckFailed",
+                    dimensions_map={"InstanceId": instance.instance_id},
+                    period=PERIOD,
+                    statistic="Maximum",
+                ),
                 threshold=1,
                 periods=2,
                 what=f"{label(instance)} failed its status checks for 10 minutes: private subnets may have lost the internet.",
@@ -452,8 +485,9 @@ class MonitoringStack(cdk.Stack):
     # -- dashboard -------------------------------------------------------------------
     def _dashboard(self) -> cloudwatch.Dashboard:
         w = self.watched
-        dashboard = cloudwatch.Dashboard(self, "Dashboard", dashboard_name=f"{self.cfg.prefix}-overview",
-                                         default_interval=cdk.Duration.hours(24))
+        dashboard = cloudwatch.Dashboard(
+            self, "Dashboard", dashboard_name=f"{self.cfg.prefix}-overview", default_interval=cdk.Duration.hours(24)
+        )
 
         def graph(title: str, metrics: list[cloudwatch.IMetric], width: int = 8) -> cloudwatch.GraphWidget:
             return cloudwatch.GraphWidget(title=title, left=metrics, width=width, height=6)
@@ -463,32 +497,70 @@ class MonitoringStack(cdk.Stack):
 
         rows: list[list[cloudwatch.IWidget]] = []
         if w.functions:
-            rows.append([
-                graph("Workers: invocations", [labelled(f.metric_invocations(period=PERIOD), f) for f in w.functions], width=6),
-                graph("Workers: errors", [labelled(f.metric_errors(period=PERIOD), f) for f in w.functions], width=6),
-                graph("Workers: duration p95 (ms)", [labelled(f.metric_duration(period=PERIOD, statistic="p95"), f) for f in w.functions], width=6),
-                graph("Lambda (account): concurrency / throttles", [
-                    lambda_.Function.metric_all_concurrent_executions(period=PERIOD, statistic="Maximum"),
-                    lambda_.Function.metric_all_throttles(period=PERIOD, statistic="Sum"),
-                ], width=6),
-            ])
+            rows.append(
+                [
+                    graph(
+                        "Workers: invocations",
+                        [labelled(f.metric_invocations(period=PERIOD), f) for f in w.functions],
+                        width=6,
+                    ),
+                    graph(
+                        "Workers: errors", [labelled(f.metric_errors(period=PERIOD), f) for f in w.functions], width=6
+                    ),
+                    graph(
+                        "Workers: duration p95 (ms)",
+                        [labelled(f.metric_duration(period=PERIOD, statistic="p95"), f) for f in w.functions],
+                        width=6,
+                    ),
+                    graph(
+                        "Lambda (account): concurrency / throttles",
+                        [
+                            lambda_.Function.metric_all_concurrent_executions(period=PERIOD, statistic="Maximum"),
+                            lambda_.Function.metric_all_throttles(period=PERIOD, statistic="Sum"),
+                        ],
+                        width=6,
+                    ),
+                ]
+            )
         if w.queues or w.dlqs:
-            rows.append([
-                graph("Queues: visible messages", [labelled(q.metric_approximate_number_of_messages_visible(period=PERIOD), q) for q in w.queues]),
-                graph("Queues: age of oldest (s)", [labelled(q.metric_approximate_age_of_oldest_message(period=PERIOD), q) for q in w.queues]),
-                graph("DLQs: visible messages", [labelled(q.metric_approximate_number_of_messages_visible(period=PERIOD), q) for q in w.dlqs]),
-            ])
+            rows.append(
+                [
+                    graph(
+                        "Queues: visible messages",
+                        [labelled(q.metric_approximate_number_of_messages_visible(period=PERIOD), q) for q in w.queues],
+                    ),
+                    graph(
+                        "Queues: age of oldest (s)",
+                        [labelled(q.metric_approximate_age_of_oldest_message(period=PERIOD), q) for q in w.queues],
+                    ),
+                    graph(
+                        "DLQs: visible messages",
+                        [labelled(q.metric_approximate_number_of_messages_visible(period=PERIOD), q) for q in w.dlqs],
+                    ),
+                ]
+            )
         for api in w.http_apis:
             dims = {"ApiId": api.ref}
 
             def api_metric(name: str, statistic: str, dims: dict = dims) -> cloudwatch.Metric:
-                return cloudwatch.Metric(namespace="AWS/ApiGateway", metric_name=name, dimensions_map=dims, period=PERIOD, statistic=statistic)
+                return cloudwatch.Metric(
+                    namespace="AWS/ApiGateway",
+                    metric_name=name,
+                    dimensions_map=dims,
+                    period=PERIOD,
+                    statistic=statistic,
+                )
 
-            rows.append([
-                graph(f"API {label(api)}: requests", [api_metric("Count", "Sum")]),
-                graph(f"API {label(api)}: 4xx / 5xx", [api_metric("4xx", "Sum"), api_metric("5xx", "Sum")]),
-                graph(f"API {label(api)}: latency p95 (ms)", [api_metric("Latency", "p95"), api_metric("IntegrationLatency", "p95")]),
-            ])
+            rows.append(
+                [
+                    graph(f"API {label(api)}: requests", [api_metric("Count", "Sum")]),
+                    graph(f"API {label(api)}: 4xx / 5xx", [api_metric("4xx", "Sum"), api_metric("5xx", "Sum")]),
+                    graph(
+                        f"API {label(api)}: latency p95 (ms)",
+                        [api_metric("Latency", "p95"), api_metric("IntegrationLatency", "p95")],
+                    ),
+                ]
+            )
         data_row: list[cloudwatch.IWidget] = []
         for db in w.databases:
             data_row += [
@@ -498,10 +570,22 @@ class MonitoringStack(cdk.Stack):
             ]
         for cache in w.caches:
             nodes = _cache_node_ids(cache)
-            data_row.append(graph("Cache: memory % / engine CPU %", [
-                cloudwatch.Metric(namespace="AWS/ElastiCache", metric_name=name, dimensions_map={"CacheClusterId": n}, period=PERIOD)
-                for n in nodes for name in ("DatabaseMemoryUsagePercentage", "EngineCPUUtilization")
-            ], width=6))
+            data_row.append(
+                graph(
+                    "Cache: memory % / engine CPU %",
+                    [
+                        cloudwatch.Metric(
+                            namespace="AWS/ElastiCache",
+                            metric_name=name,
+                            dimensions_map={"CacheClusterId": n},
+                            period=PERIOD,
+                        )
+                        for n in nodes
+                        for name in ("DatabaseMemoryUsagePercentage", "EngineCPUUtilization")
+                    ],
+                    width=6,
+                )
+            )
         if data_row:
             rows.append(data_row)
         for row in rows:
@@ -515,11 +599,16 @@ class MonitoringStack(cdk.Stack):
         def notify(kind: str, percent: float) -> budgets.CfnBudget.NotificationWithSubscribersProperty:
             return budgets.CfnBudget.NotificationWithSubscribersProperty(
                 notification=budgets.CfnBudget.NotificationProperty(
-                    notification_type=kind, comparison_operator="GREATER_THAN", threshold=percent, threshold_type="PERCENTAGE"
+                    notification_type=kind,
+                    comparison_operator="GREATER_THAN",
+                    threshold=percent,
+                    threshold_type="PERCENTAGE",
                 ),
                 # Only the topic: its email subscription (and Slack) already reach
                 # people, and an EMAIL subscriber too would send each notice twice.
-                subscribers=[budgets.CfnBudget.SubscriberProperty(subscription_type="SNS", address=self.topic.topic_arn)],
+                subscribers=[
+                    budgets.CfnBudget.SubscriberProperty(subscription_type="SNS", address=self.topic.topic_arn)
+                ],
             )
 
         cost_filters = {"TagKeyValue": [f"user:stage${self.cfg.stage}"]} if s.budget_scope == "stage_tag" else None

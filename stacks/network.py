@@ -61,10 +61,14 @@ class NetworkStack(cdk.Stack):
         )
         if self.nat_instance_provider is not None:
             nat_sg = self.nat_instance_provider.security_group
-            nat_sg.add_ingress_rule(ec2.Peer.ipv4(self.vpc.vpc_cidr_block), ec2.Port.all_traffic(), "NAT for the VPC's private subnets")
+            nat_sg.add_ingress_rule(
+                ec2.Peer.ipv4(self.vpc.vpc_cidr_block), ec2.Port.all_traffic(), "NAT for the VPC's private subnets"
+            )
             acknowledge(
                 nat_sg,
-                {"AwsSolutions-EC23": "Ingress is the VPC's own CIDR (a token the rule cannot evaluate), never 0.0.0.0/0."},
+                {
+                    "AwsSolutions-EC23": "Ingress is the VPC's own CIDR (a token the rule cannot evaluate), never 0.0.0.0/0."
+                },
             )
 
         # Rejected flows only: enough to debug security groups, cheap to ingest.
@@ -102,4 +106,3 @@ class NetworkStack(cdk.Stack):
                         "would block the stack's own updates.",
                     },
                 )
-

@@ -201,6 +201,11 @@ class RouterStack(cdk.Stack):
             )
             if not secured:
                 for route in routes:
-                    acknowledge(route, {"AwsSolutions-APIG4": f"{method} {path} is the public health check; it reads nothing and needs no identity."})
+                    acknowledge(
+                        route,
+                        {
+                            "AwsSolutions-APIG4": f"{method} {path} is the public health check; it reads nothing and needs no identity."
+                        },
+                    )
         cdk.CfnOutput(self, "ApiUrl", value=api.api_endpoint)
         return api

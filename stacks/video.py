@@ -18,7 +18,9 @@ from stacks.network import NetworkStack
 class VideoStack(cdk.Stack):
     worker: QueueWorker
 
-    def __init__(self, scope: Construct, construct_id: str, *, cfg: StageConfig, network: NetworkStack, data: DataStack, **kwargs) -> None:
+    def __init__(
+        self, scope: Construct, construct_id: str, *, cfg: StageConfig, network: NetworkStack, data: DataStack, **kwargs
+    ) -> None:
         super().__init__(scope, construct_id, **kwargs)
         v = cfg.video
         # Imported by name so Data does not depend on Video (the notification lives here).
@@ -52,7 +54,9 @@ class VideoStack(cdk.Stack):
         data.grant_azure(fn)
         # Exactly what the worker does: read objects under uploads/. CDK's grant_read
         # would add an unconditional s3:List* on the whole bucket.
-        fn.add_to_role_policy(iam.PolicyStatement(actions=["s3:GetObject"], resources=[uploads.arn_for_objects(f"{UPLOADS_PREFIX}*")]))
+        fn.add_to_role_policy(
+            iam.PolicyStatement(actions=["s3:GetObject"], resources=[uploads.arn_for_objects(f"{UPLOADS_PREFIX}*")])
+        )
         # Without ListBucket a missing object answers 403, not 404; scoped to uploads/.
         fn.add_to_role_policy(
             iam.PolicyStatement(
@@ -62,7 +66,9 @@ class VideoStack(cdk.Stack):
             )
         )
         uploads.add_event_notification(
-            s3.EventType.OBJECT_CREATED, s3n.SqsDestination(self.worker.queue), s3.NotificationKeyFilter(prefix=UPLOADS_PREFIX)
+            s3.EventType.OBJECT_CREATED,
+            s3n.SqsDestination(self.worker.queue),
+            s3.NotificationKeyFilter(prefix=UPLOADS_PREFIX),
         )
         self._acknowledge(fn, data)
 
@@ -71,13 +77,14 @@ class VideoStack(cdk.Stack):
         acknowledge(
             fn.role,
             {
-                f"AwsSolutions-IAM5[{data.uploads_objects_finding}]":
-                    "The worker reads any uploaded video under uploads/, never elsewhere.",
+                f"AwsSolutions-IAM5[{data.uploads_objects_finding}]": "The worker reads any uploaded video under uploads/, never elsewhere.",
             },
         )
         acknowledge_cdk_provider(
             self,
             "BucketNotificationsHandler050a0587b7544547bf325f094a3db834",
             "bucket-notifications handler",
-            {"AwsSolutions-IAM5[Resource::*]": "CDK's bucket-notifications handler calls PutBucketNotification, which it scopes to '*'."},
+            {
+                "AwsSolutions-IAM5[Resource::*]": "CDK's bucket-notifications handler calls PutBucketNotification, which it scopes to '*'."
+            },
         )

@@ -36,7 +36,9 @@ from pathlib import Path
 import pytest
 
 # Overridable so CI (or a developer) can point at another server.
-LOCAL_PG = os.environ.get("TEST_PG_ADMIN_DSN", "host=127.0.0.1 port=5432 user=postgres dbname=postgres connect_timeout=2")
+LOCAL_PG = os.environ.get(
+    "TEST_PG_ADMIN_DSN", "host=127.0.0.1 port=5432 user=postgres dbname=postgres connect_timeout=2"
+)
 LOCAL_REDIS = (
     os.environ.get("TEST_REDIS_HOST", "127.0.0.1"),
     int(os.environ.get("TEST_REDIS_PORT", "6379")),

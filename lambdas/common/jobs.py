@@ -290,7 +290,9 @@ def lease_for(remaining_s: float) -> float:
     return max(remaining_s, 0.0) + LEASE_MARGIN_S
 
 
-def start_job(conn: psycopg.Connection, job_id: uuid.UUID | str, *, lease_seconds: float = DEFAULT_LEASE_S) -> Job | None:
+def start_job(
+    conn: psycopg.Connection, job_id: uuid.UUID | str, *, lease_seconds: float = DEFAULT_LEASE_S
+) -> Job | None:
     """Take the job for one attempt and count it; `None` if this delivery must not run it.
 
     Taken when queued, when running under an expired lease (the previous

@@ -80,7 +80,9 @@ def max_receive_count() -> int:
     except ValueError:
         value = 0
     if value < 1:
-        raise ConfigurationError(f"{MAX_RECEIVE_COUNT_ENV} must be a positive integer (set by QueueWorker), got {raw!r}")
+        raise ConfigurationError(
+            f"{MAX_RECEIVE_COUNT_ENV} must be a positive integer (set by QueueWorker), got {raw!r}"
+        )
     return value
 
 

@@ -40,7 +40,14 @@ TASK_PAYLOADS: dict[str, Shape] = {
     "trends": Shape(
         "TrendsPayload",
         "Collect a trend snapshot now.",
-        {"sources": Field("array", "Source names (default: all configured).", high=20, items=Field("string", "A source.", low=1, high=64))},
+        {
+            "sources": Field(
+                "array",
+                "Source names (default: all configured).",
+                high=20,
+                items=Field("string", "A source.", low=1, high=64),
+            )
+        },
     ),
     "data": Shape(
         "DataPayload",
@@ -54,7 +61,14 @@ TASK_PAYLOADS: dict[str, Shape] = {
     "alerts": Shape(
         "AlertsPayload",
         "Evaluate alert rules now.",
-        {"rules": Field("array", "Rule names (default: all enabled).", high=50, items=Field("string", "A rule name.", low=1, high=128))},
+        {
+            "rules": Field(
+                "array",
+                "Rule names (default: all enabled).",
+                high=50,
+                items=Field("string", "A rule name.", low=1, high=128),
+            )
+        },
     ),
 }
 

@@ -38,7 +38,14 @@ class RuleError(ValueError):
 
 class Metrics(Protocol):
     def rollup_sum(
-        self, *, metric: str, event_type: str, account_id: str | None, content_id: str | None, start: datetime, end: datetime
+        self,
+        *,
+        metric: str,
+        event_type: str,
+        account_id: str | None,
+        content_id: str | None,
+        start: datetime,
+        end: datetime,
     ) -> Decimal: ...
 
     def failed_jobs(self, *, task: str | None, start: datetime, end: datetime) -> int: ...
@@ -79,7 +86,9 @@ class _Definition:
     def __init__(self, raw: Mapping[str, Any]) -> None:
         self.raw = raw
 
-    def text(self, key: str, *, required: bool = False, choices: tuple[str, ...] | None = None, default: str | None = None) -> str | None:
+    def text(
+        self, key: str, *, required: bool = False, choices: tuple[str, ...] | None = None, default: str | None = None
+    ) -> str | None:
         value = self.raw.get(key, default)
         if value is None:
             if required:
@@ -91,7 +100,9 @@ class _Definition:
             raise RuleError(f"'{key}' must be one of {', '.join(choices)}; got {value!r}")
         return value
 
-    def number(self, key: str, *, required: bool = False, default: float | None = None, minimum: float | None = None) -> Decimal:
+    def number(
+        self, key: str, *, required: bool = False, default: float | None = None, minimum: float | None = None
+    ) -> Decimal:
         value = self.raw.get(key, default)
         if value is None:
             raise RuleError(f"'{key}' is required")
@@ -135,7 +146,9 @@ def _threshold(d: _Definition, metrics: Metrics, at: datetime) -> Reading:
     end, window = _hours(d, at)
     value = metrics.rollup_sum(**scope, start=end - window, end=end)
     firing = _OPS[op](value, limit)  # type: ignore[index]
-    return Reading(firing, value, f"{_label(scope)} over {window} to {end:%Y-%m-%d %H:%M}Z is {value} ({op} {limit}: {firing})")
+    return Reading(
+        firing, value, f"{_label(scope)} over {window} to {end:%Y-%m-%d %H:%M}Z is {value} ({op} {limit}: {firing})"
+    )
 
 
 def _change(d: _Definition, metrics: Metrics, at: datetime) -> Reading:

@@ -95,7 +95,9 @@ def run(
             report.rule_errors.append({"rule": rule.name, "reason": exc.reason, "error": exc.message})
             unavailable.append(exc)
     if unavailable:
-        rules = ", ".join(f"{e['rule']}: {e['error']}" for e in report.rule_errors if e["reason"] not in ("bad_rule", "disabled"))
+        rules = ", ".join(
+            f"{e['rule']}: {e['error']}" for e in report.rule_errors if e["reason"] not in ("bad_rule", "disabled")
+        )
         raise TransientError(unavailable[0].reason, f"alert rules not evaluated yet ({rules})")
     if report.retry_needed:
         failed = ", ".join(f"{e['rule']}/{e['channel']}" for e in report.delivery_errors)

@@ -61,7 +61,14 @@ class SqlMetrics:
         self.conn = conn
 
     def rollup_sum(
-        self, *, metric: str, event_type: str, account_id: str | None, content_id: str | None, start: datetime, end: datetime
+        self,
+        *,
+        metric: str,
+        event_type: str,
+        account_id: str | None,
+        content_id: str | None,
+        start: datetime,
+        end: datetime,
     ) -> Decimal:
         column = _METRIC_COLUMNS[metric]
         with self.conn.transaction():
@@ -70,7 +77,13 @@ class SqlMetrics:
                 "WHERE event_type = %(event_type)s AND bucket_start >= %(start)s AND bucket_start < %(end)s "
                 "AND (%(account_id)s::text IS NULL OR account_id = %(account_id)s) "
                 "AND (%(content_id)s::text IS NULL OR content_id = %(content_id)s)",
-                {"event_type": event_type, "start": start, "end": end, "account_id": account_id, "content_id": content_id},
+                {
+                    "event_type": event_type,
+                    "start": start,
+                    "end": end,
+                    "account_id": account_id,
+                    "content_id": content_id,
+                },
             ).fetchone()
         return Decimal(_only(row))
 
@@ -100,7 +113,9 @@ def rule_lock(conn: psycopg.Connection, rule_id: int) -> Iterator[bool]:
 
 def event_of_run(conn: psycopg.Connection, rule_id: int, job_id: uuid.UUID) -> AlertEvent | None:
     """The event this evaluation run already recorded (a retried run finds it)."""
-    return _one(conn, f"SELECT {_EVENT_COLUMNS} FROM alert_events WHERE rule_id = %s AND job_id = %s", (rule_id, job_id))
+    return _one(
+        conn, f"SELECT {_EVENT_COLUMNS} FROM alert_events WHERE rule_id = %s AND job_id = %s", (rule_id, job_id)
+    )
 
 
 def last_event(conn: psycopg.Connection, rule_id: int) -> AlertEvent | None:

@@ -117,7 +117,9 @@ class Fetcher:
             )
         except urllib3.exceptions.MaxRetryError as exc:
             if isinstance(exc.reason, urllib3.exceptions.ResponseError):
-                raise SourceError("too_many_redirects", f"{source.url} redirects more than {MAX_REDIRECTS} times") from exc
+                raise SourceError(
+                    "too_many_redirects", f"{source.url} redirects more than {MAX_REDIRECTS} times"
+                ) from exc
             raise _transport_error(source, exc.reason or exc) from exc
         except urllib3.exceptions.HTTPError as exc:
             raise _transport_error(source, exc) from exc

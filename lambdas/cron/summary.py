@@ -21,9 +21,7 @@ SYSTEM_PROMPT = (
 
 
 def prompt(rising: Sequence[dict[str, Any]]) -> str:
-    rows = [
-        {"kind": i["kind"], "name": i["name"], "now": i["current"], "before": i["previous"]} for i in rising
-    ]
+    rows = [{"kind": i["kind"], "name": i["name"], "now": i["current"], "before": i["previous"]} for i in rising]
     return "Rising since the previous snapshot:\n" + json.dumps(rows, ensure_ascii=False)
 
 

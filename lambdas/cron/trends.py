@@ -74,7 +74,9 @@ def collect(
             continue
         except Exception as exc:  # a parser bug on one page must not lose the others
             logger.exception("trend source %s failed unexpectedly", source.name)
-            errors.append({"source": source.name, "reason": "unexpected_error", "error": f"{type(exc).__name__}: {exc}"})
+            errors.append(
+                {"source": source.name, "reason": "unexpected_error", "error": f"{type(exc).__name__}: {exc}"}
+            )
             continue
         totals.update(counts)
         for key in counts:

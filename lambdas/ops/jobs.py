@@ -30,7 +30,12 @@ class Rerun:
     message_id: str
 
     def to_dict(self) -> dict[str, str]:
-        return {"jobId": self.job_id, "task": self.task, "previousStatus": self.previous_status, "messageId": self.message_id}
+        return {
+            "jobId": self.job_id,
+            "task": self.task,
+            "previousStatus": self.previous_status,
+            "messageId": self.message_id,
+        }
 
 
 def parse_job_id(raw: object) -> uuid.UUID:
@@ -73,8 +78,9 @@ def rerun(conn: psycopg.Connection, send: Send, job_id: uuid.UUID, *, force: boo
         message_id = send(job.task, job.to_envelope())
     except OpsError as err:
         # Requeued but not sent: a queued job is re-sent as is, so asking again is safe.
-        raise OpsError(f"job {job_id} is queued but its message was not sent ({err.message}); re-run it again",
-                       code=err.code) from err
+        raise OpsError(
+            f"job {job_id} is queued but its message was not sent ({err.message}); re-run it again", code=err.code
+        ) from err
     return Rerun(str(job.id), job.task, job.status, message_id)
 
 

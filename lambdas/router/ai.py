@@ -37,7 +37,11 @@ class AiRequest:
     def from_body(cls, body: dict[str, Any], settings: RouterSettings) -> AiRequest:
         """Apply the limits that come from config (the shape was checked already)."""
         if len(body["prompt"]) > settings.max_prompt_chars:
-            raise ApiError(413, "prompt_too_long", f"'prompt' has {len(body['prompt'])} characters; the limit is {settings.max_prompt_chars}")
+            raise ApiError(
+                413,
+                "prompt_too_long",
+                f"'prompt' has {len(body['prompt'])} characters; the limit is {settings.max_prompt_chars}",
+            )
         images = tuple(body.get("images") or ())
         if len(images) > settings.max_images:
             raise ApiError(413, "too_many_images", f"{len(images)} images; the limit is {settings.max_images}")
@@ -68,7 +72,9 @@ def route_prompt(
     """The answer and whether it came from the cache."""
     model = settings.model_for(req.type)
     if model is None:
-        raise ApiError(400, "unknown_type", f"unknown type {req.type!r}; expected one of {', '.join(settings.accepted_types)}")
+        raise ApiError(
+            400, "unknown_type", f"unknown type {req.type!r}; expected one of {', '.join(settings.accepted_types)}"
+        )
     if req.images and model != settings.models["default"]:
         raise ApiError(400, "images_not_supported", f"type {req.type!r} ({model}) takes no images; use type 'vision'")
     parts = [_image_part(raw, i) for i, raw in enumerate(req.images)]
@@ -128,7 +134,10 @@ _UPSTREAM: dict[str, tuple[int, str | None]] = {
     "azure_content_filtered": (422, None),
     "azure_bad_request": (422, None),
     # Ours to fix (key, deployment, model name or API version); Azure's text stays in the log.
-    "azure_auth_failed": (502, "the AI service could not authenticate to Azure AI; this is on our side and has been logged"),
+    "azure_auth_failed": (
+        502,
+        "the AI service could not authenticate to Azure AI; this is on our side and has been logged",
+    ),
     "azure_misconfigured": (
         502,
         "the AI service is misconfigured (model deployment, endpoint or API version); "

@@ -58,7 +58,9 @@ def _route(spec: contract.RouteSpec) -> Callable[[Callable[..., Response]], Call
 
 
 def json_response(status: int, body: Any, headers: dict[str, str] | None = None) -> Response:
-    return Response(status, JSON, _ENCODER.encode(body), headers={"Cache-Control": "no-store", **headers} if headers else _NO_STORE)
+    return Response(
+        status, JSON, _ENCODER.encode(body), headers={"Cache-Control": "no-store", **headers} if headers else _NO_STORE
+    )
 
 
 def error_response(exc: ApiError) -> Response:
@@ -181,7 +183,10 @@ def _misconfigured(exc: ConfigurationError) -> Response:
 
 @app.not_found
 def _not_found(_exc: Exception) -> Response:
-    return json_response(404, {"error": "route_not_found", "detail": f"no route {app.current_event.http_method} {app.current_event.path}"})
+    return json_response(
+        404,
+        {"error": "route_not_found", "detail": f"no route {app.current_event.http_method} {app.current_event.path}"},
+    )
 
 
 @app.exception_handler(Exception)
@@ -232,12 +237,18 @@ def _idempotency_key(settings: RouterSettings) -> str | None:
         return None
     key = raw.strip()
     if not key or len(key) > settings.max_idempotency_key_chars or not key.isprintable() or not key.isascii():
-        raise ApiError(400, "invalid_idempotency_key", f"Idempotency-Key must be 1-{settings.max_idempotency_key_chars} printable ASCII characters")
+        raise ApiError(
+            400,
+            "invalid_idempotency_key",
+            f"Idempotency-Key must be 1-{settings.max_idempotency_key_chars} printable ASCII characters",
+        )
     return key
 
 
 def _claims() -> dict[str, Any]:
-    return ((app.current_event.raw_event.get("requestContext") or {}).get("authorizer") or {}).get("jwt", {}).get("claims") or {}
+    return ((app.current_event.raw_event.get("requestContext") or {}).get("authorizer") or {}).get("jwt", {}).get(
+        "claims"
+    ) or {}
 
 
 def _caller() -> str:

@@ -45,7 +45,9 @@ UPLOAD_REQUEST = Shape(
     "UploadRequest",
     "A video the client is about to upload.",
     {
-        "filename": Field("string", "The file's name (used, sanitized, in the object key).", required=True, low=1, high=255),
+        "filename": Field(
+            "string", "The file's name (used, sanitized, in the object key).", required=True, low=1, high=255
+        ),
         "contentType": Field("string", "The MIME type the upload must carry.", required=True, low=1, high=100),
         "size": Field("integer", "Exact size in bytes the upload must have.", required=True, low=1),
     },
@@ -78,7 +80,11 @@ RESPONSE_SCHEMAS: dict[str, dict[str, Any]] = {
             "cached": {"type": "boolean"},
         },
     },
-    "JobAccepted": {"type": "object", "required": ["jobId"], "properties": {"jobId": {"type": "string", "format": "uuid"}}},
+    "JobAccepted": {
+        "type": "object",
+        "required": ["jobId"],
+        "properties": {"jobId": {"type": "string", "format": "uuid"}},
+    },
     "Job": {
         "type": "object",
         "properties": {
@@ -102,7 +108,11 @@ RESPONSE_SCHEMAS: dict[str, dict[str, Any]] = {
             "jobId": {"type": "string", "format": "uuid"},
             "uploadUrl": {"type": "string", "format": "uri"},
             "method": {"type": "string", "enum": ["PUT"]},
-            "headers": {"type": "object", "additionalProperties": {"type": "string"}, "description": "Send exactly these."},
+            "headers": {
+                "type": "object",
+                "additionalProperties": {"type": "string"},
+                "description": "Send exactly these.",
+            },
             "bucket": {"type": "string"},
             "key": {"type": "string"},
             "expiresIn": {"type": "integer", "description": "Seconds the URL stays valid."},
@@ -131,7 +141,11 @@ class RouteSpec:
         return self.path.replace("{", "<").replace("}", ">")
 
 
-_BAD_BODY = {400: "Malformed JSON, wrong types or unknown fields", 413: "Body or prompt over the limits", 415: "Not an application/json body (or base64-encoded)"}
+_BAD_BODY = {
+    400: "Malformed JSON, wrong types or unknown fields",
+    413: "Body or prompt over the limits",
+    415: "Not an application/json body (or base64-encoded)",
+}
 
 HEALTH = RouteSpec("GET", "/health", "health", "Liveness check (no auth)", 200, "Health", auth=False)
 AI_ROUTE = RouteSpec(

@@ -66,7 +66,9 @@ def submit_job(
     from router.queues import QueueRejected
 
     with connection() as conn:
-        found, created = create_owned_job(conn, task, payload, owner=owner, idempotency_key=scoped_key(owner, client_key))
+        found, created = create_owned_job(
+            conn, task, payload, owner=owner, idempotency_key=scoped_key(owner, client_key)
+        )
     job = found.job
     if not created:
         # The owner check covers a `sub` holding ":" that spells another caller's scoped key.
@@ -91,7 +93,11 @@ def submit_job(
             503,
             "queue_unavailable",
             f"job {job.id} may not have been queued ({exc.message}); "
-            + ("retry with the same Idempotency-Key" if client_key else "send an Idempotency-Key so a retry can recover it"),
+            + (
+                "retry with the same Idempotency-Key"
+                if client_key
+                else "send an Idempotency-Key so a retry can recover it"
+            ),
             {"Retry-After": "5"},
         ) from exc
     logger.info("job queued", extra={"job_id": str(job.id), "task": task, "replay": not created})

@@ -1,6 +1,6 @@
 """The API's OpenAPI 3.0 document, built from router.contract (the routes the handler serves) and common.payloads.
 
-    python -m router.openapi > docs/api/openapi.json   (with lambdas/ on PYTHONPATH)
+python -m router.openapi > docs/api/openapi.json   (with lambdas/ on PYTHONPATH)
 """
 
 from __future__ import annotations
@@ -29,7 +29,11 @@ def build() -> dict[str, Any]:
         paths.setdefault(spec.path, {})[spec.method.lower()] = _operation(spec)
     return {
         "openapi": "3.0.3",
-        "info": {"title": TITLE, "version": VERSION, "description": "Generated from lambdas/router/contract.py; do not edit."},
+        "info": {
+            "title": TITLE,
+            "version": VERSION,
+            "description": "Generated from lambdas/router/contract.py; do not edit.",
+        },
         "security": [{"jwt": []}],
         "paths": paths,
         "components": {
@@ -49,7 +53,10 @@ def _operation(spec: RouteSpec) -> dict[str, Any]:
         {"name": name, "in": "path", "required": True, "schema": {"type": "string", "format": "uuid"}}
         for name in _path_params(spec.path)
     ]
-    params += [{"name": name, "in": "header", "required": False, "description": text, "schema": {"type": "string"}} for name, text in spec.headers.items()]
+    params += [
+        {"name": name, "in": "header", "required": False, "description": text, "schema": {"type": "string"}}
+        for name, text in spec.headers.items()
+    ]
     if params:
         op["parameters"] = params
     if spec.request is not None:
@@ -68,7 +75,10 @@ def _operation(spec: RouteSpec) -> dict[str, Any]:
 
 
 def _response(description: str, schema: str) -> dict[str, Any]:
-    return {"description": description, "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema}"}}}}
+    return {
+        "description": description,
+        "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema}"}}},
+    }
 
 
 def _path_params(path: str) -> list[str]:

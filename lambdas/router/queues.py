@@ -24,7 +24,9 @@ def _sqs() -> Any:
     from botocore.config import Config
 
     # Short timeouts: the caller waits on this inside a 30 s API call.
-    return boto3.client("sqs", config=Config(connect_timeout=2, read_timeout=5, retries={"max_attempts": 3, "mode": "standard"}))
+    return boto3.client(
+        "sqs", config=Config(connect_timeout=2, read_timeout=5, retries={"max_attempts": 3, "mode": "standard"})
+    )
 
 
 def send(queue_url: str, envelope: dict[str, Any]) -> str:
@@ -32,7 +34,9 @@ def send(queue_url: str, envelope: dict[str, Any]) -> str:
     from botocore.exceptions import BotoCoreError, ClientError
 
     try:
-        return _sqs().send_message(QueueUrl=queue_url, MessageBody=json.dumps(envelope, separators=(",", ":")))["MessageId"]
+        return _sqs().send_message(QueueUrl=queue_url, MessageBody=json.dumps(envelope, separators=(",", ":")))[
+            "MessageId"
+        ]
     except ClientError as exc:
         if _refused_on_first_try(exc.response):
             raise QueueRejected("queue_unavailable", f"SQS refused the job: {exc}") from exc

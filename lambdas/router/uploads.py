@@ -23,7 +23,9 @@ def object_key(filename: str, upload_id: uuid.UUID) -> str:
     return f"{UPLOADS_PREFIX}{upload_id}/{safe}"
 
 
-def issue_upload(body: dict[str, Any], *, owner: str, settings: RouterSettings, connection: Connection) -> dict[str, Any]:
+def issue_upload(
+    body: dict[str, Any], *, owner: str, settings: RouterSettings, connection: Connection
+) -> dict[str, Any]:
     """The upload ticket; the job it completes belongs to `owner` (the caller's JWT subject)."""
     from common import jobs
     from router.job_store import create_owned_job
@@ -31,7 +33,11 @@ def issue_upload(body: dict[str, Any], *, owner: str, settings: RouterSettings, 
     content_type = body["contentType"].strip().lower()
     size = body["size"]
     if content_type not in settings.upload_content_types:
-        raise ApiError(415, "unsupported_content_type", f"{content_type!r} is not accepted; use one of {', '.join(settings.upload_content_types)}")
+        raise ApiError(
+            415,
+            "unsupported_content_type",
+            f"{content_type!r} is not accepted; use one of {', '.join(settings.upload_content_types)}",
+        )
     if size > settings.upload_max_bytes:
         raise ApiError(413, "upload_too_large", f"{size} bytes is over the limit of {settings.upload_max_bytes}")
     bucket = settings.uploads_bucket

@@ -30,7 +30,15 @@ _FIELDS: dict[str, type] = {
 }
 _FENCE = re.compile(r"^\s*```(?:json)?\s*(?P<body>.*?)\s*```\s*$", re.DOTALL)
 # Features that help the model; the time series would only cost tokens.
-_PROMPT_FEATURES = ("duration_s", "orientation", "has_audio", "cut_count", "cuts_per_minute", "brightness_mean", "motion_mean")
+_PROMPT_FEATURES = (
+    "duration_s",
+    "orientation",
+    "has_audio",
+    "cut_count",
+    "cuts_per_minute",
+    "brightness_mean",
+    "motion_mean",
+)
 
 
 @dataclass(frozen=True)

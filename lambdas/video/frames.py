@@ -61,5 +61,7 @@ def model_frames(samples: Sequence[Sample], cuts: Sequence[float], k: int) -> li
     for i in pick(samples, cuts, k):
         s = samples[i]
         rgb = s.rgb()
-        frames.append(ModelFrame(s.t, bisect.bisect_right(cuts, s.frame_t), encode_jpeg(rgb), rgb.shape[1], rgb.shape[0]))
+        frames.append(
+            ModelFrame(s.t, bisect.bisect_right(cuts, s.frame_t), encode_jpeg(rgb), rgb.shape[1], rgb.shape[0])
+        )
     return frames

@@ -40,7 +40,9 @@ def handle_record(record: SQSRecord, deadline: worker.Deadline) -> None:
             # It names a job that does not exist: no retry can create it.
             drop_unreadable(delivery, err, task=TASK)
             continue
-        logger.info("video processed", extra={"status": outcome.status, "job_id": outcome.job_id, "reason": outcome.reason})
+        logger.info(
+            "video processed", extra={"status": outcome.status, "job_id": outcome.job_id, "reason": outcome.reason}
+        )
 
 
 @logger.inject_lambda_context

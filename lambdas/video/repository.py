@@ -64,7 +64,9 @@ def succeed(
     )
 
 
-def fail(conn: psycopg.Connection, analysis_id: int, reason: str, message: str, features: dict[str, Any] | None = None) -> None:
+def fail(
+    conn: psycopg.Connection, analysis_id: int, reason: str, message: str, features: dict[str, Any] | None = None
+) -> None:
     from psycopg.types.json import Jsonb
 
     conn.execute(

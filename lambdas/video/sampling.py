@@ -164,8 +164,13 @@ def sample(
 ) -> SampleSet:
     """Sample `path`; `threads` decoders (default: `decode_threads()`) work on its groups of pictures at once."""
     targets = sample_times(info.duration_s, fps, max_frames)
-    job = _Job(path, targets, sample_window(targets), _fit(info.coded_width, info.coded_height, model_max_side),
-               info.rotation // 90)
+    job = _Job(
+        path,
+        targets,
+        sample_window(targets),
+        _fit(info.coded_width, info.coded_height, model_max_side),
+        info.rotation // 90,
+    )
     threads = decode_threads() if threads is None else threads
     sampled = None
     if threads > 1:
@@ -312,8 +317,15 @@ def _run(job: _Job, check_time: Callable[[], None], pool: _DecoderPool | None) -
         sampler = _Sampler(job, decoder, _keyframe_dts(container, decoder.stream), pool)
         if not sampler.run(check_time):
             return None
-    return SampleSet(sampler.samples, sampler.packets, job.targets, sampler.decoded, sampler.decoded_packets, job.window,
-                     pool.threads if pool is not None else 1)
+    return SampleSet(
+        sampler.samples,
+        sampler.packets,
+        job.targets,
+        sampler.decoded,
+        sampler.decoded_packets,
+        job.window,
+        pool.threads if pool is not None else 1,
+    )
 
 
 class _Sampler:
@@ -366,7 +378,9 @@ class _Sampler:
         dts = packet.dts if packet.dts is not None else packet.pts
         # The index holds decode times; a keyframe's presentation comes later by the stream's reorder delay.
         i = bisect.bisect_right(self.keyframe_dts, dts)
-        next_key_t = self.decoder.time(self.keyframe_dts[i] + packet.pts - dts) if i < len(self.keyframe_dts) else float("inf")
+        next_key_t = (
+            self.decoder.time(self.keyframe_dts[i] + packet.pts - dts) if i < len(self.keyframe_dts) else float("inf")
+        )
         serves = plan_group(self.job.targets[self.next_target :], key_t, next_key_t, self.job.window)
         if not serves:
             return
@@ -432,8 +446,11 @@ class _Sampler:
         from video import scenes
 
         assert self.pool is not None
-        spans = {i: self.pool.submit(_decode_span, *span) for i, span in enumerate(intervals)
-                 if scenes.pin(*span, self.decoded, self.packets) is None}
+        spans = {
+            i: self.pool.submit(_decode_span, *span)
+            for i, span in enumerate(intervals)
+            if scenes.pin(*span, self.decoded, self.packets) is None
+        }
         decoded, count = list(self.decoded), 0
         for i, span in enumerate(intervals):
             if (scenes.pin(*span, decoded, self.packets) is None) != (i in spans):

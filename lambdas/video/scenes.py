@@ -48,7 +48,9 @@ def cut_intervals(samples: Sequence[Sample]) -> list[tuple[float, float]]:
     ]
 
 
-def detect_cuts(samples: Sequence[Sample], decoded: Sequence[DecodedFrame], packets: Sequence[PacketStat]) -> list[float]:
+def detect_cuts(
+    samples: Sequence[Sample], decoded: Sequence[DecodedFrame], packets: Sequence[PacketStat]
+) -> list[float]:
     return [round(locate(after, until, decoded, packets), 3) for after, until in cut_intervals(samples)]
 
 
@@ -72,7 +74,9 @@ def pin(after: float, until: float, decoded: Sequence[DecodedFrame], packets: Se
     """
     frames = sorted((d for d in decoded if after - 1e-6 <= d.t <= until + 1e-6), key=lambda d: d.t)
     if len(frames) >= 2:
-        _, a, b = max(((change(a.hist, b.hist), a, b) for a, b in zip(frames, frames[1:], strict=False)), key=lambda j: j[0])
+        _, a, b = max(
+            ((change(a.hist, b.hist), a, b) for a, b in zip(frames, frames[1:], strict=False)), key=lambda j: j[0]
+        )
         if b.t - a.t <= MAX_FRAME_GAP_S:
             return b.t
     start, end = _undecoded_span(after, until, decoded)
@@ -90,7 +94,9 @@ def _undecoded_span(after: float, until: float, decoded: Sequence[DecodedFrame])
     frames = sorted((d for d in decoded if after - 1e-6 <= d.t <= until + 1e-6), key=lambda d: d.t)
     if len(frames) < 2:
         return after, until
-    _, a, b = max(((change(a.hist, b.hist), a, b) for a, b in zip(frames, frames[1:], strict=False)), key=lambda j: j[0])
+    _, a, b = max(
+        ((change(a.hist, b.hist), a, b) for a, b in zip(frames, frames[1:], strict=False)), key=lambda j: j[0]
+    )
     return a.t, b.t
 
 

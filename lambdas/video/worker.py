@@ -110,7 +110,9 @@ def _record_transient(job_id: Any, err: TransientError, delivery: Delivery) -> N
             logger.error("video gave up on the last delivery", extra={"job_id": str(job_id), "reason": err.reason})
 
 
-def _analyse(obj: storage.ObjectInfo, settings: VideoSettings, deadline: Deadline, client_factory: Callable[[], Any]) -> dict[str, Any]:
+def _analyse(
+    obj: storage.ObjectInfo, settings: VideoSettings, deadline: Deadline, client_factory: Callable[[], Any]
+) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(dir=settings.work_dir, prefix="video-") as tmp:
         path = Path(tmp) / "upload"
         storage.download(obj, path, settings.max_bytes)

@@ -31,7 +31,11 @@ _IGNORE = shutil.ignore_patterns("__pycache__", "*.pyc", ".pytest_cache", "requi
 
 def requirement_files(package: str) -> list[Path]:
     """The shared package's requirements plus the function's own."""
-    return [p for p in (LAMBDAS_DIR / COMMON_PACKAGE / "requirements.txt", LAMBDAS_DIR / package / "requirements.txt") if p.is_file()]
+    return [
+        p
+        for p in (LAMBDAS_DIR / COMMON_PACKAGE / "requirements.txt", LAMBDAS_DIR / package / "requirements.txt")
+        if p.is_file()
+    ]
 
 
 def _source_files(package: str) -> list[Path]:
@@ -66,9 +70,22 @@ def install_requirements(package: str) -> Path:
     DEPS_CACHE.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(dir=DEPS_CACHE, prefix="tmp-"))
     if reqs:
-        cmd = [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-               "--target", str(staging), "--implementation", "cp", "--python-version", PYTHON_VERSION,
-               "--only-binary=:all:", "--upgrade"]
+        cmd = [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            "--target",
+            str(staging),
+            "--implementation",
+            "cp",
+            "--python-version",
+            PYTHON_VERSION,
+            "--only-binary=:all:",
+            "--upgrade",
+        ]
         for platform in PLATFORMS:
             cmd += ["--platform", platform]
         for req in reqs:

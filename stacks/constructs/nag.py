@@ -25,10 +25,14 @@ def acknowledge(scope: IConstruct, reasons: Mapping[str, str]) -> None:
             cdk.Validations.of(scope).acknowledge(cdk.Acknowledgment(id=rule_id, reason=reason))
 
 
-BASIC_EXECUTION_ROLE = "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]"
+BASIC_EXECUTION_ROLE = (
+    "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]"
+)
 
 
-def acknowledge_cdk_provider(scope: IConstruct, child_id: str, what: str, extra: Mapping[str, str] | None = None) -> None:
+def acknowledge_cdk_provider(
+    scope: IConstruct, child_id: str, what: str, extra: Mapping[str, str] | None = None
+) -> None:
     """Acknowledge the findings on a Lambda provider that CDK itself adds (``child_id`` under ``scope``)."""
     provider = scope.node.try_find_child(child_id)
     if provider is None:

@@ -124,9 +124,9 @@ class PythonFunction(lambda_.Function):
             BASIC_EXECUTION_ROLE: "The AWS-managed basic execution policy only lets the function write its own logs.",
         }
         if vpc is not None:
-            managed["AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole]"] = (
-                "The AWS-managed VPC access policy is what Lambda needs to attach ENIs in the VPC."
-            )
+            managed[
+                "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole]"
+            ] = "The AWS-managed VPC access policy is what Lambda needs to attach ENIs in the VPC."
         managed["AwsSolutions-L1"] = (
             f"Pinned to {RUNTIME.name}: the managed Powertools layer and the aarch64 wheels are built for it; "
             "RUNTIME here and PYTHON_VERSION in bundling.py move every function at once."
@@ -135,7 +135,9 @@ class PythonFunction(lambda_.Function):
         if self.role is not None:
             acknowledge(
                 self.role,
-                {"AwsSolutions-IAM5[Resource::*]": "X-Ray's PutTraceSegments and PutTelemetryRecords accept no resource but '*'."},
+                {
+                    "AwsSolutions-IAM5[Resource::*]": "X-Ray's PutTraceSegments and PutTelemetryRecords accept no resource but '*'."
+                },
             )
 
 

@@ -32,7 +32,9 @@ if not Path(os.environ["JSII_NODE"]).exists():
     del os.environ["JSII_NODE"]
 
 
-def synth_app(stage: str = "dev", overrides: dict[str, Any] | None = None, outdir: str | None = None) -> tuple[cdk.App, AppStacks]:
+def synth_app(
+    stage: str = "dev", overrides: dict[str, Any] | None = None, outdir: str | None = None
+) -> tuple[cdk.App, AppStacks]:
     """An app of ``stage`` with its config, optionally changed by ``overrides``."""
     context = json.loads(json.dumps(CDK_CONTEXT))
     context["aws:cdk:bundling-stacks"] = []

@@ -60,7 +60,8 @@ def _unalarmed(resource: dict) -> bool:
 
 def test_only_the_migrations_and_the_ops_function_go_without_alarms(templates):
     unalarmed = sorted(
-        rid.rstrip("0123456789ABCDEF") for t in templates.values()
+        rid.rstrip("0123456789ABCDEF")
+        for t in templates.values()
         for rid, r in (t.to_json().get("Resources") or {}).items()
         if r["Type"] == "AWS::Lambda::Function" and _unalarmed(r)
     )
@@ -78,7 +79,8 @@ def _app_resources(templates) -> tuple[set, set, set]:
         deploy_time = {
             r["Properties"]["ServiceToken"]["Fn::GetAtt"][0]
             for r in resources.values()
-            if isinstance((r.get("Properties") or {}).get("ServiceToken"), dict) and "Fn::GetAtt" in r["Properties"]["ServiceToken"]
+            if isinstance((r.get("Properties") or {}).get("ServiceToken"), dict)
+            and "Fn::GetAtt" in r["Properties"]["ServiceToken"]
         }
         deploy_time |= {rid for rid, r in resources.items() if r["Type"] == "AWS::Lambda::Function" and _unalarmed(r)}
         for r in resources.values():
@@ -102,7 +104,11 @@ def _app_resources(templates) -> tuple[set, set, set]:
 def _queue(templates, stack: str, name: str) -> set[tuple[str, str]]:
     """(stack, logical id) of the queue named ``name``."""
     resources = templates[stack].to_json()["Resources"]
-    return {(stack, rid) for rid, r in resources.items() if r["Type"] == "AWS::SQS::Queue" and r["Properties"].get("QueueName") == name}
+    return {
+        (stack, rid)
+        for rid, r in resources.items()
+        if r["Type"] == "AWS::SQS::Queue" and r["Properties"].get("QueueName") == name
+    }
 
 
 def test_dlqs_are_found_by_redrive_policy_and_by_schedule_dead_letter_config(templates, cfg):
@@ -137,14 +143,22 @@ def test_every_queue_alarms_on_the_age_of_its_oldest_message(templates, covered,
 def test_every_function_alarms_on_errors_and_duration(templates, covered):
     _, _, functions = _app_resources(templates)
     assert functions, "no function found: the walk would pass vacuously"
-    missing = {f: sorted(FUNCTION_METRICS - covered.get(f, set())) for f in functions if not covered.get(f, set()) >= FUNCTION_METRICS}
+    missing = {
+        f: sorted(FUNCTION_METRICS - covered.get(f, set()))
+        for f in functions
+        if not covered.get(f, set()) >= FUNCTION_METRICS
+    }
     assert missing == {}
 
 
 def test_throttles_are_alarmed_for_the_whole_account(templates):
     # Given functions in the app / Then one Throttles alarm without dimensions covers all of them
     alarms = [r["Properties"] for r in templates["Monitoring"].find_resources("AWS::CloudWatch::Alarm").values()]
-    account = [p for p in alarms if p["MetricName"] == "Throttles" and p["Namespace"] == "AWS/Lambda" and not p.get("Dimensions")]
+    account = [
+        p
+        for p in alarms
+        if p["MetricName"] == "Throttles" and p["Namespace"] == "AWS/Lambda" and not p.get("Dimensions")
+    ]
     assert len(account) == 1
     assert account[0]["Statistic"] == "Sum" and account[0]["Threshold"] == 1
 

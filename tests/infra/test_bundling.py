@@ -75,7 +75,11 @@ def test_unknown_package_is_refused():
 
 
 LAMBDA_UNZIPPED_LIMIT = 250 * 1024 * 1024
-PACKAGES = sorted(p.name for p in pf.LAMBDAS_DIR.iterdir() if p.is_dir() and p.name != pf.COMMON_PACKAGE and (p / "__init__.py").exists())
+PACKAGES = sorted(
+    p.name
+    for p in pf.LAMBDAS_DIR.iterdir()
+    if p.is_dir() and p.name != pf.COMMON_PACKAGE and (p / "__init__.py").exists()
+)
 
 
 @pytest.mark.parametrize("package", PACKAGES)

@@ -31,7 +31,7 @@ def _with(stage: str, **overrides) -> dict:
 def test_dev_stage_loads_with_budget_defaults():
     # Given the shipped cdk.json, When the dev stage loads
     cfg = load_stage_config(CONFIG, "dev", environ={})
-    # Then it is the budget shape of DESIGN.md
+    # Then it is the budget shape the project targets
     assert cfg.region == "us-east-2"
     assert cfg.network.nat_mode == "instance"
     assert cfg.network.availability_zones == ("us-east-2a", "us-east-2b")
@@ -53,7 +53,9 @@ def _without_region() -> dict:
 
 def test_account_and_region_fall_back_to_cdk_defaults():
     # Given a config that sets no account/region, When the CDK CLI provides CDK_DEFAULT_*
-    cfg = load_stage_config(_without_region(), "dev", environ={"CDK_DEFAULT_ACCOUNT": "123456789012", "CDK_DEFAULT_REGION": "eu-west-1"})
+    cfg = load_stage_config(
+        _without_region(), "dev", environ={"CDK_DEFAULT_ACCOUNT": "123456789012", "CDK_DEFAULT_REGION": "eu-west-1"}
+    )
     # Then both come from the environment, and the AZs follow the region
     assert (cfg.account, cfg.region) == ("123456789012", "eu-west-1")
     assert cfg.network.availability_zones == ("eu-west-1a", "eu-west-1b")
@@ -74,20 +76,56 @@ def test_the_shipped_stages_pin_their_region():
     ("config", "stage", "expected"),
     [
         (CONFIG, "staging", "unknown stage 'staging'; known stages: dev, prod"),
-        (_with("dev", monitoring__alert_email="not-an-email"), "dev", "stages.dev.monitoring.alert_email: 'not-an-email' is not an email address"),
-        (_with("dev", monitoring__monthly_budget_usd=0), "dev", "stages.dev.monitoring.monthly_budget_usd: must be greater than 0"),
-        (_with("dev", monitoring__monthly_budget_usd=-5), "dev", "stages.dev.monitoring.monthly_budget_usd: must be greater than 0"),
-        (_with("dev", network__nat_mode="nat-gw"), "dev", "stages.dev.network.nat_mode: Input should be 'instance' or 'gateway'"),
+        (
+            _with("dev", monitoring__alert_email="not-an-email"),
+            "dev",
+            "stages.dev.monitoring.alert_email: 'not-an-email' is not an email address",
+        ),
+        (
+            _with("dev", monitoring__monthly_budget_usd=0),
+            "dev",
+            "stages.dev.monitoring.monthly_budget_usd: must be greater than 0",
+        ),
+        (
+            _with("dev", monitoring__monthly_budget_usd=-5),
+            "dev",
+            "stages.dev.monitoring.monthly_budget_usd: must be greater than 0",
+        ),
+        (
+            _with("dev", network__nat_mode="nat-gw"),
+            "dev",
+            "stages.dev.network.nat_mode: Input should be 'instance' or 'gateway'",
+        ),
         (_with("dev", data__db_engine_major="13"), "dev", "stages.dev.data.db_engine_major"),
         (_with("dev", account="12345"), "dev", "stages.dev.account: '12345' is not a 12-digit AWS account id"),
-        (_with("dev", network__nat_ami_id="ubuntu-latest"), "dev", "stages.dev.network.nat_ami_id: String should match pattern"),
-        (_with("dev", log_retention_days=10), "dev", "stages.dev.log_retention_days: 10 is not a CloudWatch Logs retention"),
+        (
+            _with("dev", network__nat_ami_id="ubuntu-latest"),
+            "dev",
+            "stages.dev.network.nat_ami_id: String should match pattern",
+        ),
+        (
+            _with("dev", log_retention_days=10),
+            "dev",
+            "stages.dev.log_retention_days: 10 is not a CloudWatch Logs retention",
+        ),
         (_with("dev", netwrok={"nat_mode": "gateway"}), "dev", "stages.dev.netwrok: Extra inputs are not permitted"),
         ({"stages": "nope"}, "dev", "needs 'config' with a 'stages' block"),
         (None, "dev", "needs 'config' with a 'stages' block"),
     ],
-    ids=["unknown-stage", "bad-email", "zero-budget", "negative-budget", "unknown-nat-mode",
-         "extended-support-postgres", "bad-account", "bad-ami", "bad-retention", "typo-key", "stages-not-a-map", "no-config"],
+    ids=[
+        "unknown-stage",
+        "bad-email",
+        "zero-budget",
+        "negative-budget",
+        "unknown-nat-mode",
+        "extended-support-postgres",
+        "bad-account",
+        "bad-ami",
+        "bad-retention",
+        "typo-key",
+        "stages-not-a-map",
+        "no-config",
+    ],
 )
 def test_bad_config_is_one_clear_error_naming_the_key(config, stage, expected):
     with pytest.raises(ConfigError) as err:
@@ -121,5 +159,8 @@ def test_overriding_one_key_of_a_section_keeps_the_sections_other_defaults():
     default = load_stage_config(CONFIG, "dev", environ={}).video.worker
     # Then the video worker keeps its own sizing (2 GB, 300 s), not WorkerConfig's bare defaults
     assert cfg.video.worker.batch_size == 5
-    assert (cfg.video.worker.memory_mb, cfg.video.worker.timeout_seconds) == (default.memory_mb, default.timeout_seconds)
+    assert (cfg.video.worker.memory_mb, cfg.video.worker.timeout_seconds) == (
+        default.memory_mb,
+        default.timeout_seconds,
+    )
     assert default.memory_mb == 2048

@@ -32,8 +32,10 @@ def test_each_queue_redrives_to_its_own_dlq(cron, cfg, task):
         "AWS::SQS::Queue",
         {
             "QueueName": f"{cfg.prefix}-{task}",
-            "RedrivePolicy": {"deadLetterTargetArn": {"Fn::GetAtt": [dlq, "Arn"]},
-                              "maxReceiveCount": getattr(cfg.cron, task).max_receive_count},
+            "RedrivePolicy": {
+                "deadLetterTargetArn": {"Fn::GetAtt": [dlq, "Arn"]},
+                "maxReceiveCount": getattr(cfg.cron, task).max_receive_count,
+            },
         },
     )
 
@@ -43,7 +45,11 @@ def test_each_schedule_targets_its_queue_with_retry_and_dlq(cron, cfg, task):
     queue = _logical_id(cron, "AWS::SQS::Queue", QueueName=f"{cfg.prefix}-{task}")
     dlq = _logical_id(cron, "AWS::SQS::Queue", QueueName=f"{cfg.prefix}-schedules-dlq")
     sc = getattr(cfg.cron, f"{task}_schedule")
-    window = {"Mode": "FLEXIBLE", "MaximumWindowInMinutes": sc.flexible_window_minutes} if sc.flexible_window_minutes else {"Mode": "OFF"}
+    window = (
+        {"Mode": "FLEXIBLE", "MaximumWindowInMinutes": sc.flexible_window_minutes}
+        if sc.flexible_window_minutes
+        else {"Mode": "OFF"}
+    )
     cron.has_resource_properties(
         "AWS::Scheduler::Schedule",
         {
@@ -54,7 +60,10 @@ def test_each_schedule_targets_its_queue_with_retry_and_dlq(cron, cfg, task):
             "FlexibleTimeWindow": window,
             "Target": {
                 "Arn": {"Fn::GetAtt": [queue, "Arn"]},
-                "RetryPolicy": {"MaximumRetryAttempts": sc.retry_attempts, "MaximumEventAgeInSeconds": sc.max_event_age_minutes * 60},
+                "RetryPolicy": {
+                    "MaximumRetryAttempts": sc.retry_attempts,
+                    "MaximumEventAgeInSeconds": sc.max_event_age_minutes * 60,
+                },
                 "DeadLetterConfig": {"Arn": {"Fn::GetAtt": [dlq, "Arn"]}},
             },
         },
@@ -102,8 +111,10 @@ def test_each_worker_knows_its_queue_max_receive_count(cron, cfg, task):
     expected = str(getattr(cfg.cron, task).max_receive_count)
     cron.has_resource_properties(
         "AWS::Lambda::Function",
-        {"Handler": "cron.handler.lambda_handler",
-         "Environment": {"Variables": Match.object_like({"TASK": task, "MAX_RECEIVE_COUNT": expected})}},
+        {
+            "Handler": "cron.handler.lambda_handler",
+            "Environment": {"Variables": Match.object_like({"TASK": task, "MAX_RECEIVE_COUNT": expected})},
+        },
     )
 
 
@@ -155,7 +166,11 @@ def test_cron_stack_passes_cdk_nag(stacks):
     from cdk_nag import AwsSolutionsChecks
 
     report = AwsSolutionsChecks().validate_scope(stacks.cron)
-    errors = [f"{v.rule_name}: {[r.resource_logical_id for r in v.violating_resources]}" for v in report.violations if v.severity == "error"]
+    errors = [
+        f"{v.rule_name}: {[r.resource_logical_id for r in v.violating_resources]}"
+        for v in report.violations
+        if v.severity == "error"
+    ]
     assert errors == []
 
 
@@ -164,8 +179,14 @@ def test_bad_schedule_expression_is_a_config_error():
 
     with pytest.raises(ConfigError, match="cron.data_schedule.expression"):
         load_stage_config(
-            {"stages": {"dev": {"monitoring": {"alert_email": "a@b.co", "monthly_budget_usd": 1},
-                                "cron": {"data_schedule": {"expression": "every 5 minutes"}}}}},
+            {
+                "stages": {
+                    "dev": {
+                        "monitoring": {"alert_email": "a@b.co", "monthly_budget_usd": 1},
+                        "cron": {"data_schedule": {"expression": "every 5 minutes"}},
+                    }
+                }
+            },
             "dev",
             environ={},
         )

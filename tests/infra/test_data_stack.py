@@ -1,4 +1,4 @@
-"""Data stack: PostgreSQL, Valkey and the uploads bucket, the way DESIGN.md sets them."""
+"""Data stack: PostgreSQL, Valkey and the uploads bucket, as the budget design sets them (docs/architecture.md)."""
 
 from __future__ import annotations
 
@@ -37,7 +37,9 @@ def test_postgres_credentials_are_generated_into_secrets_manager(templates):
 
 
 def test_postgres_forces_tls(templates):
-    templates["Data"].has_resource_properties("AWS::RDS::DBParameterGroup", {"Parameters": Match.object_like({"rds.force_ssl": "1"})})
+    templates["Data"].has_resource_properties(
+        "AWS::RDS::DBParameterGroup", {"Parameters": Match.object_like({"rds.force_ssl": "1"})}
+    )
 
 
 def test_database_and_cache_admit_only_the_workers_security_group(templates):
@@ -64,18 +66,33 @@ def test_uploads_bucket_is_private_tls_only_and_encrypted(templates):
     assert len(buckets) == 1
     props = next(iter(buckets.values()))["Properties"]
     assert props["PublicAccessBlockConfiguration"] == {
-        "BlockPublicAcls": True, "BlockPublicPolicy": True, "IgnorePublicAcls": True, "RestrictPublicBuckets": True,
+        "BlockPublicAcls": True,
+        "BlockPublicPolicy": True,
+        "IgnorePublicAcls": True,
+        "RestrictPublicBuckets": True,
     }
-    assert props["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]["ServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"
+    assert (
+        props["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]["ServerSideEncryptionByDefault"][
+            "SSEAlgorithm"
+        ]
+        == "AES256"
+    )
     t.has_resource_properties(
         "AWS::S3::BucketPolicy",
-        {"PolicyDocument": {"Statement": Match.array_with([Match.object_like({
-            "Effect": "Deny", "Condition": {"Bool": {"aws:SecureTransport": "false"}}})])}},
+        {
+            "PolicyDocument": {
+                "Statement": Match.array_with(
+                    [Match.object_like({"Effect": "Deny", "Condition": {"Bool": {"aws:SecureTransport": "false"}}})]
+                )
+            }
+        },
     )
 
 
 def test_uploads_expire_and_incomplete_multipart_uploads_are_aborted(templates, cfg):
-    buckets = templates["Data"].find_resources("AWS::S3::Bucket", {"Properties": {"LoggingConfiguration": Match.any_value()}})
+    buckets = templates["Data"].find_resources(
+        "AWS::S3::Bucket", {"Properties": {"LoggingConfiguration": Match.any_value()}}
+    )
     rules = {r["Id"]: r for r in next(iter(buckets.values()))["Properties"]["LifecycleConfiguration"]["Rules"]}
     assert rules["expire-raw-uploads"]["Prefix"] == "uploads/"
     assert rules["expire-raw-uploads"]["ExpirationInDays"] == cfg.data.uploads_expire_days
@@ -83,7 +100,9 @@ def test_uploads_expire_and_incomplete_multipart_uploads_are_aborted(templates, 
 
 
 def test_uploads_allow_browser_put_from_configured_origins_only(templates, cfg):
-    buckets = templates["Data"].find_resources("AWS::S3::Bucket", {"Properties": {"CorsConfiguration": Match.any_value()}})
+    buckets = templates["Data"].find_resources(
+        "AWS::S3::Bucket", {"Properties": {"CorsConfiguration": Match.any_value()}}
+    )
     cors = next(iter(buckets.values()))["Properties"]["CorsConfiguration"]["CorsRules"]
     assert cors == [Match.any_value()] or len(cors) == 1
     assert cors[0]["AllowedMethods"] == ["PUT"]
@@ -102,8 +121,12 @@ def test_prod_data_is_retained_and_protected(prod_stacks, prod_templates):
     db = _one(t, "AWS::RDS::DBInstance")
     assert db["Properties"]["DeletionProtection"] is True
     # Kept on update and delete; a failed first create still cleans up (no fixed-name leftovers).
-    stateful = [db, _one(t, "AWS::ElastiCache::ReplicationGroup"), *t.find_resources("AWS::S3::Bucket").values(),
-                *t.find_resources("AWS::SecretsManager::Secret").values()]
+    stateful = [
+        db,
+        _one(t, "AWS::ElastiCache::ReplicationGroup"),
+        *t.find_resources("AWS::S3::Bucket").values(),
+        *t.find_resources("AWS::SecretsManager::Secret").values(),
+    ]
     assert len(stateful) == 8  # db, cache, 2 buckets, 4 secrets (db admin, cache auth, azure, slack)
     assert {r["DeletionPolicy"] for r in stateful} == {"RetainExceptOnCreate"}
     assert {r["UpdateReplacePolicy"] for r in stateful} == {"Retain"}

@@ -35,7 +35,9 @@ def _config(stage: str, overrides: dict[str, Any] | None = None, account: str | 
 def _stack(stage: str, overrides: dict[str, Any] | None = None, account: str | None = None) -> DeployAccessStack:
     """The stack alone: its variants need no Network/Data/... synth."""
     cfg = _config(stage, overrides, account)
-    return DeployAccessStack(cdk.App(), "DeployAccess", cfg=cfg, env=cdk.Environment(account=cfg.account, region=cfg.region))
+    return DeployAccessStack(
+        cdk.App(), "DeployAccess", cfg=cfg, env=cdk.Environment(account=cfg.account, region=cfg.region)
+    )
 
 
 def _roles(template: Template) -> dict[str, dict]:
@@ -118,7 +120,13 @@ def test_repository_branch_and_environment_come_from_config():
     # Given another repository, branch and environment name
     stack = _stack(
         "dev",
-        {"deploy": {"github_repository": "acme/workers", "github_branch": "release", "github_environment": "development"}},
+        {
+            "deploy": {
+                "github_repository": "acme/workers",
+                "github_branch": "release",
+                "github_environment": "development",
+            }
+        },
     )
     role = _roles(Template.from_stack(stack))["huntaze-dev-github-deploy"]
     # Then the trust names exactly those
@@ -146,7 +154,10 @@ def test_deploy_role_may_only_assume_the_cdk_bootstrap_roles_of_its_account_and_
 def test_bootstrap_qualifier_comes_from_config():
     stack = _stack("dev", {"deploy": {"cdk_bootstrap_qualifier": "huntaze1"}}, account="123456789012")
     (statement,) = _permissions(_roles(Template.from_stack(stack))["huntaze-dev-github-deploy"])
-    assert _arn_text(statement["Resource"]) == "arn:${AWS::Partition}:iam::123456789012:role/cdk-huntaze1-*-123456789012-us-east-2"
+    assert (
+        _arn_text(statement["Resource"])
+        == "arn:${AWS::Partition}:iam::123456789012:role/cdk-huntaze1-*-123456789012-us-east-2"
+    )
 
 
 # --- the pull-request diff role --------------------------------------------------

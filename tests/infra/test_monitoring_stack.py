@@ -34,8 +34,10 @@ def test_slack_forwarder_reads_the_webhook_secret(templates, cfg):
     name = f"{cfg.prefix}/slack/webhook"
     mon.has_resource_properties(
         "AWS::Lambda::Function",
-        {"Handler": "notify.handler.lambda_handler",
-         "Environment": {"Variables": Match.object_like({"SLACK_WEBHOOK_SECRET_NAME": name})}},
+        {
+            "Handler": "notify.handler.lambda_handler",
+            "Environment": {"Variables": Match.object_like({"SLACK_WEBHOOK_SECRET_NAME": name})},
+        },
     )
     mon.has_resource_properties("AWS::SNS::Subscription", {"Protocol": "lambda"})
     policies = mon.find_resources("AWS::IAM::Policy")
@@ -51,7 +53,9 @@ def test_every_alarm_notifies_the_topic_and_links_an_existing_runbook(templates,
         assert props["AlarmActions"] == [{"Ref": topic_id}], name
         kind = re.search(re.escape(prefix) + r"([a-z0-9-]+)\.md", props["AlarmDescription"])
         assert kind, f"{name} has no runbook link"
-        assert (ROOT / "docs" / "runbooks" / f"{kind.group(1)}.md").is_file(), f"{name}: runbook {kind.group(1)} missing"
+        assert (ROOT / "docs" / "runbooks" / f"{kind.group(1)}.md").is_file(), (
+            f"{name}: runbook {kind.group(1)} missing"
+        )
 
 
 def test_budget_notifies_the_topic_once_at_80_forecast_and_100_actual(templates, cfg):
@@ -60,21 +64,33 @@ def test_budget_notifies_the_topic_once_at_80_forecast_and_100_actual(templates,
     budget = next(iter(mon.find_resources("AWS::Budgets::Budget").values()))["Properties"]
     assert budget["Budget"]["BudgetLimit"] == {"Amount": cfg.monitoring.monthly_budget_usd, "Unit": "USD"}
     assert budget["Budget"]["TimeUnit"] == "MONTHLY" and budget["Budget"]["BudgetType"] == "COST"
-    notes = {(n["Notification"]["NotificationType"], n["Notification"]["Threshold"]): n["Subscribers"]
-             for n in budget["NotificationsWithSubscribers"]}
+    notes = {
+        (n["Notification"]["NotificationType"], n["Notification"]["Threshold"]): n["Subscribers"]
+        for n in budget["NotificationsWithSubscribers"]
+    }
     assert set(notes) == {("FORECASTED", 80), ("ACTUAL", 100)}
     for subscribers in notes.values():
         # The topic's email subscription is the one email path; a second EMAIL subscriber would double every notice.
         assert subscribers == [{"SubscriptionType": "SNS", "Address": {"Ref": topic_id}}]
     mon.has_resource_properties("AWS::SNS::Subscription", {"Protocol": "email", "Endpoint": cfg.monitoring.alert_email})
     # Budgets can only publish when the topic policy lets budgets.amazonaws.com in.
-    mon.has_resource_properties("AWS::SNS::TopicPolicy", {"PolicyDocument": {"Statement": Match.array_with([
-        Match.object_like({"Principal": {"Service": "budgets.amazonaws.com"}, "Action": "sns:Publish"})])}})
+    mon.has_resource_properties(
+        "AWS::SNS::TopicPolicy",
+        {
+            "PolicyDocument": {
+                "Statement": Match.array_with(
+                    [Match.object_like({"Principal": {"Service": "budgets.amazonaws.com"}, "Action": "sns:Publish"})]
+                )
+            }
+        },
+    )
 
 
 def test_one_dashboard(templates, cfg):
     templates["Monitoring"].resource_count_is("AWS::CloudWatch::Dashboard", 1)
-    templates["Monitoring"].has_resource_properties("AWS::CloudWatch::Dashboard", {"DashboardName": f"{cfg.prefix}-overview"})
+    templates["Monitoring"].has_resource_properties(
+        "AWS::CloudWatch::Dashboard", {"DashboardName": f"{cfg.prefix}-overview"}
+    )
 
 
 def test_rds_alarm_thresholds_follow_the_instance(templates, cfg):
@@ -84,7 +100,9 @@ def test_rds_alarm_thresholds_follow_the_instance(templates, cfg):
     storage = by_metric["FreeStorageSpace"]
     assert storage["Threshold"] == cfg.data.db_allocated_storage_gb * cfg.monitoring.rds_free_storage_ratio * 2**30
     assert storage["ComparisonOperator"] == "LessThanOrEqualToThreshold"
-    expected = int(max_db_connections(f"db.{cfg.data.db_instance_class}", cfg.monitoring) * cfg.monitoring.rds_connections_ratio)
+    expected = int(
+        max_db_connections(f"db.{cfg.data.db_instance_class}", cfg.monitoring) * cfg.monitoring.rds_connections_ratio
+    )
     assert by_metric["DatabaseConnections"]["Threshold"] == expected
 
 
@@ -96,7 +114,10 @@ def test_max_connections_follows_rds_formula_on_memory_less_the_reserve(cfg):
     assert micro == (1024 - m.rds_memory_reserve_mib) * 2**20 // 9_531_392
     assert micro < 2**30 // 9_531_392
     assert max_db_connections("db.t4g.small", m) > micro
-    assert max_db_connections("db.r7g.16xlarge", m.model_copy(update={"rds_max_connections": {"db.r7g.16xlarge": 5000}})) == 5000
+    assert (
+        max_db_connections("db.r7g.16xlarge", m.model_copy(update={"rds_max_connections": {"db.r7g.16xlarge": 5000}}))
+        == 5000
+    )
 
 
 def test_a_measured_max_connections_wins_and_an_unknown_class_is_a_clear_error(cfg):
@@ -135,8 +156,16 @@ def test_a_new_worker_gets_its_alarms_without_code_change(cfg):
     app = cdk.App(context={"aws:cdk:bundling-stacks": []})
     env = cdk.Environment(region=cfg.region)
     extra = cdk.Stack(app, "Huntaze-Dev-Extra", env=env)
-    worker = QueueWorker(extra, "Reports", cfg=cfg, worker=cfg.cron.data, task="reports", package="migrate",
-                         handler="migrate.handler.lambda_handler", description="a new worker")
+    worker = QueueWorker(
+        extra,
+        "Reports",
+        cfg=cfg,
+        worker=cfg.cron.data,
+        task="reports",
+        package="migrate",
+        handler="migrate.handler.lambda_handler",
+        description="a new worker",
+    )
     # When the monitoring stack watches that stack
     network = NetworkStack(app, "Huntaze-Dev-Network", cfg=cfg, env=env)
     data = DataStack(app, "Huntaze-Dev-Data", cfg=cfg, network=network, env=env)
@@ -155,4 +184,6 @@ def test_a_new_worker_gets_its_alarms_without_code_change(cfg):
     visibility = extra.resolve(worker.queue.node.default_child.visibility_timeout)
     assert age["Threshold"] == max(cfg.monitoring.queue_age_alarm_seconds, visibility)
     duration = next(p for p in alarms.values() if p["MetricName"] == "Duration")
-    assert duration["Threshold"] == round(cfg.cron.data.timeout_seconds * 1000 * cfg.monitoring.function_duration_alarm_ratio)
+    assert duration["Threshold"] == round(
+        cfg.cron.data.timeout_seconds * 1000 * cfg.monitoring.function_duration_alarm_ratio
+    )

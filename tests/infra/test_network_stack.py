@@ -32,7 +32,9 @@ def test_dev_nat_is_one_t4g_nano_instance_with_standard_credits(templates):
 
 def test_nat_instance_admits_only_the_vpc(templates):
     t = templates["Network"]
-    groups = t.find_resources("AWS::EC2::SecurityGroup", {"Properties": {"GroupDescription": "Security Group for NAT instances"}})
+    groups = t.find_resources(
+        "AWS::EC2::SecurityGroup", {"Properties": {"GroupDescription": "Security Group for NAT instances"}}
+    )
     assert len(groups) == 1
     ingress = next(iter(groups.values()))["Properties"]["SecurityGroupIngress"]
     # one rule, from the VPC's own CIDR block: never the internet

@@ -8,9 +8,11 @@ from common.jobs import TASKS
 
 
 def _ops(templates, cfg) -> tuple[str, dict]:
-    functions = templates["Monitoring"].find_resources("AWS::Lambda::Function", {"Properties": {"FunctionName": f"{cfg.prefix}-ops"}})
+    functions = templates["Monitoring"].find_resources(
+        "AWS::Lambda::Function", {"Properties": {"FunctionName": f"{cfg.prefix}-ops"}}
+    )
     assert len(functions) == 1, "no function named <prefix>-ops in the Monitoring stack"
-    (logical_id, resource), = functions.items()
+    ((logical_id, resource),) = functions.items()
     return logical_id, resource["Properties"]
 
 
@@ -20,8 +22,12 @@ def _role_ref(props: dict) -> dict:
 
 def _statements(templates, role_ref: dict) -> list[dict]:
     policies = templates["Monitoring"].find_resources("AWS::IAM::Policy")
-    return [s for p in policies.values() if role_ref in p["Properties"]["Roles"]
-            for s in p["Properties"]["PolicyDocument"]["Statement"]]
+    return [
+        s
+        for p in policies.values()
+        if role_ref in p["Properties"]["Roles"]
+        for s in p["Properties"]["PolicyDocument"]["Statement"]
+    ]
 
 
 def _actions(statement: dict) -> list[str]:
@@ -58,12 +64,16 @@ def test_it_runs_in_the_vpc_with_the_workers_security_group(stacks, templates, c
 
 def test_it_may_send_only_to_the_task_queues_and_nothing_else_on_sqs(templates, cfg):
     _, props = _ops(templates, cfg)
-    sqs_statements = [s for s in _statements(templates, _role_ref(props)) if any(a.startswith("sqs:") for a in _actions(s))]
+    sqs_statements = [
+        s for s in _statements(templates, _role_ref(props)) if any(a.startswith("sqs:") for a in _actions(s))
+    ]
     assert len(sqs_statements) == 1
     (statement,) = sqs_statements
     assert statement["Effect"] == "Allow" and _actions(statement) == ["sqs:SendMessage"]
     arns = {_flat(r) for r in statement["Resource"]}
-    expected = {f"arn:${{AWS::Partition}}:sqs:${{AWS::Region}}:${{AWS::AccountId}}:{cfg.prefix}-{task}" for task in TASKS}
+    expected = {
+        f"arn:${{AWS::Partition}}:sqs:${{AWS::Region}}:${{AWS::AccountId}}:{cfg.prefix}-{task}" for task in TASKS
+    }
     assert arns == expected
 
 
@@ -85,4 +95,8 @@ def test_it_is_tagged_unalarmed_and_gets_no_alarms(templates, cfg):
     logical_id, fn = _ops(templates, cfg)
     assert {"Key": "huntaze:alarms", "Value": "off"} in fn["Tags"]
     alarms = templates["Monitoring"].find_resources("AWS::CloudWatch::Alarm")
-    assert not [a for a in alarms.values() if {"Name": "FunctionName", "Value": {"Ref": logical_id}} in a["Properties"].get("Dimensions", [])]
+    assert not [
+        a
+        for a in alarms.values()
+        if {"Name": "FunctionName", "Value": {"Ref": logical_id}} in a["Properties"].get("Dimensions", [])
+    ]

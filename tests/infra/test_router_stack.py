@@ -17,7 +17,9 @@ def router(templates) -> Template:
 
 
 def _routes(router: Template) -> dict[str, dict]:
-    return {r["Properties"]["RouteKey"]: r["Properties"] for r in router.find_resources("AWS::ApiGatewayV2::Route").values()}
+    return {
+        r["Properties"]["RouteKey"]: r["Properties"] for r in router.find_resources("AWS::ApiGatewayV2::Route").values()
+    }
 
 
 def test_every_documented_operation_is_a_route(router):
@@ -93,13 +95,24 @@ def test_integration_is_lambda_payload_v2(router):
 
 
 def test_function_runs_in_the_vpc_with_db_cache_azure_and_upload_settings(router, cfg):
-    (fn,) = [f for f in router.find_resources("AWS::Lambda::Function").values() if f["Properties"]["Handler"] == "router.handler.lambda_handler"]
+    (fn,) = [
+        f
+        for f in router.find_resources("AWS::Lambda::Function").values()
+        if f["Properties"]["Handler"] == "router.handler.lambda_handler"
+    ]
     props = fn["Properties"]
     assert props["Architectures"] == ["arm64"]
     assert props["Timeout"] == cfg.router.timeout_seconds < 30
     assert props["VpcConfig"]["SecurityGroupIds"]
     env = props["Environment"]["Variables"]
-    for name in ("DB_SECRET_ARN", "REDIS_HOST", "REDIS_AUTH_SECRET_ARN", "AZURE_AI_ENDPOINT", "AZURE_AI_KEY_SECRET_ARN", "UPLOADS_BUCKET"):
+    for name in (
+        "DB_SECRET_ARN",
+        "REDIS_HOST",
+        "REDIS_AUTH_SECRET_ARN",
+        "AZURE_AI_ENDPOINT",
+        "AZURE_AI_KEY_SECRET_ARN",
+        "UPLOADS_BUCKET",
+    ):
         assert name in env, name
     assert json.loads(env["AI_MODELS"]) == cfg.azure.models
     assert env["AI_DAILY_TOKEN_BUDGET"] == str(cfg.router.daily_token_budget)
@@ -128,10 +141,20 @@ def test_queues_present_get_url_env_and_send_grant(tmp_path):
     holder = cdk.Stack(app, "QueueHolder", env=env)
     queue = sqs.Queue(holder, "Trends", enforce_ssl=True)
     extra = RouterStack(
-        app, "RouterWithQueue", cfg=stacks.cfg, network=stacks.network, data=stacks.data, queues={"trends": queue}, env=env
+        app,
+        "RouterWithQueue",
+        cfg=stacks.cfg,
+        network=stacks.network,
+        data=stacks.data,
+        queues={"trends": queue},
+        env=env,
     )
     template = Template.from_stack(extra)
-    (fn,) = [f for f in template.find_resources("AWS::Lambda::Function").values() if f["Properties"]["Handler"].startswith("router.")]
+    (fn,) = [
+        f
+        for f in template.find_resources("AWS::Lambda::Function").values()
+        if f["Properties"]["Handler"].startswith("router.")
+    ]
     assert "QUEUE_URL_TRENDS" in fn["Properties"]["Environment"]["Variables"]
     assert "QUEUE_URL_VIDEO" not in fn["Properties"]["Environment"]["Variables"]
     assert "sqs:SendMessage" in json.dumps(template.find_resources("AWS::IAM::Policy"))
@@ -139,5 +162,9 @@ def test_queues_present_get_url_env_and_send_grant(tmp_path):
 
 def test_router_stack_passes_cdk_nag(stacks):
     report = AwsSolutionsChecks().validate_scope(stacks.router)
-    errors = [(v.rule_name, [r.construct_path for r in v.violating_resources]) for v in report.violations if v.severity == "error"]
+    errors = [
+        (v.rule_name, [r.construct_path for r in v.violating_resources])
+        for v in report.violations
+        if v.severity == "error"
+    ]
     assert errors == []

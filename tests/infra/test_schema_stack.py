@@ -14,8 +14,12 @@ def test_migrations_run_on_deploy_through_a_trigger(templates):
     assert trigger["ExecuteOnHandlerChange"] is True
     t.has_resource_properties(
         "AWS::Lambda::Function",
-        {"Handler": "migrate.handler.lambda_handler", "Architectures": ["arm64"], "VpcConfig": Match.any_value(),
-         "Environment": {"Variables": Match.object_like({"DB_SECRET_ARN": Match.any_value()})}},
+        {
+            "Handler": "migrate.handler.lambda_handler",
+            "Architectures": ["arm64"],
+            "VpcConfig": Match.any_value(),
+            "Environment": {"Variables": Match.object_like({"DB_SECRET_ARN": Match.any_value()})},
+        },
     )
 
 

@@ -9,7 +9,9 @@ from cdk_nag import AwsSolutionsChecks
 
 
 def _fn(templates):
-    fns = templates["Video"].find_resources("AWS::Lambda::Function", {"Properties": {"Handler": "video.handler.lambda_handler"}})
+    fns = templates["Video"].find_resources(
+        "AWS::Lambda::Function", {"Properties": {"Handler": "video.handler.lambda_handler"}}
+    )
     assert len(fns) == 1
     return next(iter(fns.values()))["Properties"]
 
@@ -26,9 +28,21 @@ def test_uploads_notify_the_video_queue(templates):
 def test_queue_lets_s3_send(templates):
     templates["Video"].has_resource_properties(
         "AWS::SQS::QueuePolicy",
-        {"PolicyDocument": {"Statement": Match.array_with([Match.object_like(
-            {"Action": Match.array_with(["sqs:SendMessage"]), "Principal": {"Service": "s3.amazonaws.com"}, "Effect": "Allow"}
-        )])}},
+        {
+            "PolicyDocument": {
+                "Statement": Match.array_with(
+                    [
+                        Match.object_like(
+                            {
+                                "Action": Match.array_with(["sqs:SendMessage"]),
+                                "Principal": {"Service": "s3.amazonaws.com"},
+                                "Effect": "Allow",
+                            }
+                        )
+                    ]
+                )
+            }
+        },
     )
 
 
@@ -36,14 +50,22 @@ def test_queue_settings_follow_config(templates, cfg):
     w = cfg.video.worker
     templates["Video"].has_resource_properties(
         "AWS::SQS::Queue",
-        {"QueueName": f"{cfg.prefix}-video", "VisibilityTimeout": 6 * w.timeout_seconds,
-         "RedrivePolicy": {"maxReceiveCount": w.max_receive_count, "deadLetterTargetArn": Match.any_value()}},
+        {
+            "QueueName": f"{cfg.prefix}-video",
+            "VisibilityTimeout": 6 * w.timeout_seconds,
+            "RedrivePolicy": {"maxReceiveCount": w.max_receive_count, "deadLetterTargetArn": Match.any_value()},
+        },
     )
-    templates["Video"].has_resource_properties("AWS::SQS::Queue", {"QueueName": f"{cfg.prefix}-video-dlq", "MessageRetentionPeriod": 14 * 86400})
+    templates["Video"].has_resource_properties(
+        "AWS::SQS::Queue", {"QueueName": f"{cfg.prefix}-video-dlq", "MessageRetentionPeriod": 14 * 86400}
+    )
     templates["Video"].has_resource_properties(
         "AWS::Lambda::EventSourceMapping",
-        {"FunctionResponseTypes": ["ReportBatchItemFailures"], "BatchSize": w.batch_size,
-         "ScalingConfig": {"MaximumConcurrency": w.max_concurrency}},
+        {
+            "FunctionResponseTypes": ["ReportBatchItemFailures"],
+            "BatchSize": w.batch_size,
+            "ScalingConfig": {"MaximumConcurrency": w.max_concurrency},
+        },
     )
 
 
@@ -83,7 +105,13 @@ def test_worker_reads_only_uploads_prefix(templates):
 
 
 def test_azure_key_comes_from_the_data_stack_secret(templates):
-    fn = next(iter(templates["Video"].find_resources("AWS::Lambda::Function", {"Properties": {"Handler": "video.handler.lambda_handler"}}).values()))
+    fn = next(
+        iter(
+            templates["Video"]
+            .find_resources("AWS::Lambda::Function", {"Properties": {"Handler": "video.handler.lambda_handler"}})
+            .values()
+        )
+    )
     ref = fn["Properties"]["Environment"]["Variables"]["AZURE_AI_KEY_SECRET_ARN"]
     assert "AzureApiKey" in ref["Fn::ImportValue"]
     templates["Video"].resource_count_is("AWS::SecretsManager::Secret", 0)
@@ -107,5 +135,6 @@ def test_visibility_timeout_covers_the_batching_window_too(cfg):
     _, stacks = synth_app("dev", overrides={"video": {"worker": {"max_batching_window_seconds": 20, "batch_size": 5}}})
     # Then its queue hides a message for 6 x the function timeout plus that window
     Template.from_stack(stacks.video).has_resource_properties(
-        "AWS::SQS::Queue", {"QueueName": f"{cfg.prefix}-video", "VisibilityTimeout": 6 * cfg.video.worker.timeout_seconds + 20}
+        "AWS::SQS::Queue",
+        {"QueueName": f"{cfg.prefix}-video", "VisibilityTimeout": 6 * cfg.video.worker.timeout_seconds + 20},
     )

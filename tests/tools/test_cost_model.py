@@ -41,15 +41,31 @@ def test_schedule_expressions_become_monthly_runs():
 
 
 def test_rds_and_cache_are_fixed_monthly_costs(cfg, table):
-    templates = {"Huntaze-Dev-Data": {"Resources": {
-        "Db": {"Type": "AWS::RDS::DBInstance", "Properties": {"DBInstanceClass": "db.t4g.micro", "Engine": "postgres",
-                                                                "AllocatedStorage": "20", "StorageType": "gp3"}},
-        "Cache": {"Type": "AWS::ElastiCache::ReplicationGroup", "Properties": {"CacheNodeType": "cache.t4g.micro",
-                                                                                "Engine": "valkey", "NumCacheClusters": 2}},
-    }}}
+    templates = {
+        "Huntaze-Dev-Data": {
+            "Resources": {
+                "Db": {
+                    "Type": "AWS::RDS::DBInstance",
+                    "Properties": {
+                        "DBInstanceClass": "db.t4g.micro",
+                        "Engine": "postgres",
+                        "AllocatedStorage": "20",
+                        "StorageType": "gp3",
+                    },
+                },
+                "Cache": {
+                    "Type": "AWS::ElastiCache::ReplicationGroup",
+                    "Properties": {"CacheNodeType": "cache.t4g.micro", "Engine": "valkey", "NumCacheClusters": 2},
+                },
+            }
+        }
+    }
     report = price_templates(templates, cfg, table)
-    expected = (table.monthly("rds.db.t4g.micro.postgres.hour") + 20 * table["rds.storage.gp3.gb_month"]
-                + table.monthly("elasticache.cache.t4g.micro.valkey.hour", 2))
+    expected = (
+        table.monthly("rds.db.t4g.micro.postgres.hour")
+        + 20 * table["rds.storage.gp3.gb_month"]
+        + table.monthly("elasticache.cache.t4g.micro.valkey.hour", 2)
+    )
     assert report.fixed == pytest.approx(expected, abs=0.01)
     assert report.usage == 0
 
@@ -61,20 +77,32 @@ def test_alarms_beyond_the_ten_free_ones_are_charged(cfg, table):
 
 
 def test_lambda_usage_follows_memory_architecture_and_the_free_tier(cfg, table):
-    fn = {"Type": "AWS::Lambda::Function", "Properties": {"MemorySize": 2048, "Architectures": ["arm64"],
-                                                          "Environment": {"Variables": {"TASK": "video"}}}}
+    fn = {
+        "Type": "AWS::Lambda::Function",
+        "Properties": {"MemorySize": 2048, "Architectures": ["arm64"], "Environment": {"Variables": {"TASK": "video"}}},
+    }
     big = cfg.model_copy(update={"workload": cfg.workload.model_copy(update={"videos_per_month": 100_000})})
     report = price_templates({"Huntaze-Dev-Video": {"Resources": {"Fn": fn}}}, big, table)
     w = big.workload
-    gb_s = w.videos_per_month * (w.video_seconds_avg * w.video_work_seconds_per_video_second + w.ai_call_seconds_avg) * 2
+    gb_s = (
+        w.videos_per_month * (w.video_seconds_avg * w.video_work_seconds_per_video_second + w.ai_call_seconds_avg) * 2
+    )
     expected = (gb_s - table["lambda.free.gb_seconds"]) * table["lambda.arm64.gb_second"]
     assert report.usage == pytest.approx(expected, rel=0.01)
 
 
 def test_a_resource_without_a_price_is_a_clear_error(cfg, table):
     # bad input tried: an instance class the table does not know
-    templates = {"S": {"Resources": {"Db": {"Type": "AWS::RDS::DBInstance", "Properties": {"DBInstanceClass": "db.x9.huge",
-                                                                                          "Engine": "postgres"}}}}}
+    templates = {
+        "S": {
+            "Resources": {
+                "Db": {
+                    "Type": "AWS::RDS::DBInstance",
+                    "Properties": {"DBInstanceClass": "db.x9.huge", "Engine": "postgres"},
+                }
+            }
+        }
+    }
     with pytest.raises(PriceError, match="rds.db.x9.huge.postgres.hour"):
         price_templates(templates, cfg, table)
 
@@ -83,13 +111,29 @@ def test_price_list_api_answer_is_parsed_to_its_on_demand_price():
     import boto3
 
     client = boto3.client("pricing", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
-    product = {"product": {"sku": "ABC"}, "terms": {"OnDemand": {"ABC.JRTCKXETXF": {"priceDimensions": {
-        "ABC.JRTCKXETXF.6YS6EN2CT7": {"unit": "Hrs", "pricePerUnit": {"USD": "0.0160000000"}}}}}}}
+    product = {
+        "product": {"sku": "ABC"},
+        "terms": {
+            "OnDemand": {
+                "ABC.JRTCKXETXF": {
+                    "priceDimensions": {
+                        "ABC.JRTCKXETXF.6YS6EN2CT7": {"unit": "Hrs", "pricePerUnit": {"USD": "0.0160000000"}}
+                    }
+                }
+            }
+        },
+    }
     query = {"service": "AmazonRDS", "filters": {"instanceType": "db.t4g.micro"}}
     with Stubber(client) as stub:
-        stub.add_response("get_products", {"PriceList": [json.dumps(product)], "FormatVersion": "aws_v1"}, {
-            "ServiceCode": "AmazonRDS", "MaxResults": 10,
-            "Filters": [{"Type": "TERM_MATCH", "Field": "instanceType", "Value": "db.t4g.micro"}]})
+        stub.add_response(
+            "get_products",
+            {"PriceList": [json.dumps(product)], "FormatVersion": "aws_v1"},
+            {
+                "ServiceCode": "AmazonRDS",
+                "MaxResults": 10,
+                "Filters": [{"Type": "TERM_MATCH", "Field": "instanceType", "Value": "db.t4g.micro"}],
+            },
+        )
         assert fetch(client, query) == 0.016
     assert on_demand_usd(product) == 0.016
 
@@ -100,17 +144,26 @@ def _with_workload(cfg, **update):
 
 def _polled_queue_templates() -> dict:
     """One idle SQS queue that a Lambda event source polls."""
-    return {"Huntaze-Dev-Cron": {"Resources": {
-        "Q": {"Type": "AWS::SQS::Queue", "Properties": {"QueueName": "huntaze-dev-unknown"}},
-        "Esm": {"Type": "AWS::Lambda::EventSourceMapping", "Properties": {"EventSourceArn": {"Fn::GetAtt": ["Q", "Arn"]}}},
-    }}}
+    return {
+        "Huntaze-Dev-Cron": {
+            "Resources": {
+                "Q": {"Type": "AWS::SQS::Queue", "Properties": {"QueueName": "huntaze-dev-unknown"}},
+                "Esm": {
+                    "Type": "AWS::Lambda::EventSourceMapping",
+                    "Properties": {"EventSourceArn": {"Fn::GetAtt": ["Q", "Arn"]}},
+                },
+            }
+        }
+    }
 
 
 def test_idle_long_polls_of_an_event_source_queue_are_a_fixed_cost(cfg, table):
     # Given a polled queue with no workload and no free tier credited
     report = price_templates(_polled_queue_templates(), _with_workload(cfg, free_tiers="none"), table)
     # Then its polls cost the same with zero messages: fixed, not usage
-    assert report.fixed == pytest.approx(cfg.workload.sqs_idle_receives_per_queue_month * table["sqs.request"], abs=1e-4)
+    assert report.fixed == pytest.approx(
+        cfg.workload.sqs_idle_receives_per_queue_month * table["sqs.request"], abs=1e-4
+    )
     assert report.usage == 0
 
 
@@ -150,11 +203,15 @@ def test_the_table_subtotals_fixed_before_and_after_credits(cfg, table):
 def test_a_new_paid_resource_type_is_caught_not_priced_at_zero(cfg, table):
     # bad input tried: an RDS Proxy (billed per vCPU-hour) and a metric filter (its custom metric is billed),
     # which the model neither prices nor lists as free
-    templates = {"Huntaze-Dev-Data": {"Resources": {
-        "Proxy": {"Type": "AWS::RDS::DBProxy", "Properties": {}},
-        "Filter": {"Type": "AWS::Logs::MetricFilter", "Properties": {}},
-        "Role": {"Type": "AWS::IAM::Role", "Properties": {}},
-    }}}
+    templates = {
+        "Huntaze-Dev-Data": {
+            "Resources": {
+                "Proxy": {"Type": "AWS::RDS::DBProxy", "Properties": {}},
+                "Filter": {"Type": "AWS::Logs::MetricFilter", "Properties": {}},
+                "Role": {"Type": "AWS::IAM::Role", "Properties": {}},
+            }
+        }
+    }
     with pytest.raises(UnpricedResourceError) as err:
         price_templates(templates, cfg, table)
     assert "AWS::RDS::DBProxy (Data/Proxy)" in str(err.value)
@@ -163,10 +220,14 @@ def test_a_new_paid_resource_type_is_caught_not_priced_at_zero(cfg, table):
 
 
 def test_free_types_and_custom_resources_pass_without_a_line_of_cost(cfg, table):
-    templates = {"Huntaze-Dev-Network": {"Resources": {
-        "Role": {"Type": "AWS::IAM::Role", "Properties": {}},
-        "Sg": {"Type": "AWS::EC2::SecurityGroup", "Properties": {}},
-        "Custom": {"Type": "Custom::VpcRestrictDefaultSG", "Properties": {}},
-    }}}
+    templates = {
+        "Huntaze-Dev-Network": {
+            "Resources": {
+                "Role": {"Type": "AWS::IAM::Role", "Properties": {}},
+                "Sg": {"Type": "AWS::EC2::SecurityGroup", "Properties": {}},
+                "Custom": {"Type": "Custom::VpcRestrictDefaultSG", "Properties": {}},
+            }
+        }
+    }
     report = price_templates(templates, cfg, table)
     assert report.total == 0

@@ -44,31 +44,43 @@ def _answer(body: object, *, function_error: str | None = None) -> dict:
 
 
 def _expected(function: str, payload: dict) -> dict:
-    return {"FunctionName": function, "InvocationType": "RequestResponse",
-            "Payload": json.dumps(payload, sort_keys=True).encode()}
+    return {
+        "FunctionName": function,
+        "InvocationType": "RequestResponse",
+        "Payload": json.dumps(payload, sort_keys=True).encode(),
+    }
 
 
 def test_history_invokes_the_stages_ops_function_and_prints_its_result(lambda_stub):
     client, stub = lambda_stub
     result = {"job": {"jobId": JOB_ID, "status": "failed"}, "events": [{"status": "queued"}, {"status": "failed"}]}
-    stub.add_response("invoke", _answer({"ok": True, "result": result}),
-                      _expected("huntaze-dev-ops", {"action": "history", "jobId": JOB_ID, "force": False}))
+    stub.add_response(
+        "invoke",
+        _answer({"ok": True, "result": result}),
+        _expected("huntaze-dev-ops", {"action": "history", "jobId": JOB_ID, "force": False}),
+    )
     assert _run(["job", "history", JOB_ID], lambda_client=client) == (0, result)
 
 
 def test_rerun_with_force_goes_to_the_function_named_by_function(lambda_stub):
     client, stub = lambda_stub
     result = {"jobId": JOB_ID, "task": "video", "previousStatus": "running", "messageId": "m-1"}
-    stub.add_response("invoke", _answer({"ok": True, "result": result}),
-                      _expected("my-ops", {"action": "rerun", "jobId": JOB_ID, "force": True}))
+    stub.add_response(
+        "invoke",
+        _answer({"ok": True, "result": result}),
+        _expected("my-ops", {"action": "rerun", "jobId": JOB_ID, "force": True}),
+    )
     assert _run(["job", "rerun", JOB_ID, "--force", "--function", "my-ops"], lambda_client=client) == (0, result)
 
 
 def test_a_refusal_of_the_function_is_printed_with_its_code(lambda_stub, capsys):
     client, stub = lambda_stub
     message = f"job {JOB_ID} succeeded; nothing to re-run"
-    stub.add_response("invoke", _answer({"ok": False, "error": "job_succeeded", "message": message}),
-                      _expected("huntaze-dev-ops", {"action": "rerun", "jobId": JOB_ID, "force": False}))
+    stub.add_response(
+        "invoke",
+        _answer({"ok": False, "error": "job_succeeded", "message": message}),
+        _expected("huntaze-dev-ops", {"action": "rerun", "jobId": JOB_ID, "force": False}),
+    )
     assert _run(["job", "rerun", JOB_ID], lambda_client=client) == (2, None)
     assert f"error (job_succeeded): {message}" in capsys.readouterr().err
 
@@ -76,21 +88,31 @@ def test_a_refusal_of_the_function_is_printed_with_its_code(lambda_stub, capsys)
 def test_a_crash_of_the_function_is_a_clear_error(lambda_stub, capsys):
     client, stub = lambda_stub
     crash = {"errorType": "ConfigurationError", "errorMessage": "QUEUE_URL_PREFIX is not set"}
-    stub.add_response("invoke", _answer(crash, function_error="Unhandled"),
-                      _expected("huntaze-dev-ops", {"action": "history", "jobId": JOB_ID, "force": False}))
+    stub.add_response(
+        "invoke",
+        _answer(crash, function_error="Unhandled"),
+        _expected("huntaze-dev-ops", {"action": "history", "jobId": JOB_ID, "force": False}),
+    )
     assert _run(["job", "history", JOB_ID], lambda_client=client)[0] == 2
     assert "huntaze-dev-ops failed: ConfigurationError: QUEUE_URL_PREFIX is not set" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize(("aws_code", "says"), [
-    ("ResourceNotFoundException", "no function huntaze-dev-ops: is the stage deployed? (or pass --function)"),
-    ("AccessDeniedException", "you need lambda:InvokeFunction on it"),
-])
+@pytest.mark.parametrize(
+    ("aws_code", "says"),
+    [
+        ("ResourceNotFoundException", "no function huntaze-dev-ops: is the stage deployed? (or pass --function)"),
+        ("AccessDeniedException", "you need lambda:InvokeFunction on it"),
+    ],
+)
 def test_a_missing_function_or_permission_is_a_clear_error(lambda_stub, capsys, aws_code, says):
     # bad setups tried: the stage is not deployed; the operator may not invoke the function
     client, stub = lambda_stub
-    stub.add_client_error("invoke", service_error_code=aws_code, http_status_code=404 if "NotFound" in aws_code else 403,
-                          expected_params=_expected("huntaze-dev-ops", {"action": "history", "jobId": JOB_ID, "force": False}))
+    stub.add_client_error(
+        "invoke",
+        service_error_code=aws_code,
+        http_status_code=404 if "NotFound" in aws_code else 403,
+        expected_params=_expected("huntaze-dev-ops", {"action": "history", "jobId": JOB_ID, "force": False}),
+    )
     assert _run(["job", "history", JOB_ID], lambda_client=client)[0] == 2
     assert says in capsys.readouterr().err
 

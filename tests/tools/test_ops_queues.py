@@ -25,7 +25,11 @@ def sqs(aws):
 
 
 def _count(client, url) -> int:
-    return int(client.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"])["Attributes"]["ApproximateNumberOfMessages"])
+    return int(
+        client.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"])["Attributes"][
+            "ApproximateNumberOfMessages"
+        ]
+    )
 
 
 def test_list_shows_only_this_stages_dlqs_with_counts(sqs):
@@ -49,7 +53,9 @@ def test_redrive_copies_back_when_the_move_task_is_unavailable(sqs):
     result = Queues(client, "dev").redrive("video")
     assert (result.method, result.moved) == ("copy", 3)
     assert _count(client, dlq) == 0 and _count(client, src) == 3
-    bodies = {json.loads(m["Body"])["jobId"] for m in client.receive_message(QueueUrl=src, MaxNumberOfMessages=10)["Messages"]}
+    bodies = {
+        json.loads(m["Body"])["jobId"] for m in client.receive_message(QueueUrl=src, MaxNumberOfMessages=10)["Messages"]
+    }
     assert bodies == {"id-0", "id-1", "id-2"}
 
 
@@ -60,12 +66,19 @@ def test_redrive_uses_the_sqs_move_task_first():
         for name in ("huntaze-dev-video-dlq", "huntaze-dev-video"):
             stub.add_response("get_queue_url", {"QueueUrl": base + name}, {"QueueName": name})
         for name in ("huntaze-dev-video-dlq", "huntaze-dev-video"):
-            stub.add_response("get_queue_attributes", {"Attributes": {"QueueArn": f"arn:aws:sqs:us-east-2:123456789012:{name}"}},
-                              {"QueueUrl": base + name, "AttributeNames": ["QueueArn"]})
-        stub.add_response("start_message_move_task", {"TaskHandle": "handle-1"}, {
-            "SourceArn": "arn:aws:sqs:us-east-2:123456789012:huntaze-dev-video-dlq",
-            "DestinationArn": "arn:aws:sqs:us-east-2:123456789012:huntaze-dev-video",
-        })
+            stub.add_response(
+                "get_queue_attributes",
+                {"Attributes": {"QueueArn": f"arn:aws:sqs:us-east-2:123456789012:{name}"}},
+                {"QueueUrl": base + name, "AttributeNames": ["QueueArn"]},
+            )
+        stub.add_response(
+            "start_message_move_task",
+            {"TaskHandle": "handle-1"},
+            {
+                "SourceArn": "arn:aws:sqs:us-east-2:123456789012:huntaze-dev-video-dlq",
+                "DestinationArn": "arn:aws:sqs:us-east-2:123456789012:huntaze-dev-video",
+            },
+        )
         result = Queues(client, "dev").redrive("video")
         stub.assert_no_pending_responses()
     assert (result.method, result.task_handle) == ("move-task", "handle-1")

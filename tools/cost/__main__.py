@@ -21,9 +21,14 @@ ROOT = Path(__file__).resolve().parents[2]
 def read_templates(cdk_out: Path, stage: str) -> dict[str, dict]:
     """The stage's templates in a cloud assembly, keyed by stack name."""
     prefix = f"Huntaze-{stage.capitalize()}-"
-    found = {p.name.removesuffix(".template.json"): json.loads(p.read_text()) for p in sorted(cdk_out.glob(f"{prefix}*.template.json"))}
+    found = {
+        p.name.removesuffix(".template.json"): json.loads(p.read_text())
+        for p in sorted(cdk_out.glob(f"{prefix}*.template.json"))
+    }
     if not found:
-        raise SystemExit(f"error: no {prefix}*.template.json in {cdk_out}: run `cdk synth --all -c stage={stage}` first")
+        raise SystemExit(
+            f"error: no {prefix}*.template.json in {cdk_out}: run `cdk synth --all -c stage={stage}` first"
+        )
     return found
 
 
@@ -40,8 +45,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--stage", default="dev")
     parser.add_argument("--prices", type=Path, default=price_table.DEFAULT_TABLE)
     parser.add_argument("--no-compare", action="store_true", help="skip the other-NAT-mode synth (saves ~10 s)")
-    parser.add_argument("--check", action="store_true", help="exit 1 when the fixed cost passes the stage budget or fixed-cost target")
-    parser.add_argument("--refresh-prices", action="store_true", help="re-read queried prices from the AWS Price List API")
+    parser.add_argument(
+        "--check", action="store_true", help="exit 1 when the fixed cost passes the stage budget or fixed-cost target"
+    )
+    parser.add_argument(
+        "--refresh-prices", action="store_true", help="re-read queried prices from the AWS Price List API"
+    )
     args = parser.parse_args(argv)
 
     if args.refresh_prices:

@@ -166,7 +166,9 @@ class _Pricer:
         self.items: list[LineItem] = []
         self.unpriced: list[str] = []
 
-    def add(self, stack: str, resource: str, what: str, *, fixed: float = 0.0, usage: float = 0.0, note: str = "") -> None:
+    def add(
+        self, stack: str, resource: str, what: str, *, fixed: float = 0.0, usage: float = 0.0, note: str = ""
+    ) -> None:
         self.items.append(LineItem(_short(stack), resource, what, round(fixed, 4), round(usage, 4), note))
 
     def credit(self, what: str, *, fixed: float = 0.0, usage: float = 0.0, note: str = "per account") -> None:
@@ -194,12 +196,21 @@ class _Pricer:
             nodes = _int(props["NumNodeGroups"], 1) * (_int(props.get("ReplicasPerNodeGroup"), 0) + 1)
         else:
             nodes = _int(props.get("NumCacheClusters"), 1)
-        self.add(stack, rid, f"ElastiCache {node} {engine} x{nodes}", fixed=self.p.monthly(f"elasticache.{node}.{engine}.hour", nodes))
+        self.add(
+            stack,
+            rid,
+            f"ElastiCache {node} {engine} x{nodes}",
+            fixed=self.p.monthly(f"elasticache.{node}.{engine}.hour", nodes),
+        )
 
     def ec2_instance(self, stack: str, rid: str, props: Mapping[str, Any]) -> None:
         itype = props.get("InstanceType", "")
-        self.add(stack, rid, f"EC2 {itype} (NAT instance)" if props.get("SourceDestCheck") is False else f"EC2 {itype}",
-                 fixed=self.p.monthly(f"ec2.{itype}.hour"))
+        self.add(
+            stack,
+            rid,
+            f"EC2 {itype} (NAT instance)" if props.get("SourceDestCheck") is False else f"EC2 {itype}",
+            fixed=self.p.monthly(f"ec2.{itype}.hour"),
+        )
         size = 0
         for mapping in props.get("BlockDeviceMappings") or []:
             size += _int((mapping.get("Ebs") or {}).get("VolumeSize"), 0)
@@ -209,12 +220,20 @@ class _Pricer:
         if public:
             self.add(stack, rid, "public IPv4 address", fixed=self.p.monthly("vpc.public_ipv4.hour"))
         if props.get("SourceDestCheck") is False:
-            self.add(stack, rid, "NAT instance data", note=f"{self.cfg.workload.nat_gb_per_month:g} GB: no processing charge")
+            self.add(
+                stack, rid, "NAT instance data", note=f"{self.cfg.workload.nat_gb_per_month:g} GB: no processing charge"
+            )
 
     def nat_gateway(self, stack: str, rid: str, gateways: int) -> None:
         gb = self.cfg.workload.nat_gb_per_month / max(gateways, 1)
-        self.add(stack, rid, "NAT gateway", fixed=self.p.monthly("vpc.nat_gateway.hour"),
-                 usage=gb * self.p["vpc.nat_gateway.gb"], note=f"{gb:g} GB processed")
+        self.add(
+            stack,
+            rid,
+            "NAT gateway",
+            fixed=self.p.monthly("vpc.nat_gateway.hour"),
+            usage=gb * self.p["vpc.nat_gateway.gb"],
+            note=f"{gb:g} GB processed",
+        )
 
     def function(self, stack: str, rid: str, props: Mapping[str, Any]) -> None:
         env = ((props.get("Environment") or {}).get("Variables")) or {}
@@ -227,8 +246,13 @@ class _Pricer:
         self.totals.lambda_requests += use.invocations
         if (props.get("TracingConfig") or {}).get("Mode") == "Active":
             self.totals.traces += use.invocations
-        self.add(stack, rid, f"Lambda {arch} {memory} MB", usage=cost,
-                 note=f"{use.why}: {use.invocations:,.0f} x {use.seconds:g} s = {gb_s:,.0f} GB-s")
+        self.add(
+            stack,
+            rid,
+            f"Lambda {arch} {memory} MB",
+            usage=cost,
+            note=f"{use.why}: {use.invocations:,.0f} x {use.seconds:g} s = {gb_s:,.0f} GB-s",
+        )
 
     def queue(self, stack: str, rid: str, props: Mapping[str, Any], polled: bool) -> None:
         name = str(props.get("QueueName", rid))
@@ -240,8 +264,14 @@ class _Pricer:
         self.totals.sqs_fixed_requests += idle
         self.totals.sqs_usage_requests += requests
         note = f"{messages:,.0f} messages" + (f"; fixed: {idle:,} idle long polls" if idle else "")
-        self.add(stack, rid, "SQS queue" + (" (DLQ)" if task.endswith("-dlq") else ""),
-                 fixed=idle * self.p["sqs.request"], usage=requests * self.p["sqs.request"], note=note)
+        self.add(
+            stack,
+            rid,
+            "SQS queue" + (" (DLQ)" if task.endswith("-dlq") else ""),
+            fixed=idle * self.p["sqs.request"],
+            usage=requests * self.p["sqs.request"],
+            note=note,
+        )
 
     def _messages(self, task: str) -> float:
         env = {"TASK": task}
@@ -249,7 +279,13 @@ class _Pricer:
 
     def http_api(self, stack: str, rid: str) -> None:
         calls = self.cfg.workload.api_calls_per_month
-        self.add(stack, rid, "HTTP API", usage=calls * self.p["apigw.http.request"], note=f"{calls:,} calls (no lasting free tier)")
+        self.add(
+            stack,
+            rid,
+            "HTTP API",
+            usage=calls * self.p["apigw.http.request"],
+            note=f"{calls:,} calls (no lasting free tier)",
+        )
 
     def bucket(self, stack: str, rid: str, props: Mapping[str, Any]) -> None:
         rules = ((props.get("LifecycleConfiguration") or {}).get("Rules")) or []
@@ -259,12 +295,16 @@ class _Pricer:
             return
         w = self.cfg.workload
         gb = w.videos_per_month * w.video_mb_avg / 1024 * S3_STEADY_STATE_MONTHS
-        cost = gb * self.p["s3.standard.gb_month"] + w.videos_per_month * (self.p["s3.put.request"] + self.p["s3.get.request"])
+        cost = gb * self.p["s3.standard.gb_month"] + w.videos_per_month * (
+            self.p["s3.put.request"] + self.p["s3.get.request"]
+        )
         self.add(stack, rid, "S3 uploads bucket", usage=cost, note=f"{gb:,.0f} GB kept ~1 month (no lasting free tier)")
 
     def interface_endpoint(self, stack: str, rid: str, props: Mapping[str, Any]) -> None:
         azs = len(props.get("SubnetIds") or []) or 1
-        self.add(stack, rid, f"interface VPC endpoint x{azs} AZ", fixed=self.p.monthly("vpc.interface_endpoint.az_hour", azs))
+        self.add(
+            stack, rid, f"interface VPC endpoint x{azs} AZ", fixed=self.p.monthly("vpc.interface_endpoint.az_hour", azs)
+        )
 
     # -- aggregates -----------------------------------------------------------------
     def aggregates(self) -> None:
@@ -274,23 +314,34 @@ class _Pricer:
             free = min(t.alarms, p["cloudwatch.free.alarms"])
             self.credit(f"{free:g} alarm metrics free", fixed=free * p["cloudwatch.alarm.month"])
         if t.dashboards:
-            self.add("*", "CloudWatch", f"{t.dashboards} dashboards", fixed=t.dashboards * p["cloudwatch.dashboard.month"])
+            self.add(
+                "*", "CloudWatch", f"{t.dashboards} dashboards", fixed=t.dashboards * p["cloudwatch.dashboard.month"]
+            )
             free = min(t.dashboards, p["cloudwatch.free.dashboards"])
             self.credit(f"{free:g} dashboards free", fixed=free * p["cloudwatch.dashboard.month"])
         if t.log_groups:
             w = self.cfg.workload
             stored = w.log_gb_per_month * self.cfg.log_retention_days / 30
-            self.add("*", "CloudWatch Logs", f"{t.log_groups} log groups",
-                     usage=w.log_gb_per_month * p["logs.ingest.gb"] + stored * p["logs.store.gb_month"],
-                     note=f"{w.log_gb_per_month:g} GB ingested, {stored:.1f} GB kept")
+            self.add(
+                "*",
+                "CloudWatch Logs",
+                f"{t.log_groups} log groups",
+                usage=w.log_gb_per_month * p["logs.ingest.gb"] + stored * p["logs.store.gb_month"],
+                note=f"{w.log_gb_per_month:g} GB ingested, {stored:.1f} GB kept",
+            )
             free_in = min(w.log_gb_per_month, p["logs.free.gb"])
             free_store = min(stored, p["logs.free.gb"])
-            self.credit("5 GB logs ingested + 5 GB kept", usage=free_in * p["logs.ingest.gb"] + free_store * p["logs.store.gb_month"])
+            self.credit(
+                "5 GB logs ingested + 5 GB kept",
+                usage=free_in * p["logs.ingest.gb"] + free_store * p["logs.store.gb_month"],
+            )
         if t.lambda_requests:
             gb_s = min(t.lambda_gb_s, p["lambda.free.gb_seconds"])
             req = min(t.lambda_requests, p["lambda.free.requests"])
             # Valued at the arm64 rate: the cheaper rate makes the smaller credit.
-            self.credit("Lambda 400k GB-s + 1M requests", usage=gb_s * p["lambda.arm64.gb_second"] + req * p["lambda.request"])
+            self.credit(
+                "Lambda 400k GB-s + 1M requests", usage=gb_s * p["lambda.arm64.gb_second"] + req * p["lambda.request"]
+            )
         if t.sqs_fixed_requests or t.sqs_usage_requests:
             # The idle polls come first in the month's count: the credit goes to them first.
             free = p["sqs.free.requests"]
@@ -301,10 +352,17 @@ class _Pricer:
             self.add("*", "X-Ray", "traces", usage=t.traces * p["xray.trace"], note=f"{t.traces:,.0f} traces")
             self.credit("X-Ray 100k traces", usage=min(t.traces, p["xray.free.traces"]) * p["xray.trace"])
         if t.schedule_runs:
-            self.add("*", "Scheduler", "EventBridge Scheduler", usage=t.schedule_runs * p["scheduler.invocation"],
-                     note=f"{t.schedule_runs:,.0f} runs")
-            self.credit("Scheduler 14M invocations",
-                        usage=min(t.schedule_runs, p["scheduler.free.invocations"]) * p["scheduler.invocation"])
+            self.add(
+                "*",
+                "Scheduler",
+                "EventBridge Scheduler",
+                usage=t.schedule_runs * p["scheduler.invocation"],
+                note=f"{t.schedule_runs:,.0f} runs",
+            )
+            self.credit(
+                "Scheduler 14M invocations",
+                usage=min(t.schedule_runs, p["scheduler.free.invocations"]) * p["scheduler.invocation"],
+            )
 
 
 def price_templates(templates: Mapping[str, Template], cfg: StageConfig, prices: PriceTable) -> CostReport:
@@ -329,7 +387,9 @@ def price_templates(templates: Mapping[str, Template], cfg: StageConfig, prices:
     return CostReport(stage=cfg.stage, items=pricer.items, free_tiers=cfg.workload.free_tiers)
 
 
-def _price_one(pricer: _Pricer, stack: str, rid: str, resource: Mapping[str, Any], *, polled: bool, gateways: int) -> None:
+def _price_one(
+    pricer: _Pricer, stack: str, rid: str, resource: Mapping[str, Any], *, polled: bool, gateways: int
+) -> None:
     kind, props, p = resource.get("Type"), _props(resource), pricer.p
     if kind == "AWS::RDS::DBInstance":
         pricer.rds(stack, rid, props)
@@ -342,7 +402,9 @@ def _price_one(pricer: _Pricer, stack: str, rid: str, resource: Mapping[str, Any
     elif kind == "AWS::EC2::EIP":
         pricer.add(stack, rid, "Elastic IP (public IPv4)", fixed=p.monthly("vpc.public_ipv4.hour"))
     elif kind == "AWS::EC2::Volume":
-        pricer.add(stack, rid, f"EBS gp3 {props.get('Size')} GB", fixed=_int(props.get("Size"), 0) * p["ebs.gp3.gb_month"])
+        pricer.add(
+            stack, rid, f"EBS gp3 {props.get('Size')} GB", fixed=_int(props.get("Size"), 0) * p["ebs.gp3.gb_month"]
+        )
     elif kind == "AWS::EC2::VPCEndpoint" and props.get("VpcEndpointType") == "Interface":
         pricer.interface_endpoint(stack, rid, props)
     elif kind == "AWS::SecretsManager::Secret":

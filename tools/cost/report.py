@@ -24,13 +24,17 @@ def table(report: CostReport, *, budget: float | None = None, target: float | No
     for item in sorted(costs, key=lambda i: (i.stack == "*", i.stack, -i.fixed, -i.usage, i.resource)):
         rows.append(_row(item.stack, item.resource, item.what, item.fixed, item.usage, item.note))
     rows.append(rule)
-    rows.append(_row("subtotal", "before free-tier credits", "", report.fixed_before_credits, report.usage_before_credits))
+    rows.append(
+        _row("subtotal", "before free-tier credits", "", report.fixed_before_credits, report.usage_before_credits)
+    )
     for item in sorted((i for i in report.items if i.credit), key=lambda i: (i.fixed, i.usage)):
         rows.append(_row(item.stack, item.resource, item.what, item.fixed, item.usage, item.note))
     if report.free_tiers == "none":
         rows.append(_row("*", "free tier", "none credited", 0, 0))
     rows.append(rule)
-    rows.append(_row("total", "after free-tier credits", "", report.fixed, report.usage, f"= {report.total:.2f} a month"))
+    rows.append(
+        _row("total", "after free-tier credits", "", report.fixed, report.usage, f"= {report.total:.2f} a month")
+    )
     rows.append(
         f"fixed cost: {report.fixed_before_credits:.2f} before free-tier credits, {report.fixed_credits:+.2f} credits, "
         f"{report.fixed:.2f} after"
@@ -38,8 +42,11 @@ def table(report: CostReport, *, budget: float | None = None, target: float | No
     for name, limit in (("target", target), ("budget", budget)):
         if limit is not None:
             verdict = "within" if report.fixed <= limit else "OVER"
-            rows.append(f"fixed cost {report.fixed:.2f} is {verdict} the stage's fixed-cost {name} of {limit:.2f}"
-                        if name == "target" else f"fixed cost {report.fixed:.2f} is {verdict} the stage budget of {limit:.2f}")
+            rows.append(
+                f"fixed cost {report.fixed:.2f} is {verdict} the stage's fixed-cost {name} of {limit:.2f}"
+                if name == "target"
+                else f"fixed cost {report.fixed:.2f} is {verdict} the stage budget of {limit:.2f}"
+            )
     return "\n".join(rows)
 
 
@@ -49,8 +56,11 @@ def _row(stack: str, resource: str, what: str, fixed: float, usage: float, note:
 
 def side_by_side(left: CostReport, left_name: str, right: CostReport, right_name: str) -> str:
     """Totals of the same app in two shapes, and the lines that differ."""
+
     def nat_lines(report: CostReport) -> float:
-        return sum(i.fixed + i.usage for i in report.items if "NAT" in i.what or "IPv4" in i.what or "root volume" in i.what)
+        return sum(
+            i.fixed + i.usage for i in report.items if "NAT" in i.what or "IPv4" in i.what or "root volume" in i.what
+        )
 
     width = max(len(left_name), len(right_name), 12)
     rows = ["", f"{'':<28} {left_name:>{width}} {right_name:>{width}}"]

@@ -26,8 +26,12 @@ from tools.ops.queues import OpsError, Queues
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m tools.ops", description=__doc__.split("\n\n")[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__.split("\n\n", 1)[1])
+    parser = argparse.ArgumentParser(
+        prog="python -m tools.ops",
+        description=__doc__.split("\n\n")[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=__doc__.split("\n\n", 1)[1],
+    )
     parser.add_argument("--stage", default="dev")
     parser.add_argument("--region", default=None, help="AWS region (default: the boto3 chain)")
     groups = parser.add_subparsers(dest="group", required=True)
@@ -45,7 +49,9 @@ def build_parser() -> argparse.ArgumentParser:
     target = argparse.ArgumentParser(add_help=False)
     where = target.add_mutually_exclusive_group()
     where.add_argument("--function", default=None, help="the ops function (default: huntaze-<stage>-ops)")
-    where.add_argument("--database-url", default=None, help="run here against this PostgreSQL instead of the ops function")
+    where.add_argument(
+        "--database-url", default=None, help="run here against this PostgreSQL instead of the ops function"
+    )
     job = groups.add_parser("job").add_subparsers(dest="command", required=True)
     hist = job.add_parser("history", parents=[target])
     hist.add_argument("job_id")
@@ -55,7 +61,9 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None, *, out: TextIO = sys.stdout, sqs: Any = None, lambda_client: Any = None) -> int:
+def main(
+    argv: Sequence[str] | None = None, *, out: TextIO = sys.stdout, sqs: Any = None, lambda_client: Any = None
+) -> int:
     args = build_parser().parse_args(argv)
     try:
         result = _run(args, sqs=sqs, lambda_client=lambda_client)

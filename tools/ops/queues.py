@@ -13,7 +13,12 @@ __all__ = ["OpsError", "QueueInfo", "Queues", "RedriveResult"]
 DLQ_SUFFIX = "-dlq"
 MAX_BATCH = 10
 # Codes SQS answers where StartMessageMoveTask is not available (e.g. a FIFO DLQ or an emulator).
-_UNSUPPORTED = {"UnsupportedOperation", "AWS.SimpleQueueService.UnsupportedOperation", "InvalidAction", "NotImplemented"}
+_UNSUPPORTED = {
+    "UnsupportedOperation",
+    "AWS.SimpleQueueService.UnsupportedOperation",
+    "InvalidAction",
+    "NotImplemented",
+}
 
 
 @dataclass(frozen=True)
@@ -58,8 +63,15 @@ class Queues:
             attrs = self.sqs.get_queue_attributes(
                 QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
             )["Attributes"]
-            result.append(QueueInfo(task, url.rsplit("/", 1)[-1], url, int(attrs["ApproximateNumberOfMessages"]),
-                                    int(attrs["ApproximateNumberOfMessagesNotVisible"])))
+            result.append(
+                QueueInfo(
+                    task,
+                    url.rsplit("/", 1)[-1],
+                    url,
+                    int(attrs["ApproximateNumberOfMessages"]),
+                    int(attrs["ApproximateNumberOfMessagesNotVisible"]),
+                )
+            )
         return result
 
     def peek(self, task: str, limit: int = MAX_BATCH) -> list[dict[str, Any]]:
@@ -68,8 +80,11 @@ class Queues:
         seen: dict[str, dict[str, Any]] = {}
         while len(seen) < limit:
             batch = self.sqs.receive_message(
-                QueueUrl=url, MaxNumberOfMessages=min(MAX_BATCH, limit - len(seen)), VisibilityTimeout=30,
-                AttributeNames=["All"], WaitTimeSeconds=0,
+                QueueUrl=url,
+                MaxNumberOfMessages=min(MAX_BATCH, limit - len(seen)),
+                VisibilityTimeout=30,
+                AttributeNames=["All"],
+                WaitTimeSeconds=0,
             ).get("Messages", [])
             fresh = [m for m in batch if m["MessageId"] not in seen]
             if not fresh:
@@ -78,11 +93,16 @@ class Queues:
                 seen[message["MessageId"]] = message
         # Hand every peeked message straight back: peeking must not delay a redrive.
         for message in seen.values():
-            self.sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0)
+            self.sqs.change_message_visibility(
+                QueueUrl=url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0
+            )
         return [
-            {"messageId": m["MessageId"], "body": _json_or_text(m["Body"]),
-             "receiveCount": int(m.get("Attributes", {}).get("ApproximateReceiveCount", 0)),
-             "sentAt": m.get("Attributes", {}).get("SentTimestamp")}
+            {
+                "messageId": m["MessageId"],
+                "body": _json_or_text(m["Body"]),
+                "receiveCount": int(m.get("Attributes", {}).get("ApproximateReceiveCount", 0)),
+                "sentAt": m.get("Attributes", {}).get("SentTimestamp"),
+            }
             for m in seen.values()
         ]
 
@@ -115,8 +135,11 @@ class Queues:
         moved = 0
         while True:
             batch = self.sqs.receive_message(
-                QueueUrl=dlq_url, MaxNumberOfMessages=MAX_BATCH, VisibilityTimeout=60,
-                MessageAttributeNames=["All"], WaitTimeSeconds=0,
+                QueueUrl=dlq_url,
+                MaxNumberOfMessages=MAX_BATCH,
+                VisibilityTimeout=60,
+                MessageAttributeNames=["All"],
+                WaitTimeSeconds=0,
             ).get("Messages", [])
             if not batch:
                 return moved
@@ -129,7 +152,9 @@ class Queues:
                 moved += 1
 
     def send(self, task: str, body: dict[str, Any]) -> str:
-        return self.sqs.send_message(QueueUrl=self.queue_url(task, dlq=False), MessageBody=json.dumps(body))["MessageId"]
+        return self.sqs.send_message(QueueUrl=self.queue_url(task, dlq=False), MessageBody=json.dumps(body))[
+            "MessageId"
+        ]
 
     def _arn(self, url: str) -> str:
         return self.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]

@@ -24,9 +24,13 @@ def invoke(client: Any, name: str, payload: dict[str, Any]) -> Any:
     except ClientError as err:
         code = err.response.get("Error", {}).get("Code", "")
         if code == "ResourceNotFoundException":
-            raise OpsError(f"no function {name}: is the stage deployed? (or pass --function)", code="no_function") from err
+            raise OpsError(
+                f"no function {name}: is the stage deployed? (or pass --function)", code="no_function"
+            ) from err
         if code == "AccessDeniedException":
-            raise OpsError(f"not allowed to invoke {name}: you need lambda:InvokeFunction on it", code="access_denied") from err
+            raise OpsError(
+                f"not allowed to invoke {name}: you need lambda:InvokeFunction on it", code="access_denied"
+            ) from err
         raise
     raw = response["Payload"].read()
     try:

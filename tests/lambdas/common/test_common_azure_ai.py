@@ -19,11 +19,18 @@ PATH = "/models/chat/completions"
 API_VERSION = "2024-05-01-preview"
 
 
-def completion(content, *, model="Phi-4-multimodal-instruct", reasoning_content=None, finish_reason="stop",
-               usage=(12, 5, 17)):
+def completion(
+    content, *, model="Phi-4-multimodal-instruct", reasoning_content=None, finish_reason="stop", usage=(12, 5, 17)
+):
     assert usage[0] + usage[1] == usage[2]
-    return chat_completion(content, model=model, reasoning=reasoning_content, finish_reason=finish_reason,
-                           prompt_tokens=usage[0], completion_tokens=usage[1])
+    return chat_completion(
+        content,
+        model=model,
+        reasoning=reasoning_content,
+        finish_reason=finish_reason,
+        prompt_tokens=usage[0],
+        completion_tokens=usage[1],
+    )
 
 
 class FakeTime:
@@ -66,12 +73,19 @@ def expect(httpserver, **kwargs):
 def test_success_returns_typed_result_and_reports_usage(httpserver, fake_time):
     # Given a server that answers and a usage hook
     seen: list[ChatResult] = []
-    client = AzureAIClient(httpserver.url_for("/"), "test-key", usage_hook=seen.append,
-                           clock=fake_time.clock, sleep=fake_time.sleep)
+    client = AzureAIClient(
+        httpserver.url_for("/"), "test-key", usage_hook=seen.append, clock=fake_time.clock, sleep=fake_time.sleep
+    )
     expect(httpserver, headers={"api-key": "test-key"}).respond_with_json(completion("Hello!"))
     # When a chat completion is requested
-    result = client.chat(model="Phi-4-multimodal-instruct", messages=[{"role": "user", "content": "Hi"}],
-                         max_tokens=50, temperature=0.2, response_format={"type": "json_object"}, budget_s=5)
+    result = client.chat(
+        model="Phi-4-multimodal-instruct",
+        messages=[{"role": "user", "content": "Hi"}],
+        max_tokens=50,
+        temperature=0.2,
+        response_format={"type": "json_object"},
+        budget_s=5,
+    )
     # Then the answer, model, usage and finish reason come back typed
     assert result.content == "Hello!"
     assert result.reasoning is None
@@ -108,7 +122,7 @@ def test_multimodal_message_reaches_the_server_as_image_parts(httpserver, client
     assert [p["type"] for p in content[1:]] == ["image_url", "image_url"]
     prefix = "data:image/jpeg;base64,"
     assert all(u.startswith(prefix) for u in urls)
-    assert [base64.b64decode(u[len(prefix):]) for u in urls] == frames
+    assert [base64.b64decode(u[len(prefix) :]) for u in urls] == frames
 
 
 def test_text_only_message_stays_a_string():
@@ -116,9 +130,7 @@ def test_text_only_message_stays_a_string():
 
 
 def test_reasoning_in_reasoning_content_is_kept_apart(httpserver, client):
-    expect(httpserver).respond_with_json(
-        completion("42", model="DeepSeek-R1", reasoning_content="6 times 7 is 42.")
-    )
+    expect(httpserver).respond_with_json(completion("42", model="DeepSeek-R1", reasoning_content="6 times 7 is 42."))
     result = client.chat(model="DeepSeek-R1", messages=[{"role": "user", "content": "6*7?"}], budget_s=5)
     assert (result.content, result.reasoning, result.model) == ("42", "6 times 7 is 42.", "DeepSeek-R1")
 
@@ -142,8 +154,9 @@ def test_unclosed_think_means_the_answer_was_cut_off(httpserver, client):
 
 def test_429_honours_retry_after_then_succeeds(httpserver, client, fake_time):
     # Given a server that throttles once, asking for 2 s
-    expect(httpserver).respond_with_json({"error": {"code": "429", "message": "Rate limit"}}, status=429,
-                                         headers={"Retry-After": "2"})
+    expect(httpserver).respond_with_json(
+        {"error": {"code": "429", "message": "Rate limit"}}, status=429, headers={"Retry-After": "2"}
+    )
     expect(httpserver).respond_with_json(completion("ok"))
     # When called with enough budget
     result = client.chat(model="m", messages=[{"role": "user", "content": "x"}], budget_s=10)
@@ -181,8 +194,14 @@ def test_503_honours_retry_after_ms(httpserver, client, fake_time):
 def test_retry_after_as_an_http_date_is_measured_on_the_wall_clock(httpserver, fake_time):
     # Given a wall clock fixed at 12:00:00 and a server asking to come back at 12:00:07
     now = datetime(2026, 5, 1, 12, 0, 0, tzinfo=UTC)
-    client = AzureAIClient(httpserver.url_for("/"), "k", api_version=API_VERSION, clock=fake_time.clock,
-                           sleep=fake_time.sleep, wall_clock=lambda: now)
+    client = AzureAIClient(
+        httpserver.url_for("/"),
+        "k",
+        api_version=API_VERSION,
+        clock=fake_time.clock,
+        sleep=fake_time.sleep,
+        wall_clock=lambda: now,
+    )
     expect(httpserver).respond_with_data("busy", status=503, headers={"Retry-After": "Fri, 01 May 2026 12:00:07 GMT"})
     expect(httpserver).respond_with_json(completion("ok"))
     # When called / Then it slept the 7 s until that date
@@ -192,8 +211,14 @@ def test_retry_after_as_an_http_date_is_measured_on_the_wall_clock(httpserver, f
 
 def test_retry_after_date_in_the_past_retries_at_once(httpserver, fake_time):
     now = datetime(2026, 5, 1, 12, 0, 0, tzinfo=UTC)
-    client = AzureAIClient(httpserver.url_for("/"), "k", api_version=API_VERSION, clock=fake_time.clock,
-                           sleep=fake_time.sleep, wall_clock=lambda: now)
+    client = AzureAIClient(
+        httpserver.url_for("/"),
+        "k",
+        api_version=API_VERSION,
+        clock=fake_time.clock,
+        sleep=fake_time.sleep,
+        wall_clock=lambda: now,
+    )
     expect(httpserver).respond_with_data("", status=429, headers={"Retry-After": "Fri, 01 May 2026 11:59:00 GMT"})
     expect(httpserver).respond_with_json(completion("ok"))
     assert client.chat(model="m", messages=[{"role": "user", "content": "x"}], budget_s=5).content == "ok"
@@ -209,8 +234,9 @@ def test_unreadable_retry_after_falls_back_to_backoff(httpserver, client, fake_t
 
 
 def test_429_asking_beyond_the_deadline_fails_fast_as_throttled(httpserver, client, fake_time):
-    expect(httpserver).respond_with_json({"error": {"message": "Rate limit"}}, status=429,
-                                         headers={"Retry-After": "30"})
+    expect(httpserver).respond_with_json(
+        {"error": {"message": "Rate limit"}}, status=429, headers={"Retry-After": "30"}
+    )
     with pytest.raises(TransientError) as info:
         client.chat(model="m", messages=[{"role": "user", "content": "x"}], budget_s=5)
     assert info.value.reason == "azure_throttled"
@@ -219,9 +245,7 @@ def test_429_asking_beyond_the_deadline_fails_fast_as_throttled(httpserver, clie
 
 def test_5xx_until_the_deadline_is_unavailable(httpserver, client, fake_time):
     # Given a server that keeps failing
-    httpserver.expect_request(PATH, method="POST").respond_with_json(
-        {"error": {"message": "backend down"}}, status=500
-    )
+    httpserver.expect_request(PATH, method="POST").respond_with_json({"error": {"message": "backend down"}}, status=500)
     # When called with a 3 s budget (backoff 0.5, 1, 2, ... with full jitter at its ceiling)
     with pytest.raises(TransientError) as info:
         client.chat(model="m", messages=[{"role": "user", "content": "x"}], budget_s=3)
@@ -287,7 +311,7 @@ def _trickle(body: bytes, pieces: int, every_s: float, release: threading.Event,
     def handler(_request: Request) -> Response:
         def stream():
             for i in range(0, len(body), size):
-                yield body[i:i + size]
+                yield body[i : i + size]
                 if release.wait(every_s):
                     return
 
@@ -327,8 +351,14 @@ def test_body_trickled_past_the_deadline_stops_on_the_injected_clock(httpserver,
 
     body = json.dumps(completion("x" * 500)).encode()
     httpserver.expect_request(PATH, method="POST").respond_with_handler(_trickle(body, 50, 0.05, release, length=True))
-    client = AzureAIClient(httpserver.url_for("/"), "k", api_version=API_VERSION, clock=clock,
-                           sleep=lambda s: pytest.fail(f"slept {s}"), max_attempts=1)
+    client = AzureAIClient(
+        httpserver.url_for("/"),
+        "k",
+        api_version=API_VERSION,
+        clock=clock,
+        sleep=lambda s: pytest.fail(f"slept {s}"),
+        max_attempts=1,
+    )
     # When called with a 4 s budget
     with pytest.raises(TransientError) as info:
         client.chat(model="m", messages=[{"role": "user", "content": "x"}], budget_s=4)
@@ -376,8 +406,15 @@ MALFORMED_200 = {
 def test_malformed_200_is_retried_then_a_distinct_error(httpserver, fake_time, body):
     # Given a server that keeps answering 200 with a body that is not a completion
     httpserver.expect_request(PATH, method="POST").respond_with_data(body, status=200, content_type="application/json")
-    client = AzureAIClient(httpserver.url_for("/"), "k", api_version=API_VERSION, clock=fake_time.clock,
-                           sleep=fake_time.sleep, jitter=lambda: 1.0, max_attempts=3)
+    client = AzureAIClient(
+        httpserver.url_for("/"),
+        "k",
+        api_version=API_VERSION,
+        clock=fake_time.clock,
+        sleep=fake_time.sleep,
+        jitter=lambda: 1.0,
+        max_attempts=3,
+    )
     # When called with time to spare
     with pytest.raises(TransientError) as info:
         client.chat(model="m", messages=[{"role": "user", "content": "x"}], budget_s=30)
@@ -390,7 +427,9 @@ def test_malformed_200_is_retried_then_a_distinct_error(httpserver, fake_time, b
 def test_a_malformed_200_then_a_good_one_succeeds(httpserver, client):
     expect(httpserver).respond_with_data(b'{"choices": []}', status=200, content_type="application/json")
     expect(httpserver).respond_with_json(completion("second time lucky"))
-    assert client.chat(model="m", messages=[{"role": "user", "content": "x"}], budget_s=5).content == "second time lucky"
+    assert (
+        client.chat(model="m", messages=[{"role": "user", "content": "x"}], budget_s=5).content == "second time lucky"
+    )
 
 
 def test_200_carrying_a_content_filter_error_is_permanent(httpserver, client, fake_time):
@@ -409,8 +448,14 @@ def test_200_carrying_a_content_filter_error_is_permanent(httpserver, client, fa
 def test_choice_cut_by_the_content_filter_is_permanent_and_its_usage_reported(httpserver, fake_time):
     # Given an answer the output filter cut off (it still cost tokens)
     seen: list[ChatResult] = []
-    client = AzureAIClient(httpserver.url_for("/"), "k", api_version=API_VERSION, usage_hook=seen.append,
-                           clock=fake_time.clock, sleep=fake_time.sleep)
+    client = AzureAIClient(
+        httpserver.url_for("/"),
+        "k",
+        api_version=API_VERSION,
+        usage_hook=seen.append,
+        clock=fake_time.clock,
+        sleep=fake_time.sleep,
+    )
     expect(httpserver).respond_with_json(completion("Here is how to", finish_reason="content_filter", usage=(9, 3, 12)))
     # When called / Then it is permanent, not retried, and the spent tokens were reported
     with pytest.raises(PermanentError) as info:
@@ -443,14 +488,26 @@ def test_wrong_deployment_or_api_version_is_a_transient_misconfiguration(httpser
 
 @pytest.mark.parametrize(
     ("status", "reason"),
-    [(429, "azure_throttled"), (500, "azure_unavailable"), (503, "azure_unavailable"), (504, "azure_timeout"),
-     (408, "azure_timeout")],
+    [
+        (429, "azure_throttled"),
+        (500, "azure_unavailable"),
+        (503, "azure_unavailable"),
+        (504, "azure_timeout"),
+        (408, "azure_timeout"),
+    ],
 )
 def test_running_out_of_attempts_raises_the_last_failures_reason(httpserver, fake_time, status, reason):
     # Given a server failing the same way every time and plenty of time, but 3 attempts
     httpserver.expect_request(PATH, method="POST").respond_with_json({"error": {"message": "no"}}, status=status)
-    client = AzureAIClient(httpserver.url_for("/"), "k", api_version=API_VERSION, clock=fake_time.clock,
-                           sleep=fake_time.sleep, jitter=lambda: 1.0, max_attempts=3)
+    client = AzureAIClient(
+        httpserver.url_for("/"),
+        "k",
+        api_version=API_VERSION,
+        clock=fake_time.clock,
+        sleep=fake_time.sleep,
+        jitter=lambda: 1.0,
+        max_attempts=3,
+    )
     # When called
     with pytest.raises(TransientError) as info:
         client.chat(model="m", messages=[{"role": "user", "content": "x"}], budget_s=60)
@@ -493,8 +550,9 @@ def test_second_401_after_the_refresh_is_auth_failed(httpserver, fake_time):
         calls.append(refresh)
         return "fresh" if refresh else "cached"
 
-    client = AzureAIClient(httpserver.url_for("/"), key, api_version=API_VERSION, clock=fake_time.clock,
-                           sleep=fake_time.sleep)
+    client = AzureAIClient(
+        httpserver.url_for("/"), key, api_version=API_VERSION, clock=fake_time.clock, sleep=fake_time.sleep
+    )
     httpserver.expect_request(PATH, method="POST").respond_with_json(
         {"error": {"code": "401", "message": "Access denied due to invalid subscription key"}}, status=401
     )
@@ -511,8 +569,14 @@ def test_second_401_after_the_refresh_is_auth_failed(httpserver, fake_time):
 
 def test_key_refresh_is_not_counted_as_an_attempt(httpserver, fake_time):
     # Given a single allowed attempt and a cached key that was rotated away
-    client = AzureAIClient(httpserver.url_for("/"), lambda refresh: "new" if refresh else "old",
-                           api_version=API_VERSION, clock=fake_time.clock, sleep=fake_time.sleep, max_attempts=1)
+    client = AzureAIClient(
+        httpserver.url_for("/"),
+        lambda refresh: "new" if refresh else "old",
+        api_version=API_VERSION,
+        clock=fake_time.clock,
+        sleep=fake_time.sleep,
+        max_attempts=1,
+    )
     expect(httpserver, headers={"api-key": "old"}).respond_with_json({"error": {"message": "bad key"}}, status=403)
     expect(httpserver, headers={"api-key": "new"}).respond_with_json(completion("ok"))
     # When called / Then the refreshed key still gets its request

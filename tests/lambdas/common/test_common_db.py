@@ -153,7 +153,11 @@ def test_sessions_carry_the_configured_server_limits(database_env, monkeypatch):
             for name in ("statement_timeout", "lock_timeout", "idle_in_transaction_session_timeout")
         }
     # Then the server enforces them for the session
-    assert shown == {"statement_timeout": "2500ms", "lock_timeout": "700ms", "idle_in_transaction_session_timeout": "30s"}
+    assert shown == {
+        "statement_timeout": "2500ms",
+        "lock_timeout": "700ms",
+        "idle_in_transaction_session_timeout": "30s",
+    }
 
 
 def test_statement_over_the_timeout_is_a_transient_error_not_a_hang(database_env, monkeypatch):

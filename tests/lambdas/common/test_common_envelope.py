@@ -44,8 +44,20 @@ def test_parses_a_scheduled_envelope_without_payload():
         ({"task": "video", "jobId": JOB_ID, "payload": [1]}, "malformed_message", "'payload' must be a JSON object"),
         ({"task": "data"}, "malformed_message", "needs a 'jobId' or a 'scheduledTime'"),
     ],
-    ids=["not-json", "not-utf8", "list", "string", "missing-task", "unknown-task", "bad-uuid", "uuid-not-string",
-         "bad-time", "naive-time", "payload-not-object", "neither-id-nor-time"],
+    ids=[
+        "not-json",
+        "not-utf8",
+        "list",
+        "string",
+        "missing-task",
+        "unknown-task",
+        "bad-uuid",
+        "uuid-not-string",
+        "bad-time",
+        "naive-time",
+        "payload-not-object",
+        "neither-id-nor-time",
+    ],
 )
 def test_malformed_envelopes_are_permanent_errors(body, reason, fragment):
     # Given a malformed message / When parsed

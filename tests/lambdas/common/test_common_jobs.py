@@ -283,7 +283,9 @@ def test_transient_failure_on_the_last_delivery_fails_as_retries_exhausted(db_co
     job, _ = jobs.create_job(db_conn, "video", {})
     jobs.start_job(db_conn, job.id, lease_seconds=60)
     # When it fails transiently
-    failed = jobs.fail_job_with(db_conn, job.id, TransientError("azure_unavailable", "503 three times"), last_attempt=True)
+    failed = jobs.fail_job_with(
+        db_conn, job.id, TransientError("azure_unavailable", "503 three times"), last_attempt=True
+    )
     # Then it is failed and finished (the failed-jobs alert counts it), naming the last transient error
     assert (failed.status, failed.error_reason) == ("failed", jobs.RETRIES_EXHAUSTED)
     assert "azure_unavailable" in failed.error and "503 three times" in failed.error

@@ -15,8 +15,16 @@ from common.errors import ConfigurationError, PermanentError
 
 def _record(body: str = "{}", receive_count: str | None = "1") -> SQSRecord:
     attributes = {} if receive_count is None else {"ApproximateReceiveCount": receive_count}
-    return SQSRecord({"messageId": "m-1", "receiptHandle": "h", "body": body, "attributes": attributes,
-                      "messageAttributes": {}, "eventSource": "aws:sqs"})
+    return SQSRecord(
+        {
+            "messageId": "m-1",
+            "receiptHandle": "h",
+            "body": body,
+            "attributes": attributes,
+            "messageAttributes": {},
+            "eventSource": "aws:sqs",
+        }
+    )
 
 
 @pytest.fixture
@@ -39,7 +47,9 @@ def test_a_record_without_receive_count_counts_as_the_first_delivery(env):
     assert messages.Delivery.from_sqs_record(_record(receive_count=None)).receive_count == 1
 
 
-@pytest.mark.parametrize("raw", [None, "", "0", "-1", "three"], ids=["missing", "empty", "zero", "negative", "not-a-number"])
+@pytest.mark.parametrize(
+    "raw", [None, "", "0", "-1", "three"], ids=["missing", "empty", "zero", "negative", "not-a-number"]
+)
 def test_max_receive_count_must_be_configured(monkeypatch, raw):
     # Given a function deployed without a usable MAX_RECEIVE_COUNT
     if raw is None:
@@ -53,8 +63,13 @@ def test_max_receive_count_must_be_configured(monkeypatch, raw):
 
 @pytest.mark.parametrize(
     ("body", "expected"),
-    [("not json", None), ("[1]", None), ('{"jobId": 5}', None), ('{"jobId": "nope"}', None),
-     ('{"jobId": "6f1c2a3e-9d7b-4c1e-8a6f-0b2d3c4e5f60"}', uuid.UUID("6f1c2a3e-9d7b-4c1e-8a6f-0b2d3c4e5f60"))],
+    [
+        ("not json", None),
+        ("[1]", None),
+        ('{"jobId": 5}', None),
+        ('{"jobId": "nope"}', None),
+        ('{"jobId": "6f1c2a3e-9d7b-4c1e-8a6f-0b2d3c4e5f60"}', uuid.UUID("6f1c2a3e-9d7b-4c1e-8a6f-0b2d3c4e5f60")),
+    ],
     ids=["not-json", "not-object", "number-id", "not-uuid", "uuid"],
 )
 def test_job_id_in_reads_only_a_readable_job_id(body, expected):
@@ -68,11 +83,18 @@ def test_unreadable_message_is_logged_and_counted_without_touching_the_database(
     delivery = messages.Delivery("m-9", "this is not json", receive_count=1, max_receive_count=3)
     # When the policy is applied to a body that names no job
     with caplog.at_level(logging.ERROR, logger="common.messages"):
-        messages.drop_unreadable(delivery, PermanentError("malformed_message", "message body is not valid JSON"), task="data")
+        messages.drop_unreadable(
+            delivery, PermanentError("malformed_message", "message body is not valid JSON"), task="data"
+        )
     # Then it is logged at ERROR with the message id and reason
     (log,) = [r for r in caplog.records if r.name == "common.messages"]
     assert log.levelno == logging.ERROR
-    assert (log.message_id, log.reason, log.task, log.body_preview) == ("m-9", "malformed_message", "data", "this is not json")
+    assert (log.message_id, log.reason, log.task, log.body_preview) == (
+        "m-9",
+        "malformed_message",
+        "data",
+        "this is not json",
+    )
     # And one UnreadableMessages metric is emitted (CloudWatch EMF) for the data task
     emf = [json.loads(line) for line in capsys.readouterr().out.splitlines() if "CloudWatchMetrics" in line]
     assert len(emf) == 1
@@ -105,6 +127,8 @@ def test_unreadable_message_leaves_jobs_that_are_not_waiting_for_it(env, db_conn
     before = jobs.get_job(db_conn, job.id)
     body = json.dumps({"jobId": str(job.id), "task": "data", "payload": "x"})
     # When a malformed data message naming it is dropped
-    messages.drop_unreadable(messages.Delivery("m-1", body), PermanentError("malformed_message", "x"), task="data", conn=db_conn)
+    messages.drop_unreadable(
+        messages.Delivery("m-1", body), PermanentError("malformed_message", "x"), task="data", conn=db_conn
+    )
     # Then the job is untouched
     assert jobs.get_job(db_conn, job.id) == before

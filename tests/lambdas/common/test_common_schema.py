@@ -52,8 +52,14 @@ def test_job_idempotency_key_is_unique_but_optional(db_conn):
             ("2024-05-01T10:30:00Z",),
         ),
     ],
-    ids=["unknown-task", "unknown-status", "payload-not-object", "unknown-alert-kind", "unknown-channel",
-         "hourly-bucket-not-aligned"],
+    ids=[
+        "unknown-task",
+        "unknown-status",
+        "payload-not-object",
+        "unknown-alert-kind",
+        "unknown-channel",
+        "hourly-bucket-not-aligned",
+    ],
 )
 def test_check_constraints_reject_invalid_rows(db_conn, sql, params):
     # Given a row that breaks a CHECK constraint / When inserted / Then refused

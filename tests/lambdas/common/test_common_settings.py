@@ -15,8 +15,9 @@ def test_database_url_takes_precedence_over_secret():
 
 
 def test_database_secret_and_timeout():
-    s = DatabaseSettings.from_env({"DB_SECRET_ARN": "arn:secret", "DB_CONNECT_TIMEOUT": "9",
-                                   "POWERTOOLS_SERVICE_NAME": "video"})
+    s = DatabaseSettings.from_env(
+        {"DB_SECRET_ARN": "arn:secret", "DB_CONNECT_TIMEOUT": "9", "POWERTOOLS_SERVICE_NAME": "video"}
+    )
     assert (s.url, s.secret_arn, s.connect_timeout_s, s.application_name) == (None, "arn:secret", 9, "video")
 
 
@@ -26,10 +27,17 @@ def test_database_secret_and_timeout():
         (DatabaseSettings, {}, "DB_SECRET_ARN"),
         (DatabaseSettings, {"DATABASE_URL": "postgresql://x", "DB_CONNECT_TIMEOUT": "soon"}, "DB_CONNECT_TIMEOUT"),
         (DatabaseSettings, {"DATABASE_URL": "postgresql://x", "DB_CONNECT_TIMEOUT": "0"}, "DB_CONNECT_TIMEOUT"),
-        (DatabaseSettings, {"DATABASE_URL": "postgresql://x", "DB_STATEMENT_TIMEOUT_MS": "-1"}, "DB_STATEMENT_TIMEOUT_MS"),
+        (
+            DatabaseSettings,
+            {"DATABASE_URL": "postgresql://x", "DB_STATEMENT_TIMEOUT_MS": "-1"},
+            "DB_STATEMENT_TIMEOUT_MS",
+        ),
         (DatabaseSettings, {"DATABASE_URL": "postgresql://x", "DB_LOCK_TIMEOUT_MS": "10s"}, "DB_LOCK_TIMEOUT_MS"),
-        (DatabaseSettings, {"DATABASE_URL": "postgresql://x", "DB_IDLE_IN_TRANSACTION_TIMEOUT_MS": "-5"},
-         "DB_IDLE_IN_TRANSACTION_TIMEOUT_MS"),
+        (
+            DatabaseSettings,
+            {"DATABASE_URL": "postgresql://x", "DB_IDLE_IN_TRANSACTION_TIMEOUT_MS": "-5"},
+            "DB_IDLE_IN_TRANSACTION_TIMEOUT_MS",
+        ),
         (RedisSettings, {}, "REDIS_HOST"),
         (RedisSettings, {"REDIS_HOST": "h", "REDIS_PORT": "x"}, "REDIS_PORT"),
         (RedisSettings, {"REDIS_HOST": "h", "REDIS_TLS": "maybe"}, "REDIS_TLS"),
@@ -51,10 +59,18 @@ def test_database_server_limits_have_lambda_defaults_and_can_be_overridden():
         "idle_in_transaction_session_timeout": 60_000,
     }
     tuned = DatabaseSettings.from_env(
-        {"DATABASE_URL": "postgresql://x", "DB_STATEMENT_TIMEOUT_MS": "250000", "DB_LOCK_TIMEOUT_MS": "0",
-         "DB_IDLE_IN_TRANSACTION_TIMEOUT_MS": "5000"}
+        {
+            "DATABASE_URL": "postgresql://x",
+            "DB_STATEMENT_TIMEOUT_MS": "250000",
+            "DB_LOCK_TIMEOUT_MS": "0",
+            "DB_IDLE_IN_TRANSACTION_TIMEOUT_MS": "5000",
+        }
     )
-    assert (tuned.statement_timeout_ms, tuned.lock_timeout_ms, tuned.idle_in_transaction_timeout_ms) == (250_000, 0, 5000)
+    assert (tuned.statement_timeout_ms, tuned.lock_timeout_ms, tuned.idle_in_transaction_timeout_ms) == (
+        250_000,
+        0,
+        5000,
+    )
 
 
 def test_redis_url_from_host_uses_tls_and_auth_token():

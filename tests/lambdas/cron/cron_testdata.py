@@ -17,7 +17,9 @@ T0 = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
 EVENT_TYPES = ("view", "like", "share", "comment")
 
 
-def generate_events(n: int, *, start: datetime, hours: int, seed: int = 7) -> list[tuple[str, str, str, Decimal, datetime]]:
+def generate_events(
+    n: int, *, start: datetime, hours: int, seed: int = 7
+) -> list[tuple[str, str, str, Decimal, datetime]]:
     rng = random.Random(seed)
     rows = []
     for _ in range(n):
@@ -69,7 +71,11 @@ def table(conn: Any, name: str) -> dict[tuple, tuple[int, Decimal, datetime]]:
             f"SELECT bucket_start, account_id, content_id, event_type, event_count, value_sum, updated_at FROM {name}"
         ).fetchall()
     return {
-        (r["bucket_start"], r["account_id"], r["content_id"], r["event_type"]): (r["event_count"], r["value_sum"], r["updated_at"])
+        (r["bucket_start"], r["account_id"], r["content_id"], r["event_type"]): (
+            r["event_count"],
+            r["value_sum"],
+            r["updated_at"],
+        )
         for r in rows
     }
 

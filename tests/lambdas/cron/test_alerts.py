@@ -219,7 +219,16 @@ def test_cooldown_holds_across_flapping_and_reminds_after_it(world):
         ({"queue": "alerts"}, "dlq_depth", "no dead-letter queue is known for 'alerts'"),
         ({"max": -1}, "failed_jobs", "'max' must be a whole number"),
     ],
-    ids=["no-value", "bad-op", "text-value", "no-event-type", "zero-window", "unknown-queue", "unwatched-queue", "negative-max"],
+    ids=[
+        "no-value",
+        "bad-op",
+        "text-value",
+        "no-event-type",
+        "zero-window",
+        "unknown-queue",
+        "unwatched-queue",
+        "negative-max",
+    ],
 )
 def test_bad_rule_is_reported_and_skipped_while_the_others_run(world, definition, kind, error):
     # Given a broken rule and a good rule that fires
@@ -332,15 +341,21 @@ def test_overlapping_runs_notify_once_inside_the_cooldown(world, database_url):
     def evaluate(name, job):
         # Each run on its own connection, as two Lambda invocations would be
         with psycopg.connect(database_url, row_factory=dict_row) as conn:
-            notifier = Notifier(topic_arn=None, slack_webhook_url=lambda *, refresh=False: world.httpserver.url_for("/slack/hook"))
+            notifier = Notifier(
+                topic_arn=None, slack_webhook_url=lambda *, refresh=False: world.httpserver.url_for("/slack/hook")
+            )
             start.wait()
             try:
-                outcomes[name] = alerts.run(conn, job_id=job.id, at=AT, metrics=SqlMetrics(conn), notifier=notifier, stage="test")
+                outcomes[name] = alerts.run(
+                    conn, job_id=job.id, at=AT, metrics=SqlMetrics(conn), notifier=notifier, stage="test"
+                )
             except Exception as exc:  # surfaced by the assertion below
                 outcomes[name] = exc
 
     # When a scheduled run and an on-demand run evaluate it at the same time
-    threads = [threading.Thread(target=evaluate, args=args) for args in (("scheduled", scheduled), ("on_demand", on_demand))]
+    threads = [
+        threading.Thread(target=evaluate, args=args) for args in (("scheduled", scheduled), ("on_demand", on_demand))
+    ]
     for t in threads:
         t.start()
     for t in threads:

@@ -20,7 +20,11 @@ LAMBDAS = Path(__file__).resolve().parents[3] / "lambdas"
 def test_defaults():
     s = CronSettings.from_env({})
     assert (s.stage, s.trends_top_n, s.late_event_lookback, s.ingest_settle, s.rollup_max_catchup) == (
-        "dev", 20, timedelta(hours=48), timedelta(seconds=60), timedelta(hours=24)
+        "dev",
+        20,
+        timedelta(hours=48),
+        timedelta(seconds=60),
+        timedelta(hours=24),
     )
     assert s.trend_sources() == () and s.dlq_urls == {}
 
@@ -39,8 +43,18 @@ def test_defaults():
         ({"TREND_SOURCES": '{"name": "x"}'}, "TREND_SOURCES"),
         ({"TREND_SOURCES": "nope"}, "TREND_SOURCES"),
     ],
-    ids=["negative-lookback", "text-lookback", "negative-settle", "zero-catchup", "zero-top-n", "dlq-list",
-         "dlq-not-json", "dlq-not-url", "sources-object", "sources-not-json"],
+    ids=[
+        "negative-lookback",
+        "text-lookback",
+        "negative-settle",
+        "zero-catchup",
+        "zero-top-n",
+        "dlq-list",
+        "dlq-not-json",
+        "dlq-not-url",
+        "sources-object",
+        "sources-not-json",
+    ],
 )
 def test_bad_values_are_refused_naming_the_variable(env, variable):
     with pytest.raises(ConfigurationError, match=variable):
@@ -49,7 +63,11 @@ def test_bad_values_are_refused_naming_the_variable(env, variable):
 
 @pytest.mark.parametrize(
     "source",
-    [{"name": "x", "url": "https://x", "kind": "pdf"}, {"name": "x", "url": "https://x", "kind": "json", "colour": 1}, "x"],
+    [
+        {"name": "x", "url": "https://x", "kind": "pdf"},
+        {"name": "x", "url": "https://x", "kind": "json", "colour": 1},
+        "x",
+    ],
     ids=["unknown-kind", "unknown-key", "not-an-object"],
 )
 def test_bad_trend_source_is_refused_when_the_trends_worker_starts(monkeypatch, source):
@@ -68,7 +86,10 @@ def test_data_and_alerts_workers_do_not_load_the_page_parsers():
         "print(sorted(m for m in ('cron.sources', 'cron.trends', 'xml.etree.ElementTree', 'html.parser') if m in sys.modules))\n"
     )
     out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True,
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
         env={"PYTHONPATH": str(LAMBDAS), "PATH": "/usr/bin:/bin"},
     )
     # Then neither the trend sources nor the XML/HTML parsers were imported

@@ -28,7 +28,9 @@ def handler(database_env, monkeypatch):
 
 
 def test_scheduled_message_creates_its_job_and_rolls_up(handler, db_conn):
-    insert_events(db_conn, generate_events(200, start=T0 - timedelta(hours=3), hours=3), ingested_at=T0 - timedelta(minutes=5))
+    insert_events(
+        db_conn, generate_events(200, start=T0 - timedelta(hours=3), hours=3), ingested_at=T0 - timedelta(minutes=5)
+    )
 
     response = handler(sqs_event(scheduled()), Context())
 
@@ -42,7 +44,9 @@ def test_scheduled_message_creates_its_job_and_rolls_up(handler, db_conn):
 
 
 def test_duplicated_schedule_runs_the_window_once(handler, db_conn):
-    insert_events(db_conn, [("a", "c", "view", Decimal(1), T0 - timedelta(hours=1))], ingested_at=T0 - timedelta(minutes=5))
+    insert_events(
+        db_conn, [("a", "c", "view", Decimal(1), T0 - timedelta(hours=1))], ingested_at=T0 - timedelta(minutes=5)
+    )
 
     handler(sqs_event(scheduled()), Context())
     response = handler(sqs_event(scheduled(when=T0)), Context())
@@ -54,9 +58,15 @@ def test_duplicated_schedule_runs_the_window_once(handler, db_conn):
 
 @pytest.mark.parametrize(
     "body",
-    ["not json", json.dumps([1]), json.dumps({"task": "data"}), json.dumps({"task": "nope", "scheduledTime": "2026-03-10T12:00:00Z"}),
-     json.dumps({"task": "data", "scheduledTime": "yesterday"}), scheduled(task="trends"),
-     json.dumps({"task": "data", "jobId": str(uuid.uuid4())})],
+    [
+        "not json",
+        json.dumps([1]),
+        json.dumps({"task": "data"}),
+        json.dumps({"task": "nope", "scheduledTime": "2026-03-10T12:00:00Z"}),
+        json.dumps({"task": "data", "scheduledTime": "yesterday"}),
+        scheduled(task="trends"),
+        json.dumps({"task": "data", "jobId": str(uuid.uuid4())}),
+    ],
     ids=["not-json", "not-object", "no-job-or-time", "unknown-task", "bad-time", "wrong-queue", "unknown-job"],
 )
 def test_unreadable_message_is_acknowledged_logged_and_counted(handler, db_conn, body, caplog, capsys):
@@ -164,7 +174,9 @@ def test_redriven_message_runs_a_job_whose_retries_ran_out(handler, db_conn, mon
     from common import jobs
     from common.errors import TransientError
 
-    insert_events(db_conn, generate_events(50, start=T0 - timedelta(hours=2), hours=2), ingested_at=T0 - timedelta(minutes=5))
+    insert_events(
+        db_conn, generate_events(50, start=T0 - timedelta(hours=2), hours=2), ingested_at=T0 - timedelta(minutes=5)
+    )
     job, _ = jobs.create_job(db_conn, "data", {}, idempotency_key="data:2026-03-10T12:00:00Z")
     jobs.start_job(db_conn, job.id, lease_seconds=60)
     jobs.fail_job_with(db_conn, job.id, TransientError("db_connection_lost", "x"), last_attempt=True)
@@ -193,7 +205,9 @@ def test_permanently_failed_job_is_not_run_again(handler, db_conn, failing_runne
     assert (row["status"], row["error_reason"], row["attempts"]) == ("failed", "bad_payload", 0)
 
 
-def test_duplicate_delivery_while_another_attempt_runs_is_acknowledged_without_running(handler, db_conn, failing_runner):
+def test_duplicate_delivery_while_another_attempt_runs_is_acknowledged_without_running(
+    handler, db_conn, failing_runner
+):
     # Given the job of a schedule already running in another function (live lease)
     from common import jobs
 
@@ -212,9 +226,14 @@ def test_duplicate_delivery_while_another_attempt_runs_is_acknowledged_without_r
 
 @pytest.mark.parametrize(
     "payload",
-    [{"since": "2026-03-10T00:00:00Z", "until": "not a time"}, {"until": "2026-03-10T00:00:00Z"},
-     {"since": "2026-03-10T00:00:00"}, {"since": "2026-13-10T00:00:00Z"},
-     {"since": "2026-03-10T00:00:00Z", "until": "2026-03-09T00:00:00Z"}, {"from": "2026-03-10T00:00:00Z"}],
+    [
+        {"since": "2026-03-10T00:00:00Z", "until": "not a time"},
+        {"until": "2026-03-10T00:00:00Z"},
+        {"since": "2026-03-10T00:00:00"},
+        {"since": "2026-13-10T00:00:00Z"},
+        {"since": "2026-03-10T00:00:00Z", "until": "2026-03-09T00:00:00Z"},
+        {"from": "2026-03-10T00:00:00Z"},
+    ],
     ids=["until-not-a-time", "until-without-since", "no-zone", "no-such-month", "reversed", "old-from-field"],
 )
 def test_bad_payload_fails_the_job_permanently_and_is_not_retried(handler, db_conn, payload):

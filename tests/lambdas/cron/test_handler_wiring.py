@@ -85,7 +85,9 @@ def test_alerts_worker_reads_the_dlq_and_notifies_through_sns_and_slack(configur
     )
 
     # When the scheduled check runs
-    response = handler(sqs_event(scheduled("alerts", when=T0 + timedelta(minutes=5))), Context(function_name="huntaze-test-alerts"))
+    response = handler(
+        sqs_event(scheduled("alerts", when=T0 + timedelta(minutes=5))), Context(function_name="huntaze-test-alerts")
+    )
 
     # Then both channels got the alert and the job says what fired
     assert response == {"batchItemFailures": []}

@@ -157,16 +157,22 @@ def test_long_backlog_is_rolled_up_over_several_bounded_runs(db_conn):
     # When the scheduled run repeats with at most 6 hours of ingest time per run
     runs = []
     while not runs or not runs[-1].caught_up:
-        runs.append(rollups.run_incremental(
-            db_conn, window_end=T0 + timedelta(hours=1), lookback=LOOKBACK, settle=SETTLE, max_catchup=catchup
-        ))
+        runs.append(
+            rollups.run_incremental(
+                db_conn, window_end=T0 + timedelta(hours=1), lookback=LOOKBACK, settle=SETTLE, max_catchup=catchup
+            )
+        )
         assert len(runs) <= 12, "the backlog never drains"
 
     # Then each run stayed inside its bound, together they counted every event once,
     # and the rollups are those of one full computation
     assert len(runs) >= 40 // 6
     for r in runs:
-        ingested = [e[4] + timedelta(minutes=2) for e in events if (r.window_from or e[4]) <= e[4] + timedelta(minutes=2) < r.window_to]
+        ingested = [
+            e[4] + timedelta(minutes=2)
+            for e in events
+            if (r.window_from or e[4]) <= e[4] + timedelta(minutes=2) < r.window_to
+        ]
         assert len(ingested) == r.events and (not ingested or max(ingested) - min(ingested) <= catchup)
     assert sum(r.events for r in runs) == len(events)
     assert counts_only(table(db_conn, "content_rollups_hourly")) == expected_rollups(events, "hour")
@@ -181,7 +187,9 @@ def test_run_without_time_left_stops_between_phases_and_writes_nothing(db_conn):
 
     # When the window is rolled up
     with pytest.raises(TransientError) as err:
-        rollups.run_incremental(db_conn, window_end=T0, lookback=LOOKBACK, settle=SETTLE, remaining_s=lambda: next(clock))
+        rollups.run_incremental(
+            db_conn, window_end=T0, lookback=LOOKBACK, settle=SETTLE, remaining_s=lambda: next(clock)
+        )
 
     # Then it gave up as retryable before recomputing, leaving no partial rollup nor a moved watermark
     assert err.value.reason == "rollup_out_of_time"

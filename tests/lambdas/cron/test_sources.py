@@ -49,8 +49,12 @@ def test_json_source_gives_counts_by_kind(httpserver):
 
 @pytest.mark.parametrize(
     ("body", "path"),
-    [(b"<html>not json</html>", "data.list"), (b'{"data": {"list": {"a": 1}}}', "data.list"), (b'{"other": []}', "data.list"),
-     (b'{"items": [{"title": "x"}, 3]}', "items")],
+    [
+        (b"<html>not json</html>", "data.list"),
+        (b'{"data": {"list": {"a": 1}}}', "data.list"),
+        (b'{"other": []}', "data.list"),
+        (b'{"items": [{"title": "x"}, 3]}', "items"),
+    ],
     ids=["not-json", "not-a-list", "missing-path", "no-usable-item"],
 )
 def test_malformed_json_page_is_a_source_error(httpserver, body, path):
@@ -77,7 +81,8 @@ def test_rss_mentions_are_counted(httpserver):
 
 
 @pytest.mark.parametrize(
-    "body", [b"<rss><channel><item><title>#x</title></channel>", b"<html><body>#tag</body></html>", b""],
+    "body",
+    [b"<rss><channel><item><title>#x</title></channel>", b"<html><body>#tag</body></html>", b""],
     ids=["unclosed", "not-a-feed", "empty"],
 )
 def test_malformed_feed_is_a_source_error(httpserver, body):
@@ -135,7 +140,9 @@ def test_slow_source_times_out_at_its_own_timeout(httpserver):
 
 def test_redirect_is_followed_to_the_page(httpserver):
     # Given a source that moved permanently
-    httpserver.expect_request("/old").respond_with_data("", status=301, headers={"Location": httpserver.url_for("/new")})
+    httpserver.expect_request("/old").respond_with_data(
+        "", status=301, headers={"Location": httpserver.url_for("/new")}
+    )
     httpserver.expect_request("/new").respond_with_json({"items": [{"name": "#fyp", "count": 3}]})
 
     # When the old URL is fetched
@@ -151,7 +158,9 @@ def test_redirect_is_followed_to_the_page(httpserver):
 
 
 def test_redirect_loop_is_a_source_error(httpserver):
-    httpserver.expect_request("/loop").respond_with_data("", status=302, headers={"Location": httpserver.url_for("/loop")})
+    httpserver.expect_request("/loop").respond_with_data(
+        "", status=302, headers={"Location": httpserver.url_for("/loop")}
+    )
     with pytest.raises(SourceError) as err:
         Fetcher(UA).fetch(_source(httpserver, "json", "/loop"))
     assert err.value.reason == "too_many_redirects"

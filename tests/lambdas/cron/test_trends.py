@@ -85,7 +85,12 @@ def test_growth_is_computed_against_the_previous_snapshot_and_sent_to_the_model(
 
     # Then growth is relative to the first snapshot and only rising items are summarised
     snap = trends_store.get_snapshot(db_conn, T0 + timedelta(hours=6))
-    assert snap.growth["hashtag:fyp"] == {"previous": 101, "current": 301, "change": 200, "ratio": pytest.approx(1.9802)}
+    assert snap.growth["hashtag:fyp"] == {
+        "previous": 101,
+        "current": 301,
+        "change": 200,
+        "ratio": pytest.approx(1.9802),
+    }
     assert snap.growth["sound:espresso"]["change"] == 0
     assert result["rising"] == ["hashtag:fyp"]
     chat = [json_body(r) for r, _ in httpserver.log if r.path == CHAT]
@@ -137,8 +142,6 @@ def test_growth_of_a_new_item_has_no_ratio():
     assert growth == {"hashtag:new": {"previous": 0, "current": 7, "change": 7, "ratio": None}}
 
 
-
-
 def test_sources_are_skipped_with_a_recorded_error_when_time_runs_short(db_conn, httpserver):
     # Given three sources (10 s timeout each) and a run with 25 s left, ticking 12 s per fetch
     _serve_pages(httpserver, fyp=100)
@@ -167,7 +170,10 @@ def test_sources_are_skipped_with_a_recorded_error_when_time_runs_short(db_conn,
 
     # Then the sources that no longer fit were not fetched, and the snapshot says so
     assert fetched == ["feed", "broken"]
-    assert [(e["source"], e["reason"]) for e in result["sourceErrors"]] == [("broken", "http_error"), ("page", "out_of_time")]
+    assert [(e["source"], e["reason"]) for e in result["sourceErrors"]] == [
+        ("broken", "http_error"),
+        ("page", "out_of_time"),
+    ]
     assert [r.path for r, _ in httpserver.log if r.path in PAGES] == ["/feed.json", "/broken"]
 
 
@@ -176,11 +182,18 @@ def test_a_snapshot_limited_to_some_sources_is_no_baseline_for_the_next_full_run
     from common import jobs
 
     item = {"kind": "hashtag", "name": "#a", "count": 10, "source": "alpha"}
-    full = trends_store.insert_snapshot(db_conn, job_id=None, window_start=T0 - timedelta(hours=6), items=[item],
-                                        growth={}, source_errors=[])
+    full = trends_store.insert_snapshot(
+        db_conn, job_id=None, window_start=T0 - timedelta(hours=6), items=[item], growth={}, source_errors=[]
+    )
     subset_job, _ = jobs.create_job(db_conn, "trends", {"sources": ["beta"]})
-    trends_store.insert_snapshot(db_conn, job_id=subset_job.id, window_start=T0 - timedelta(hours=1),
-                                 items=[{**item, "source": "beta", "count": 1}], growth={}, source_errors=[])
+    trends_store.insert_snapshot(
+        db_conn,
+        job_id=subset_job.id,
+        window_start=T0 - timedelta(hours=1),
+        items=[{**item, "source": "beta", "count": 1}],
+        growth={},
+        source_errors=[],
+    )
     # When the next full run looks for its baseline
     baseline = trends_store.previous_snapshot(db_conn, T0)
     # Then it is the last full snapshot, not the partial one

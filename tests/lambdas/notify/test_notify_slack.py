@@ -8,12 +8,18 @@ import boto3
 
 from notify import handler, slack
 
-ALARM = {"AlarmName": "huntaze-dev-dlq-messages-Video-Worker-Dlq", "NewStateValue": "ALARM",
-         "NewStateReason": "Threshold Crossed", "AlarmDescription": "Runbook: https://github.com/x/y/blob/main/docs/runbooks/dlq-messages.md"}
+ALARM = {
+    "AlarmName": "huntaze-dev-dlq-messages-Video-Worker-Dlq",
+    "NewStateValue": "ALARM",
+    "NewStateReason": "Threshold Crossed",
+    "AlarmDescription": "Runbook: https://github.com/x/y/blob/main/docs/runbooks/dlq-messages.md",
+}
 
 
 def test_handler_posts_each_alarm_with_its_runbook(aws, httpserver, monkeypatch):
-    boto3.client("secretsmanager").create_secret(Name="huntaze-dev/slack/webhook", SecretString=httpserver.url_for("/hook"))
+    boto3.client("secretsmanager").create_secret(
+        Name="huntaze-dev/slack/webhook", SecretString=httpserver.url_for("/hook")
+    )
     monkeypatch.setenv("SLACK_WEBHOOK_SECRET_NAME", "huntaze-dev/slack/webhook")
     httpserver.expect_oneshot_request("/hook", method="POST").respond_with_data("ok")
     event = {"Records": [{"Sns": {"Subject": "ALARM", "Message": json.dumps(ALARM)}}]}

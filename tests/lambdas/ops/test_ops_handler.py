@@ -39,7 +39,9 @@ def _invoke(event):
 
 
 def _messages(client, url) -> list[dict]:
-    return [json.loads(m["Body"]) for m in client.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])]
+    return [
+        json.loads(m["Body"]) for m in client.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
+    ]
 
 
 def _failed_job(conn):
@@ -126,7 +128,11 @@ def test_a_rerun_whose_send_fails_leaves_the_job_queued_and_can_be_asked_again(d
 @pytest.mark.parametrize(
     ("event", "code", "text"),
     [
-        ({"action": "delete", "jobId": str(uuid.uuid4())}, "unknown_action", "unknown action 'delete'; expected one of history, rerun"),
+        (
+            {"action": "delete", "jobId": str(uuid.uuid4())},
+            "unknown_action",
+            "unknown action 'delete'; expected one of history, rerun",
+        ),
         ({"jobId": str(uuid.uuid4())}, "unknown_action", "the request has no action; expected one of history, rerun"),
         ({"action": "history", "jobId": "not-a-uuid"}, "bad_job_id", "not a job id (UUID): 'not-a-uuid'"),
         ({"action": "history"}, "bad_job_id", "jobId must be a UUID string"),

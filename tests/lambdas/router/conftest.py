@@ -16,7 +16,9 @@ from router_events import AZURE_KEY, BUCKET, MODELS, Answer, LambdaContext, http
 
 
 @pytest.fixture
-def router_env(monkeypatch: pytest.MonkeyPatch, database_env: str, redis_url: str, redis_client, aws, httpserver) -> Iterator[dict[str, Any]]:
+def router_env(
+    monkeypatch: pytest.MonkeyPatch, database_env: str, redis_url: str, redis_client, aws, httpserver
+) -> Iterator[dict[str, Any]]:
     """Environment of the deployed function, pointed at the local services; queues for video and trends only."""
     import boto3
 
@@ -50,7 +52,14 @@ def router_env(monkeypatch: pytest.MonkeyPatch, database_env: str, redis_url: st
         monkeypatch.setenv(name, value)
 
     def reset_all() -> None:
-        for reset in (common_settings.reset, router_settings.reset, cache.reset, queues.reset, uploads.reset, azure_ai.reset_client):
+        for reset in (
+            common_settings.reset,
+            router_settings.reset,
+            cache.reset,
+            queues.reset,
+            uploads.reset,
+            azure_ai.reset_client,
+        ):
             reset()
 
     reset_all()
@@ -63,7 +72,9 @@ def call(router_env) -> Callable[..., Answer]:
     """Invoke the handler the way Lambda does and decode the JSON answer."""
     from router.handler import lambda_handler
 
-    def _call(method: str, path: str, body: Any = None, *, context: LambdaContext | None = None, **kwargs: Any) -> Answer:
+    def _call(
+        method: str, path: str, body: Any = None, *, context: LambdaContext | None = None, **kwargs: Any
+    ) -> Answer:
         result = lambda_handler(http_event(method, path, body, **kwargs), context or LambdaContext())
         return Answer(result["statusCode"], json.loads(result["body"]), result.get("headers") or {})
 
@@ -76,5 +87,3 @@ def closed_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
-
-

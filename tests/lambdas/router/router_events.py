@@ -45,7 +45,13 @@ def http_event(
         "apiId": "api1",
         "domainName": "api.example.com",
         "domainPrefix": "api",
-        "http": {"method": method, "path": path, "protocol": "HTTP/1.1", "sourceIp": "203.0.113.1", "userAgent": "pytest"},
+        "http": {
+            "method": method,
+            "path": path,
+            "protocol": "HTTP/1.1",
+            "sourceIp": "203.0.113.1",
+            "userAgent": "pytest",
+        },
         "requestId": "req-1",
         "routeKey": route_key,
         "stage": "$default",
@@ -75,8 +81,12 @@ class Answer:
     headers: dict[str, str]
 
 
-def completion(model: str, content: str, *, reasoning: str | None = None, prompt_tokens: int = 11, completion_tokens: int = 7) -> dict[str, Any]:
-    return chat_completion(content, model=model, reasoning=reasoning, prompt_tokens=prompt_tokens, completion_tokens=completion_tokens)
+def completion(
+    model: str, content: str, *, reasoning: str | None = None, prompt_tokens: int = 11, completion_tokens: int = 7
+) -> dict[str, Any]:
+    return chat_completion(
+        content, model=model, reasoning=reasoning, prompt_tokens=prompt_tokens, completion_tokens=completion_tokens
+    )
 
 
 def queue_messages(router_env: dict[str, Any], task: str) -> list[dict[str, Any]]:

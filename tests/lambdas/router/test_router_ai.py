@@ -16,12 +16,16 @@ PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
 
 
 def _usage_rows(db_conn) -> list[dict]:
-    return db_conn.execute("SELECT model, requests, prompt_tokens, completion_tokens FROM ai_usage_daily ORDER BY model").fetchall()
+    return db_conn.execute(
+        "SELECT model, requests, prompt_tokens, completion_tokens FROM ai_usage_daily ORDER BY model"
+    ).fetchall()
 
 
 def test_generation_goes_to_deepseek_v3_with_the_key(call, httpserver):
     # Given Azure answers for DeepSeek-V3
-    httpserver.expect_oneshot_request(PATH, method="POST", headers={"api-key": AZURE_KEY}).respond_with_json(completion("DeepSeek-V3", "A caption."))
+    httpserver.expect_oneshot_request(PATH, method="POST", headers={"api-key": AZURE_KEY}).respond_with_json(
+        completion("DeepSeek-V3", "A caption.")
+    )
     # When a generation prompt is routed
     answer = call("POST", "/v1/ai/route", {"prompt": "Write a caption", "type": "generation", "max_tokens": 50})
     # Then the answer carries the model, the text and the usage
@@ -45,7 +49,9 @@ def test_reasoning_goes_to_deepseek_r1_and_keeps_reasoning_apart(call, httpserve
 
 
 def test_other_types_go_to_phi4_with_images_as_parts(call, httpserver):
-    httpserver.expect_oneshot_request(PATH, method="POST").respond_with_json(completion("Phi-4-multimodal-instruct", "A cat."))
+    httpserver.expect_oneshot_request(PATH, method="POST").respond_with_json(
+        completion("Phi-4-multimodal-instruct", "A cat.")
+    )
     image = "data:image/png;base64," + base64.b64encode(PNG).decode()
     answer = call("POST", "/v1/ai/route", {"prompt": "What is this?", "type": "vision", "images": [image]})
     assert answer.status == 200, answer.body
@@ -57,10 +63,14 @@ def test_other_types_go_to_phi4_with_images_as_parts(call, httpserver):
 
 
 def test_usage_is_counted_per_day_and_model(call, httpserver, db_conn):
-    httpserver.expect_request(PATH, method="POST").respond_with_json(completion("DeepSeek-V3", "ok", prompt_tokens=100, completion_tokens=20))
+    httpserver.expect_request(PATH, method="POST").respond_with_json(
+        completion("DeepSeek-V3", "ok", prompt_tokens=100, completion_tokens=20)
+    )
     for _ in range(2):
         assert call("POST", "/v1/ai/route", {"prompt": "hi", "type": "generation", "temperature": 0.7}).status == 200
-    assert _usage_rows(db_conn) == [{"model": "DeepSeek-V3", "requests": 2, "prompt_tokens": 200, "completion_tokens": 40}]
+    assert _usage_rows(db_conn) == [
+        {"model": "DeepSeek-V3", "requests": 2, "prompt_tokens": 200, "completion_tokens": 40}
+    ]
 
 
 def test_throttling_that_outlasts_the_budget_answers_503(call, httpserver, db_conn):
@@ -69,7 +79,9 @@ def test_throttling_that_outlasts_the_budget_answers_503(call, httpserver, db_co
         {"error": {"code": "429", "message": "Rate limit"}}, status=429, headers={"retry-after-ms": "50"}
     )
     # When a prompt is routed
-    answer = call("POST", "/v1/ai/route", {"prompt": "hi", "type": "generation"}, context=LambdaContext(remaining_ms=3000))
+    answer = call(
+        "POST", "/v1/ai/route", {"prompt": "hi", "type": "generation"}, context=LambdaContext(remaining_ms=3000)
+    )
     # Then it was retried, and the caller gets a clear 503 and nothing is counted
     assert answer.status == 503 and answer.body["error"] == "azure_throttled"
     assert "Rate limit" in answer.body["detail"] and answer.headers.get("Retry-After")
@@ -78,9 +90,13 @@ def test_throttling_that_outlasts_the_budget_answers_503(call, httpserver, db_co
 
 
 def test_server_errors_after_retries_answer_502(call, httpserver):
-    httpserver.expect_request(PATH, method="POST").respond_with_json({"error": {"code": "InternalServerError", "message": "boom"}}, status=500)
+    httpserver.expect_request(PATH, method="POST").respond_with_json(
+        {"error": {"code": "InternalServerError", "message": "boom"}}, status=500
+    )
     started = time.monotonic()
-    answer = call("POST", "/v1/ai/route", {"prompt": "hi", "type": "generation"}, context=LambdaContext(remaining_ms=3000))
+    answer = call(
+        "POST", "/v1/ai/route", {"prompt": "hi", "type": "generation"}, context=LambdaContext(remaining_ms=3000)
+    )
     assert answer.status == 502 and answer.body["error"] == "azure_unavailable"
     assert len(httpserver.log) >= 2
     assert time.monotonic() - started < 3.0  # stayed inside the Lambda's remaining time
@@ -95,7 +111,9 @@ def test_a_slow_azure_answers_504_inside_the_deadline(call, httpserver):
 
     httpserver.expect_request(PATH, method="POST").respond_with_handler(slow)
     started = time.monotonic()
-    answer = call("POST", "/v1/ai/route", {"prompt": "hi", "type": "generation"}, context=LambdaContext(remaining_ms=2500))
+    answer = call(
+        "POST", "/v1/ai/route", {"prompt": "hi", "type": "generation"}, context=LambdaContext(remaining_ms=2500)
+    )
     elapsed = time.monotonic() - started
     # Let the held request finish so it cannot land in the next test's server log.
     release.set()
@@ -216,7 +234,9 @@ def test_a_misconfigured_model_or_endpoint_is_a_502_saying_so(call, httpserver, 
 
 
 def test_a_rejected_key_is_a_502_that_blames_the_service_not_the_caller(call, httpserver):
-    httpserver.expect_request(PATH, method="POST").respond_with_json({"error": {"code": "401", "message": "Access denied"}}, status=401)
+    httpserver.expect_request(PATH, method="POST").respond_with_json(
+        {"error": {"code": "401", "message": "Access denied"}}, status=401
+    )
     answer = call("POST", "/v1/ai/route", {"prompt": "hi", "type": "generation"})
     assert answer.status == 502 and answer.body["error"] == "azure_auth_failed"
     assert "on our side" in answer.body["detail"]
@@ -242,30 +262,68 @@ BAD_REQUESTS = {
     "prompt_not_string": ({"body": {"prompt": 42, "type": "generation"}}, 400, "invalid_request"),
     "max_tokens_string": ({"body": {"prompt": "hi", "type": "generation", "max_tokens": "10"}}, 400, "invalid_request"),
     "max_tokens_bool": ({"body": {"prompt": "hi", "type": "generation", "max_tokens": True}}, 400, "invalid_request"),
-    "max_tokens_over_limit": ({"body": {"prompt": "hi", "type": "generation", "max_tokens": 100000}}, 400, "invalid_request"),
-    "temperature_out_of_range": ({"body": {"prompt": "hi", "type": "generation", "temperature": 3}}, 400, "invalid_request"),
+    "max_tokens_over_limit": (
+        {"body": {"prompt": "hi", "type": "generation", "max_tokens": 100000}},
+        400,
+        "invalid_request",
+    ),
+    "temperature_out_of_range": (
+        {"body": {"prompt": "hi", "type": "generation", "temperature": 3}},
+        400,
+        "invalid_request",
+    ),
     "missing_prompt": ({"body": {"type": "generation"}}, 400, "invalid_request"),
     "empty_prompt": ({"body": {"prompt": "", "type": "generation"}}, 400, "invalid_request"),
     "unknown_field": ({"body": {"prompt": "hi", "type": "generation", "model": "gpt-4"}}, 400, "invalid_request"),
     "unknown_type": ({"body": {"prompt": "hi", "type": "poetry"}}, 400, "unknown_type"),
     "prompt_over_limit": ({"body": {"prompt": BIG, "type": "generation"}}, 413, "prompt_too_long"),
     "body_over_limit": ({"body": {"prompt": "hi", "type": "vision", "images": ["A" * 250_000]}}, 413, "body_too_large"),
-    "too_many_images": ({"body": {"prompt": "hi", "type": "vision", "images": ["iVBORw0KGgo="] * 3}}, 413, "too_many_images"),
-    "images_for_text_model": ({"body": {"prompt": "hi", "type": "reasoning", "images": [base64.b64encode(PNG).decode()]}}, 400, "images_not_supported"),
+    "too_many_images": (
+        {"body": {"prompt": "hi", "type": "vision", "images": ["iVBORw0KGgo="] * 3}},
+        413,
+        "too_many_images",
+    ),
+    "images_for_text_model": (
+        {"body": {"prompt": "hi", "type": "reasoning", "images": [base64.b64encode(PNG).decode()]}},
+        400,
+        "images_not_supported",
+    ),
     "image_not_base64": ({"body": {"prompt": "hi", "type": "vision", "images": ["not base64!"]}}, 400, "invalid_image"),
-    "image_not_an_image": ({"body": {"prompt": "hi", "type": "vision", "images": [base64.b64encode(b"GIF89a....").decode()]}}, 415, "unsupported_image"),
+    "image_not_an_image": (
+        {"body": {"prompt": "hi", "type": "vision", "images": [base64.b64encode(b"GIF89a....").decode()]}},
+        415,
+        "unsupported_image",
+    ),
     # The limit counts UTF-8 bytes: 150,000 characters of "é" are 300,000 bytes.
-    "body_over_limit_in_bytes": ({"raw_body": json.dumps({"prompt": "hi", "type": "vision", "images": ["é" * 150_000]}, ensure_ascii=False)}, 413, "body_too_large"),
+    "body_over_limit_in_bytes": (
+        {"raw_body": json.dumps({"prompt": "hi", "type": "vision", "images": ["é" * 150_000]}, ensure_ascii=False)},
+        413,
+        "body_too_large",
+    ),
     "temperature_bool": ({"body": {"prompt": "hi", "type": "generation", "temperature": True}}, 400, "invalid_request"),
     "image_empty": ({"body": {"prompt": "hi", "type": "vision", "images": [""]}}, 400, "invalid_request"),
     "type_bad_format": ({"body": {"prompt": "hi", "type": "Gen eration"}}, 400, "invalid_request"),
     # A media type with parameters and other casing passes the media check and meets the schema.
     "charset_media_type_still_validated": (
-        {"body": {"prompt": 42, "type": "generation"}, "headers": {"content-type": "Application/JSON; charset=utf-8"}}, 400, "invalid_request"
+        {"body": {"prompt": 42, "type": "generation"}, "headers": {"content-type": "Application/JSON; charset=utf-8"}},
+        400,
+        "invalid_request",
     ),
-    "base64_encoded_body": ({"body": {"prompt": "hi", "type": "generation"}, "base64_body": True}, 415, "unsupported_encoding"),
-    "missing_content_type": ({"body": {"prompt": "hi", "type": "generation"}, "headers": {"content-type": None}}, 415, "unsupported_media_type"),
-    "text_content_type": ({"body": {"prompt": "hi", "type": "generation"}, "headers": {"content-type": "text/plain"}}, 415, "unsupported_media_type"),
+    "base64_encoded_body": (
+        {"body": {"prompt": "hi", "type": "generation"}, "base64_body": True},
+        415,
+        "unsupported_encoding",
+    ),
+    "missing_content_type": (
+        {"body": {"prompt": "hi", "type": "generation"}, "headers": {"content-type": None}},
+        415,
+        "unsupported_media_type",
+    ),
+    "text_content_type": (
+        {"body": {"prompt": "hi", "type": "generation"}, "headers": {"content-type": "text/plain"}},
+        415,
+        "unsupported_media_type",
+    ),
     "no_body": ({"headers": {"content-type": "application/json"}}, 400, "missing_body"),
     "no_jwt_claims": ({"body": {"prompt": "hi", "type": "generation"}, "claims": None}, 401, "unauthorized"),
 }

@@ -20,7 +20,9 @@ def test_a_job_is_created_then_queued(call, router_env, db_conn):
     job_id = answer.body["jobId"]
     row = db_conn.execute("SELECT task, status, payload FROM jobs WHERE id = %s", (job_id,)).fetchone()
     assert row == {"task": "trends", "status": "queued", "payload": {"sources": ["tiktok"]}}
-    assert queue_messages(router_env, "trends") == [{"jobId": job_id, "task": "trends", "payload": {"sources": ["tiktok"]}}]
+    assert queue_messages(router_env, "trends") == [
+        {"jobId": job_id, "task": "trends", "payload": {"sources": ["tiktok"]}}
+    ]
 
 
 def test_a_video_job_gets_the_uploads_bucket(call, router_env):
@@ -112,7 +114,9 @@ def test_a_sub_with_a_colon_cannot_reach_another_callers_job(call, router_env, d
 
 def test_an_idempotency_key_reused_for_another_request_is_a_409(call, router_env, db_conn):
     assert call("POST", "/v1/jobs", {"task": "trends", "payload": {}}, headers={"Idempotency-Key": "k1"}).status == 202
-    answer = call("POST", "/v1/jobs", {"task": "trends", "payload": {"sources": ["x"]}}, headers={"Idempotency-Key": "k1"})
+    answer = call(
+        "POST", "/v1/jobs", {"task": "trends", "payload": {"sources": ["x"]}}, headers={"Idempotency-Key": "k1"}
+    )
     assert answer.status == 409 and answer.body["error"] == "idempotency_conflict"
     assert _job_count(db_conn) == 1
 
@@ -198,7 +202,12 @@ BAD_JOBS = {
     "payload_unknown_field": ({"task": "trends", "payload": {"foo": 1}}, {}, 400, "invalid_request"),
     "video_key_outside_uploads": ({"task": "video", "payload": {"key": "secrets/x.mp4"}}, {}, 400, "invalid_request"),
     "video_without_key": ({"task": "video", "payload": {}}, {}, 400, "invalid_request"),
-    "video_other_bucket": ({"task": "video", "payload": {"key": "uploads/a.mp4", "bucket": "elsewhere"}}, {}, 400, "invalid_request"),
+    "video_other_bucket": (
+        {"task": "video", "payload": {"key": "uploads/a.mp4", "bucket": "elsewhere"}},
+        {},
+        400,
+        "invalid_request",
+    ),
     "data_since_not_iso": ({"task": "data", "payload": {"since": "yesterday"}}, {}, 400, "invalid_request"),
     "sources_too_many": ({"task": "trends", "payload": {"sources": ["a"] * 21}}, {}, 400, "invalid_request"),
     "idempotency_key_too_long": ({"task": "trends"}, {"Idempotency-Key": "k" * 129}, 400, "invalid_idempotency_key"),

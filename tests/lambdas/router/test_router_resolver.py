@@ -19,7 +19,10 @@ def test_the_event_powertools_builds_reads_headers_from_the_raw_event():
     @app.get("/probe")
     def probe() -> dict:
         event = app.current_event
-        return {"ours": isinstance(event, HttpApiEvent), "raw": event.resolved_headers_field is event.raw_event["headers"]}
+        return {
+            "ours": isinstance(event, HttpApiEvent),
+            "raw": event.resolved_headers_field is event.raw_event["headers"],
+        }
 
     # When a request is resolved
     result = app.resolve(http_event("GET", "/probe", headers={"accept-encoding": "gzip, br"}), LambdaContext())

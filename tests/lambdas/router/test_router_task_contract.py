@@ -40,8 +40,12 @@ def contract(router_env, call, monkeypatch, db_conn) -> Iterator[Any]:
         monkeypatch.setenv(f"QUEUE_URL_{task.upper()}", urls[task])
     router_settings.reset()
     queues.reset()
-    for name, value in {"POWERTOOLS_TRACE_DISABLED": "true", "STAGE": "test", "MAX_RECEIVE_COUNT": "3",
-                        "POWERTOOLS_METRICS_NAMESPACE": "HuntazeTest"}.items():
+    for name, value in {
+        "POWERTOOLS_TRACE_DISABLED": "true",
+        "STAGE": "test",
+        "MAX_RECEIVE_COUNT": "3",
+        "POWERTOOLS_METRICS_NAMESPACE": "HuntazeTest",
+    }.items():
         monkeypatch.setenv(name, value)
 
     class Contract:
@@ -66,7 +70,9 @@ def contract(router_env, call, monkeypatch, db_conn) -> Iterator[Any]:
 
         def job(self, job_id: uuid.UUID) -> dict[str, Any]:
             db_conn.rollback()
-            return db_conn.execute("SELECT status, error_reason, error, result FROM jobs WHERE id = %s", (job_id,)).fetchone()
+            return db_conn.execute(
+                "SELECT status, error_reason, error, result FROM jobs WHERE id = %s", (job_id,)
+            ).fetchone()
 
     yield Contract()
     runners.reset()
@@ -74,11 +80,21 @@ def contract(router_env, call, monkeypatch, db_conn) -> Iterator[Any]:
 
 
 def sqs_event(body: str) -> dict[str, Any]:
-    return {"Records": [{
-        "messageId": "m1", "receiptHandle": "r1", "body": body, "attributes": {"ApproximateReceiveCount": "1"},
-        "messageAttributes": {}, "md5OfBody": "", "eventSource": "aws:sqs", "awsRegion": "us-east-2",
-        "eventSourceARN": "arn:aws:sqs:us-east-2:123456789012:huntaze-test",
-    }]}
+    return {
+        "Records": [
+            {
+                "messageId": "m1",
+                "receiptHandle": "r1",
+                "body": body,
+                "attributes": {"ApproximateReceiveCount": "1"},
+                "messageAttributes": {},
+                "md5OfBody": "",
+                "eventSource": "aws:sqs",
+                "awsRegion": "us-east-2",
+                "eventSourceARN": "arn:aws:sqs:us-east-2:123456789012:huntaze-test",
+            }
+        ]
+    }
 
 
 # --- the shape machinery ------------------------------------------------------------
@@ -87,7 +103,12 @@ def sqs_event(body: str) -> dict[str, Any]:
 def test_a_cross_field_rule_is_checked_and_documented():
     from common.schema import Field, SchemaError, Shape
 
-    shape = Shape("Range", "A range.", {"since": Field("string", "from"), "until": Field("string", "to")}, requires={"until": "since"})
+    shape = Shape(
+        "Range",
+        "A range.",
+        {"since": Field("string", "from"), "until": Field("string", "to")},
+        requires={"until": "since"},
+    )
 
     with pytest.raises(SchemaError) as refused:
         shape.validate({"until": "x"}, "payload")
@@ -140,7 +161,9 @@ def insert_events(conn: Any, rows: list[tuple[str, datetime]]) -> None:
 
 def hourly(conn: Any) -> dict[datetime, int]:
     with conn.transaction():
-        rows = conn.execute("SELECT bucket_start, sum(event_count) AS n FROM content_rollups_hourly GROUP BY 1").fetchall()
+        rows = conn.execute(
+            "SELECT bucket_start, sum(event_count) AS n FROM content_rollups_hourly GROUP BY 1"
+        ).fetchall()
     return {r["bucket_start"]: int(r["n"]) for r in rows}
 
 
@@ -148,17 +171,23 @@ def test_data_since_until_recomputes_exactly_that_range(contract, db_conn):
     # Given events in five hours, none rolled up, and a watermark that says nothing is pending
     insert_events(db_conn, [("a", T0 - timedelta(hours=h, minutes=30)) for h in range(5) for _ in range(h + 1)])
     with db_conn.transaction():
-        db_conn.execute("INSERT INTO rollup_watermarks (name, value_at) VALUES ('content_rollups', %s)", (T0 + timedelta(days=1),))
+        db_conn.execute(
+            "INSERT INTO rollup_watermarks (name, value_at) VALUES ('content_rollups', %s)", (T0 + timedelta(days=1),)
+        )
 
     # When a data job asks for the two hours [T0-4h, T0-2h) through the API
-    job_id, body = contract.submit("data", {"since": (T0 - timedelta(hours=4)).isoformat(), "until": (T0 - timedelta(hours=2)).isoformat()})
+    job_id, body = contract.submit(
+        "data", {"since": (T0 - timedelta(hours=4)).isoformat(), "until": (T0 - timedelta(hours=2)).isoformat()}
+    )
     assert contract.work("data", body) == {"batchItemFailures": []}
 
     # Then exactly those hours were recomputed (an incremental run would have found nothing to do)
     job = contract.job(job_id)
     assert job["status"] == "succeeded"
     assert (job["result"]["window_from"], job["result"]["window_to"]) == (
-        (T0 - timedelta(hours=4)).isoformat(), (T0 - timedelta(hours=2)).isoformat())
+        (T0 - timedelta(hours=4)).isoformat(),
+        (T0 - timedelta(hours=2)).isoformat(),
+    )
     assert hourly(db_conn) == {T0 - timedelta(hours=4): 4, T0 - timedelta(hours=3): 3}
 
 
@@ -179,11 +208,13 @@ def test_data_since_alone_recomputes_up_to_the_job_time(contract, db_conn):
 
 @pytest.mark.parametrize(
     ("payload", "detail"),
-    [({"until": "2026-03-10T00:00:00Z"}, "'payload.until' needs 'payload.since'"),
-     ({"since": "2026-03-10T00:00:00Z", "until": "2026-03-09T00:00:00Z"}, "must be after"),
-     ({"since": "2026-13-01T00:00:00Z"}, "not a valid time"),
-     ({"since": "2025-01-01T00:00:00Z", "until": "2026-01-01T00:00:00Z"}, "at most 93 days"),
-     ({"from": "2026-03-10T00:00:00Z"}, "unknown field(s): from")],
+    [
+        ({"until": "2026-03-10T00:00:00Z"}, "'payload.until' needs 'payload.since'"),
+        ({"since": "2026-03-10T00:00:00Z", "until": "2026-03-09T00:00:00Z"}, "must be after"),
+        ({"since": "2026-13-01T00:00:00Z"}, "not a valid time"),
+        ({"since": "2025-01-01T00:00:00Z", "until": "2026-01-01T00:00:00Z"}, "at most 93 days"),
+        ({"from": "2026-03-10T00:00:00Z"}, "unknown field(s): from"),
+    ],
     ids=["until-without-since", "reversed", "no-such-month", "over-93-days", "old-from-name"],
 )
 def test_api_refuses_a_data_range_the_worker_would_refuse(contract, call, payload, detail, router_env, db_conn):
@@ -212,13 +243,19 @@ def test_worker_refuses_a_data_message_off_the_contract_and_records_it(contract,
 def trend_sources(httpserver) -> Callable[[], dict[str, str]]:
     for name, tag in (("alpha", "#fyp"), ("beta", "#booktok")):
         httpserver.expect_request(f"/{name}.json").respond_with_json({"items": [{"name": tag, "count": 5}]})
-    httpserver.expect_request("/models/chat/completions", method="POST").respond_with_json({
-        "id": "c", "object": "chat.completion", "model": "DeepSeek-V3",
-        "choices": [{"index": 0, "message": {"role": "assistant", "content": "rising"}, "finish_reason": "stop"}],
-        "usage": {"prompt_tokens": 5, "completion_tokens": 2, "total_tokens": 7},
-    })
-    sources = [{"name": n, "url": httpserver.url_for(f"/{n}.json"), "kind": "json", "min_interval_seconds": 0}
-               for n in ("alpha", "beta")]
+    httpserver.expect_request("/models/chat/completions", method="POST").respond_with_json(
+        {
+            "id": "c",
+            "object": "chat.completion",
+            "model": "DeepSeek-V3",
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": "rising"}, "finish_reason": "stop"}],
+            "usage": {"prompt_tokens": 5, "completion_tokens": 2, "total_tokens": 7},
+        }
+    )
+    sources = [
+        {"name": n, "url": httpserver.url_for(f"/{n}.json"), "kind": "json", "min_interval_seconds": 0}
+        for n in ("alpha", "beta")
+    ]
     return lambda: {"TREND_SOURCES": json.dumps(sources), "GENERATION_MODEL": "DeepSeek-V3"}
 
 
@@ -278,8 +315,12 @@ def slack(httpserver, aws) -> dict[str, str]:
 
 def evaluated_rules(conn: Any) -> list[str]:
     with conn.transaction():
-        return [r["name"] for r in conn.execute(
-            "SELECT r.name FROM alert_events e JOIN alert_rules r ON r.id = e.rule_id ORDER BY r.name").fetchall()]
+        return [
+            r["name"]
+            for r in conn.execute(
+                "SELECT r.name FROM alert_events e JOIN alert_rules r ON r.id = e.rule_id ORDER BY r.name"
+            ).fetchall()
+        ]
 
 
 def test_alerts_with_one_rule_evaluates_only_that_rule(contract, db_conn, slack, httpserver):
@@ -338,7 +379,9 @@ def test_video_job_from_the_api_is_read_by_the_video_worker(contract, router_env
     storage.reset_client()
     from video import handler
 
-    response = handler.lambda_handler(sqs_event(body), LambdaContext(function_name="huntaze-test-video", remaining_ms=120_000))
+    response = handler.lambda_handler(
+        sqs_event(body), LambdaContext(function_name="huntaze-test-video", remaining_ms=120_000)
+    )
 
     # Then it analysed that very object (and found it is no video), not refused the message
     assert response == {"batchItemFailures": []}

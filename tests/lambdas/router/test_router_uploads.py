@@ -26,7 +26,9 @@ def test_an_upload_gets_a_signed_put_and_its_job(call, router_env, db_conn):
 
 
 def test_the_upload_job_belongs_to_the_caller(call, router_env, db_conn):
-    ticket = call("POST", "/v1/uploads", {"filename": "clip.mp4", "contentType": "video/mp4", "size": 10}, claims={"sub": "alice"}).body
+    ticket = call(
+        "POST", "/v1/uploads", {"filename": "clip.mp4", "contentType": "video/mp4", "size": 10}, claims={"sub": "alice"}
+    ).body
     owner = db_conn.execute("SELECT owner FROM jobs WHERE id = %s", (ticket["jobId"],)).fetchone()["owner"]
     assert owner == "alice"
     assert call("GET", f"/v1/jobs/{ticket['jobId']}", claims={"sub": "alice"}).status == 200
@@ -51,14 +53,24 @@ def test_the_presigned_put_uploads_the_object(call, router_env):
 
 
 def test_filenames_are_reduced_to_safe_characters(call, router_env):
-    ticket = call("POST", "/v1/uploads", {"filename": "../../etc/My Vidéo (1).mp4", "contentType": "video/mp4", "size": 10}).body
+    ticket = call(
+        "POST", "/v1/uploads", {"filename": "../../etc/My Vidéo (1).mp4", "contentType": "video/mp4", "size": 10}
+    ).body
     _, upload_id, name = ticket["key"].split("/")
     assert len(upload_id) == 36 and name == "My-Vid-o-1-.mp4"
 
 
 BAD_UPLOADS = {
-    "wrong_content_type": ({"filename": "a.exe", "contentType": "application/x-msdownload", "size": 10}, 415, "unsupported_content_type"),
-    "too_large": ({"filename": "a.mp4", "contentType": "video/mp4", "size": 50 * 1024 * 1024 + 1}, 413, "upload_too_large"),
+    "wrong_content_type": (
+        {"filename": "a.exe", "contentType": "application/x-msdownload", "size": 10},
+        415,
+        "unsupported_content_type",
+    ),
+    "too_large": (
+        {"filename": "a.mp4", "contentType": "video/mp4", "size": 50 * 1024 * 1024 + 1},
+        413,
+        "upload_too_large",
+    ),
     "zero_size": ({"filename": "a.mp4", "contentType": "video/mp4", "size": 0}, 400, "invalid_request"),
     "size_as_string": ({"filename": "a.mp4", "contentType": "video/mp4", "size": "10"}, 400, "invalid_request"),
     "size_as_float": ({"filename": "a.mp4", "contentType": "video/mp4", "size": 10.5}, 400, "invalid_request"),

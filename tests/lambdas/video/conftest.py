@@ -41,4 +41,3 @@ def video_env(database_env, aws, httpserver, monkeypatch, tmp_path):
     azure_ai.reset_client()
     storage.reset_client()
     vsettings.video_settings.cache_clear()
-

@@ -21,7 +21,9 @@ def _feature_pass(path: Path, threads: int) -> dict:
     cuts = scenes.detect_cuts(ss.samples, ss.decoded, ss.packets)
     return {
         "threads": ss.decode_threads,
-        "samples": [(s.t, s.frame_t, s.keyframe, s.quarter_turns, s.thumb.tobytes(), s.rgb().tobytes()) for s in ss.samples],
+        "samples": [
+            (s.t, s.frame_t, s.keyframe, s.quarter_turns, s.thumb.tobytes(), s.rgb().tobytes()) for s in ss.samples
+        ],
         "packets": ss.packets,
         "decoded": [(d.t, d.hist.tobytes()) for d in ss.decoded],
         "decoded_packets": ss.decoded_packets,

@@ -18,7 +18,9 @@ def _pass(clip, fps=1.0, max_frames=180):
 def test_scene_cuts_found_within_half_a_second(tmp_path):
     # Given a 12 s clip with cuts at known times, keyframes every 2 s
     known = (1.5, 4.2, 7.7, 10.3)
-    clip = make_clip(tmp_path / "cuts.mp4", duration_s=12, width=320, height=180, fps=25, cuts_s=known, preset="veryfast")
+    clip = make_clip(
+        tmp_path / "cuts.mp4", duration_s=12, width=320, height=180, fps=25, cuts_s=known, preset="veryfast"
+    )
     # When the feature pass runs
     _, _, cuts = _pass(clip)
     # Then every known cut is found once, within 0.5 s
@@ -84,7 +86,10 @@ def test_sample_count_is_capped():
     assert sampling.sample_times(4.5, 1.0, 180) == [0.0, 1.0, 2.0, 3.0]
 
 
-@pytest.mark.parametrize(("w", "h", "rotation", "orientation"), [(320, 180, 0, "landscape"), (180, 320, 0, "portrait"), (320, 180, 90, "portrait")])
+@pytest.mark.parametrize(
+    ("w", "h", "rotation", "orientation"),
+    [(320, 180, 0, "landscape"), (180, 320, 0, "portrait"), (320, 180, 90, "portrait")],
+)
 def test_orientation_follows_display(tmp_path, w, h, rotation, orientation):
     clip = make_clip(tmp_path / "o.mp4", duration_s=2, width=w, height=h, fps=5, rotation=rotation)
     info = probe.probe(clip.path)
@@ -109,7 +114,10 @@ def test_motion_is_a_rate_per_second_between_the_frames_used():
     import numpy as np
 
     grey = [np.full((4, 4), v, np.uint8) for v in (0, 51, 102)]
-    samples = [sampling.Sample(t, ft, False, g, None) for t, ft, g in ((0.0, 0.0, grey[0]), (1.0, 0.5, grey[1]), (2.0, 2.0, grey[2]))]
+    samples = [
+        sampling.Sample(t, ft, False, g, None)
+        for t, ft, g in ((0.0, 0.0, grey[0]), (1.0, 0.5, grey[1]), (2.0, 2.0, grey[2]))
+    ]
     # When motion is computed
     moves = features.motion(samples, [])
     # Then each change is divided by the time between the frames

@@ -19,8 +19,17 @@ Context = partial(FakeLambdaContext, function_name="video", memory_limit_in_mb=2
 
 
 def s3_body(key: str) -> str:
-    return json.dumps({"Records": [{"eventSource": "aws:s3", "eventName": "ObjectCreated:Put",
-                                    "s3": {"bucket": {"name": BUCKET}, "object": {"key": key}}}]})
+    return json.dumps(
+        {
+            "Records": [
+                {
+                    "eventSource": "aws:s3",
+                    "eventName": "ObjectCreated:Put",
+                    "s3": {"bucket": {"name": BUCKET}, "object": {"key": key}},
+                }
+            ]
+        }
+    )
 
 
 MAX_RECEIVE_COUNT = 3
@@ -34,10 +43,22 @@ def queue_env(monkeypatch):
 
 
 def event(*bodies: str, receive_count: int = 1) -> dict:
-    return {"Records": [{"messageId": f"m{i}", "receiptHandle": "h", "body": b,
-                         "attributes": {"ApproximateReceiveCount": str(receive_count)}, "messageAttributes": {},
-                         "md5OfBody": "", "eventSource": "aws:sqs", "eventSourceARN": "arn:aws:sqs:us-east-2:1:q",
-                         "awsRegion": "us-east-2"} for i, b in enumerate(bodies)]}
+    return {
+        "Records": [
+            {
+                "messageId": f"m{i}",
+                "receiptHandle": "h",
+                "body": b,
+                "attributes": {"ApproximateReceiveCount": str(receive_count)},
+                "messageAttributes": {},
+                "md5OfBody": "",
+                "eventSource": "aws:sqs",
+                "eventSourceARN": "arn:aws:sqs:us-east-2:1:q",
+                "awsRegion": "us-east-2",
+            }
+            for i, b in enumerate(bodies)
+        ]
+    }
 
 
 def run(*bodies: str, remaining_ms: int = 300_000, receive_count: int = 1) -> dict:
@@ -48,7 +69,9 @@ def run(*bodies: str, remaining_ms: int = 300_000, receive_count: int = 1) -> di
 
 def job_of(db_conn, key: str) -> dict:
     db_conn.rollback()
-    return db_conn.execute("SELECT * FROM jobs WHERE payload->>'key' = %s OR idempotency_key = %s", (key, key)).fetchone()
+    return db_conn.execute(
+        "SELECT * FROM jobs WHERE payload->>'key' = %s OR idempotency_key = %s", (key, key)
+    ).fetchone()
 
 
 def test_upload_is_analysed_and_stored(video_env, db_conn, httpserver, clips):
@@ -91,7 +114,9 @@ def test_job_message_from_the_api_runs_that_job(video_env, db_conn, httpserver, 
     # Given a job created by the API and its envelope
     from common import jobs
 
-    job, _ = jobs.create_job(db_conn, "video", {"bucket": BUCKET, "key": "uploads/api.mp4"}, idempotency_key="uploads/api.mp4")
+    job, _ = jobs.create_job(
+        db_conn, "video", {"bucket": BUCKET, "key": "uploads/api.mp4"}, idempotency_key="uploads/api.mp4"
+    )
     db_conn.commit()
     upload(video_env, clips["portrait"].path, "uploads/api.mp4")
     httpserver.expect_request(CHAT, method="POST").respond_with_json(good_answer())
@@ -106,7 +131,9 @@ def test_job_message_from_the_api_runs_that_job(video_env, db_conn, httpserver, 
 
 
 def test_s3_test_event_is_ignored(video_env, db_conn):
-    assert run(json.dumps({"Service": "Amazon S3", "Event": "s3:TestEvent", "Bucket": BUCKET})) == {"batchItemFailures": []}
+    assert run(json.dumps({"Service": "Amazon S3", "Event": "s3:TestEvent", "Bucket": BUCKET})) == {
+        "batchItemFailures": []
+    }
     assert db_conn.execute("SELECT count(*) AS n FROM jobs").fetchone()["n"] == 0
 
 
@@ -157,10 +184,12 @@ def test_missing_object_fails_its_job(video_env, db_conn):
 
 @pytest.mark.parametrize(
     ("payload", "named"),
-    [({"bucket": BUCKET}, "'payload.key' is required"),
-     ({"bucket": BUCKET, "key": "elsewhere/a.mp4"}, "'payload.key' has an invalid format"),
-     ({"bucket": BUCKET, "key": "uploads/a.mp4", "priority": 1}, "unknown field(s): priority"),
-     ({"key": "uploads/a.mp4"}, "'payload.bucket' is required")],
+    [
+        ({"bucket": BUCKET}, "'payload.key' is required"),
+        ({"bucket": BUCKET, "key": "elsewhere/a.mp4"}, "'payload.key' has an invalid format"),
+        ({"bucket": BUCKET, "key": "uploads/a.mp4", "priority": 1}, "unknown field(s): priority"),
+        ({"key": "uploads/a.mp4"}, "'payload.bucket' is required"),
+    ],
     ids=["no-key", "key-outside-uploads", "unknown-field", "no-bucket"],
 )
 def test_job_message_off_the_video_contract_fails_that_job(video_env, db_conn, payload, named):
@@ -181,7 +210,9 @@ def test_job_message_off_the_video_contract_fails_that_job(video_env, db_conn, p
 def test_throttled_then_answered(video_env, db_conn, httpserver, clips):
     # Given a model that throttles once with Retry-After, then answers
     upload(video_env, clips["portrait"].path, "uploads/t.mp4")
-    httpserver.expect_ordered_request(CHAT).respond_with_json({"error": {"code": "429"}}, status=429, headers={"Retry-After": "0.1"})
+    httpserver.expect_ordered_request(CHAT).respond_with_json(
+        {"error": {"code": "429"}}, status=429, headers={"Retry-After": "0.1"}
+    )
     httpserver.expect_ordered_request(CHAT).respond_with_json(good_answer())
     # When handled / Then it succeeds after two calls
     assert run(s3_body("uploads/t.mp4")) == {"batchItemFailures": []}
@@ -231,7 +262,9 @@ def test_one_failing_message_reports_only_its_id(video_env, db_conn, httpserver,
 
     azure_ai._client = azure_ai.AzureAIClient(httpserver.url_for("/"), "k", max_attempts=2, backoff_base_s=0.01)
     # When the batch is handled / Then only the failing message is reported
-    assert run(s3_body("uploads/ok.mp4"), s3_body("uploads/fail.mp4")) == {"batchItemFailures": [{"itemIdentifier": "m1"}]}
+    assert run(s3_body("uploads/ok.mp4"), s3_body("uploads/fail.mp4")) == {
+        "batchItemFailures": [{"itemIdentifier": "m1"}]
+    }
 
 
 def test_no_time_left_returns_message_untouched(video_env, db_conn):
@@ -243,7 +276,9 @@ def test_no_time_left_returns_message_untouched(video_env, db_conn):
 
 
 def test_unknown_job_id_is_dropped(video_env, db_conn):
-    body = json.dumps({"jobId": str(uuid.uuid4()), "task": "video", "payload": {"bucket": BUCKET, "key": "uploads/z.mp4"}})
+    body = json.dumps(
+        {"jobId": str(uuid.uuid4()), "task": "video", "payload": {"bucket": BUCKET, "key": "uploads/z.mp4"}}
+    )
     upload(video_env, None, "uploads/z.mp4", b"x")
     # When handled / Then it is acknowledged (a retry cannot create the job) and nothing is written
     assert run(body) == {"batchItemFailures": []}
@@ -293,7 +328,9 @@ def test_redrive_after_retries_ran_out_analyses_the_video(video_env, db_conn, ht
     assert rows == [{"status": "succeeded", "job_id": job["id"]}]
 
 
-def test_duplicate_while_another_attempt_analyses_is_acknowledged_without_calling_the_model(video_env, db_conn, httpserver, clips):
+def test_duplicate_while_another_attempt_analyses_is_acknowledged_without_calling_the_model(
+    video_env, db_conn, httpserver, clips
+):
     # Given an API job already being analysed by another function (its lease is live)
     from common import jobs
 

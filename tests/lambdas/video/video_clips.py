@@ -16,7 +16,13 @@ import numpy as np
 
 # Distinct in brightness and hue so every cut changes the picture completely.
 SCENE_COLOURS: tuple[tuple[int, int, int], ...] = (
-    (200, 40, 40), (30, 160, 60), (40, 60, 210), (230, 220, 60), (20, 20, 20), (240, 240, 240), (150, 60, 200),
+    (200, 40, 40),
+    (30, 160, 60),
+    (40, 60, 210),
+    (230, 220, 60),
+    (20, 20, 20),
+    (240, 240, 240),
+    (150, 60, 200),
 )
 
 
