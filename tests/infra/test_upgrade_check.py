@@ -72,7 +72,7 @@ def test_a_new_nat_ami_replaces_the_instance_and_breaks_the_exports_it_feeds(dev
     assert f"[~] AWS::EC2::Instance {nat} replace" in routine_check.text
     assert f"     └─ [+] {NEW_AMI}" in routine_check.text
     # And it fails on every export in use that carries the instance's id
-    flagged = {f.logical_id for f in routine_check.failing if f.rule == EXPORT_IN_USE and f.stack == stack}
+    flagged = {f.logical_id for f in routine_check.findings if f.rule == EXPORT_IN_USE and f.stack == stack}
     assert flagged == _imported_exports_of(dev, stack, nat)
 
 

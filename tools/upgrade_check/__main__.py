@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from tools.upgrade_check import check
@@ -44,17 +45,26 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     try:
-        if args.base_dir:
-            base, label = read_assembly(args.base_dir), str(args.base_dir)
-        else:
-            ref = args.base or default_base()
-            base, label = synth_commit(ref, args.stage), ref
-        change = read_assembly(args.change_dir) if args.change_dir else synth_tree(ROOT, args.stage)
+        ref = "" if args.base_dir else args.base or default_base()
+        # The two sides are independent processes: synthesize them side by side.
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            base = (
+                pool.submit(read_assembly, args.base_dir)
+                if args.base_dir
+                else pool.submit(synth_commit, ref, args.stage)
+            )
+            change = (
+                pool.submit(read_assembly, args.change_dir)
+                if args.change_dir
+                else pool.submit(synth_tree, ROOT, args.stage)
+            )
+            base_templates, change_templates = base.result(), change.result()
     except SynthError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
+    label = args.base_dir or ref
     print(f"Upgrade check of stage {args.stage}: {label} -> {args.change_dir or 'working tree'}\n")
-    result = check(base, change, stage_region(args.stage))
+    result = check(base_templates, change_templates, stage_region(args.stage))
     print(result.text)
     return 1 if result.failing else 0
 
