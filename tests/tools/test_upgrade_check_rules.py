@@ -128,6 +128,18 @@ def test_replacement_follows_a_ref_to_a_replaced_resource():
     assert (replaced["Nat"].path, replaced["Nat"].via) == ("SubnetId", "Subnet")
 
 
+def test_a_create_only_property_following_an_ssm_parameter_is_a_warning_not_a_finding():
+    # Given an instance whose AMI is the latest one an SSM parameter names, in base and change alike
+    latest = "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-6.1-arm64"
+    stack = template(Nat=instance({"Ref": "Ami"}))
+    stack["Parameters"] = {"Ami": {"Type": "AWS::SSM::Parameter::Value<AWS::EC2::Image::Id>", "Default": latest}}
+    result = check({"Net": stack}, {"Net": copy.deepcopy(stack)}, REGION)
+    # Then the report warns that a later deploy may replace it, and nothing fails
+    assert [(r.logical_id, r.action) for r in result.plan.resources] == [("Nat", "may-replace")]
+    assert f" └─ [~] ImageId (may require replacement: {latest} is resolved again at each deploy)" in result.text
+    assert result.findings == []
+
+
 # --- exports ----------------------------------------------------------------------------
 
 

@@ -4,15 +4,16 @@ It compares a base and a changed set of templates using the create-only
 properties of the CloudFormation resource schemas (shipped with cfn-lint) and
 fails when the update would replace a resource with a fixed name, replace a
 stateful resource, change an export another stack imports, or delete (or
-move) a retained resource. See ``plan`` (what the update does), ``rules``
-(which of that fails) and ``report`` (printed like ``cdk diff``).
+move) a retained resource. See ``plan`` (what the update does, and what a
+later deploy may do on its own: a create-only property that follows an SSM
+parameter), ``rules`` (which of that fails) and ``report`` (printed like ``cdk diff``).
 
 Where the base comes from:
 
 - Pull requests (ci.yml) and ``make upgrade-check``: the base commit is
   synthesized (``synth``), both stages in CI, ~10 s per stage and side. This is
   the exact check; CI fetches the history it needs.
-- ``make test`` (tests/tools/test_upgrade_check_repo.py): the base is the dev
+- ``make test`` (tests/infra/test_upgrade_check.py): the base is the dev
   stage as the base commit's own syrupy snapshots record it
   (tests/infra/__snapshots__/test_snapshots.ambr, read with ``git show``,
   ``snapshots``). Those are committed baseline templates the repository

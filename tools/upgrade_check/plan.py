@@ -26,6 +26,7 @@ class Cause:
     before: Any
     after: Any
     via: str | None = None  # the replaced resource or changed export it reads
+    because: str = "is replaced"  # what happens to ``via``
 
 
 @dataclass
@@ -84,6 +85,8 @@ def plan(base: Templates, change: Templates, region: str) -> Plan:
             resources.append(ResourceChange(stack, lid, after["Type"], "replace", before, after, replaced[stack, lid]))
         elif maybe := _forcing(stack, before, after, schema.conditionally_create_only(region, after["Type"]), {}, {}):
             resources.append(ResourceChange(stack, lid, after["Type"], "may-replace", before, after, maybe))
+        elif latent := _deploy_time_inputs(change[stack], after, schema.create_only(region, after["Type"])):
+            resources.append(ResourceChange(stack, lid, after["Type"], "may-replace", before, after, latent))
     importers = _importers(base)
     for export in exports.values():
         export.importers = sorted(importers.get(export.name, set()) - {export.stack})
@@ -138,6 +141,20 @@ def _forcing(
         )
         if via:
             causes.append(Cause(path, old, new, via=via[0]))
+    return causes
+
+
+def _deploy_time_inputs(template: dict, resource: dict, paths: tuple[str, ...]) -> list[Cause]:
+    """Create-only properties that follow an SSM parameter: a new value there replaces the resource
+    on a later deploy with no change to the template (a new AMI under /aws/service/ami-...)."""
+    parameters = template.get("Parameters") or {}
+    causes = []
+    for path in paths:
+        value = at_path(resource.get("Properties") or {}, path)
+        for ref in sorted(references(value)):
+            if str(parameters.get(ref, {}).get("Type", "")).startswith("AWS::SSM::Parameter::Value"):
+                default = parameters[ref].get("Default", ref)
+                causes.append(Cause(path, value, value, via=default, because="is resolved again at each deploy"))
     return causes
 
 

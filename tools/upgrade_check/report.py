@@ -46,7 +46,7 @@ def _resource(change: ResourceChange) -> list[str]:
 def _cause(cause: Cause, action: str, branch: str, indent: str) -> list[str]:
     need = "requires replacement" if action == "replace" else "may require replacement"
     if cause.via:
-        return [f"{branch} [~] {cause.path} ({need}: {cause.via} is replaced)"]
+        return [f"{branch} [~] {cause.path} ({need}: {cause.via} {cause.because})"]
     path, before, after = _narrow(cause.path, cause.before, cause.after)
     return [
         f"{branch} [~] {path} ({need})",
