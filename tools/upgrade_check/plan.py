@@ -64,6 +64,26 @@ class Plan:
 def plan(base: Templates, change: Templates, region: str) -> Plan:
     base = {stack: mask_code_hashes(t) for stack, t in base.items()}
     change = {stack: mask_code_hashes(t) for stack, t in change.items()}
+    replaced, exports = _replacements(base, change, region)
+    resources = _added_and_removed(base, change)
+    for stack, lid, before, after in _kept_resources(base, change):
+        kind = after["Type"]
+        if (stack, lid) in replaced:
+            resources.append(ResourceChange(stack, lid, kind, "replace", before, after, replaced[stack, lid]))
+        elif maybe := _forcing(stack, before, after, schema.conditionally_create_only(region, kind), {}, {}):
+            resources.append(ResourceChange(stack, lid, kind, "may-replace", before, after, maybe))
+        elif latent := _deploy_time_inputs(change[stack], after, schema.create_only(region, kind)):
+            resources.append(ResourceChange(stack, lid, kind, "may-replace", before, after, latent))
+    importers = _importers(base)
+    for export in exports.values():
+        export.importers = sorted(importers.get(export.name, set()) - {export.stack})
+    return Plan(resources, list(exports.values()))
+
+
+def _replacements(
+    base: Templates, change: Templates, region: str
+) -> tuple[dict[tuple[str, str], list[Cause]], dict[str, ExportChange]]:
+    """Replaced resources and changed exports, each round feeding the next until nothing more moves."""
     replaced: dict[tuple[str, str], list[Cause]] = {}
     exports: dict[str, ExportChange] = {}
     moved = True
@@ -79,18 +99,7 @@ def plan(base: Templates, change: Templates, region: str) -> Plan:
             if export.name not in exports:
                 exports[export.name] = export
                 moved = True
-    resources = _added_and_removed(base, change)
-    for stack, lid, before, after in _kept_resources(base, change):
-        if (stack, lid) in replaced:
-            resources.append(ResourceChange(stack, lid, after["Type"], "replace", before, after, replaced[stack, lid]))
-        elif maybe := _forcing(stack, before, after, schema.conditionally_create_only(region, after["Type"]), {}, {}):
-            resources.append(ResourceChange(stack, lid, after["Type"], "may-replace", before, after, maybe))
-        elif latent := _deploy_time_inputs(change[stack], after, schema.create_only(region, after["Type"])):
-            resources.append(ResourceChange(stack, lid, after["Type"], "may-replace", before, after, latent))
-    importers = _importers(base)
-    for export in exports.values():
-        export.importers = sorted(importers.get(export.name, set()) - {export.stack})
-    return Plan(resources, list(exports.values()))
+    return replaced, exports
 
 
 def _resources(template: dict) -> dict[str, dict]:
