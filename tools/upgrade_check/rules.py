@@ -12,6 +12,7 @@ from tools.upgrade_check.tokens import MISSING, at_path, show
 
 ACKNOWLEDGED = Path(__file__).with_name("acknowledged.toml")
 FIXED_NAME, STATEFUL, EXPORT_IN_USE, RETAINED = "fixed-name", "stateful", "export-in-use", "retained"
+RULES = (FIXED_NAME, STATEFUL, EXPORT_IN_USE, RETAINED)
 
 
 @dataclass(frozen=True)
@@ -138,7 +139,7 @@ def load_acknowledgements(path: Path = ACKNOWLEDGED) -> list[Acknowledgement]:
     acks = []
     for i, entry in enumerate(entries):
         missing = {"stack", "logical_id", "rule", "reason"} - entry.keys()
-        if missing or entry["rule"] not in {FIXED_NAME, STATEFUL, EXPORT_IN_USE, RETAINED}:
+        if missing or entry["rule"] not in RULES:
             raise ValueError(f"{path.name}: entry {i + 1} needs stack, logical_id, reason and a known rule: {entry}")
         acks.append(Acknowledgement(entry["stack"], entry["logical_id"], entry["rule"], entry["reason"]))
     return acks
