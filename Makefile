@@ -14,7 +14,7 @@ CDK_FLAGS := -c stage=$(STAGE)
 # CDK_DIFF_FLAGS=--method=auto to let CloudFormation build a change set.
 CDK_DIFF_FLAGS ?= --method=template
 
-.PHONY: help setup synth test lint deploy diff cost bench clean
+.PHONY: help setup synth test lint deploy diff cost bench clean upgrade-check
 
 help:
 	@echo "make synth   - set up, then cdk synth every stack of STAGE=$(STAGE) (bundled, nag-checked) and print the cost report"
@@ -23,6 +23,7 @@ help:
 	@echo "make diff    - cdk diff against the deployed STAGE (needs AWS credentials)"
 	@echo "make deploy  - cdk deploy --all for STAGE (needs AWS credentials)"
 	@echo "make cost    - monthly cost report from the synthesized templates"
+	@echo "make upgrade-check [BASE=ref] - offline: would STAGE's update from BASE to this tree fail or lose data?"
 	@echo "make bench   - benchmarks (each against its peer, in one run)"
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
@@ -57,6 +58,12 @@ deploy: setup
 cost: setup
 	@test -d cdk.out || $(CDK) synth $(CDK_FLAGS) --quiet
 	$(PY) -m tools.cost --cdk-out cdk.out --stage $(STAGE)
+
+# BASE: a git ref; empty = what the repository last accepted (the merge-base
+# with origin/main or main; on main, HEAD~1). See tools/upgrade_check.
+BASE ?=
+upgrade-check: setup
+	$(PY) -m tools.upgrade_check --stage $(STAGE) $(if $(BASE),--base $(BASE))
 
 bench: setup
 	for b in bench/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
