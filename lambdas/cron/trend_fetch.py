@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import email.utils
+import http.client
 import ipaddress
 import socket
 import threading
@@ -115,7 +116,7 @@ class Fetcher:
             body = response.read(source.max_bytes + 1, decode_content=True)
         except urllib3.exceptions.DecodeError as exc:
             raise SourceError("malformed_page", f"{url}: the body cannot be decompressed ({exc})") from None
-        except (OSError, urllib3.exceptions.HTTPError, *_http_client_errors()) as exc:
+        except (OSError, urllib3.exceptions.HTTPError, http.client.HTTPException) as exc:
             if watchdog.fired or time.monotonic() >= deadline:
                 raise SourceError("timeout", f"{url} did not finish within {limit:g}s") from None
             raise SourceError("unreachable", f"fetching {url} failed: {type(exc).__name__}: {exc}") from None
@@ -190,12 +191,6 @@ def _connection(scheme: str, address: IPAddress, port: int, host: str, *, timeou
         # Connect to the checked address; verify the certificate against the name.
         return HTTPSConnection(str(address), port, timeout=timeout, server_hostname=host)
     return HTTPConnection(str(address), port, timeout=timeout)
-
-
-def _http_client_errors() -> tuple[type[Exception], ...]:
-    import http.client
-
-    return (http.client.HTTPException,)
 
 
 class _Watchdog:

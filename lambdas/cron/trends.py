@@ -138,6 +138,9 @@ def run(
         found = collect(sources, fetcher, remaining_s=remaining_s, waiting=trends_store.retry_after(conn, now))
         for name, seconds in found.retry_after.items():
             trends_store.set_retry_after(conn, name, now + timedelta(seconds=seconds), "retry_after")
+        if not found.counts and all(e["reason"] == "retry_after" for e in found.errors):
+            # Not an outage: the sources asked us to wait; retrying the window now would only ask again.
+            return {"skipped": "every trend source asked to be fetched later", "sourceErrors": found.errors}
         if not found.counts:
             reasons = ", ".join(f"{e['source']}: {e['reason']}" for e in found.errors)
             raise TransientError("trend_sources_unavailable", f"every trend source failed ({reasons})")

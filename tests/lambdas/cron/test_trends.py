@@ -162,6 +162,19 @@ def test_a_source_that_asks_to_wait_is_not_fetched_until_then(db_conn, httpserve
     assert any(r.path == "/broken" for r, _ in httpserver.log)
 
 
+def test_a_window_where_every_source_asked_to_wait_is_skipped_not_retried(db_conn, httpserver):
+    # Given the only source answering 429 with Retry-After, then a window while it is still waiting
+    only = [_sources(httpserver)[1]]
+    _serve(httpserver, broken=429, broken_headers={"Retry-After": str(24 * 3600)})
+    with pytest.raises(TransientError):
+        _run(db_conn, httpserver, T0, sources=only)
+
+    result = _run(db_conn, httpserver, T0 + HOURS_6, sources=only)
+
+    assert result["skipped"] == "every trend source asked to be fetched later"
+    assert trends_store.get_snapshot(db_conn, T0 + HOURS_6) is None
+
+
 def test_every_source_failing_retries_the_window_and_saves_nothing(db_conn, httpserver):
     httpserver.expect_request("/feed.json").respond_with_data("{not json", content_type="application/json")
     httpserver.expect_request("/broken").respond_with_data("", status=503)
