@@ -15,7 +15,16 @@ import re
 from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    IPvAnyNetwork,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from stacks.constructs.log_retention import SUPPORTED_RETENTION_DAYS
 
@@ -147,7 +156,11 @@ class ScheduleConfig(_Section):
 
 
 class TrendSourceConfig(_Section):
-    """A public trend page: JSON (counts given), RSS or HTML (hashtag/sound mentions counted)."""
+    """A public trend source: JSON (counts given, at one scale), RSS/Atom or server-rendered HTML (mentions counted).
+
+    Pages that need JavaScript (real TikTok and Instagram pages) are not
+    supported; see docs/trends.md.
+    """
 
     name: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")
     url: str = Field(pattern=r"^https?://\S+$")
@@ -156,11 +169,21 @@ class TrendSourceConfig(_Section):
     # Polite spacing between two requests to the same host.
     min_interval_seconds: float = Field(1.0, ge=0, le=60)
     max_bytes: int = Field(2 * 1024 * 1024, ge=1024)
-    # JSON only: where the list is and which fields hold name, count and type.
+    # JSON only: where the list is, which dotted fields hold name, count, type
+    # and a sound's artist, the kind of a row without a type, what counts measure.
     items_path: str = "items"
     name_field: str = "name"
     count_field: str = "count"
     type_field: str = "type"
+    artist_field: str | None = None
+    default_type: Literal["hashtag", "sound", "topic"] | None = None
+    count_scale: Literal["mentions", "views", "posts", "searches"] | None = None
+
+    @model_validator(mode="after")
+    def _json_needs_a_scale(self) -> TrendSourceConfig:
+        if self.kind == "json" and self.count_scale is None:
+            raise ValueError(f"trend source {self.name}: a json source needs count_scale")
+        return self
 
 
 class CronConfig(_Section):
@@ -173,6 +196,9 @@ class CronConfig(_Section):
     trend_sources: tuple[TrendSourceConfig, ...] = ()
     trends_user_agent: str = "HuntazeTrendsBot/1.0 (+https://huntaze.com/bot)"
     trends_top_n: int = Field(20, ge=1, le=200)
+    # IP networks trend fetches may reach besides public addresses: for local
+    # runs only (deployed stages leave it empty). Metadata/link-local never.
+    trends_allowed_networks: tuple[IPvAnyNetwork, ...] = ()
     late_event_lookback_hours: int = Field(48, ge=0)
     # Events ingested this recently may still sit in uncommitted transactions.
     ingest_settle_seconds: int = Field(60, ge=0, le=3600)

@@ -85,6 +85,7 @@ class CronStack(cdk.Stack):
                 "TREND_SOURCES": json.dumps([s.model_dump() for s in c.trend_sources], separators=(",", ":")),
                 "TRENDS_USER_AGENT": c.trends_user_agent,
                 "TRENDS_TOP_N": str(c.trends_top_n),
+                "TRENDS_ALLOWED_NETWORKS": json.dumps([str(n) for n in c.trends_allowed_networks]),
                 "GENERATION_MODEL": az.models.get("generation", az.models["default"]),
                 **self.data.azure_environment(),
             }

@@ -83,18 +83,19 @@ def trends(
 
     sources = trends.select(settings.trend_sources(), payload_of(job, msg).get("sources"))
 
-    def summarize(rising: Any) -> tuple[str, str]:
+    def summarize(rising: Any, falling: Any) -> summary.Summary:
         budget = max(1.0, remaining_s() - RESERVE_S)
-        return summary.summarize(azure_ai.get_client(), settings.generation_model, rising, budget_s=budget)
+        return summary.summarize(azure_ai.get_client(), settings.generation_model, rising, falling, budget_s=budget)
 
     return trends.run(
         conn,
         job_id=job.id,
         window_start=window_time(job, msg),
         sources=sources,
-        fetcher=_fetcher(settings.trends_user_agent),
+        fetcher=_fetcher(settings.trends_user_agent, settings.trends_allowed_networks),
         summarize=summarize,
         top_n=settings.trends_top_n,
+        now=datetime.now(UTC),
         remaining_s=lambda: remaining_s() - RESERVE_S,
     )
 
@@ -127,10 +128,10 @@ def for_task(task: str, remaining_s: Callable[[], float]) -> Runner:
 
 
 @functools.cache
-def _fetcher(user_agent: str) -> Any:
-    from cron.sources import Fetcher
+def _fetcher(user_agent: str, allowed_networks: tuple[str, ...]) -> Any:
+    from cron.trend_fetch import Fetcher
 
-    return Fetcher(user_agent)
+    return Fetcher(user_agent, allowed=allowed_networks)
 
 
 class _Metrics:

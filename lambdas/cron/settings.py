@@ -31,6 +31,8 @@ class CronSettings:
     stage: str
     trends_user_agent: str
     trends_top_n: int
+    # Networks trend fetches may reach besides public addresses (local runs and tests only).
+    trends_allowed_networks: tuple[str, ...]
     generation_model: str
     late_event_lookback: timedelta
     ingest_settle: timedelta
@@ -47,6 +49,7 @@ class CronSettings:
             stage=env_optional(env, "STAGE") or "dev",
             trends_user_agent=env_optional(env, "TRENDS_USER_AGENT") or DEFAULT_USER_AGENT,
             trends_top_n=env_int(env, "TRENDS_TOP_N", default=20, minimum=1),
+            trends_allowed_networks=_allowed_networks(env),
             generation_model=env_optional(env, "GENERATION_MODEL") or "DeepSeek-V3",
             late_event_lookback=timedelta(hours=env_int(env, "LATE_EVENT_LOOKBACK_HOURS", default=48, minimum=1)),
             ingest_settle=timedelta(seconds=env_int(env, "INGEST_SETTLE_SECONDS", default=60, minimum=0)),
@@ -70,6 +73,17 @@ def _parse_sources(raw: str) -> tuple[Source, ...]:
         return tuple(Source.from_dict(s) for s in json.loads(raw))
     except (TypeError, ValueError) as exc:
         raise ConfigurationError(f"TREND_SOURCES: {exc}") from None
+
+
+def _allowed_networks(env: Mapping[str, str]) -> tuple[str, ...]:
+    from cron.trend_addresses import allowed_networks
+
+    networks = _json(env, "TRENDS_ALLOWED_NETWORKS", list, "a JSON list of IP networks")
+    try:
+        allowed_networks(networks)
+    except (TypeError, ValueError) as exc:
+        raise ConfigurationError(f"TRENDS_ALLOWED_NETWORKS: {exc}") from None
+    return tuple(networks)
 
 
 def _dlq_urls(env: Mapping[str, str]) -> dict[str, str]:

@@ -150,7 +150,13 @@ def test_alerts_worker_publishes_to_the_alerts_topic_by_name_and_reads_dlq_depth
 def test_trends_worker_gets_sources_and_the_generation_model(cfg):
     from tests.infra.conftest import synth_app
 
-    source = {"name": "tt", "url": "https://example.com/trends.json", "kind": "json", "timeout_seconds": 5}
+    source = {
+        "name": "tt",
+        "url": "https://example.com/trends.json",
+        "kind": "json",
+        "count_scale": "views",
+        "timeout_seconds": 5,
+    }
     _, stacks = synth_app("dev", {"cron": {"trend_sources": [source]}})
     env = Template.from_stack(stacks.cron).find_resources(
         "AWS::Lambda::Function", {"Properties": {"Environment": {"Variables": {"TASK": "trends"}}}}
@@ -160,6 +166,7 @@ def test_trends_worker_gets_sources_and_the_generation_model(cfg):
     assert variables["GENERATION_MODEL"] == "DeepSeek-V3"
     (sent,) = json.loads(variables["TREND_SOURCES"])
     assert sent["url"] == source["url"] and sent["timeout_seconds"] == 5 and sent["kind"] == "json"
+    assert json.loads(variables["TRENDS_ALLOWED_NETWORKS"]) == []
 
 
 def test_cron_stack_passes_cdk_nag(stacks):

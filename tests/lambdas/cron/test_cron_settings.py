@@ -83,7 +83,7 @@ def test_data_and_alerts_workers_do_not_load_the_page_parsers():
         "import sys\n"
         "from cron import runners, rollups, alerts, alerts_store, health, notify\n"
         "runners.for_task('data', lambda: 60.0); runners.for_task('alerts', lambda: 60.0)\n"
-        "print(sorted(m for m in ('cron.sources', 'cron.trends', 'xml.etree.ElementTree', 'html.parser') if m in sys.modules))\n"
+        "print(sorted(m for m in ('cron.sources', 'cron.trends', 'feedparser', 'selectolax', 'charset_normalizer', 'xml.etree.ElementTree') if m in sys.modules))\n"
     )
     out = subprocess.run(
         [sys.executable, "-c", code],
@@ -99,11 +99,11 @@ def test_data_and_alerts_workers_do_not_load_the_page_parsers():
 def test_reset_forgets_settings_and_container_singletons(monkeypatch):
     # Given settings and singletons built for one environment
     monkeypatch.setenv("STAGE", "one")
-    first_fetcher = runners._fetcher("ua")
+    first_fetcher = runners._fetcher("ua", ())
     assert cron_settings().stage == "one"
     # When the environment changes and the runners are reset
     monkeypatch.setenv("STAGE", "two")
     runners.reset()
     # Then the next reads see the new environment and build new singletons
     assert cron_settings().stage == "two"
-    assert runners._fetcher("ua") is not first_fetcher
+    assert runners._fetcher("ua", ()) is not first_fetcher

@@ -35,13 +35,33 @@ def configure(database_env, monkeypatch):
 
 
 def test_trends_worker_fetches_summarises_and_saves(configure, db_conn, httpserver):
-    # Given a trend page and the chat-completions API on a local server
+    # Given a trend page that answered before with fewer views, and the chat-completions API, on a local server
+    from cron import trends_store
+
+    trends_store.insert_snapshot(
+        db_conn,
+        job_id=None,
+        window_start=T0 - timedelta(hours=6),
+        items=[{"kind": "hashtag", "name": "fyp", "scale": "views", "count": 2, "sources": {"local": 2}}],
+        growth={},
+        source_errors=[],
+        source_reports={"local": {"items": 1, "skipped": 0, "skippedRows": []}},
+    )
     httpserver.expect_request("/trends.json").respond_with_json({"items": [{"name": "#fyp", "count": 10}]})
-    httpserver.expect_request("/models/chat/completions", method="POST").respond_with_json(chat_reply("#fyp leads."))
-    source = {"name": "local", "url": httpserver.url_for("/trends.json"), "kind": "json", "min_interval_seconds": 0}
+    httpserver.expect_request("/models/chat/completions", method="POST").respond_with_json(
+        chat_reply(json.dumps({"summary": "#fyp leads.", "names": ["fyp"]}))
+    )
+    source = {
+        "name": "local",
+        "url": httpserver.url_for("/trends.json"),
+        "kind": "json",
+        "count_scale": "views",
+        "min_interval_seconds": 0,
+    }
     handler = configure(
         TASK="trends",
         TREND_SOURCES=json.dumps([source]),
+        TRENDS_ALLOWED_NETWORKS=json.dumps(["127.0.0.1/32"]),
         AZURE_AI_ENDPOINT=httpserver.url_for("/"),
         AZURE_AI_KEY="test-key",
         GENERATION_MODEL="DeepSeek-V3",
@@ -53,9 +73,9 @@ def test_trends_worker_fetches_summarises_and_saves(configure, db_conn, httpserv
     # Then the job succeeded with its snapshot, and the model was called with the key
     assert response == {"batchItemFailures": []}
     (job,) = jobs_rows(db_conn)
-    assert job["status"] == "succeeded" and job["result"]["rising"] == ["hashtag:fyp"]
+    assert job["status"] == "succeeded" and [r["item"] for r in job["result"]["rising"]] == ["hashtag:fyp@views"]
     with db_conn.transaction():
-        snap = db_conn.execute("SELECT summary, model FROM trend_snapshots").fetchone()
+        snap = db_conn.execute("SELECT summary, model FROM trend_snapshots WHERE window_start = %s", (T0,)).fetchone()
     assert snap == {"summary": "#fyp leads.", "model": "DeepSeek-V3"}
     (chat,) = [r for r, _ in httpserver.log if r.path.endswith("/chat/completions")]
     assert chat.headers["api-key"] == "test-key"

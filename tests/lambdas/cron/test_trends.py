@@ -1,134 +1,210 @@
-"""A trends window end to end: local trend pages, local chat-completions API, real PostgreSQL."""
+"""Trends windows end to end: local trend pages, local chat-completions API, real PostgreSQL."""
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 import pytest
 from cron_testdata import T0, chat_reply, json_body
+from trend_fixtures import LOOPBACK, UA
 
 from common.azure_ai import AzureAIClient
 from common.errors import TransientError
 from cron import summary, trends, trends_store
-from cron.sources import Fetcher, Source
+from cron.sources import Source
+from cron.trend_fetch import Fetcher
 
-UA = "HuntazeTrendsBot/test"
 CHAT = "/models/chat/completions"
 PAGES = ("/feed.json", "/broken", "/page.html")
+HOURS_6 = timedelta(hours=6)
 
 
 def _summarizer(httpserver):
     client = AzureAIClient(httpserver.url_for("/"), "test-key", sleep=lambda _s: None, max_attempts=2)
-    return lambda rising: summary.summarize(client, "DeepSeek-V3", rising, budget_s=5)
+    return lambda rising, falling: summary.summarize(client, "DeepSeek-V3", rising, falling, budget_s=5)
+
+
+def _answer(text: str, names: list[str]) -> dict:
+    return chat_reply(json.dumps({"summary": text, "names": names}))
 
 
 def _sources(httpserver):
+    def src(name, path, kind, **extra):
+        return Source(name=name, url=httpserver.url_for(path), kind=kind, min_interval_seconds=0, **extra)
+
     return [
-        Source(name="feed", url=httpserver.url_for("/feed.json"), kind="json", min_interval_seconds=0),
-        Source(name="broken", url=httpserver.url_for("/broken"), kind="html", min_interval_seconds=0),
-        Source(name="page", url=httpserver.url_for("/page.html"), kind="html", min_interval_seconds=0),
+        src("feed", "/feed.json", "json", count_scale="views"),
+        src("broken", "/broken", "html"),
+        src("page", "/page.html", "html"),
     ]
 
 
-def _run(db_conn, httpserver, window, sources=None):
+def _run(db_conn, httpserver, window, sources=None, fetcher=None, remaining_s=None):
     return trends.run(
         db_conn,
         job_id=None,
         window_start=window,
         sources=sources if sources is not None else _sources(httpserver),
-        fetcher=Fetcher(UA),
+        fetcher=fetcher or Fetcher(UA, allowed=LOOPBACK),
         summarize=_summarizer(httpserver),
         top_n=5,
+        now=window,
+        remaining_s=remaining_s,
     )
 
 
-def _serve_pages(httpserver, fyp: int):
+def _serve(httpserver, *, views=100, page_posts=3, page_up=True, broken=500, broken_headers=None):
+    httpserver.clear()
     httpserver.expect_request("/feed.json").respond_with_json(
-        {"items": [{"name": "#fyp", "count": fyp}, {"name": "Espresso", "count": 40, "type": "sound"}]}
+        {"items": [{"name": "#fyp", "count": views}, {"name": "Espresso", "count": 40, "type": "sound"}]}
     )
-    httpserver.expect_request("/broken").respond_with_data("upstream down", status=500)
-    httpserver.expect_request("/page.html").respond_with_data("<p>#fyp #BookTok #booktok</p>", content_type="text/html")
+    httpserver.expect_request("/broken").respond_with_data("upstream down", status=broken, headers=broken_headers)
+    if page_up:
+        posts = "".join("<article><p>#fyp #BookTok #booktok</p></article>" for _ in range(page_posts))
+        httpserver.expect_request("/page.html").respond_with_data(f"<body>{posts}</body>", content_type="text/html")
+    else:
+        httpserver.expect_request("/page.html").respond_with_data("", status=502)
 
 
-def test_failing_source_is_recorded_and_the_others_are_kept(db_conn, httpserver):
-    # Given two working sources, one answering 500, and a chat API
-    _serve_pages(httpserver, fyp=100)
-    httpserver.expect_request(CHAT, method="POST").respond_with_json(chat_reply("#fyp and #booktok are rising."))
+def _items(snap):
+    return {(i["kind"], i["name"], i["scale"]): (i["count"], i["sources"]) for i in snap.items}
 
-    # When the window runs
+
+def test_first_window_keeps_counts_per_source_and_scale_and_is_a_baseline(db_conn, httpserver):
+    # Given a JSON source of views, a page of mentions and a source answering 500
+    _serve(httpserver, views=100, page_posts=3)
+
+    # When the first window runs
     result = _run(db_conn, httpserver, T0)
 
-    # Then the snapshot has the merged items of the working sources and the error of the other
+    # Then views and mentions of #fyp are kept apart, with each source's count
     snap = trends_store.get_snapshot(db_conn, T0)
-    assert {(i["kind"], i["name"]): i["count"] for i in snap.items} == {
-        ("hashtag", "fyp"): 101,
-        ("sound", "espresso"): 40,
-        ("hashtag", "booktok"): 2,
+    assert _items(snap) == {
+        ("hashtag", "fyp", "views"): (100, {"feed": 100}),
+        ("sound", "espresso", "views"): (40, {"feed": 40}),
+        ("hashtag", "fyp", "mentions"): (3, {"page": 3}),
+        ("hashtag", "booktok", "mentions"): (3, {"page": 3}),
     }
-    assert snap.source_errors == [{"source": "broken", "reason": "http_error", "error": snap.source_errors[0]["error"]}]
-    assert "500" in snap.source_errors[0]["error"]
-    assert snap.summary == "#fyp and #booktok are rising." and snap.model == "DeepSeek-V3"
-    assert result["sourceErrors"][0]["source"] == "broken"
+    assert [(e["source"], e["reason"]) for e in snap.source_errors] == [("broken", "http_error")]
+    assert set(snap.source_reports) == {"feed", "page"}
+    # And nothing is "rising" in a first window: it is the baseline, and the model is not asked
+    assert result["baseline"] is True and result["rising"] == [] and result["falling"] == []
+    assert not any(r.path == CHAT for r, _ in httpserver.log)
 
 
-def test_growth_is_computed_against_the_previous_snapshot_and_sent_to_the_model(db_conn, httpserver):
-    # Given a first window with #fyp at 101
-    _serve_pages(httpserver, fyp=100)
-    httpserver.expect_request(CHAT, method="POST").respond_with_json(chat_reply("first"))
+def test_growth_is_per_scale_with_rising_and_falling_and_their_confidence(db_conn, httpserver):
+    # Given a baseline window
+    _serve(httpserver, views=100, page_posts=10)
     _run(db_conn, httpserver, T0)
-    httpserver.clear()
 
-    # When the next window sees #fyp at 301
-    _serve_pages(httpserver, fyp=300)
-    httpserver.expect_request(CHAT, method="POST").respond_with_json(chat_reply("#fyp tripled."))
-    result = _run(db_conn, httpserver, T0 + timedelta(hours=6))
+    # When #fyp views triple while the page's posts drop from 10 to 2
+    _serve(httpserver, views=300, page_posts=2)
+    httpserver.expect_request(CHAT, method="POST").respond_with_json(
+        _answer("#fyp views are up while #booktok cools.", ["fyp", "booktok"])
+    )
+    result = _run(db_conn, httpserver, T0 + HOURS_6)
 
-    # Then growth is relative to the first snapshot and only rising items are summarised
-    snap = trends_store.get_snapshot(db_conn, T0 + timedelta(hours=6))
-    assert snap.growth["hashtag:fyp"] == {
-        "previous": 101,
-        "current": 301,
-        "change": 200,
-        "ratio": pytest.approx(1.9802),
-    }
-    assert snap.growth["sound:espresso"]["change"] == 0
-    assert result["rising"] == ["hashtag:fyp"]
-    chat = [json_body(r) for r, _ in httpserver.log if r.path == CHAT]
-    assert chat[-1]["model"] == "DeepSeek-V3"
-    assert '"name": "fyp"' in chat[-1]["messages"][1]["content"]
-    assert "espresso" not in chat[-1]["messages"][1]["content"]
+    # Then each scale moves on its own, and both directions are reported with a confidence
+    snap = trends_store.get_snapshot(db_conn, T0 + HOURS_6)
+    views = snap.growth["hashtag:fyp@views"]
+    assert (views["previous"], views["current"], views["ratio"], views["confidence"]) == (100, 300, 2.0, 0.5)
+    mentions = snap.growth["hashtag:fyp@mentions"]
+    assert (mentions["previous"], mentions["current"]) == (10, 2)
+    assert mentions["confidence"] == pytest.approx(0.9791, abs=1e-4)  # Poisson: z = |2-10|/sqrt(12) = 2.31
+    assert [r["item"] for r in result["rising"]] == ["hashtag:fyp@views"]
+    assert [r["item"] for r in result["falling"]] == ["hashtag:booktok@mentions", "hashtag:fyp@mentions"]
+    assert "sound:espresso@views" not in [r["item"] for r in result["rising"] + result["falling"]]
+    # And the model saw both directions, as data
+    chat = json_body(next(r for r, _ in httpserver.log if r.path == CHAT))
+    data = chat["messages"][1]["content"]
+    assert '"direction": "rising"' in data and '"direction": "falling"' in data
+    assert snap.summary == "#fyp views are up while #booktok cools."
+
+
+def test_a_source_outage_is_neither_a_fall_nor_on_its_return_a_rise(db_conn, httpserver):
+    # Given a window where both sources answered
+    _serve(httpserver, views=100, page_posts=5)
+    _run(db_conn, httpserver, T0)
+
+    # When the page is down for a window
+    _serve(httpserver, views=100, page_posts=5, page_up=False)
+    down = _run(db_conn, httpserver, T0 + HOURS_6)
+
+    # Then its items did not fall
+    assert down["falling"] == [] and down["rising"] == []
+    assert not any(g["scale"] == "mentions" for g in trends_store.get_snapshot(db_conn, T0 + HOURS_6).growth.values())
+
+    # And when it returns with the same counts, they are compared with its last answer, not with nothing
+    _serve(httpserver, views=100, page_posts=5)
+    back = _run(db_conn, httpserver, T0 + 2 * HOURS_6)
+    growth = trends_store.get_snapshot(db_conn, T0 + 2 * HOURS_6).growth
+    assert growth["hashtag:fyp@mentions"]["previous"] == 5 and growth["hashtag:fyp@mentions"]["change"] == 0
+    assert back["rising"] == [] and back["falling"] == []
+
+
+def test_a_source_that_asks_to_wait_is_not_fetched_until_then(db_conn, httpserver):
+    # Given a source answering 429 with Retry-After: 8 hours
+    _serve(httpserver, broken=429, broken_headers={"Retry-After": str(8 * 3600)})
+    _run(db_conn, httpserver, T0)
+
+    # When the next window runs 6 hours later
+    _serve(httpserver)
+    result = _run(db_conn, httpserver, T0 + HOURS_6)
+
+    # Then the source was not asked again, and the snapshot says why
+    assert not any(r.path == "/broken" for r, _ in httpserver.log)
+    assert ("broken", "retry_after") in [(e["source"], e["reason"]) for e in result["sourceErrors"]]
+
+    # And the window after its time is up fetches it again
+    _serve(httpserver)
+    _run(db_conn, httpserver, T0 + 2 * HOURS_6)
+    assert any(r.path == "/broken" for r, _ in httpserver.log)
+
+
+def test_a_window_where_every_source_asked_to_wait_is_skipped_not_retried(db_conn, httpserver):
+    # Given the only source answering 429 with Retry-After, then a window while it is still waiting
+    only = [_sources(httpserver)[1]]
+    _serve(httpserver, broken=429, broken_headers={"Retry-After": str(24 * 3600)})
+    with pytest.raises(TransientError):
+        _run(db_conn, httpserver, T0, sources=only)
+
+    result = _run(db_conn, httpserver, T0 + HOURS_6, sources=only)
+
+    assert result["skipped"] == "every trend source asked to be fetched later"
+    assert trends_store.get_snapshot(db_conn, T0 + HOURS_6) is None
 
 
 def test_every_source_failing_retries_the_window_and_saves_nothing(db_conn, httpserver):
     httpserver.expect_request("/feed.json").respond_with_data("{not json", content_type="application/json")
     httpserver.expect_request("/broken").respond_with_data("", status=503)
-    httpserver.expect_request("/page.html").respond_with_data("", status=500)
+    httpserver.expect_request("/page.html").respond_with_data("<p>no tags</p>", content_type="text/html")
 
     with pytest.raises(TransientError) as err:
         _run(db_conn, httpserver, T0)
 
     assert err.value.reason == "trend_sources_unavailable"
-    assert "feed: malformed_page" in err.value.message
+    assert "feed: malformed_page" in err.value.message and "page: no_items" in err.value.message
     assert trends_store.get_snapshot(db_conn, T0) is None
 
 
 def test_retry_after_an_ai_failure_summarises_without_fetching_again(db_conn, httpserver):
-    # Given a window whose summary call fails with 503s
-    _serve_pages(httpserver, fyp=100)
+    # Given a baseline, then a window whose summary call fails with 503s
+    _serve(httpserver, views=100)
+    _run(db_conn, httpserver, T0)
+    _serve(httpserver, views=900)
     httpserver.expect_request(CHAT, method="POST").respond_with_json({"error": {"message": "busy"}}, status=503)
     with pytest.raises(TransientError):
-        _run(db_conn, httpserver, T0)
-    assert sum(1 for r, _ in httpserver.log if r.path != CHAT) == 3
-    httpserver.clear()
+        _run(db_conn, httpserver, T0 + HOURS_6)
 
     # When the window is retried and the API has recovered (the pages are still served)
-    _serve_pages(httpserver, fyp=999)
-    httpserver.expect_request(CHAT, method="POST").respond_with_json(chat_reply("Recovered summary."))
-    result = _run(db_conn, httpserver, T0)
+    _serve(httpserver, views=999)
+    httpserver.expect_request(CHAT, method="POST").respond_with_json(_answer("#fyp is up.", ["fyp"]))
+    result = _run(db_conn, httpserver, T0 + HOURS_6)
 
     # Then the saved snapshot gets its summary and no source was fetched a second time
     assert result["summarized"] is True
-    assert trends_store.get_snapshot(db_conn, T0).summary == "Recovered summary."
+    assert trends_store.get_snapshot(db_conn, T0 + HOURS_6).summary == "#fyp is up."
     assert [r.path for r, _ in httpserver.log] == [CHAT]
 
 
@@ -137,64 +213,26 @@ def test_no_configured_sources_skips_the_window(db_conn, httpserver):
     assert trends_store.get_snapshot(db_conn, T0) is None
 
 
-def test_growth_of_a_new_item_has_no_ratio():
-    growth = trends.compute_growth([{"kind": "hashtag", "name": "new", "count": 7}], [])
-    assert growth == {"hashtag:new": {"previous": 0, "current": 7, "change": 7, "ratio": None}}
-
-
 def test_sources_are_skipped_with_a_recorded_error_when_time_runs_short(db_conn, httpserver):
-    # Given three sources (10 s timeout each) and a run with 25 s left, ticking 12 s per fetch
-    _serve_pages(httpserver, fyp=100)
-    httpserver.expect_request(CHAT, method="POST").respond_with_json(chat_reply("#fyp is rising."))
+    # Given three sources and a run with 25 s left, ticking 12 s per fetch (1 s left for the third)
+    _serve(httpserver)
     fetched: list[str] = []
 
     class CountingFetcher(Fetcher):
-        def fetch(self, source):
+        def fetch(self, source, **kw):
             fetched.append(source.name)
-            return super().fetch(source)
+            return super().fetch(source, **kw)
 
     def remaining_s() -> float:
         return 25.0 - 12.0 * len(fetched)
 
     # When the window runs
-    result = trends.run(
-        db_conn,
-        job_id=None,
-        window_start=T0,
-        sources=_sources(httpserver),
-        fetcher=CountingFetcher(UA),
-        summarize=_summarizer(httpserver),
-        top_n=5,
-        remaining_s=remaining_s,
-    )
+    result = _run(db_conn, httpserver, T0, fetcher=CountingFetcher(UA, allowed=LOOPBACK), remaining_s=remaining_s)
 
-    # Then the sources that no longer fit were not fetched, and the snapshot says so
+    # Then the source that no longer fit was not fetched, and the snapshot says so
     assert fetched == ["feed", "broken"]
     assert [(e["source"], e["reason"]) for e in result["sourceErrors"]] == [
         ("broken", "http_error"),
         ("page", "out_of_time"),
     ]
     assert [r.path for r, _ in httpserver.log if r.path in PAGES] == ["/feed.json", "/broken"]
-
-
-def test_a_snapshot_limited_to_some_sources_is_no_baseline_for_the_next_full_run(db_conn):
-    # Given a full snapshot, then a later on-demand one of a single source
-    from common import jobs
-
-    item = {"kind": "hashtag", "name": "#a", "count": 10, "source": "alpha"}
-    full = trends_store.insert_snapshot(
-        db_conn, job_id=None, window_start=T0 - timedelta(hours=6), items=[item], growth={}, source_errors=[]
-    )
-    subset_job, _ = jobs.create_job(db_conn, "trends", {"sources": ["beta"]})
-    trends_store.insert_snapshot(
-        db_conn,
-        job_id=subset_job.id,
-        window_start=T0 - timedelta(hours=1),
-        items=[{**item, "source": "beta", "count": 1}],
-        growth={},
-        source_errors=[],
-    )
-    # When the next full run looks for its baseline
-    baseline = trends_store.previous_snapshot(db_conn, T0)
-    # Then it is the last full snapshot, not the partial one
-    assert baseline is not None and baseline.window_start == full.window_start
