@@ -46,10 +46,19 @@ class NetworkConfig(_Section):
     availability_zones: tuple[str, ...] | None = None
     nat_mode: Literal["instance", "gateway"] = "instance"
     nat_instance_type: str = "t4g.nano"
-    # Pin the NAT instance's AMI (arm64 Amazon Linux 2023) in prod: unpinned, it
-    # follows the latest AMI, and a deploy after a release replaces the instance
-    # (egress drops for a minute, the public IP changes).
-    nat_ami_id: str | None = Field(None, pattern=r"^ami-[0-9a-f]{8,17}$")
+    # The NAT instance's AMI (arm64 Amazon Linux 2023). ImageId is create-only,
+    # so an AMI that changes between deploys replaces the instance (egress drops,
+    # the public IP changes). "at-launch" (the default) names the AL2023 SSM
+    # parameter in the template and EC2 resolves it when it launches the
+    # instance: the newest AMI on first create, and a template that never
+    # changes, so routine deploys keep the instance (SSM patches it in place).
+    # "latest" resolves the parameter on every deploy (a new AMI replaces the
+    # instance); an "ami-..." id pins one image of one region. A stage that
+    # keeps its data (prod) refuses "latest".
+    nat_ami: str = Field("at-launch", pattern=r"^(at-launch|latest|ami-[0-9a-f]{8,17})$")
+    # When SSM State Manager runs AWS-RunPatchBaseline (install, reboot if
+    # needed: about a minute without egress); None leaves patching to a person.
+    nat_patch_schedule: str | None = Field("cron(0 9 ? * SUN *)", pattern=r"^(cron|rate)\(.+\)$")
     # One NAT is the budget choice; prod may run one per AZ for HA.
     nat_count: int = Field(1, ge=1, le=2)
     flow_log_retention_days: RetentionDays = 30
@@ -394,6 +403,15 @@ class StageConfig(_Section):
             object.__setattr__(self, "network", self.network.model_copy(update={"availability_zones": azs}))
         elif len(self.network.availability_zones) != 2:
             raise ValueError("network.availability_zones: exactly 2 are needed")
+        return self
+
+    @model_validator(mode="after")
+    def _pinned_nat_ami(self) -> StageConfig:
+        if self.retain_data and self.network.nat_mode == "instance" and self.network.nat_ami == "latest":
+            raise ValueError(
+                "network.nat_ami: a stage that keeps its data must not follow the latest AMI on every deploy "
+                "(a new AMI replaces the NAT instance); use 'at-launch' or an ami- id"
+            )
         return self
 
     @property
