@@ -28,20 +28,20 @@ def _exports(templates: dict) -> dict[str, tuple[str, str]]:
 
 
 def _names(templates: dict) -> dict[str, tuple[str, str]]:
-    """physical name -> (stack, logical id), for queues and functions given a literal name."""
+    """(dimension, physical name) -> (stack, logical id), for queues and functions given a literal name."""
     found = {}
     for stack, t in templates.items():
         for rid, r in (t.to_json().get("Resources") or {}).items():
             props = r.get("Properties") or {}
-            name = props.get("QueueName") or props.get("FunctionName")
-            if isinstance(name, str):
-                found[name] = (stack, rid)
+            for dimension in ("QueueName", "FunctionName"):
+                if isinstance(props.get(dimension), str):
+                    found[(dimension, props[dimension])] = (stack, rid)
     return found
 
 
 def _targets(value: Any, exports: dict, names: dict) -> set[tuple[str, str]]:
     """(stack, logical id) of every resource a dimension value points at (by import, reference or name)."""
-    if isinstance(value, str):
+    if isinstance(value, tuple):  # (dimension name, literal value)
         return {names[value]} if value in names else set()
     if isinstance(value, dict):
         if "Fn::ImportValue" in value:
@@ -63,7 +63,8 @@ def covered(templates) -> dict[tuple[str, str], set[str]]:
     result: dict[tuple[str, str], set[str]] = {}
     for props in (r["Properties"] for r in templates["Monitoring"].find_resources("AWS::CloudWatch::Alarm").values()):
         for dim in props.get("Dimensions", []):
-            for target in _targets(dim["Value"], exports, names):
+            value = (dim["Name"], dim["Value"]) if isinstance(dim["Value"], str) else dim["Value"]
+            for target in _targets(value, exports, names):
                 result.setdefault(target, set()).add(props["MetricName"])
     return result
 
