@@ -83,11 +83,17 @@ class DataConfig(_Section):
 # release it holds. The tests run on the aws-lambda-powertools pinned in
 # requirements-dev.txt, so the deployed layer must hold that same release
 # (tests/infra/test_powertools_layer.py checks the pin against this table).
-# NOT VERIFIED OFFLINE: 27 is the version Powertools' docs/index.md moved to in
-# aws-powertools/powertools-lambda-python#7757, but which release that PR
-# documented could not be read here. Confirm before a deploy with
-#   aws lambda get-layer-version-by-arn --arn arn:aws:lambda:us-east-2:017000801446:layer:AWSLambdaPowertoolsPythonV3-python313-arm64:27
-# (its Description names the Powertools version) and correct this line if it differs.
+# KNOWN WRONG, to be fixed before a deploy (issue 18 item 7). Evidence gathered offline:
+# - layer 27 is what docs/index.md moved to in aws-powertools/powertools-lambda-python#7757
+#   (from 18); one layer version is published per release (v3.2.0 -> 3, v3.4.0 -> 5, v3.4.1 -> 6,
+#   per that repository's "docs(layer): update layer version number" PRs #5426, #5785, #5869);
+# - a public PR of 2026-06-24 (schubergphilis/terraform-aws-mcaf-securityhub-findings-manager#91)
+#   calls :27 "the latest V3 layer", while aws-lambda-powertools 3.37.0 was published 2026-10;
+# - public code already deploys python313-arm64 layer versions up to :36.
+# So layer 27 predates 3.37.0 and does not hold it; which version does could not be read here.
+# Before a deploy: `aws lambda list-layer-versions --layer-name
+# arn:aws:lambda:us-east-2:017000801446:layer:AWSLambdaPowertoolsPythonV3-python313-arm64`
+# (each Description names the Powertools release), then put that version here and in cdk.json.
 POWERTOOLS_LAYER_RELEASES: dict[int, str] = {27: "3.37.0"}
 
 
