@@ -55,10 +55,19 @@ class NetworkConfig(_Section):
     availability_zones: tuple[str, ...] | None = None
     nat_mode: Literal["instance", "gateway"] = "instance"
     nat_instance_type: str = "t4g.nano"
-    # Pin the NAT instance's AMI (arm64 Amazon Linux 2023) in prod: unpinned, it
-    # follows the latest AMI, and a deploy after a release replaces the instance
-    # (egress drops for a minute, the public IP changes).
-    nat_ami_id: str | None = Field(None, pattern=r"^ami-[0-9a-f]{8,17}$")
+    # The NAT instance's AMI (arm64 Amazon Linux 2023). ImageId is create-only,
+    # so an AMI that changes between deploys replaces the instance (egress drops,
+    # the public IP changes). "at-launch" (the default) names the AL2023 SSM
+    # parameter in the template and EC2 resolves it when it launches the
+    # instance: the newest AMI on first create, and a template that never
+    # changes, so routine deploys keep the instance (SSM patches it in place).
+    # "latest" resolves the parameter on every deploy (a new AMI replaces the
+    # instance); an "ami-..." id pins one image of one region. A stage that
+    # keeps its data (prod) refuses "latest".
+    nat_ami: str = Field("at-launch", pattern=r"^(at-launch|latest|ami-[0-9a-f]{8,17})$")
+    # When SSM State Manager runs AWS-RunPatchBaseline (install, reboot if
+    # needed: about a minute without egress); None leaves patching to a person.
+    nat_patch_schedule: str | None = Field("cron(0 9 ? * SUN *)", pattern=r"^(cron|rate)\(.+\)$")
     # One NAT is the budget choice; prod may run one per AZ for HA.
     nat_count: int = Field(1, ge=1, le=2)
     flow_log_retention_days: RetentionDays = 30
@@ -83,11 +92,17 @@ class DataConfig(_Section):
 # release it holds. The tests run on the aws-lambda-powertools pinned in
 # requirements-dev.txt, so the deployed layer must hold that same release
 # (tests/infra/test_powertools_layer.py checks the pin against this table).
-# NOT VERIFIED OFFLINE: 27 is the version Powertools' docs/index.md moved to in
-# aws-powertools/powertools-lambda-python#7757, but which release that PR
-# documented could not be read here. Confirm before a deploy with
-#   aws lambda get-layer-version-by-arn --arn arn:aws:lambda:us-east-2:017000801446:layer:AWSLambdaPowertoolsPythonV3-python313-arm64:27
-# (its Description names the Powertools version) and correct this line if it differs.
+# KNOWN WRONG, to be fixed before a deploy (issue 18 item 7). Evidence gathered offline:
+# - layer 27 is what docs/index.md moved to in aws-powertools/powertools-lambda-python#7757
+#   (from 18); one layer version is published per release (v3.2.0 -> 3, v3.4.0 -> 5, v3.4.1 -> 6,
+#   per that repository's "docs(layer): update layer version number" PRs #5426, #5785, #5869);
+# - a public PR of 2026-06-24 (schubergphilis/terraform-aws-mcaf-securityhub-findings-manager#91)
+#   calls :27 "the latest V3 layer", while aws-lambda-powertools 3.37.0 was published 2026-10;
+# - public code already deploys python313-arm64 layer versions up to :36.
+# So layer 27 predates 3.37.0 and does not hold it; which version does could not be read here.
+# Before a deploy: `aws lambda list-layer-versions --layer-name
+# arn:aws:lambda:us-east-2:017000801446:layer:AWSLambdaPowertoolsPythonV3-python313-arm64`
+# (each Description names the Powertools release), then put that version here and in cdk.json.
 POWERTOOLS_LAYER_RELEASES: dict[int, str] = {27: "3.37.0"}
 
 
@@ -420,6 +435,15 @@ class StageConfig(_Section):
             object.__setattr__(self, "network", self.network.model_copy(update={"availability_zones": azs}))
         elif len(self.network.availability_zones) != 2:
             raise ValueError("network.availability_zones: exactly 2 are needed")
+        return self
+
+    @model_validator(mode="after")
+    def _pinned_nat_ami(self) -> StageConfig:
+        if self.retain_data and self.network.nat_mode == "instance" and self.network.nat_ami == "latest":
+            raise ValueError(
+                "network.nat_ami: a stage that keeps its data must not follow the latest AMI on every deploy "
+                "(a new AMI replaces the NAT instance); use 'at-launch' or an ami- id"
+            )
         return self
 
     @property

@@ -5,9 +5,9 @@ the worker's queue; the queue-worker construct does the rest. Scheduler
 retries a failed SendMessage and then parks the event in the schedules' DLQ,
 so a missed run is visible rather than silent.
 
-The alerts topic belongs to the Monitoring stack, which
-is built after this one; it is referenced by its deterministic name so
-the two stacks do not depend on each other.
+The alerts topic belongs to the Monitoring stack, which is built after this
+one; it is referenced by its deterministic name (stacks.naming) so the two
+stacks do not depend on each other.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from constructs import Construct
 from stacks.config import ScheduleConfig, StageConfig
 from stacks.constructs.queue_worker import QueueWorker, dead_letter_queue
 from stacks.data import DataStack
+from stacks.naming import alerts_topic_arn
 from stacks.network import NetworkStack
 
 CRON_TASKS = ("trends", "data", "alerts")
@@ -69,7 +70,12 @@ class CronStack(cdk.Stack):
         self._grant_trends(self.workers["trends"])
         self._grant_alerts(self.workers["alerts"])
 
-        self.schedule_group = scheduler.ScheduleGroup(self, "Schedules", schedule_group_name=cfg.prefix)
+        # DESTROY, not CDK's default RETAIN: a group holds no data (its schedules are
+        # in this stack), and a retained group under this fixed name would make
+        # the retry of a failed first create fail.
+        self.schedule_group = scheduler.ScheduleGroup(
+            self, "Schedules", schedule_group_name=cfg.prefix, removal_policy=cdk.RemovalPolicy.DESTROY
+        )
         self.schedule_dlq = dead_letter_queue(
             self, "SchedulesDlq", queue_name=f"{cfg.prefix}-schedules-dlq", of_what="the schedules' SendMessage targets"
         )
@@ -104,7 +110,7 @@ class CronStack(cdk.Stack):
 
     @property
     def alerts_topic_arn(self) -> str:
-        return f"arn:{cdk.Aws.PARTITION}:sns:{cdk.Aws.REGION}:{cdk.Aws.ACCOUNT_ID}:{self.cfg.prefix}-alerts"
+        return alerts_topic_arn(self.cfg)
 
     def _queue_url(self, name: str) -> str:
         return f"https://sqs.{cdk.Aws.REGION}.{cdk.Aws.URL_SUFFIX}/{cdk.Aws.ACCOUNT_ID}/{name}"

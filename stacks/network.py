@@ -8,6 +8,8 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from stacks.config import StageConfig
+from stacks.constructs import nat_instance
+from stacks.constructs.alarms import AlarmFactory
 from stacks.constructs.log_retention import retention
 from stacks.constructs.nag import acknowledge
 
@@ -17,7 +19,9 @@ class NetworkStack(cdk.Stack):
 
     The NAT is a t4g.nano instance by default (about $7/month with its IPv4)
     instead of a NAT gateway (about $33/month before data); ``nat_mode:
-    gateway`` in the stage config switches to the managed gateway.
+    gateway`` in the stage config switches to the managed gateway. The
+    instance's setup, recovery and patching are in ``constructs/nat_instance``;
+    its alarms stay here, beside the instance id they need.
     """
 
     def __init__(self, scope: Construct, construct_id: str, *, cfg: StageConfig, **kwargs) -> None:
@@ -26,19 +30,7 @@ class NetworkStack(cdk.Stack):
 
         self.nat_instance_provider: ec2.NatInstanceProviderV2 | None = None
         if net.nat_mode == "instance":
-            self.nat_instance_provider = ec2.NatProvider.instance_v2(
-                instance_type=ec2.InstanceType(net.nat_instance_type),
-                machine_image=(
-                    ec2.MachineImage.generic_linux({cfg.region: net.nat_ami_id})
-                    if net.nat_ami_id
-                    else ec2.MachineImage.latest_amazon_linux2023(cpu_type=ec2.AmazonLinuxCpuType.ARM_64)
-                ),
-                associate_public_ip_address=True,
-                # Standard credits: a busy NAT slows down instead of billing surplus credits.
-                credit_specification=ec2.CpuCredits.STANDARD,
-                # The default would open the instance to the whole internet.
-                default_allowed_traffic=ec2.NatTrafficDirection.OUTBOUND_ONLY,
-            )
+            self.nat_instance_provider = nat_instance.provider(net, cfg)
             nat_provider: ec2.NatProvider = self.nat_instance_provider
         else:
             nat_provider = ec2.NatProvider.gateway()
@@ -89,20 +81,6 @@ class NetworkStack(cdk.Stack):
             self, "WorkersSg", vpc=self.vpc, description="Huntaze Lambda workers", allow_all_outbound=True
         )
 
-        self._acknowledge_nat()
-
-    def _acknowledge_nat(self) -> None:
-        if self.nat_instance_provider is None:
-            return
-        for instance in self.node.find_all():
-            if isinstance(instance, ec2.Instance):
-                acknowledge(
-                    instance,
-                    {
-                        "AwsSolutions-EC26": "The NAT instance's root volume holds no data: it only forwards packets.",
-                        "AwsSolutions-EC28": "Detailed monitoring costs more than the budget NAT it watches; "
-                        "basic 5-minute metrics and the status-check alarm are enough.",
-                        "AwsSolutions-EC29": "A NAT instance is replaceable by redeploying; termination protection "
-                        "would block the stack's own updates.",
-                    },
-                )
+        self.alarms = AlarmFactory(self, cfg)
+        for instance in self.nat_instance_provider.gateway_instances if self.nat_instance_provider else []:
+            nat_instance.harden(self, cfg, instance, self.alarms)

@@ -1,7 +1,9 @@
 """Schema stack: the migrations, applied on deploy once the data tier is up.
 
 A stack of its own so that a failing migration rolls back only this stack,
-never the database (deletion-protected in prod) beside it.
+never the database (deletion-protected in prod) beside it. On UPDATE_ROLLBACK
+the trigger runs the previous function version again, so every migration must
+be safe to run twice (tests/lambdas prove the runner skips what it applied).
 """
 
 from __future__ import annotations
@@ -15,6 +17,9 @@ from stacks.constructs.nag import acknowledge_cdk_provider
 from stacks.constructs.python_function import PythonFunction
 from stacks.data import DataStack
 
+MIGRATE_TIMEOUT = cdk.Duration.minutes(5)
+TRIGGER_MARGIN = cdk.Duration.minutes(1)
+
 
 class SchemaStack(cdk.Stack):
     def __init__(self, scope: Construct, construct_id: str, *, cfg: StageConfig, data: DataStack, **kwargs) -> None:
@@ -27,7 +32,7 @@ class SchemaStack(cdk.Stack):
             handler="migrate.handler.lambda_handler",
             description="Applies the versioned SQL migrations",
             memory_mb=256,
-            timeout=cdk.Duration.minutes(5),
+            timeout=MIGRATE_TIMEOUT,
             environment=data.database_environment(),
             vpc=data.vpc,
             security_groups=[data.workers_sg],
@@ -41,7 +46,9 @@ class SchemaStack(cdk.Stack):
             "MigrateOnDeploy",
             handler=self.migrate_fn,
             execute_on_handler_change=True,
-            timeout=cdk.Duration.minutes(5),
+            # The provider waits longer than the function may run, so a slow migration
+            # reports the function's own timeout error, not a socket error of the provider.
+            timeout=MIGRATE_TIMEOUT.plus(TRIGGER_MARGIN),
             invocation_type=triggers.InvocationType.REQUEST_RESPONSE,
         )
         self.add_dependency(data, "migrations need the database and its security group rules")

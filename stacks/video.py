@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import aws_cdk as cdk
+import jsii
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
-from aws_cdk import aws_s3_notifications as s3n
+from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from stacks.config import StageConfig
@@ -13,6 +14,36 @@ from stacks.constructs.nag import acknowledge, acknowledge_cdk_provider
 from stacks.constructs.queue_worker import QueueWorker
 from stacks.data import UPLOADS_PREFIX, DataStack
 from stacks.network import NetworkStack
+
+
+@jsii.implements(s3.IBucketNotificationDestination)
+class QueueOfThisAccount:
+    """An S3 notification to an SQS queue that admits S3 only for this bucket of this account.
+
+    CDK's SqsDestination conditions the queue policy on ``aws:SourceArn``
+    alone; a bucket name can change hands, the account cannot.
+    """
+
+    def __init__(self, queue: sqs.IQueue) -> None:
+        self.queue = queue
+
+    def bind(self, scope: Construct, bucket: s3.IBucket) -> s3.BucketNotificationDestinationConfig:
+        result = self.queue.add_to_resource_policy(
+            iam.PolicyStatement(
+                principals=[iam.ServicePrincipal("s3.amazonaws.com")],
+                actions=["sqs:SendMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl"],
+                resources=[self.queue.queue_arn],
+                conditions={
+                    "ArnLike": {"aws:SourceArn": bucket.bucket_arn},
+                    "StringEquals": {"aws:SourceAccount": cdk.Aws.ACCOUNT_ID},
+                },
+            )
+        )
+        # S3 checks it may send when the notification is put: the policy must exist first.
+        depends = [result.policy_dependable] if result.policy_dependable else []
+        return s3.BucketNotificationDestinationConfig(
+            arn=self.queue.queue_arn, type=s3.BucketNotificationDestinationType.QUEUE, dependencies=depends
+        )
 
 
 class VideoStack(cdk.Stack):
@@ -67,7 +98,7 @@ class VideoStack(cdk.Stack):
         )
         uploads.add_event_notification(
             s3.EventType.OBJECT_CREATED,
-            s3n.SqsDestination(self.worker.queue),
+            QueueOfThisAccount(self.worker.queue),
             s3.NotificationKeyFilter(prefix=UPLOADS_PREFIX),
         )
         self._acknowledge(fn, data)

@@ -91,6 +91,8 @@ class QueueWorker(Construct):
             package=package,
             handler=handler,
             description=description,
+            # A fixed name lets the Monitoring stack watch it without an export.
+            function_name=f"{cfg.prefix}-{task}",
             memory_mb=worker.memory_mb,
             timeout=timeout,
             ephemeral_storage_mb=worker.ephemeral_storage_mb,

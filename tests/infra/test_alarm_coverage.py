@@ -27,8 +27,22 @@ def _exports(templates: dict) -> dict[str, tuple[str, str]]:
     return found
 
 
-def _targets(value: Any, exports: dict) -> set[tuple[str, str]]:
-    """(stack, logical id) of every resource a dimension value points at."""
+def _names(templates: dict) -> dict[str, tuple[str, str]]:
+    """(dimension, physical name) -> (stack, logical id), for queues and functions given a literal name."""
+    found = {}
+    for stack, t in templates.items():
+        for rid, r in (t.to_json().get("Resources") or {}).items():
+            props = r.get("Properties") or {}
+            for dimension in ("QueueName", "FunctionName"):
+                if isinstance(props.get(dimension), str):
+                    found[(dimension, props[dimension])] = (stack, rid)
+    return found
+
+
+def _targets(value: Any, exports: dict, names: dict) -> set[tuple[str, str]]:
+    """(stack, logical id) of every resource a dimension value points at (by import, reference or name)."""
+    if isinstance(value, tuple):  # (dimension name, literal value)
+        return {names[value]} if value in names else set()
     if isinstance(value, dict):
         if "Fn::ImportValue" in value:
             return {exports[value["Fn::ImportValue"]]}
@@ -36,20 +50,21 @@ def _targets(value: Any, exports: dict) -> set[tuple[str, str]]:
             return {("Monitoring", value["Ref"])}
         if "Fn::GetAtt" in value:
             return {("Monitoring", value["Fn::GetAtt"][0])}
-        return set().union(*(_targets(v, exports) for v in value.values())) if value else set()
+        return set().union(*(_targets(v, exports, names) for v in value.values())) if value else set()
     if isinstance(value, list):
-        return set().union(*(_targets(v, exports) for v in value)) if value else set()
+        return set().union(*(_targets(v, exports, names) for v in value)) if value else set()
     return set()
 
 
 @pytest.fixture(scope="module")
 def covered(templates) -> dict[tuple[str, str], set[str]]:
     """(stack, logical id) -> metric names alarmed on it."""
-    exports = _exports(templates)
+    exports, names = _exports(templates), _names(templates)
     result: dict[tuple[str, str], set[str]] = {}
     for props in (r["Properties"] for r in templates["Monitoring"].find_resources("AWS::CloudWatch::Alarm").values()):
         for dim in props.get("Dimensions", []):
-            for target in _targets(dim["Value"], exports):
+            value = (dim["Name"], dim["Value"]) if isinstance(dim["Value"], str) else dim["Value"]
+            for target in _targets(value, exports, names):
                 result.setdefault(target, set()).add(props["MetricName"])
     return result
 
@@ -84,8 +99,8 @@ def _app_resources(templates) -> tuple[set, set, set]:
         }
         deploy_time |= {rid for rid, r in resources.items() if r["Type"] == "AWS::Lambda::Function" and _unalarmed(r)}
         for r in resources.values():
-            # A DLQ is named by a queue's redrive policy or by a schedule target's dead-letter config.
-            if r["Type"] == "AWS::SQS::Queue":
+            # A DLQ is named by a queue's or a subscription's redrive policy, or by a schedule target's dead-letter config.
+            if r["Type"] in ("AWS::SQS::Queue", "AWS::SNS::Subscription"):
                 target = (r["Properties"].get("RedrivePolicy") or {}).get("deadLetterTargetArn")
             elif r["Type"] == "AWS::Scheduler::Schedule":
                 target = ((r["Properties"].get("Target") or {}).get("DeadLetterConfig") or {}).get("Arn")

@@ -99,9 +99,14 @@ def test_the_shipped_stages_pin_their_region():
         (_with("dev", data__db_engine_major="13"), "dev", "stages.dev.data.db_engine_major"),
         (_with("dev", account="12345"), "dev", "stages.dev.account: '12345' is not a 12-digit AWS account id"),
         (
-            _with("dev", network__nat_ami_id="ubuntu-latest"),
+            _with("dev", network__nat_ami="ubuntu-latest"),
             "dev",
-            "stages.dev.network.nat_ami_id: String should match pattern",
+            "stages.dev.network.nat_ami: String should match pattern",
+        ),
+        (
+            _with("prod", network__nat_ami="latest"),
+            "prod",
+            "network.nat_ami: a stage that keeps its data must not follow the latest AMI",
         ),
         (
             _with("dev", log_retention_days=10),
@@ -121,6 +126,7 @@ def test_the_shipped_stages_pin_their_region():
         "extended-support-postgres",
         "bad-account",
         "bad-ami",
+        "prod-follows-latest-ami",
         "bad-retention",
         "typo-key",
         "stages-not-a-map",

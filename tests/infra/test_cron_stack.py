@@ -197,3 +197,9 @@ def test_bad_schedule_expression_is_a_config_error():
             "dev",
             environ={},
         )
+
+
+def test_the_schedule_group_is_not_retained_so_a_failed_first_create_can_be_retried(templates, cfg):
+    group = next(iter(templates["Cron"].find_resources("AWS::Scheduler::ScheduleGroup").values()))
+    assert group["Properties"]["Name"] == cfg.prefix
+    assert group["DeletionPolicy"] == "Delete"

@@ -51,6 +51,8 @@ def test_every_alarm_notifies_the_topic_and_links_an_existing_runbook(templates,
     prefix = runbook_url(cfg, "X").rsplit("/", 1)[0] + "/"
     for name, props in alarms.items():
         assert props["AlarmActions"] == [{"Ref": topic_id}], name
+        # recovery reaches the same people as the firing
+        assert props["OKActions"] == [{"Ref": topic_id}], name
         kind = re.search(re.escape(prefix) + r"([a-z0-9-]+)\.md", props["AlarmDescription"])
         assert kind, f"{name} has no runbook link"
         assert (ROOT / "docs" / "runbooks" / f"{kind.group(1)}.md").is_file(), (
@@ -187,3 +189,44 @@ def test_a_new_worker_gets_its_alarms_without_code_change(cfg):
     assert duration["Threshold"] == round(
         cfg.cron.data.timeout_seconds * 1000 * cfg.monitoring.function_duration_alarm_ratio
     )
+
+
+def test_the_topic_policy_admits_cloudwatch_alarms_of_this_account(templates):
+    # SNS's default policy is gone once the stack writes one: without this statement no alarm reaches anyone.
+    policy = next(iter(templates["Monitoring"].find_resources("AWS::SNS::TopicPolicy").values()))
+    statements = policy["Properties"]["PolicyDocument"]["Statement"]
+    cloudwatch = [s for s in statements if s.get("Principal") == {"Service": "cloudwatch.amazonaws.com"}]
+    assert len(cloudwatch) == 1
+    allow = cloudwatch[0]
+    assert allow["Effect"] == "Allow" and allow["Action"] == "sns:Publish"
+    assert allow["Condition"]["StringEquals"] == {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}
+    assert ":alarm:*" in str(allow["Condition"]["ArnLike"]["aws:SourceArn"])
+
+
+def test_slack_forwarder_failures_land_in_an_alarmed_dlq(templates, cfg):
+    mon = templates["Monitoring"]
+    dlq_id = next(iter(mon.find_resources("AWS::SQS::Queue", {"Properties": {"QueueName": f"{cfg.prefix}-slack-dlq"}})))
+    dlq_arn = {"Fn::GetAtt": [dlq_id, "Arn"]}
+    # SNS redrives what it could not deliver to the function
+    mon.has_resource_properties(
+        "AWS::SNS::Subscription", {"Protocol": "lambda", "RedrivePolicy": {"deadLetterTargetArn": dlq_arn}}
+    )
+    # Lambda sends what failed every retry of the asynchronous invocation
+    mon.has_resource_properties(
+        "AWS::Lambda::EventInvokeConfig",
+        {"DestinationConfig": {"OnFailure": {"Destination": dlq_arn}}, "MaximumRetryAttempts": 2},
+    )
+    # and any message there alarms
+    mon.has_resource_properties(
+        "AWS::CloudWatch::Alarm",
+        {
+            "MetricName": "ApproximateNumberOfMessagesVisible",
+            "Dimensions": [{"Name": "QueueName", "Value": f"{cfg.prefix}-slack-dlq"}],
+        },
+    )
+
+
+def test_monitoring_imports_no_queue_and_no_worker_function(templates):
+    # Watched by name: removing a worker is one deploy, not an "export in use" deadlock.
+    imports = str([v for v in _alarms(templates["Monitoring"]).values() if "ImportValue" in str(v)])
+    assert "Queue" not in imports and "WorkerFunction" not in imports

@@ -27,3 +27,15 @@ def test_schema_deploys_after_the_whole_data_stack(stacks):
     # A stack dependency: the database and its security-group rules all exist first,
     # and a failing migration rolls back this stack only, never the database.
     assert stacks.data in stacks.schema.dependencies
+
+
+def test_the_trigger_waits_longer_than_the_migrations_may_run(templates):
+    # A provider timeout equal to the function's reports a slow migration as a socket error.
+    t = templates["Schema"]
+    trigger = next(iter(t.find_resources("Custom::Trigger").values()))["Properties"]
+    migrate = next(
+        r["Properties"]
+        for r in t.find_resources("AWS::Lambda::Function").values()
+        if r["Properties"].get("Handler") == "migrate.handler.lambda_handler"
+    )
+    assert int(trigger["Timeout"]) >= (migrate["Timeout"] + 30) * 1000

@@ -138,3 +138,15 @@ def test_visibility_timeout_covers_the_batching_window_too(cfg):
         "AWS::SQS::Queue",
         {"QueueName": f"{cfg.prefix}-video", "VisibilityTimeout": 6 * cfg.video.worker.timeout_seconds + 20},
     )
+
+
+def test_queue_admits_s3_only_for_the_uploads_bucket_of_this_account(templates):
+    s3 = [
+        s
+        for policy in templates["Video"].find_resources("AWS::SQS::QueuePolicy").values()
+        for s in policy["Properties"]["PolicyDocument"]["Statement"]
+        if s.get("Principal") == {"Service": "s3.amazonaws.com"}
+    ]
+    assert len(s3) == 1
+    assert s3[0]["Condition"]["StringEquals"] == {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}
+    assert "aws:SourceArn" in s3[0]["Condition"]["ArnLike"]

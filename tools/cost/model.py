@@ -53,6 +53,8 @@ FREE_TYPES: Mapping[str, str] = {
     "AWS::EC2::FlowLog": "billed as its log group's ingestion (workload.log_gb_per_month)",
     "AWS::Logs::LogGroup": "a log group's existence is free; its GB are the CloudWatch Logs line",
     "AWS::Lambda::Permission": "no charge",
+    "AWS::Lambda::EventInvokeConfig": "a function setting; what it sends is priced with SQS",
+    "AWS::SSM::Association": "State Manager and Patch Manager on EC2 have no charge",
     "AWS::Lambda::Version": "no charge",
     "AWS::Lambda::Alias": "no charge",
     "AWS::Lambda::EventSourceMapping": "its SQS polls are priced on the queue",

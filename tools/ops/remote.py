@@ -9,7 +9,7 @@ from ops.errors import OpsError
 
 
 def function_name(stage: str) -> str:
-    """The ops function's name by the app's convention (stacks/monitoring.py)."""
+    """The ops function's name by the app's convention (stacks/constructs/ops_function.py)."""
     return f"huntaze-{stage}-ops"
 
 

@@ -1,0 +1,110 @@
+"""One CloudWatch dashboard of everything the Monitoring stack watches."""
+
+from __future__ import annotations
+
+import aws_cdk as cdk
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_lambda as lambda_
+from constructs import IConstruct
+
+from stacks.config import StageConfig
+from stacks.constructs.watched import PERIOD, Watched, cache_node_ids, function_metric, label, queue_metric
+
+
+def _graph(title: str, metrics: list[cloudwatch.IMetric], width: int = 8) -> cloudwatch.GraphWidget:
+    return cloudwatch.GraphWidget(title=title, left=metrics, width=width, height=6)
+
+
+def _labelled(metric: cloudwatch.Metric, node: IConstruct) -> cloudwatch.Metric:
+    return metric.with_(label=label(node))
+
+
+def overview_dashboard(stack: cdk.Stack, cfg: StageConfig, w: Watched) -> cloudwatch.Dashboard:
+    dashboard = cloudwatch.Dashboard(
+        stack, "Dashboard", dashboard_name=f"{cfg.prefix}-overview", default_interval=cdk.Duration.hours(24)
+    )
+    rows: list[list[cloudwatch.IWidget]] = []
+    if w.functions:
+        rows.append(_function_row(w))
+    if w.queues or w.dlqs:
+        rows.append(_queue_row(w))
+    rows += [_api_row(api) for api in w.http_apis]
+    data_row = _data_row(w)
+    if data_row:
+        rows.append(data_row)
+    for row in rows:
+        dashboard.add_widgets(*row)
+    return dashboard
+
+
+def _function_row(w: Watched) -> list[cloudwatch.IWidget]:
+    def each(name: str, statistic: str) -> list[cloudwatch.IMetric]:
+        return [_labelled(function_metric(f, name, statistic), f) for f in w.functions]
+
+    return [
+        _graph("Workers: invocations", each("Invocations", "Sum"), width=6),
+        _graph("Workers: errors", each("Errors", "Sum"), width=6),
+        _graph("Workers: duration p95 (ms)", each("Duration", "p95"), width=6),
+        _graph(
+            "Lambda (account): concurrency / throttles",
+            [
+                lambda_.Function.metric_all_concurrent_executions(period=PERIOD, statistic="Maximum"),
+                lambda_.Function.metric_all_throttles(period=PERIOD, statistic="Sum"),
+            ],
+            width=6,
+        ),
+    ]
+
+
+def _queue_row(w: Watched) -> list[cloudwatch.IWidget]:
+    def each(queues: list, name: str) -> list[cloudwatch.IMetric]:
+        return [_labelled(queue_metric(q, name, "Maximum"), q) for q in queues]
+
+    return [
+        _graph("Queues: visible messages", each(w.queues, "ApproximateNumberOfMessagesVisible")),
+        _graph("Queues: age of oldest (s)", each(w.queues, "ApproximateAgeOfOldestMessage")),
+        _graph("DLQs: visible messages", each(w.dlqs, "ApproximateNumberOfMessagesVisible")),
+    ]
+
+
+def _api_row(api) -> list[cloudwatch.IWidget]:
+    dims = {"ApiId": api.ref}
+
+    def metric(name: str, statistic: str) -> cloudwatch.Metric:
+        return cloudwatch.Metric(
+            namespace="AWS/ApiGateway", metric_name=name, dimensions_map=dims, period=PERIOD, statistic=statistic
+        )
+
+    return [
+        _graph(f"API {label(api)}: requests", [metric("Count", "Sum")]),
+        _graph(f"API {label(api)}: 4xx / 5xx", [metric("4xx", "Sum"), metric("5xx", "Sum")]),
+        _graph(f"API {label(api)}: latency p95 (ms)", [metric("Latency", "p95"), metric("IntegrationLatency", "p95")]),
+    ]
+
+
+def _data_row(w: Watched) -> list[cloudwatch.IWidget]:
+    row: list[cloudwatch.IWidget] = []
+    for db in w.databases:
+        row += [
+            _graph("RDS: CPU %", [db.metric_cpu_utilization(period=PERIOD)], width=6),
+            _graph("RDS: connections", [db.metric_database_connections(period=PERIOD)], width=6),
+            _graph("RDS: free storage (bytes)", [db.metric_free_storage_space(period=PERIOD)], width=6),
+        ]
+    for cache in w.caches:
+        row.append(
+            _graph(
+                "Cache: memory % / engine CPU %",
+                [
+                    cloudwatch.Metric(
+                        namespace="AWS/ElastiCache",
+                        metric_name=name,
+                        dimensions_map={"CacheClusterId": n},
+                        period=PERIOD,
+                    )
+                    for n in cache_node_ids(cache)
+                    for name in ("DatabaseMemoryUsagePercentage", "EngineCPUUtilization")
+                ],
+                width=6,
+            )
+        )
+    return row

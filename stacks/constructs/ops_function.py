@@ -1,0 +1,45 @@
+"""The ops function: what the ops CLI's job commands invoke (RDS admits only the workers' security group, not laptops)."""
+
+from __future__ import annotations
+
+import aws_cdk as cdk
+from aws_cdk import aws_iam as iam
+from constructs import Construct
+
+from stacks.config import StageConfig
+from stacks.constructs.python_function import PythonFunction
+from stacks.cron import WATCHED_DLQ_TASKS as WORKER_TASKS
+from stacks.data import DataStack
+
+
+def ops_function(scope: Construct, cfg: StageConfig, data: DataStack) -> PythonFunction:
+    """A rerun sends to a task queue found by name (``<prefix>-<task>``), so the
+    function may send to exactly those queues and needs no lookup call."""
+    prefix = cfg.prefix
+    ops = PythonFunction(
+        scope,
+        "Ops",
+        cfg=cfg,
+        package="ops",
+        handler="ops.handler.lambda_handler",
+        function_name=f"{prefix}-ops",
+        description="Operator actions on jobs (history, re-run) for the ops CLI",
+        environment={
+            **data.database_environment(),
+            "QUEUE_URL_PREFIX": f"https://sqs.{cdk.Aws.REGION}.{cdk.Aws.URL_SUFFIX}/{cdk.Aws.ACCOUNT_ID}/{prefix}-",
+        },
+        vpc=data.vpc,
+        security_groups=[data.workers_sg],
+        unalarmed_because="an operator invokes it synchronously and sees every error in the CLI",
+    )
+    data.grant_database(ops)
+    ops.add_to_role_policy(
+        iam.PolicyStatement(
+            actions=["sqs:SendMessage"],
+            resources=[
+                f"arn:{cdk.Aws.PARTITION}:sqs:{cdk.Aws.REGION}:{cdk.Aws.ACCOUNT_ID}:{prefix}-{task}"
+                for task in WORKER_TASKS
+            ],
+        )
+    )
+    return ops
