@@ -179,13 +179,13 @@ def test_sources_are_skipped_with_a_recorded_error_when_time_runs_short(db_conn,
 
 def test_a_snapshot_limited_to_some_sources_is_no_baseline_for_the_next_full_run(db_conn):
     # Given a full snapshot, then a later on-demand one of a single source
-    from common import jobs
+    from common import job_store
 
     item = {"kind": "hashtag", "name": "#a", "count": 10, "source": "alpha"}
     full = trends_store.insert_snapshot(
         db_conn, job_id=None, window_start=T0 - timedelta(hours=6), items=[item], growth={}, source_errors=[]
     )
-    subset_job, _ = jobs.create_job(db_conn, "trends", {"sources": ["beta"]})
+    subset_job, _ = job_store.create_job(db_conn, "trends", {"sources": ["beta"]})
     trends_store.insert_snapshot(
         db_conn,
         job_id=subset_job.id,
