@@ -129,16 +129,37 @@ def test_a_task_without_a_queue_is_503_and_writes_nothing(call, router_env, db_c
     assert _job_count(db_conn) == 0
 
 
-def test_when_sqs_refuses_the_job_row_is_removed(call, router_env, db_conn, monkeypatch):
+def test_when_sqs_refuses_a_job_without_a_key_its_row_is_removed(call, router_env, db_conn, monkeypatch):
     # Given the trends queue URL points at a queue that does not exist (NonExistentQueue: nothing was queued)
     from router import settings
 
     monkeypatch.setenv("QUEUE_URL_TRENDS", router_env["queue_urls"]["trends"] + "-gone")
     settings.reset()
-    answer = call("POST", "/v1/jobs", {"task": "trends", "payload": {}}, headers={"Idempotency-Key": "retry-me"})
+    answer = call("POST", "/v1/jobs", {"task": "trends", "payload": {}})
     assert answer.status == 503 and answer.body["error"] == "queue_unavailable"
     assert answer.headers["Retry-After"] == "5"
-    assert _job_count(db_conn) == 0  # a retry with the same key starts clean
+    assert _job_count(db_conn) == 0  # nobody can name it again: no job without its message
+
+
+def test_when_sqs_refuses_a_keyed_job_it_stays_queued_and_a_retry_sends_it(call, router_env, db_conn, monkeypatch):
+    # Given the trends queue URL points at a queue that does not exist
+    from router import settings
+
+    request = {"task": "trends", "payload": {}}
+    monkeypatch.setenv("QUEUE_URL_TRENDS", router_env["queue_urls"]["trends"] + "-gone")
+    settings.reset()
+    answer = call("POST", "/v1/jobs", request, headers={"Idempotency-Key": "retry-me"})
+    # Then the caller is told to retry with the key, and the job waits, untouched
+    assert answer.status == 503 and "same Idempotency-Key" in answer.body["detail"]
+    (row,) = db_conn.execute("SELECT id, status, attempts FROM jobs").fetchall()
+    assert (row["status"], row["attempts"]) == ("queued", 0)
+    # When the queue is back and the client retries with the same key
+    monkeypatch.setenv("QUEUE_URL_TRENDS", router_env["queue_urls"]["trends"])
+    settings.reset()
+    retry = call("POST", "/v1/jobs", request, headers={"Idempotency-Key": "retry-me"})
+    # Then that job is queued
+    assert retry.status == 202 and retry.body["jobId"] == str(row["id"])
+    assert [m["jobId"] for m in queue_messages(router_env, "trends")] == [str(row["id"])]
 
 
 def test_when_sqs_accepts_but_the_answer_is_lost_the_job_is_kept_and_a_retry_requeues_it(call, router_env, db_conn):
