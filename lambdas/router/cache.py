@@ -41,8 +41,10 @@ class ResponseCache:
         ttl_s: int,
         cooldown_s: float = COOLDOWN_S,
         clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self._connect = connect
+        self._sleep = sleep
         self._client: redis.Redis | None = None
         self.ttl_s = ttl_s
         self._cooldown_s = cooldown_s
@@ -69,7 +71,6 @@ class ResponseCache:
         *,
         wait_s: float,
         lock_s: float,
-        sleep: Callable[[float], None] = time.sleep,
     ) -> tuple[dict[str, Any], bool]:
         """(value, whether it came from the cache). One caller computes a missing value; the others wait.
 
@@ -93,7 +94,7 @@ class ResponseCache:
                 finally:
                     if taken is True and self._call("get", lock) == token:
                         self._call("delete", lock)
-            sleep(POLL_S)
+            self._sleep(POLL_S)
 
     def seen_before(self, caller: str, key: str) -> bool:
         """Whether `caller` asked for `key` within the TTL; marks it asked."""
