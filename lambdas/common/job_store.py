@@ -15,6 +15,7 @@ State machine::
                                             the queue's last delivery: retries_exhausted)
                       -> queued            (transient error; SQS retries)
     queued -> failed                       (an unreadable message named it: `fail_unstarted`)
+    running -> failed(retries_exhausted)   (its lease ran out long ago: `fail_abandoned`, for a sweeper)
     running -> running                     (redelivery after the attempt's lease expired)
     failed(retries_exhausted) -> running   (the message was redriven from the DLQ)
 
@@ -274,6 +275,30 @@ def fail_unstarted(conn: psycopg.Connection, job_id: uuid.UUID | str, error: Per
         if job is not None:
             _record(conn, job, reason=error.reason, detail=message)
         return job
+
+
+def fail_abandoned(conn: psycopg.Connection, *, grace_s: float) -> list[Job]:
+    """Fail as `retries_exhausted` the jobs still running `grace_s` after their lease ran out; the jobs failed.
+
+    The last delivery of such a job died hard (a timeout, out of memory), so
+    nothing will finish it. `retries_exhausted` keeps a DLQ redrive able to
+    run it again. For a periodic sweeper: a job whose message is still being
+    retried starts again (and takes a new lease) long before `grace_s`.
+    """
+    with conn.transaction():
+        with _cursor(conn, Job) as cur:
+            cur.execute(
+                f"UPDATE jobs SET status = 'failed', error_reason = %s, "
+                f"error = 'its last attempt stopped without recording an outcome (timeout or out of memory)', "
+                f"finished_at = now(), updated_at = now(), lease_until = NULL "
+                f"WHERE status = 'running' AND lease_until < now() - make_interval(secs => %s) "
+                f"RETURNING {_JOB_COLUMNS}",
+                (RETRIES_EXHAUSTED, float(grace_s)),
+            )
+            jobs = cur.fetchall()
+        for job in jobs:
+            _record(conn, job, reason=RETRIES_EXHAUSTED, detail=job.error)
+        return jobs
 
 
 def requeue_failed(conn: psycopg.Connection, job_id: uuid.UUID | str, *, note: str) -> Job | None:

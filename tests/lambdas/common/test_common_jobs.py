@@ -341,3 +341,31 @@ def test_requeue_failed_reopens_only_a_failed_job_and_records_it(db_conn):
     assert job_store.get_job(db_conn, done.id).status == "succeeded"
     last = job_store.job_history(db_conn, failed.id)[-1]
     assert (last.status, last.reason, last.detail) == ("queued", "rerun", "fixed the payload")
+
+
+def test_a_job_whose_attempt_died_long_ago_is_failed_as_retries_exhausted(db_conn):
+    # Given a job whose last attempt's lease ran out an hour ago, and one still inside its lease
+    dead, _ = job_store.create_job(db_conn, "trends", {})
+    job_store.start_job(db_conn, dead.id, lease_seconds=60)
+    db_conn.execute("UPDATE jobs SET lease_until = now() - interval '1 hour' WHERE id = %s", (dead.id,))
+    live, _ = job_store.create_job(db_conn, "data", {})
+    job_store.start_job(db_conn, live.id, lease_seconds=600)
+    db_conn.commit()
+    # When the sweeper runs with a 15-minute grace
+    swept = job_store.fail_abandoned(db_conn, grace_s=900)
+    # Then only the dead one is failed, redrivable, with a history line saying why
+    assert [j.id for j in swept] == [dead.id]
+    assert (swept[0].status, swept[0].error_reason) == ("failed", jobs.RETRIES_EXHAUSTED)
+    assert job_store.get_job(db_conn, live.id).status == "running"
+    assert job_store.job_history(db_conn, dead.id)[-1].reason == jobs.RETRIES_EXHAUSTED
+    assert job_store.start_job(db_conn, dead.id) is not None
+
+
+def test_a_jobs_object_version_is_pinned_once(db_conn):
+    # Given an upload's job created before its object exists
+    job, _ = job_store.create_job(db_conn, "video", {"bucket": "b", "key": "uploads/x.mp4"})
+    # When two versions try to pin it
+    first = job_store.pin_payload(db_conn, job.id, "etag", "v1")
+    second = job_store.pin_payload(db_conn, job.id, "etag", "v2")
+    # Then the first keeps it
+    assert first.payload["etag"] == second.payload["etag"] == "v1"
