@@ -68,24 +68,22 @@ def route_ai(body: AiRouteRequest) -> dict[str, Any]:
     from common import azure_ai, db
     from router import ai, spend
     from router.cache import get_cache
+    from router.spend_guard import SpendGuard
 
     settings = router_settings()
     req = ai.AiRequest.from_body(body.model_dump(exclude_none=True), settings)
-
-    def used() -> int:
-        with db.connection() as conn:
-            return spend.tokens_used_today(conn)
-
-    def record(model: str, p: int, c: int) -> None:
-        with db.connection() as conn:
-            spend.record_usage(conn, model, p, c)
-
+    caller = "bench"
+    budgets = (
+        spend.Budget(spend.GLOBAL_SCOPE, settings.daily_token_budget),
+        spend.Budget(spend.caller_scope(caller), settings.caller_daily_token_quota),
+    )
     answer, cached = ai.route_prompt(
         req,
+        caller=caller,
         settings=settings,
         client=azure_ai.get_client,
         cache=lambda: get_cache(settings.cache_ttl_s),
-        guard=ai.Guard(used, record, settings.daily_token_budget),
+        guard=SpendGuard(db.connection, budgets),
         budget_s=settings.ai_deadline_s,
     )
     return {**answer, "cached": cached}

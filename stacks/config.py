@@ -257,6 +257,8 @@ class RouterConfig(_Section):
     cors_origins: tuple[str, ...] = ()
     cache_ttl_seconds: int = Field(3600, ge=1)
     daily_token_budget: int = Field(2_000_000, ge=1)
+    # Each caller's (JWT `sub`) share of the day, on top of the global budget: one caller cannot spend it all.
+    caller_daily_token_quota: int = Field(200_000, ge=1)
     max_prompt_chars: int = Field(32_000, ge=1)
     # Lambda's synchronous payload limit is 6 MB; images ride inside the JSON body.
     max_body_bytes: int = Field(4_000_000, ge=1024, le=6_000_000)

@@ -218,6 +218,44 @@ def database_env(database_url: str, db_conn: object, monkeypatch: pytest.MonkeyP
         settings.reset()
 
 
+@pytest.fixture
+def threaded_db(database_env: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """`common.db.connection()` with one connection per thread, for tests that run workers concurrently.
+
+    A Lambda container runs one request at a time, so the module keeps one
+    connection; threads standing in for concurrent containers each need their own.
+    """
+    import threading
+    from contextlib import contextmanager
+
+    from common import db
+
+    local = threading.local()
+    opened: list[object] = []
+    lock = threading.Lock()
+
+    @contextmanager
+    def connection() -> Iterator[object]:
+        conn = getattr(local, "conn", None)
+        if conn is None:
+            conn = local.conn = db.connect()
+            with lock:
+                opened.append(conn)
+        try:
+            yield conn
+            conn.commit()
+        except BaseException:
+            conn.rollback()
+            raise
+
+    monkeypatch.setattr(db, "connection", connection)
+    try:
+        yield
+    finally:
+        for conn in opened:
+            conn.close()
+
+
 # --- Redis -------------------------------------------------------------------
 
 

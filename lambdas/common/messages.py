@@ -130,13 +130,13 @@ def drop_unreadable(
 
 
 def _record_on_job(conn: psycopg.Connection, job_id: uuid.UUID, error: PermanentError, *, task: str) -> None:
-    from common import jobs
+    from common import job_store
 
-    job = jobs.get_job(conn, job_id)
+    job = job_store.get_job(conn, job_id)
     # Another task's job was not this queue's to run, and a running or finished
-    # one has had a readable message: failing those would be a guess.
-    if job is not None and job.task == task and job.status == "queued":
-        jobs.fail_job_with(conn, job.id, error)
+    # one has had a readable message (fail_unstarted leaves those alone): failing those would be a guess.
+    if job is not None and job.task == task:
+        job_store.fail_unstarted(conn, job.id, error)
 
 
 def _count_unreadable(task: str) -> None:

@@ -15,6 +15,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from common import messages
+from common.deadline import Deadline
 from cron import runners, worker
 
 logger = Logger()
@@ -23,16 +24,15 @@ logger = Logger()
 # Every record gets a verdict: with batch size 1, raising on an all-failed batch
 # would turn each routine retry into a Lambda error (and the function-errors alarm).
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+# The time a record gets when called without a Lambda context (a local run).
+LOCAL_RUN_S = 60.0
 
 
 def record_handler(record: SQSRecord, lambda_context: LambdaContext | None = None) -> None:
     task = os.environ["TASK"]
-
-    def remaining_s() -> float:
-        return lambda_context.get_remaining_time_in_millis() / 1000 if lambda_context else 60.0
-
+    deadline = Deadline.from_context(lambda_context, runners.RESERVE_S, default_s=LOCAL_RUN_S)
     delivery = messages.Delivery.from_sqs_record(record)
-    job = worker.process(delivery, task=task, runner=runners.for_task(task, remaining_s), remaining_s=remaining_s)
+    job = worker.process(delivery, task=task, runner=runners.for_task(task, deadline), deadline=deadline)
     if job is not None:
         logger.info("message done", extra={"jobId": str(job.id), "task": task, "status": job.status})
 

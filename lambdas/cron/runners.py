@@ -7,7 +7,6 @@ their settings; `reset()` forgets them and the settings.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -19,10 +18,11 @@ from cron.settings import reset as reset_settings
 if TYPE_CHECKING:
     import psycopg
 
+    from common.deadline import Deadline
     from cron.notify import WebhookUrl
     from cron.worker import Runner
 
-# Time kept back from the Lambda deadline to record the outcome.
+# Time kept back from the Lambda timeout to record the outcome (the handler's `Deadline` reserve).
 RESERVE_S = 10.0
 
 
@@ -45,19 +45,16 @@ def data(
     msg: jobs.JobMessage,
     *,
     settings: CronSettings,
-    remaining_s: Callable[[], float],
+    deadline: Deadline,
 ) -> dict[str, Any]:
     from cron import rollups
-
-    def usable_s() -> float:
-        return remaining_s() - RESERVE_S
 
     # since (and until, default the window time): recompute exactly that range; neither: the incremental run.
     span = payloads.data_range(payload_of(job, msg), default_until=window_time(job, msg))
     if span is not None:
         start, end = span
         try:
-            return rollups.recompute_range(conn, start=start, end=end, remaining_s=usable_s).to_dict()
+            return rollups.recompute_range(conn, start=start, end=end, remaining_s=deadline.left).to_dict()
         except ValueError as exc:
             raise PermanentError("bad_payload", str(exc)) from None
     return rollups.run_incremental(
@@ -66,7 +63,7 @@ def data(
         lookback=settings.late_event_lookback,
         settle=settings.ingest_settle,
         max_catchup=settings.rollup_max_catchup,
-        remaining_s=usable_s,
+        remaining_s=deadline.left,
     ).to_dict()
 
 
@@ -76,7 +73,7 @@ def trends(
     msg: jobs.JobMessage,
     *,
     settings: CronSettings,
-    remaining_s: Callable[[], float],
+    deadline: Deadline,
 ) -> dict[str, Any]:
     from common import azure_ai
     from cron import summary, trends
@@ -84,7 +81,7 @@ def trends(
     sources = trends.select(settings.trend_sources(), payload_of(job, msg).get("sources"))
 
     def summarize(rising: Any, falling: Any) -> summary.Summary:
-        budget = max(1.0, remaining_s() - RESERVE_S)
+        budget = max(1.0, deadline.left())
         return summary.summarize(azure_ai.get_client(), settings.generation_model, rising, falling, budget_s=budget)
 
     return trends.run(
@@ -96,7 +93,7 @@ def trends(
         summarize=summarize,
         top_n=settings.trends_top_n,
         now=datetime.now(UTC),
-        remaining_s=lambda: remaining_s() - RESERVE_S,
+        remaining_s=deadline.left,
     )
 
 
@@ -115,13 +112,13 @@ def alerts(conn: psycopg.Connection, job: jobs.Job, msg: jobs.JobMessage, *, set
     )
 
 
-def for_task(task: str, remaining_s: Callable[[], float]) -> Runner:
+def for_task(task: str, deadline: Deadline) -> Runner:
     settings = cron_settings()
     if task == "data":
-        return functools.partial(data, settings=settings, remaining_s=remaining_s)
+        return functools.partial(data, settings=settings, deadline=deadline)
     if task == "trends":
         settings.trend_sources()  # a bad TREND_SOURCES fails here, before any job is touched
-        return functools.partial(trends, settings=settings, remaining_s=remaining_s)
+        return functools.partial(trends, settings=settings, deadline=deadline)
     if task == "alerts":
         return functools.partial(alerts, settings=settings)
     raise ValueError(f"no cron runner for task {task!r}")

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from common import jobs
+from common import job_store, jobs
 from ops.errors import OpsError
 
 if TYPE_CHECKING:
@@ -51,7 +51,7 @@ def history(conn: psycopg.Connection, job_id: uuid.UUID) -> dict[str, Any]:
     job = _existing(conn, job_id)
     events = [
         {"at": e.at.isoformat(), "status": e.status, "attempt": e.attempt, "reason": e.reason, "detail": e.detail}
-        for e in jobs.job_history(conn, job_id)
+        for e in job_store.job_history(conn, job_id)
     ]
     return {"job": job.to_dict(), "events": events}
 
@@ -72,7 +72,7 @@ def rerun(conn: psycopg.Connection, send: Send, job_id: uuid.UUID, *, force: boo
             f"job {job_id} is running (attempt {job.attempts}); re-run it with force only if its worker died",
             code="job_running",
         )
-    if job.status == "failed" and jobs.requeue_failed(conn, job.id, note=RERUN_NOTE) is None:
+    if job.status == "failed" and job_store.requeue_failed(conn, job.id, note=RERUN_NOTE) is None:
         raise OpsError(f"job {job_id} changed while re-running it; look at its history", code="job_changed")
     try:
         message_id = send(job.task, job.to_envelope())
@@ -85,7 +85,7 @@ def rerun(conn: psycopg.Connection, send: Send, job_id: uuid.UUID, *, force: boo
 
 
 def _existing(conn: psycopg.Connection, job_id: uuid.UUID) -> jobs.Job:
-    job = jobs.get_job(conn, job_id)
+    job = job_store.get_job(conn, job_id)
     if job is None:
         raise OpsError(f"job {job_id} does not exist", code="job_not_found")
     return job

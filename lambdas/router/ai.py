@@ -1,4 +1,4 @@
-"""POST /v1/ai/route: pick the model, use the cache, guard the spend, ask Azure."""
+"""POST /v1/ai/route: pick the model, share identical deterministic calls through the cache, guard the spend, ask Azure."""
 
 from __future__ import annotations
 
@@ -18,10 +18,15 @@ from router.settings import RouterSettings
 if TYPE_CHECKING:
     from common.azure_ai import AzureAIClient
     from router.cache import ResponseCache
+    from router.spend_guard import SpendGuard
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_MAX_TOKENS = 1024
+# The chat format's own tokens around one user message (role markers, separators).
+MESSAGE_OVERHEAD_TOKENS = 16
+# What one image may cost in prompt tokens, held by the reservation (a tiled high-detail image stays under it).
+IMAGE_TOKEN_BOUND = 2_000
 _MAGIC = {b"\xff\xd8\xff": "image/jpeg", b"\x89PNG\r\n\x1a\n": "image/png"}
 
 
@@ -51,25 +56,17 @@ class AiRequest:
         return cls(body["prompt"], body["type"], images, max_tokens, body.get("temperature"))
 
 
-@dataclass(frozen=True)
-class Guard:
-    """The daily spend guard over the usage table (connection supplied by the caller)."""
-
-    used_today: Callable[[], int]
-    record: Callable[[str, int, int], None]
-    budget: int
-
-
 def route_prompt(
     req: AiRequest,
     *,
+    caller: str,
     settings: RouterSettings,
     client: Callable[[], AzureAIClient],
     cache: Callable[[], ResponseCache],
-    guard: Guard,
+    guard: SpendGuard,
     budget_s: float,
 ) -> tuple[dict[str, Any], bool]:
-    """The answer and whether it came from the cache."""
+    """The answer and whether this caller had it from the cache (of its own earlier request)."""
     model = settings.model_for(req.type)
     if model is None:
         raise ApiError(
@@ -79,36 +76,45 @@ def route_prompt(
         raise ApiError(400, "images_not_supported", f"type {req.type!r} ({model}) takes no images; use type 'vision'")
     parts = [_image_part(raw, i) for i, raw in enumerate(req.images)]
 
-    # Only a deterministic request may be answered from the cache.
-    key = _cache_key(model, req) if req.temperature == 0 else None
-    if key is not None:
-        hit = cache().get(key)
-        if hit is not None:
-            return hit, True
+    def ask() -> dict[str, Any]:
+        return _ask(req, model, parts, client, guard, budget_s)
 
-    used = guard.used_today()
-    if used >= guard.budget:
-        raise ApiError(
-            429,
-            "daily_budget_exceeded",
-            f"today's Azure AI budget of {guard.budget} tokens is spent ({used} used); it resets at 00:00 UTC",
-            {"Retry-After": "3600"},
-        )
+    # Only a deterministic request may be answered from the cache; the key names no caller.
+    if req.temperature != 0:
+        return ask(), False
+    key = _cache_key(model, req)
+    shared = cache()
+    answer, from_cache = shared.single_flight(key, ask, wait_s=budget_s / 2, lock_s=budget_s)
+    # Told "hit" only for its own earlier question, never for another caller's.
+    return answer, shared.seen_before(caller, key) and from_cache
 
+
+def _ask(
+    req: AiRequest,
+    model: str,
+    parts: list[dict[str, Any]],
+    client: Callable[[], AzureAIClient],
+    guard: SpendGuard,
+    budget_s: float,
+) -> dict[str, Any]:
+    """One model call inside the spend guard: reserve its maximum, call, settle what it used."""
+    reservation = guard.reserve(model, prompt_token_bound(req), req.max_tokens)
     content: Any = req.prompt if not parts else [{"type": "text", "text": req.prompt}, *parts]
-    azure = client()
     try:
-        result = azure.chat(
+        result = client().chat(
             model=model,
             messages=[{"role": "user", "content": content}],
             max_tokens=req.max_tokens,
             temperature=req.temperature,
             budget_s=budget_s,
         )
-    except WorkerError as exc:
-        raise upstream_error(exc) from exc
-    guard.record(model, result.usage.prompt_tokens, result.usage.completion_tokens)
-    answer = {
+    except BaseException as exc:
+        guard.release(reservation)
+        if isinstance(exc, WorkerError):
+            raise upstream_error(exc) from exc
+        raise
+    guard.settle(reservation, model, result.usage.prompt_tokens, result.usage.completion_tokens)
+    return {
         "model": model,
         "output": result.content,
         "reasoning": result.reasoning,
@@ -118,9 +124,16 @@ def route_prompt(
             "total_tokens": result.usage.total_tokens,
         },
     }
-    if key is not None:
-        cache().set(key, answer)
-    return answer, False
+
+
+def prompt_token_bound(req: AiRequest) -> int:
+    """At least the prompt tokens the request can cost (what the spend guard reserves).
+
+    A byte-level BPE token covers at least one byte, so the prompt's UTF-8 size
+    bounds its text; each image is held at `IMAGE_TOKEN_BOUND`. Real usage is
+    settled afterwards either way.
+    """
+    return MESSAGE_OVERHEAD_TOKENS + len(req.prompt.encode("utf-8")) + IMAGE_TOKEN_BOUND * len(req.images)
 
 
 # The shared Azure client's failure reasons, as the caller should see them.

@@ -14,6 +14,7 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler.api_gateway import Response
 
+from common.deadline import Deadline
 from common.errors import ConfigurationError, WorkerError
 from common.schema import SchemaError
 from router import contract
@@ -23,8 +24,8 @@ from router.settings import RouterSettings, router_settings
 
 logger = logging.getLogger(__name__)
 
-# Leaves time to answer (even a 504) before the Lambda and API limits hit.
-DEADLINE_MARGIN_S = 1.5
+# Kept back from the Lambda's time (the `Deadline` reserve): to answer, even a 504, before the Lambda and API limits hit.
+RESERVE_S = 1.5
 JSON = "application/json"
 
 app = HttpApiResolver()
@@ -83,34 +84,27 @@ def health() -> Response:
 @_route(contract.AI_ROUTE)
 def route_ai() -> Response:
     settings = router_settings()
-    _caller()
+    caller = _caller()
     body = contract.AI_REQUEST.validate(_json_body(settings))
 
     from common import db
     from router import ai, spend
     from router.cache import get_cache
+    from router.spend_guard import SpendGuard
 
     req = ai.AiRequest.from_body(body, settings)
-
-    def used_today() -> int:
-        with db.connection() as conn:
-            return spend.tokens_used_today(conn)
-
-    def record(model: str, prompt_tokens: int, completion_tokens: int) -> None:
-        try:
-            with db.connection() as conn:
-                spend.record_usage(conn, model, prompt_tokens, completion_tokens)
-        except WorkerError:
-            # The answer is paid for already; losing it over bookkeeping would be worse.
-            logger.exception("could not record AI usage")
-
+    budgets = (
+        spend.Budget(spend.GLOBAL_SCOPE, settings.daily_token_budget),
+        spend.Budget(spend.caller_scope(caller), settings.caller_daily_token_quota),
+    )
     answer, cached = ai.route_prompt(
         req,
+        caller=caller,
         settings=settings,
         client=_azure_client,
         cache=lambda: get_cache(settings.cache_ttl_s),
-        guard=ai.Guard(used_today, record, settings.daily_token_budget),
-        budget_s=_time_budget(settings),
+        guard=SpendGuard(db.connection, budgets),
+        budget_s=_deadline(settings).budget(settings.ai_deadline_s),
     )
     return json_response(200, {**answer, "cached": cached}, {"X-Cache": "hit" if cached else "miss"})
 
@@ -267,10 +261,8 @@ def _is_admin(settings: RouterSettings) -> bool:
     return has_claim_value(_claims(), settings.admin_claim, settings.admin_claim_value)
 
 
-def _time_budget(settings: RouterSettings) -> float:
-    context = app.lambda_context
-    remaining = context.get_remaining_time_in_millis() / 1000 if context is not None else settings.ai_deadline_s
-    return max(0.0, min(settings.ai_deadline_s, remaining - DEADLINE_MARGIN_S))
+def _deadline(settings: RouterSettings) -> Deadline:
+    return Deadline.from_context(app.lambda_context, RESERVE_S, default_s=settings.ai_deadline_s)
 
 
 def _azure_client():

@@ -59,8 +59,9 @@ def submit_job(
     """(job id, created). The row is committed before the message so a fast worker finds it.
 
     A replay of a job no worker has started sends its message again: the first
-    call may have died between the commit and the send. A duplicate message is
-    harmless (workers lease the job and skip a finished one).
+    call may have died between the commit and the send, or SQS refused it. A
+    duplicate message is harmless (workers lease the job and skip a finished
+    one). A keyed job is never deleted here: a replay may have answered for it.
     """
     from router.job_store import create_owned_job, delete_unsent_job
     from router.queues import QueueRejected
@@ -79,11 +80,20 @@ def submit_job(
     try:
         send(settings.queue_urls[task], job.to_envelope())
     except QueueRejected as exc:
-        if created:
-            # Certainly not queued: no message, no job, so a retry with the same key starts clean.
+        if created and not client_key:
+            # Certainly not queued, and without a key nobody else can have seen the job: no message, no job.
             with connection() as conn:
                 delete_unsent_job(conn, job.id)
-        raise ApiError(503, "queue_unavailable", exc.message, {"Retry-After": "5"}) from exc
+            raise ApiError(503, "queue_unavailable", exc.message, {"Retry-After": "5"}) from exc
+        # With a key, a concurrent replay may already have answered with this job and
+        # queued its message: deleting the row would lose that job. It stays queued and
+        # untouched, so a retry with the same key sends it again.
+        raise ApiError(
+            503,
+            "queue_unavailable",
+            f"job {job.id} was not queued ({exc.message}); retry with the same Idempotency-Key",
+            {"Retry-After": "5"},
+        ) from exc
     except TransientError as exc:
         # SQS may hold the message: deleting the row would leave a worker a
         # message without its job. Kept queued, it is sent again by a retry

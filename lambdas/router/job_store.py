@@ -13,7 +13,7 @@ import uuid
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from common import jobs
+from common import job_store, jobs
 
 if TYPE_CHECKING:
     import psycopg
@@ -38,7 +38,7 @@ def create_owned_job(
     One transaction: no other session ever sees the new row without its owner.
     """
     with conn.transaction():
-        job, created = jobs.create_job(conn, task, payload, idempotency_key=idempotency_key)
+        job, created = job_store.create_job(conn, task, payload, idempotency_key=idempotency_key)
         if created:
             conn.execute("UPDATE jobs SET owner = %s WHERE id = %s", (owner, job.id))
             return OwnedJob(job, owner), True

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from aws_lambda_powertools import Logger
@@ -11,6 +10,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from common import azure_ai
+from common.deadline import Deadline
 from common.errors import PermanentError, TransientError
 from common.messages import Delivery, drop_unreadable
 from video import messages, worker
@@ -24,7 +24,7 @@ MIN_START_S = 20.0
 TASK = "video"
 
 
-def handle_record(record: SQSRecord, deadline: worker.Deadline) -> None:
+def handle_record(record: SQSRecord, deadline: Deadline) -> None:
     deadline.check(MIN_START_S)
     settings = video_settings()
     delivery = Delivery.from_sqs_record(record)
@@ -41,15 +41,14 @@ def handle_record(record: SQSRecord, deadline: worker.Deadline) -> None:
             drop_unreadable(delivery, err, task=TASK)
             continue
         logger.info(
-            "video processed", extra={"status": outcome.status, "job_id": outcome.job_id, "reason": outcome.reason}
+            "video processed", extra={"status": outcome.status, "job_id": str(outcome.job.id), "reason": outcome.reason}
         )
 
 
 @logger.inject_lambda_context
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     settings = video_settings()
-    left_s = context.get_remaining_time_in_millis() / 1000 - settings.time_reserve_s
-    deadline = worker.Deadline(time.monotonic() + left_s)
+    deadline = Deadline.from_context(context, settings.time_reserve_s, default_s=settings.time_reserve_s + MIN_START_S)
 
     def record_handler(record: SQSRecord) -> None:
         try:

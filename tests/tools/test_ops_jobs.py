@@ -12,7 +12,7 @@ import pytest
 from botocore.response import StreamingBody
 from botocore.stub import Stubber
 
-from common import jobs
+from common import job_store, jobs
 from tools.ops.cli import main
 
 JOB_ID = "6f1c1f4e-3a59-4a3e-9d55-0a3e5d3e2b11"
@@ -128,9 +128,9 @@ def test_a_bad_job_id_is_refused_before_any_invocation(lambda_stub, capsys):
 
 
 def _failed_job(conn):
-    job, _ = jobs.create_job(conn, "trends", {"source": "tiktok"})
-    jobs.start_job(conn, job.id)
-    return jobs.fail_job(conn, job.id, permanent=True, reason="bad_source", message="source answered 404")
+    job, _ = job_store.create_job(conn, "trends", {"source": "tiktok"})
+    attempt = job_store.start_job(conn, job.id)
+    return job_store.fail_job(conn, attempt, permanent=True, reason="bad_source", message="source answered 404")
 
 
 def test_local_history_reads_the_given_database(db_conn, database_url):
@@ -147,7 +147,7 @@ def test_local_rerun_requeues_and_sends_to_the_stages_task_queue(db_conn, databa
     job = _failed_job(db_conn)
     code, result = _run(["job", "rerun", str(job.id), "--database-url", database_url])
     assert code == 0 and result["previousStatus"] == "failed"
-    assert jobs.get_job(db_conn, job.id).status == "queued"
+    assert job_store.get_job(db_conn, job.id).status == "queued"
     body = json.loads(sqs.receive_message(QueueUrl=url)["Messages"][0]["Body"])
     assert jobs.parse_message(body).job_id == job.id
 
@@ -155,9 +155,9 @@ def test_local_rerun_requeues_and_sends_to_the_stages_task_queue(db_conn, databa
 def test_local_rerun_refuses_a_succeeded_job_and_sends_nothing(db_conn, database_url, aws, capsys):
     sqs = boto3.client("sqs")
     url = sqs.create_queue(QueueName="huntaze-dev-trends")["QueueUrl"]
-    job, _ = jobs.create_job(db_conn, "trends", {})
-    jobs.start_job(db_conn, job.id)
-    jobs.succeed_job(db_conn, job.id, {"ok": True})
+    job, _ = job_store.create_job(db_conn, "trends", {})
+    attempt = job_store.start_job(db_conn, job.id)
+    job_store.succeed_job(db_conn, attempt, {"ok": True})
     assert _run(["job", "rerun", str(job.id), "--database-url", database_url]) == (2, None)
     assert "error (job_succeeded)" in capsys.readouterr().err
     assert "Messages" not in sqs.receive_message(QueueUrl=url)

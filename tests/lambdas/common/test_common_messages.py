@@ -9,7 +9,7 @@ import uuid
 import pytest
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
-from common import jobs, messages
+from common import job_store, messages
 from common.errors import ConfigurationError, PermanentError
 
 
@@ -105,13 +105,13 @@ def test_unreadable_message_is_logged_and_counted_without_touching_the_database(
 @pytest.mark.pg
 def test_unreadable_message_naming_a_queued_job_of_this_queue_fails_that_job(env, db_conn):
     # Given a queued data job and a message naming it with a payload that is not an object
-    job, _ = jobs.create_job(db_conn, "data", {})
+    job, _ = job_store.create_job(db_conn, "data", {})
     body = json.dumps({"jobId": str(job.id), "task": "data", "payload": [1]})
     err = PermanentError("malformed_message", "'payload' must be a JSON object")
     # When the policy is applied
     messages.drop_unreadable(messages.Delivery("m-1", body), err, task="data", conn=db_conn)
     # Then that job failed with the reason: it would otherwise wait forever
-    failed = jobs.get_job(db_conn, job.id)
+    failed = job_store.get_job(db_conn, job.id)
     assert (failed.status, failed.error_reason) == ("failed", "malformed_message")
 
 
@@ -119,16 +119,16 @@ def test_unreadable_message_naming_a_queued_job_of_this_queue_fails_that_job(env
 @pytest.mark.parametrize("case", ["other-task", "running", "succeeded"])
 def test_unreadable_message_leaves_jobs_that_are_not_waiting_for_it(env, db_conn, case):
     # Given a job of another queue, or one already running or finished
-    job, _ = jobs.create_job(db_conn, "video" if case == "other-task" else "data", {})
+    job, _ = job_store.create_job(db_conn, "video" if case == "other-task" else "data", {})
     if case != "other-task":
-        jobs.start_job(db_conn, job.id, lease_seconds=60)
+        attempt = job_store.start_job(db_conn, job.id, lease_seconds=60)
     if case == "succeeded":
-        jobs.succeed_job(db_conn, job.id)
-    before = jobs.get_job(db_conn, job.id)
+        job_store.succeed_job(db_conn, attempt)
+    before = job_store.get_job(db_conn, job.id)
     body = json.dumps({"jobId": str(job.id), "task": "data", "payload": "x"})
     # When a malformed data message naming it is dropped
     messages.drop_unreadable(
         messages.Delivery("m-1", body), PermanentError("malformed_message", "x"), task="data", conn=db_conn
     )
     # Then the job is untouched
-    assert jobs.get_job(db_conn, job.id) == before
+    assert job_store.get_job(db_conn, job.id) == before

@@ -18,8 +18,8 @@ from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 from werkzeug import Response
 
-from common import jobs
-from common.errors import TransientError
+from common import job_store
+from common.errors import PermanentError, TransientError
 from cron import alerts, runners
 from cron.alerts_store import SqlMetrics
 from cron.health import DlqDepths
@@ -38,7 +38,7 @@ class World:
     httpserver: Any
 
     def run(self, at=AT, job=None, *, slack_url=None, dlq_url=None) -> dict[str, Any]:
-        job = job or jobs.create_job(self.conn, "alerts")[0]
+        job = job or job_store.create_job(self.conn, "alerts")[0]
         metrics = SqlMetrics(self.conn)
         metrics.dlq_depth = DlqDepths({"video": dlq_url or self.dlq_url}, self.sqs).depth
         notifier = Notifier(
@@ -101,8 +101,8 @@ def set_views(conn, hour, count) -> None:
 
 
 def fail_a_job(conn, at) -> None:
-    job, _ = jobs.create_job(conn, "video")
-    jobs.fail_job(conn, job.id, permanent=True, reason="not_a_video", message="bad file")
+    job, _ = job_store.create_job(conn, "video")
+    job_store.fail_unstarted(conn, job.id, PermanentError("not_a_video", "bad file"))
     with conn.transaction():
         conn.execute("UPDATE jobs SET updated_at = %s WHERE id = %s", (at, job.id))
 
@@ -249,7 +249,7 @@ def test_slack_outage_is_retried_without_emailing_twice(world):
     world.httpserver.expect_request("/slack/hook").respond_with_data("down", status=500)
     add_rule(world.conn, "dlq", "dlq_depth", {"queue": "video"})
     world.sqs.send_message(QueueUrl=world.dlq_url, MessageBody="x")
-    job, _ = jobs.create_job(world.conn, "alerts")
+    job, _ = job_store.create_job(world.conn, "alerts")
     with pytest.raises(TransientError) as err:
         world.run(job=job)
     assert err.value.reason == "alert_delivery_failed"
@@ -304,7 +304,7 @@ def test_unreadable_dlq_fails_the_run_as_transient_after_the_other_rules(world):
     add_rule(world.conn, "dlq", "dlq_depth", {"queue": "video"})
     add_rule(world.conn, "good", "no_data", {"event_type": "view"})
     missing = world.dlq_url.replace("huntaze-test-video-dlq", "no-such-queue")
-    job, _ = jobs.create_job(world.conn, "alerts")
+    job, _ = job_store.create_job(world.conn, "alerts")
 
     # When the checker runs
     with pytest.raises(TransientError) as err:
@@ -333,8 +333,8 @@ def test_overlapping_runs_notify_once_inside_the_cooldown(world, database_url):
 
     world.httpserver.expect_request("/slack/hook", method="POST").respond_with_handler(slow_ok)
     add_rule(world.conn, "nodata", "no_data", {"event_type": "view"}, cooldown=3600, channels=("slack",))
-    scheduled, _ = jobs.create_job(world.conn, "alerts")
-    on_demand, _ = jobs.create_job(world.conn, "alerts")
+    scheduled, _ = job_store.create_job(world.conn, "alerts")
+    on_demand, _ = job_store.create_job(world.conn, "alerts")
     start = threading.Barrier(2)
     outcomes: dict[str, Any] = {}
 

@@ -86,9 +86,9 @@ def test_unreadable_message_is_acknowledged_logged_and_counted(handler, db_conn,
 
 def test_unreadable_message_naming_a_queued_job_fails_that_job(handler, db_conn):
     # Given a job created by the API and a message for it whose payload is not an object
-    from common import jobs
+    from common import job_store
 
-    job, _ = jobs.create_job(db_conn, "data", {})
+    job, _ = job_store.create_job(db_conn, "data", {})
     body = json.dumps({"jobId": str(job.id), "task": "data", "payload": ["from", "to"]})
 
     response = handler(sqs_event(body), Context())
@@ -171,15 +171,15 @@ def test_transient_failure_on_the_last_delivery_fails_the_job_and_still_dead_let
 
 def test_redriven_message_runs_a_job_whose_retries_ran_out(handler, db_conn, monkeypatch):
     # Given a data job that failed as retries_exhausted, and events to roll up
-    from common import jobs
+    from common import job_store
     from common.errors import TransientError
 
     insert_events(
         db_conn, generate_events(50, start=T0 - timedelta(hours=2), hours=2), ingested_at=T0 - timedelta(minutes=5)
     )
-    job, _ = jobs.create_job(db_conn, "data", {}, idempotency_key="data:2026-03-10T12:00:00Z")
-    jobs.start_job(db_conn, job.id, lease_seconds=60)
-    jobs.fail_job_with(db_conn, job.id, TransientError("db_connection_lost", "x"), last_attempt=True)
+    job, _ = job_store.create_job(db_conn, "data", {}, idempotency_key="data:2026-03-10T12:00:00Z")
+    attempt = job_store.start_job(db_conn, job.id, lease_seconds=60)
+    job_store.fail_job_with(db_conn, attempt, TransientError("db_connection_lost", "x"), last_attempt=True)
 
     # When the message is redriven from the DLQ (a fresh first delivery)
     response = handler(sqs_event(scheduled()), Context())
@@ -193,10 +193,11 @@ def test_redriven_message_runs_a_job_whose_retries_ran_out(handler, db_conn, mon
 
 def test_permanently_failed_job_is_not_run_again(handler, db_conn, failing_runner):
     # Given a job that failed for a permanent reason
-    from common import jobs
+    from common import job_store
+    from common.errors import PermanentError
 
-    job, _ = jobs.create_job(db_conn, "data", {}, idempotency_key="data:2026-03-10T12:00:00Z")
-    jobs.fail_job(db_conn, job.id, permanent=True, reason="bad_payload", message="no window")
+    job, _ = job_store.create_job(db_conn, "data", {}, idempotency_key="data:2026-03-10T12:00:00Z")
+    job_store.fail_unstarted(db_conn, job.id, PermanentError("bad_payload", "no window"))
 
     # When its message comes again / Then it is acknowledged without running
     assert handler(sqs_event(scheduled()), Context()) == {"batchItemFailures": []}
@@ -209,10 +210,10 @@ def test_duplicate_delivery_while_another_attempt_runs_is_acknowledged_without_r
     handler, db_conn, failing_runner
 ):
     # Given the job of a schedule already running in another function (live lease)
-    from common import jobs
+    from common import job_store
 
-    job, _ = jobs.create_job(db_conn, "data", {}, idempotency_key="data:2026-03-10T12:00:00Z")
-    jobs.start_job(db_conn, job.id, lease_seconds=300)
+    job, _ = job_store.create_job(db_conn, "data", {}, idempotency_key="data:2026-03-10T12:00:00Z")
+    job_store.start_job(db_conn, job.id, lease_seconds=300)
 
     # When a duplicate of its message arrives
     response = handler(sqs_event(scheduled()), Context())
@@ -248,11 +249,13 @@ def test_bad_payload_fails_the_job_permanently_and_is_not_retried(handler, db_co
 
 def test_on_demand_recompute_through_a_job_message(handler, db_conn):
     # Given events and a job posted through the API asking to recompute a range
-    from common import jobs
+    from common import job_store
 
     events = generate_events(100, start=T0 - timedelta(hours=2), hours=2, seed=5)
     insert_events(db_conn, events, ingested_at=T0)
-    job, _ = jobs.create_job(db_conn, "data", {"since": (T0 - timedelta(hours=2)).isoformat(), "until": T0.isoformat()})
+    job, _ = job_store.create_job(
+        db_conn, "data", {"since": (T0 - timedelta(hours=2)).isoformat(), "until": T0.isoformat()}
+    )
 
     response = handler(sqs_event(json.dumps(job.to_envelope())), Context())
 

@@ -9,7 +9,7 @@ from functools import partial
 import boto3
 import pytest
 
-from common import jobs
+from common import job_store, jobs
 from ops import queues
 from tests.fakes import LambdaContext as FakeLambdaContext
 
@@ -45,15 +45,15 @@ def _messages(client, url) -> list[dict]:
 
 
 def _failed_job(conn):
-    job, _ = jobs.create_job(conn, "trends", {"source": "tiktok"})
-    jobs.start_job(conn, job.id)
-    return jobs.fail_job(conn, job.id, permanent=True, reason="bad_source", message="source answered 404")
+    job, _ = job_store.create_job(conn, "trends", {"source": "tiktok"})
+    attempt = job_store.start_job(conn, job.id)
+    return job_store.fail_job(conn, attempt, permanent=True, reason="bad_source", message="source answered 404")
 
 
 def _succeeded_job(conn):
-    job, _ = jobs.create_job(conn, "trends", {})
-    jobs.start_job(conn, job.id)
-    return jobs.succeed_job(conn, job.id, {"ok": True})
+    job, _ = job_store.create_job(conn, "trends", {})
+    attempt = job_store.start_job(conn, job.id)
+    return job_store.succeed_job(conn, attempt, {"ok": True})
 
 
 def test_history_returns_the_job_and_every_transition_oldest_first(db_conn, sqs):
@@ -75,9 +75,9 @@ def test_rerun_requeues_a_failed_job_and_sends_its_envelope_to_its_task_queue(db
     answer = _invoke({"action": "rerun", "jobId": str(job.id)})
     # Then it is queued again, with the re-run in its history
     assert answer["ok"] is True and answer["result"]["previousStatus"] == "failed"
-    after = jobs.get_job(db_conn, job.id)
+    after = job_store.get_job(db_conn, job.id)
     assert (after.status, after.error, after.finished_at) == ("queued", None, None)
-    assert jobs.job_history(db_conn, job.id)[-1].reason == "rerun"
+    assert job_store.job_history(db_conn, job.id)[-1].reason == "rerun"
     # And its envelope is on the trends queue, and on no other
     sent = _messages(client, urls["trends"])
     assert sent == [after.to_envelope()]
@@ -90,14 +90,14 @@ def test_rerun_of_a_succeeded_job_is_refused_and_sends_nothing(db_conn, sqs):
     job = _succeeded_job(db_conn)
     answer = _invoke({"action": "rerun", "jobId": str(job.id)})
     assert answer == {"ok": False, "error": "job_succeeded", "message": f"job {job.id} succeeded; nothing to re-run"}
-    assert jobs.get_job(db_conn, job.id).status == "succeeded"
+    assert job_store.get_job(db_conn, job.id).status == "succeeded"
     assert _messages(client, urls["trends"]) == []
 
 
 def test_rerun_of_a_running_job_needs_force(db_conn, sqs):
     client, urls = sqs
-    job, _ = jobs.create_job(db_conn, "video", {"key": "uploads/a.mp4"})
-    jobs.start_job(db_conn, job.id)
+    job, _ = job_store.create_job(db_conn, "video", {"key": "uploads/a.mp4"})
+    job_store.start_job(db_conn, job.id)
     # Without force: refused, nothing sent
     refused = _invoke({"action": "rerun", "jobId": str(job.id)})
     assert (refused["ok"], refused["error"]) == (False, "job_running")
@@ -106,7 +106,7 @@ def test_rerun_of_a_running_job_needs_force(db_conn, sqs):
     forced = _invoke({"action": "rerun", "jobId": str(job.id), "force": True})
     assert forced["ok"] is True and forced["result"]["previousStatus"] == "running"
     assert [m["jobId"] for m in _messages(client, urls["video"])] == [str(job.id)]
-    assert jobs.get_job(db_conn, job.id).status == "running"
+    assert job_store.get_job(db_conn, job.id).status == "running"
 
 
 def test_a_rerun_whose_send_fails_leaves_the_job_queued_and_can_be_asked_again(db_conn, sqs):
@@ -117,7 +117,7 @@ def test_a_rerun_whose_send_fails_leaves_the_job_queued_and_can_be_asked_again(d
     failed = _invoke({"action": "rerun", "jobId": str(job.id)})
     assert (failed["ok"], failed["error"]) == (False, "send_failed")
     assert "queued but its message was not sent" in failed["message"]
-    assert jobs.get_job(db_conn, job.id).status == "queued"
+    assert job_store.get_job(db_conn, job.id).status == "queued"
     # When the queue is back, asking again sends the (queued) job as is
     url = client.create_queue(QueueName="huntaze-dev-trends")["QueueUrl"]
     again = _invoke({"action": "rerun", "jobId": str(job.id)})

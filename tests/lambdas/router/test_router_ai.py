@@ -159,10 +159,9 @@ def test_the_router_answers_when_the_cache_is_down(call, httpserver, monkeypatch
 
 
 def test_spend_guard_answers_429_once_the_daily_budget_is_spent(call, httpserver, db_conn):
-    # Given today's usage already reached the 10000-token budget
+    # Given today's spending already reached the 10000-token budget
     db_conn.execute(
-        "INSERT INTO ai_usage_daily (day, model, requests, prompt_tokens, completion_tokens) "
-        "VALUES ((now() AT TIME ZONE 'UTC')::date, 'DeepSeek-R1', 5, 6000, 4000)"
+        "INSERT INTO ai_spend (day, scope, spent) VALUES ((now() AT TIME ZONE 'UTC')::date, 'global', 10000)"
     )
     db_conn.commit()
     # When any model is asked
@@ -175,8 +174,7 @@ def test_spend_guard_answers_429_once_the_daily_budget_is_spent(call, httpserver
 
 def test_yesterdays_usage_does_not_count(call, httpserver, db_conn):
     db_conn.execute(
-        "INSERT INTO ai_usage_daily (day, model, prompt_tokens, completion_tokens) "
-        "VALUES ((now() AT TIME ZONE 'UTC')::date - 1, 'DeepSeek-V3', 50000, 0)"
+        "INSERT INTO ai_spend (day, scope, spent) VALUES ((now() AT TIME ZONE 'UTC')::date - 1, 'global', 50000)"
     )
     db_conn.commit()
     httpserver.expect_request(PATH, method="POST").respond_with_json(completion("DeepSeek-V3", "ok"))

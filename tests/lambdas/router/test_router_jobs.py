@@ -72,16 +72,16 @@ def test_a_replay_after_dying_between_commit_and_send_queues_the_job(call, route
 
 @pytest.mark.parametrize("progress", ["running", "succeeded", "requeued_after_an_attempt"])
 def test_a_replay_of_a_job_a_worker_started_sends_nothing(call, router_env, db_conn, progress):
-    from common import jobs
+    from common import job_store
 
     request = {"task": "trends", "payload": {}}
     job_id = call("POST", "/v1/jobs", request, headers={"Idempotency-Key": "k-started"}).body["jobId"]
     assert len(queue_messages(router_env, "trends")) == 1  # the worker received it (invisible to later receives)
-    jobs.start_job(db_conn, job_id)
+    attempt = job_store.start_job(db_conn, job_id)
     if progress == "succeeded":
-        jobs.succeed_job(db_conn, job_id, {"items": 1})
+        job_store.succeed_job(db_conn, attempt, {"items": 1})
     elif progress == "requeued_after_an_attempt":
-        jobs.fail_job(db_conn, job_id, permanent=False, reason="source_down", message="try later")
+        job_store.fail_job(db_conn, attempt, permanent=False, reason="source_down", message="try later")
     answer = call("POST", "/v1/jobs", request, headers={"Idempotency-Key": "k-started"})
     assert answer.status == 202 and answer.body["jobId"] == job_id
     assert queue_messages(router_env, "trends") == []
@@ -129,16 +129,37 @@ def test_a_task_without_a_queue_is_503_and_writes_nothing(call, router_env, db_c
     assert _job_count(db_conn) == 0
 
 
-def test_when_sqs_refuses_the_job_row_is_removed(call, router_env, db_conn, monkeypatch):
+def test_when_sqs_refuses_a_job_without_a_key_its_row_is_removed(call, router_env, db_conn, monkeypatch):
     # Given the trends queue URL points at a queue that does not exist (NonExistentQueue: nothing was queued)
     from router import settings
 
     monkeypatch.setenv("QUEUE_URL_TRENDS", router_env["queue_urls"]["trends"] + "-gone")
     settings.reset()
-    answer = call("POST", "/v1/jobs", {"task": "trends", "payload": {}}, headers={"Idempotency-Key": "retry-me"})
+    answer = call("POST", "/v1/jobs", {"task": "trends", "payload": {}})
     assert answer.status == 503 and answer.body["error"] == "queue_unavailable"
     assert answer.headers["Retry-After"] == "5"
-    assert _job_count(db_conn) == 0  # a retry with the same key starts clean
+    assert _job_count(db_conn) == 0  # nobody can name it again: no job without its message
+
+
+def test_when_sqs_refuses_a_keyed_job_it_stays_queued_and_a_retry_sends_it(call, router_env, db_conn, monkeypatch):
+    # Given the trends queue URL points at a queue that does not exist
+    from router import settings
+
+    request = {"task": "trends", "payload": {}}
+    monkeypatch.setenv("QUEUE_URL_TRENDS", router_env["queue_urls"]["trends"] + "-gone")
+    settings.reset()
+    answer = call("POST", "/v1/jobs", request, headers={"Idempotency-Key": "retry-me"})
+    # Then the caller is told to retry with the key, and the job waits, untouched
+    assert answer.status == 503 and "same Idempotency-Key" in answer.body["detail"]
+    (row,) = db_conn.execute("SELECT id, status, attempts FROM jobs").fetchall()
+    assert (row["status"], row["attempts"]) == ("queued", 0)
+    # When the queue is back and the client retries with the same key
+    monkeypatch.setenv("QUEUE_URL_TRENDS", router_env["queue_urls"]["trends"])
+    settings.reset()
+    retry = call("POST", "/v1/jobs", request, headers={"Idempotency-Key": "retry-me"})
+    # Then that job is queued
+    assert retry.status == 202 and retry.body["jobId"] == str(row["id"])
+    assert [m["jobId"] for m in queue_messages(router_env, "trends")] == [str(row["id"])]
 
 
 def test_when_sqs_accepts_but_the_answer_is_lost_the_job_is_kept_and_a_retry_requeues_it(call, router_env, db_conn):
@@ -226,11 +247,11 @@ def test_bad_job_requests_get_a_4xx_and_write_nothing(call, router_env, db_conn,
 
 
 def test_job_status_reports_attempts_timestamps_error_and_result(call, router_env, db_conn):
-    from common import jobs
+    from common import job_store
 
     job_id = call("POST", "/v1/jobs", {"task": "trends", "payload": {}}).body["jobId"]
-    jobs.start_job(db_conn, job_id)
-    jobs.succeed_job(db_conn, job_id, {"items": 12})
+    attempt = job_store.start_job(db_conn, job_id)
+    job_store.succeed_job(db_conn, attempt, {"items": 12})
     answer = call("GET", f"/v1/jobs/{job_id}")
     assert answer.status == 200, answer.body
     body = answer.body
@@ -239,10 +260,11 @@ def test_job_status_reports_attempts_timestamps_error_and_result(call, router_en
 
 
 def test_a_failed_job_shows_its_error(call, router_env, db_conn):
-    from common import jobs
+    from common import job_store
 
     job_id = call("POST", "/v1/jobs", {"task": "trends", "payload": {}}).body["jobId"]
-    jobs.fail_job(db_conn, job_id, permanent=True, reason="source_down", message="every source failed")
+    attempt = job_store.start_job(db_conn, job_id)
+    job_store.fail_job(db_conn, attempt, permanent=True, reason="source_down", message="every source failed")
     body = call("GET", f"/v1/jobs/{job_id}").body
     assert (body["status"], body["errorReason"], body["error"]) == ("failed", "source_down", "every source failed")
 
@@ -290,26 +312,26 @@ def test_another_callers_job_is_a_404_like_a_missing_one(call, router_env):
 
 def test_a_job_no_caller_owns_is_a_404_without_the_admin_claim(call, router_env, db_conn):
     # Given a scheduled run's job (no owner) and a caller whose scope lacks the admin value
-    from common import jobs
+    from common import job_store
 
-    job, _ = jobs.create_job(db_conn, "trends", {}, idempotency_key="trends:2026-01-01T00:00:00Z")
+    job, _ = job_store.create_job(db_conn, "trends", {}, idempotency_key="trends:2026-01-01T00:00:00Z")
     answer = call("GET", f"/v1/jobs/{job.id}", claims={"sub": "alice", "scope": "openid jobs/read"})
     assert answer.status == 404 and answer.body["error"] == "job_not_found"
 
 
 def test_no_claim_makes_an_admin_when_none_is_configured(call, router_env, db_conn):
-    from common import jobs
+    from common import job_store
 
-    job, _ = jobs.create_job(db_conn, "trends", {}, idempotency_key="trends:2026-01-01T01:00:00Z")
+    job, _ = job_store.create_job(db_conn, "trends", {}, idempotency_key="trends:2026-01-01T01:00:00Z")
     # "scope" is the default admin claim; with no admin value configured even "admin" grants nothing
     assert call("GET", f"/v1/jobs/{job.id}", claims={"sub": "root", "scope": "admin"}).status == 404
 
 
 def test_an_admin_scope_sees_unowned_and_other_callers_jobs(call, router_env, db_conn, monkeypatch):
-    from common import jobs
+    from common import job_store
 
     _admin(monkeypatch, "scope", "huntaze/admin")
-    scheduled, _ = jobs.create_job(db_conn, "trends", {}, idempotency_key="trends:2026-01-01T02:00:00Z")
+    scheduled, _ = job_store.create_job(db_conn, "trends", {}, idempotency_key="trends:2026-01-01T02:00:00Z")
     alices = call("POST", "/v1/jobs", {"task": "trends", "payload": {}}, claims={"sub": "alice"}).body["jobId"]
     admin = {"sub": "ops", "scope": "openid huntaze/admin"}
     assert call("GET", f"/v1/jobs/{scheduled.id}", claims=admin).status == 200
@@ -330,9 +352,9 @@ ADMIN_CLAIMS = {
 
 @pytest.mark.parametrize("case", list(ADMIN_CLAIMS), ids=list(ADMIN_CLAIMS))
 def test_the_admin_claim_matches_whole_values_only(call, router_env, db_conn, monkeypatch, case):
-    from common import jobs
+    from common import job_store
 
     _admin(monkeypatch, "cognito:groups", "admin")
-    job, _ = jobs.create_job(db_conn, "trends", {}, idempotency_key="trends:2026-01-01T03:00:00Z")
+    job, _ = job_store.create_job(db_conn, "trends", {}, idempotency_key="trends:2026-01-01T03:00:00Z")
     extra, status = ADMIN_CLAIMS[case]
     assert call("GET", f"/v1/jobs/{job.id}", claims={"sub": "someone", **extra}).status == status

@@ -227,9 +227,9 @@ def test_api_refuses_a_data_range_the_worker_would_refuse(contract, call, payloa
 
 def test_worker_refuses_a_data_message_off_the_contract_and_records_it(contract, db_conn):
     # Given a queued data job whose message (sent by hand, not by the API) has `until` without `since`
-    from common import jobs
+    from common import job_store
 
-    job, _ = jobs.create_job(db_conn, "data", {"until": "2026-03-10T00:00:00Z"})
+    job, _ = job_store.create_job(db_conn, "data", {"until": "2026-03-10T00:00:00Z"})
     # When the worker gets it / Then the job fails as bad_payload, the message is not retried
     assert contract.work("data", json.dumps(job.to_envelope())) == {"batchItemFailures": []}
     row = contract.job(job.id)

@@ -112,9 +112,9 @@ def test_duplicate_delivery_changes_nothing(video_env, db_conn, httpserver, clip
 
 def test_job_message_from_the_api_runs_that_job(video_env, db_conn, httpserver, clips):
     # Given a job created by the API and its envelope
-    from common import jobs
+    from common import job_store
 
-    job, _ = jobs.create_job(
+    job, _ = job_store.create_job(
         db_conn, "video", {"bucket": BUCKET, "key": "uploads/api.mp4"}, idempotency_key="uploads/api.mp4"
     )
     db_conn.commit()
@@ -125,7 +125,7 @@ def test_job_message_from_the_api_runs_that_job(video_env, db_conn, httpserver, 
     assert run(body) == {"batchItemFailures": []}
     # Then that job succeeded with a portrait 1080x1920 analysis
     db_conn.rollback()
-    assert jobs.get_job(db_conn, job.id).status == "succeeded"
+    assert job_store.get_job(db_conn, job.id).status == "succeeded"
     f = db_conn.execute("SELECT features FROM video_analyses WHERE job_id = %s", (job.id,)).fetchone()["features"]
     assert (f["orientation"], f["width"], f["height"], f["has_audio"]) == ("portrait", 1080, 1920, False)
 
@@ -194,15 +194,15 @@ def test_missing_object_fails_its_job(video_env, db_conn):
 )
 def test_job_message_off_the_video_contract_fails_that_job(video_env, db_conn, payload, named):
     # Given a queued video job whose message does not fit the contract POST /v1/jobs checks
-    from common import jobs
+    from common import job_store
 
-    job, _ = jobs.create_job(db_conn, "video", payload)
+    job, _ = job_store.create_job(db_conn, "video", payload)
     db_conn.commit()
     body = json.dumps({"jobId": str(job.id), "task": "video", "payload": payload})
     # When handled / Then it is acknowledged (never retried) and the job says what is wrong
     assert run(body) == {"batchItemFailures": []}
     db_conn.rollback()
-    failed = jobs.get_job(db_conn, job.id)
+    failed = job_store.get_job(db_conn, job.id)
     assert (failed.status, failed.error_reason) == ("failed", "bad_payload")
     assert named in failed.error
 
@@ -332,10 +332,10 @@ def test_duplicate_while_another_attempt_analyses_is_acknowledged_without_callin
     video_env, db_conn, httpserver, clips
 ):
     # Given an API job already being analysed by another function (its lease is live)
-    from common import jobs
+    from common import job_store
 
-    job, _ = jobs.create_job(db_conn, "video", {"bucket": BUCKET, "key": "uploads/busy.mp4"})
-    jobs.start_job(db_conn, job.id, lease_seconds=300)
+    job, _ = job_store.create_job(db_conn, "video", {"bucket": BUCKET, "key": "uploads/busy.mp4"})
+    job_store.start_job(db_conn, job.id, lease_seconds=300)
     db_conn.commit()
     upload(video_env, clips["portrait"].path, "uploads/busy.mp4")
     httpserver.expect_request(CHAT, method="POST").respond_with_json(good_answer())
@@ -346,7 +346,7 @@ def test_duplicate_while_another_attempt_analyses_is_acknowledged_without_callin
     assert result == {"batchItemFailures": []}
     assert httpserver.log == []
     db_conn.rollback()
-    current = jobs.get_job(db_conn, job.id)
+    current = job_store.get_job(db_conn, job.id)
     assert (current.status, current.attempts) == ("running", 1)
 
 

@@ -1,0 +1,153 @@
+"""One job attempt, the same for every worker.
+
+claim (start under a lease) -> run -> succeeded | failed (permanent) |
+back to queued (transient) | failed as retries_exhausted (transient on the
+queue's last delivery, see `common.job_store.fail_job_with`).
+
+A delivery whose job is finished or held by a live attempt is a duplicate: it
+is acknowledged without running. A transient failure is recorded and
+re-raised, so SQS delivers the message again or moves it to the DLQ; so is a
+bug (`unexpected_error`), so a job never stays "running". Every outcome is
+written only while this attempt still owns the job: an attempt that outlived
+its lease and was overtaken changes nothing (`stale`).
+
+The worker supplies `connect` (a unit of work on its connection) and `work`;
+`work` gets the attempt (the started `Job`) and returns the job's result
+summary, or a `Done` whose `save` writes the worker's own rows in the same
+transaction as the success.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from common import job_store
+from common.errors import PermanentError, TransientError, WorkerError
+
+if TYPE_CHECKING:
+    import psycopg
+
+    from common.deadline import Deadline
+    from common.jobs import Job
+    from common.messages import Delivery
+
+logger = logging.getLogger(__name__)
+
+Connect = Callable[[], AbstractContextManager["psycopg.Connection"]]
+OnFailure = Callable[["psycopg.Connection", PermanentError], None]
+
+
+@dataclass(frozen=True)
+class Done:
+    result: Any = None  # the job's result summary
+    # The worker's own rows, written with the success and only while this attempt owns the job.
+    save: Callable[[psycopg.Connection], None] | None = None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status: str  # succeeded | failed | duplicate | stale
+    job: Job  # as this attempt left it (or found it)
+    reason: str | None = None
+
+
+def run(
+    connect: Connect,
+    job: Job,
+    work: Callable[[Job], Any],
+    *,
+    deadline: Deadline,
+    delivery: Delivery,
+    on_failure: OnFailure | None = None,
+) -> Outcome:
+    """Claim `job`, run `work` on the attempt, record how it ended. Re-raises transient failures."""
+    with connect() as conn:
+        attempt = job_store.start_job(conn, job.id, lease_seconds=job_store.lease_for(deadline.hard_left()))
+    if attempt is None:
+        logger.info("job %s is finished or held by a live attempt; duplicate delivery acknowledged", job.id)
+        return Outcome("duplicate", job, job.status)
+    try:
+        value = work(attempt)
+    except PermanentError as err:
+        return _fail(connect, attempt, err, on_failure)
+    except TransientError as err:
+        _give_back(connect, attempt, err, delivery)
+        raise
+    except Exception as exc:
+        err = _as_transient(exc, connect)
+        _give_back(connect, attempt, err, delivery)
+        raise err from exc
+    done = value if isinstance(value, Done) else Done(value)
+    with connect() as conn, conn.transaction():
+        finished = job_store.succeed_job(conn, attempt, done.result)
+        if finished is None:
+            return _stale(conn, attempt)
+        if done.save is not None:
+            done.save(conn)
+    return Outcome("succeeded", finished)
+
+
+def _fail(connect: Connect, attempt: Job, err: PermanentError, on_failure: OnFailure | None) -> Outcome:
+    logger.warning("job %s failed: %s", attempt.id, err)
+    with connect() as conn:
+        _clean(conn)
+        with conn.transaction():
+            failed = job_store.fail_job_with(conn, attempt, err)
+            if failed is None:
+                return _stale(conn, attempt)
+            if on_failure is not None:
+                on_failure(conn, err)
+    return Outcome("failed", failed, err.reason)
+
+
+def _give_back(connect: Connect, attempt: Job, err: TransientError, delivery: Delivery) -> None:
+    """Best effort: the job shows why it waits (or that it gave up); SQS redelivers or dead-letters either way."""
+    import psycopg
+
+    with contextlib.suppress(WorkerError, psycopg.Error), connect() as conn:
+        _clean(conn)
+        job = job_store.fail_job_with(conn, attempt, err, last_attempt=delivery.is_last_attempt)
+        if job is None:
+            logger.warning("job %s: a newer attempt owns it; this one's %s is not recorded", attempt.id, err.reason)
+        elif job.status == "failed":
+            logger.error("job %s failed: %s on the last delivery; the message goes to the DLQ", attempt.id, err)
+        else:
+            logger.warning("job %s will be retried: %s", attempt.id, err)
+
+
+def _as_transient(exc: Exception, connect: Connect) -> TransientError:
+    """A database error is worth a retry; anything else is a bug, retried so the job never stays running."""
+    import psycopg
+
+    if isinstance(exc, psycopg.OperationalError):
+        from common import db
+
+        with contextlib.suppress(Exception), connect() as conn:
+            return db.transient_error(exc, conn)
+        return TransientError("db_transient", f"database error: {exc}")
+    return TransientError("unexpected_error", f"{type(exc).__name__}: {exc}")
+
+
+def _stale(conn: psycopg.Connection, attempt: Job) -> Outcome:
+    current = job_store.get_job(conn, attempt.id) or attempt
+    logger.warning(
+        "job %s attempt %d no longer owns it (now %s, attempt %d); its outcome is dropped",
+        attempt.id,
+        attempt.attempts,
+        current.status,
+        current.attempts,
+    )
+    return Outcome("stale", current)
+
+
+def _clean(conn: psycopg.Connection) -> None:
+    # A statement that failed outside a transaction block leaves the session aborted.
+    from psycopg.pq import TransactionStatus
+
+    if conn.info.transaction_status == TransactionStatus.INERROR:
+        conn.rollback()
