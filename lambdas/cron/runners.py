@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from common import jobs, payloads
-from common.errors import PermanentError
+from common.errors import ConfigurationError, PermanentError
 from cron.settings import CronSettings, cron_settings
 from cron.settings import reset as reset_settings
 
@@ -100,18 +100,39 @@ def trends(
 
 
 def alerts(conn: psycopg.Connection, job: jobs.Job, msg: jobs.JobMessage, *, settings: CronSettings) -> dict[str, Any]:
-    from cron import alerts
+    import time
+
+    from cron import alerts, alerts_store
+    from cron.alert_metrics import SqlMetrics
 
     names = payload_of(job, msg).get("rules")
+    # Rules as code: the file this deploy shipped is what alert_rules holds (synth checked it).
+    alerts_store.apply_rules(conn, _rules(settings.alert_rules_file).rules)
     return alerts.run(
         conn,
         job_id=job.id,
         at=window_time(job, msg),
-        metrics=_metrics(conn, settings),
-        notifier=_notifier(settings),
-        stage=settings.stage,
+        metrics=SqlMetrics(
+            conn,
+            ai_token_budget=settings.ai_daily_token_budget,
+            dlqs=_dlq_depths(tuple(sorted(settings.dlq_urls.items()))),
+        ),
+        send=alerts.Delivery(
+            notifier=_notifier(settings), stage=settings.stage, runbook_base=settings.runbook_base_url, sleep=time.sleep
+        ),
+        clock=lambda: datetime.now(UTC),
         names=names,
     )
+
+
+@functools.cache
+def _rules(name: str) -> Any:
+    from cron import rule_file
+
+    try:
+        return rule_file.load(rule_file.RULES_DIR / name)
+    except rule_file.RuleFileError as exc:
+        raise ConfigurationError(f"ALERT_RULES_FILE: {exc}") from None
 
 
 def for_task(task: str, remaining_s: Callable[[], float]) -> Runner:
@@ -133,27 +154,11 @@ def _fetcher(user_agent: str) -> Any:
     return Fetcher(user_agent)
 
 
-class _Metrics:
-    """Rollups and job history from PostgreSQL, DLQ depths from SQS."""
-
-    def __init__(self, conn: psycopg.Connection, dlq_urls: dict[str, str]) -> None:
-        from cron.alerts_store import SqlMetrics
-
-        self._sql = SqlMetrics(conn)
-        self.rollup_sum = self._sql.rollup_sum
-        self.failed_jobs = self._sql.failed_jobs
-        self.dlq_depth = _dlq_depths(tuple(sorted(dlq_urls.items()))).depth
-
-
 @functools.cache
 def _dlq_depths(urls: tuple[tuple[str, str], ...]) -> Any:
     from cron.health import DlqDepths
 
     return DlqDepths(dict(urls))
-
-
-def _metrics(conn: psycopg.Connection, settings: CronSettings) -> _Metrics:
-    return _Metrics(conn, settings.dlq_urls)
 
 
 def _notifier(settings: CronSettings) -> Any:
@@ -179,6 +184,6 @@ def slack_webhook_url(secret_name: str) -> WebhookUrl:
 
 def reset() -> None:
     """Forget the container-level singletons (tests; a changed environment)."""
-    for cached in (_fetcher, _dlq_depths, _cached_notifier):
+    for cached in (_fetcher, _dlq_depths, _cached_notifier, _rules):
         cached.cache_clear()
     reset_settings()
