@@ -72,6 +72,7 @@ class Delivery:
     runbook_base: str = ""
     sleep: Callable[[float], None] = lambda _s: None
     retry: delivery.RetryPolicy = delivery.DEFAULT_RETRY
+    remaining_s: Callable[[], float] = lambda: float("inf")
 
 
 def run(
@@ -107,6 +108,7 @@ def run(
         now=clock(),
         sleep=send.sleep,
         retry=send.retry,
+        remaining_s=send.remaining_s,
     ):
         report.deliveries.append({"channel": outcome.channel, "events": outcome.events, "error": outcome.error})
     if unavailable:

@@ -4,7 +4,8 @@ Events recorded by this run and those an earlier run failed to deliver go
 out together, so a Slack outage delays an alert by one run (5 minutes), not
 an hour. Within a run Slack is tried ``attempts`` times with exponential
 backoff, waiting what its ``Retry-After`` asks when it says (never longer
-than ``max_wait_s``: past that the next run tries again). A channel that is
+than ``max_wait_s`` nor than the run has time for: past that the next run
+tries again). A channel that is
 misconfigured (revoked webhook, no topic) is recorded on the events and
 reported; the events stay owed to it.
 """
@@ -41,6 +42,8 @@ class RetryPolicy:
 
 
 DEFAULT_RETRY = RetryPolicy()
+# Time kept for one more attempt (Slack's own timeout) and recording the outcome.
+SEND_RESERVE_S = 10.0
 
 
 @dataclass(frozen=True)
@@ -59,6 +62,7 @@ def deliver(
     now: datetime,
     sleep: Callable[[float], None],
     retry: RetryPolicy = DEFAULT_RETRY,
+    remaining_s: Callable[[], float] = lambda: float("inf"),
 ) -> list[Outcome]:
     outcomes = []
     for channel in CHANNELS:
@@ -68,7 +72,7 @@ def deliver(
             subject, text = compose(events, stage=stage, runbook_base=runbook_base, now=now)
             ids = [e.id for e in events]
             try:
-                _send(notifier, channel, subject, text, sleep=sleep, retry=retry)
+                _send(notifier, channel, subject, text, sleep=sleep, retry=retry, remaining_s=remaining_s)
             except (TransientError, PermanentError) as exc:
                 logger.warning("alerts not delivered to %s (%d events): %s", channel, len(ids), exc)
                 alerts_store.mark_failed(conn, ids, channel, f"{exc.reason}: {exc.message}")
@@ -80,7 +84,14 @@ def deliver(
 
 
 def _send(
-    notifier: Notifier, channel: str, subject: str, text: str, *, sleep: Callable[[float], None], retry: RetryPolicy
+    notifier: Notifier,
+    channel: str,
+    subject: str,
+    text: str,
+    *,
+    sleep: Callable[[float], None],
+    retry: RetryPolicy,
+    remaining_s: Callable[[], float],
 ) -> None:
     for attempt in range(1, retry.attempts + 1):
         try:
@@ -91,8 +102,9 @@ def _send(
                 raise
             wait = getattr(exc, "retry_after_s", None)
             wait = retry.backoff_s * 2 ** (attempt - 1) if wait is None else wait
-            if wait > retry.max_wait_s:
-                raise  # the next run is sooner than Slack wants us back
+            # Past max_wait_s the next run is as good; past the run's time left, the job would be cut short.
+            if wait > min(retry.max_wait_s, remaining_s() - SEND_RESERVE_S):
+                raise
             logger.info("Slack busy (%s); attempt %d again in %.1fs", exc.message, attempt + 1, wait)
             sleep(wait)
 

@@ -99,7 +99,14 @@ def trends(
     )
 
 
-def alerts(conn: psycopg.Connection, job: jobs.Job, msg: jobs.JobMessage, *, settings: CronSettings) -> dict[str, Any]:
+def alerts(
+    conn: psycopg.Connection,
+    job: jobs.Job,
+    msg: jobs.JobMessage,
+    *,
+    settings: CronSettings,
+    remaining_s: Callable[[], float],
+) -> dict[str, Any]:
     import time
 
     from cron import alerts, alerts_store
@@ -118,7 +125,11 @@ def alerts(conn: psycopg.Connection, job: jobs.Job, msg: jobs.JobMessage, *, set
             dlqs=_dlq_depths(tuple(sorted(settings.dlq_urls.items()))),
         ),
         send=alerts.Delivery(
-            notifier=_notifier(settings), stage=settings.stage, runbook_base=settings.runbook_base_url, sleep=time.sleep
+            notifier=_notifier(settings),
+            stage=settings.stage,
+            runbook_base=settings.runbook_base_url,
+            sleep=time.sleep,
+            remaining_s=remaining_s,
         ),
         clock=lambda: datetime.now(UTC),
         names=names,
@@ -143,7 +154,7 @@ def for_task(task: str, remaining_s: Callable[[], float]) -> Runner:
         settings.trend_sources()  # a bad TREND_SOURCES fails here, before any job is touched
         return functools.partial(trends, settings=settings, remaining_s=remaining_s)
     if task == "alerts":
-        return functools.partial(alerts, settings=settings)
+        return functools.partial(alerts, settings=settings, remaining_s=remaining_s)
     raise ValueError(f"no cron runner for task {task!r}")
 
 

@@ -37,6 +37,7 @@ class World:
     slack_answers: list[tuple[int, dict[str, str]]] = field(default_factory=list)
     slept: list[float] = field(default_factory=list)
     ai_budget: int = 1000
+    remaining_s: float = 60.0
 
     def __post_init__(self) -> None:
         self.sns, self.sqs = boto3.client("sns"), boto3.client("sqs")
@@ -111,6 +112,7 @@ class World:
             runbook_base="https://github.com/o/r/blob/main/",
             sleep=self.slept.append,
             retry=RetryPolicy(attempts=3, backoff_s=1.0, max_wait_s=20.0),
+            remaining_s=lambda: self.remaining_s,
         )
 
     # -- what people received --------------------------------------------------------

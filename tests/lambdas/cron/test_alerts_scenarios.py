@@ -182,6 +182,21 @@ def test_slack_429_longer_than_a_run_is_left_to_the_next_run(world):
     assert world.subjects()["slack"] == [f"*{S} FIRING dlq*"]
 
 
+def test_slack_429_is_not_waited_for_past_the_runs_time(world):
+    # Given a run with 15 s left and Slack asking for 7 s (the last attempt needs 10 s of its own)
+    world.rules(dlq_rule(severity="warning", breaches=1, evaluations=1))
+    world.dlq_messages(1)
+    world.slack_answers = [(429, {"Retry-After": "7"})]
+    world.remaining_s = 15.0
+
+    world.advance(5)
+
+    # Then the run does not wait, and the next run delivers
+    assert world.slept == [] and world.subjects()["slack"] == []
+    world.advance(5)
+    assert world.subjects()["slack"] == [f"*{S} FIRING dlq*"]
+
+
 def test_a_silence_mutes_then_the_episode_is_told_when_it_ends(world):
     from common import alert_ops
 
