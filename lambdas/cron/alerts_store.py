@@ -56,7 +56,9 @@ def apply_rules(conn: psycopg.Connection, specs: Sequence[RuleSpec]) -> None:
     """Make ``alert_rules`` what the rules file says: upsert by name, delete the rest.
 
     A changed rule keeps its state; a rule disabled (or removed) loses it, so
-    re-enabling it starts from ``ok`` and never sends a stale RESOLVED.
+    re-enabling it starts from ``ok`` and never sends a stale RESOLVED. A
+    disabled rule whose firing was told gets its RESOLVED now ("disabled"),
+    delivered by this run: the channel's last word is not FIRING.
     """
     from psycopg.types.json import Jsonb
 
@@ -94,8 +96,12 @@ def apply_rules(conn: psycopg.Connection, specs: Sequence[RuleSpec]) -> None:
         )
         cur.execute("DELETE FROM alert_rules WHERE NOT (name = ANY (%s::text[]))", ([s.name for s in specs],))
         cur.execute(
-            "DELETE FROM alert_rule_states s USING alert_rules r WHERE r.id = s.rule_id AND NOT r.enabled",
+            "INSERT INTO alert_events (rule_id, state, value, message, channels, firing_since) "
+            "SELECT r.id, 'resolved', s.value, 'the rule was disabled while firing', r.channels, s.firing_since "
+            "FROM alert_rule_states s JOIN alert_rules r ON r.id = s.rule_id "
+            "WHERE NOT r.enabled AND s.firing_since IS NOT NULL AND s.notified_at IS NOT NULL"
         )
+        cur.execute("DELETE FROM alert_rule_states s USING alert_rules r WHERE r.id = s.rule_id AND NOT r.enabled")
 
 
 def enabled_rules(conn: psycopg.Connection, names: Sequence[str] | None = None) -> list[Rule]:

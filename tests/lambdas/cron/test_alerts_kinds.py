@@ -133,7 +133,7 @@ def test_a_rule_that_cannot_be_evaluated_is_an_error_told_once(world):
     assert world.subjects()["email"] == [f"{S} ERROR r"]
 
 
-def test_disabling_and_re_enabling_a_firing_rule_sends_no_stale_resolved(world):
+def test_disabling_a_firing_rule_resolves_it_and_re_enabling_sends_nothing_stale(world):
     # Given a firing rule
     rule = {"name": "r", "kind": "dlq_depth", "severity": "critical", "breaches": 1, "evaluations": 1}
     world.rules(rule)
@@ -146,5 +146,6 @@ def test_disabling_and_re_enabling_a_firing_rule_sends_no_stale_resolved(world):
     world.rules(rule)
     world.advance(10)
 
-    # Then it starts again from ok: nothing after the FIRING
-    assert world.subjects()["email"] == [f"{S} FIRING r"]
+    # Then disabling told RESOLVED once, and the re-enabled rule starts again from ok
+    assert world.subjects()["email"] == [f"{S} FIRING r", f"{S} RESOLVED r"]
+    assert "the rule was disabled while firing" in world.inbox_messages()[-1]["Message"]
