@@ -227,6 +227,17 @@ class CronConfig(_Section):
         return v
 
 
+class AlertsConfig(_Section):
+    """The alerts worker's rules as code, and who may operate alerting through the API."""
+
+    # A file under lambdas/cron/rules/: validated at synth, shipped with the worker, applied by it.
+    rules_file: str = Field("default.json", pattern=r"^[a-z0-9][a-z0-9_.-]*\.json$")
+    # The event types content_events carry: a rule naming another is a synth error.
+    event_types: tuple[str, ...] = ("view", "like", "share", "comment")
+    # The JWT scope an operator's token carries to read rule states and set silences.
+    operator_scope: str = Field("huntaze/operator", min_length=1)
+
+
 class AzureConfig(_Section):
     endpoint: str = "https://huntaze-ai.services.ai.azure.com"
     api_version: str = "2024-05-01-preview"
@@ -417,6 +428,7 @@ class StageConfig(_Section):
     lambdas: LambdaConfig = LambdaConfig()
     video: VideoConfig = VideoConfig()
     cron: CronConfig = CronConfig()
+    alerts: AlertsConfig = AlertsConfig()
     azure: AzureConfig = AzureConfig()
     router: RouterConfig = RouterConfig()
     monitoring: MonitoringConfig

@@ -20,6 +20,7 @@ from aws_cdk import aws_scheduler as scheduler
 from aws_cdk import aws_scheduler_targets as targets
 from constructs import Construct
 
+from stacks.alert_rules import check_rules, runbook_base_url
 from stacks.config import ScheduleConfig, StageConfig
 from stacks.constructs.queue_worker import QueueWorker, dead_letter_queue
 from stacks.data import DataStack
@@ -100,7 +101,11 @@ class CronStack(cdk.Stack):
                 "LATE_EVENT_LOOKBACK_HOURS": str(c.late_event_lookback_hours),
                 "INGEST_SETTLE_SECONDS": str(c.ingest_settle_seconds),
             }
+        check_rules(self.cfg)  # a bad rule stops synth here, naming the rule and the key
         return {
+            "ALERT_RULES_FILE": self.cfg.alerts.rules_file,
+            "RUNBOOK_BASE_URL": runbook_base_url(self.cfg),
+            "AI_DAILY_TOKEN_BUDGET": str(self.cfg.router.daily_token_budget),
             "ALERTS_TOPIC_ARN": self.alerts_topic_arn,
             **self.data.slack_environment(),
             "DLQ_URLS": cdk.Stack.of(self).to_json_string(

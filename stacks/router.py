@@ -120,6 +120,7 @@ class RouterStack(cdk.Stack):
             "UPLOAD_MAX_BYTES": str(self.cfg.video.max_bytes),
             "UPLOAD_CONTENT_TYPES": ",".join(r.upload_content_types),
             "ADMIN_CLAIM": r.admin_claim,
+            "OPERATOR_SCOPE": self.cfg.alerts.operator_scope,
         }
         if r.admin_claim_value:
             env["ADMIN_CLAIM_VALUE"] = r.admin_claim_value

@@ -16,6 +16,20 @@ if TYPE_CHECKING:
     import urllib3
 
 TIMEOUT_S = 5.0
+# SNS message attribute of a message published for one channel only (the alert
+# rules' email): the SNS -> Slack forwarder leaves it alone, since the alerts
+# worker posts to Slack itself. One Slack path per alert.
+CHANNEL_ATTRIBUTE = "huntaze_channel"
+
+
+class SlackBusy(TransientError):
+    """Slack answered 429 or 5xx; ``retry_after_s`` is its Retry-After, when it gave one."""
+
+    def __init__(self, message: str, retry_after_s: float | None) -> None:
+        super().__init__("slack_unavailable", message)
+        self.retry_after_s = retry_after_s
+
+
 _http: urllib3.PoolManager | None = None
 
 
@@ -53,6 +67,14 @@ def post(webhook_url: str, payload: dict[str, Any], *, http: urllib3.PoolManager
         return
     body = response.data[:200].decode("utf-8", "replace")
     if response.status == 429 or response.status >= 500:
-        raise TransientError("slack_unavailable", f"Slack answered HTTP {response.status}: {body}")
+        raise SlackBusy(f"Slack answered HTTP {response.status}: {body}", _seconds(response.headers.get("Retry-After")))
     # invalid_token, no_service, channel_not_found...: the webhook itself is wrong.
     raise PermanentError("slack_rejected", f"Slack answered HTTP {response.status}: {body}")
+
+
+def _seconds(header: str | None) -> float | None:
+    """Retry-After in seconds (Slack sends a number; an HTTP date or junk counts as absent)."""
+    try:
+        return max(0.0, float(header)) if header is not None else None
+    except ValueError:
+        return None

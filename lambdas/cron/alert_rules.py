@@ -1,7 +1,7 @@
-"""Alert rule definitions (validated) and what each kind measures.
+"""What each alert rule kind measures, and the strict reading of its definition.
 
 =============  ===========================================================  ====================
-kind           definition                                                   fires when
+kind           definition                                                   breaches when
 =============  ===========================================================  ====================
 threshold      event_type, value, [op ">"|">="|"<"|"<=" (">"),              sum <op> value
                metric "event_count"|"value_sum", window_hours (1),
@@ -9,19 +9,30 @@ threshold      event_type, value, [op ">"|">="|"<"|"<=" (">"),              sum 
 change         event_type, percent, [direction "up"|"down"|"any" ("any"),   |change| >= percent
                metric, window_hours (1), account_id, content_id]            in that direction
 no_data        event_type, [window_hours (1), account_id, content_id]       no events at all
-dlq_depth      queue (a task: video|trends|data|alerts), [max (0)]          depth > max
+dlq_depth      [queue (a task; every watched DLQ if absent), max (0)]       depth > max
 failed_jobs    [task, window_minutes (60), max (0)]                         failed jobs > max
+analyses       [window_hours (24), min (1)]                                 fewer uploads analysed
+ai_spend       percent                                                      AI tokens used today
+                                                                            >= percent of the
+                                                                            daily token budget
 =============  ===========================================================  ====================
 
-Rollup windows are whole UTC hours ending at the hour the evaluation runs
-in: a partly filled current hour would make every rate look like a drop.
-A ``change`` window is compared with the window just before it.
+Rollup windows end at the data job's watermark, floored to the hour: only
+complete buckets are read, never the hour the data job is still counting
+(which made every rate look like a drop). With no watermark yet the reading
+is "no data". A ``change`` window is compared with the window just before it.
+
+AI spend is recorded today only as tokens (``ai_usage_daily``), not money:
+``ai_spend`` compares those tokens with the router's daily token budget.
+
+Every key of a definition must be known to its kind: a typo (``operator``
+for ``op``, ``window_hour``) is a `RuleError` naming the key, not a default.
 """
 
 from __future__ import annotations
 
 import operator
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -33,7 +44,7 @@ _METRICS = ("event_count", "value_sum")
 
 
 class RuleError(ValueError):
-    """A rule whose definition cannot be evaluated; it is reported and skipped."""
+    """A rule whose definition cannot be evaluated."""
 
 
 class Metrics(Protocol):
@@ -48,62 +59,96 @@ class Metrics(Protocol):
         end: datetime,
     ) -> Decimal: ...
 
+    def rollup_watermark(self) -> datetime | None: ...
+
     def failed_jobs(self, *, task: str | None, start: datetime, end: datetime) -> int: ...
 
-    def dlq_depth(self, task: str) -> int: ...
+    def analyses_succeeded(self, *, start: datetime, end: datetime) -> int: ...
+
+    def ai_tokens(self, day: datetime) -> tuple[int, int]:
+        """(tokens used on that UTC day, the daily token budget)."""
+        ...
+
+    def dlq_depth(self, task: str | None) -> dict[str, int]:
+        """Depth of each watched DLQ (only ``task``'s if given)."""
+        ...
 
 
 @dataclass(frozen=True)
 class Reading:
-    firing: bool
+    """One evaluation: ``breach`` is None when there is no data to judge."""
+
+    breach: bool | None
     value: Decimal | None
     message: str
+    # The end of the complete rollup window read (None for kinds that read live values).
+    window_end: datetime | None = None
 
 
 @dataclass(frozen=True)
-class Rule:
-    id: int
-    name: str
-    kind: str
-    definition: dict[str, Any]
-    cooldown_seconds: int
-    channels: list[str]
+class Vocabulary:
+    """What a definition may name; None accepts anything (the worker re-reads a file synth checked)."""
+
+    event_types: Collection[str] | None = None
 
 
-def evaluate(rule: Rule, metrics: Metrics, at: datetime) -> Reading:
-    """Measure ``rule`` at ``at``; `RuleError` if its definition is unusable."""
-    check = _CHECKS.get(rule.kind)
-    if check is None:
-        raise RuleError(f"unknown kind {rule.kind!r}")
-    if not isinstance(rule.definition, Mapping):
-        raise RuleError("definition must be an object")
-    return check(_Definition(rule.definition), metrics, at.astimezone(UTC))
+ANY = Vocabulary()
+
+
+def check(kind: str, definition: Any, vocabulary: Vocabulary = ANY) -> None:
+    """Raise `RuleError` (naming the key) if ``definition`` is not a valid ``kind`` definition."""
+    _kind(kind)(_Definition(definition, vocabulary), None, None)
+
+
+def evaluate(kind: str, definition: Any, metrics: Metrics, at: datetime) -> Reading:
+    """Measure a rule at ``at``; `RuleError` if its definition is unusable."""
+    reading = _kind(kind)(_Definition(definition, ANY), metrics, at.astimezone(UTC))
+    assert reading is not None
+    return reading
+
+
+def _kind(kind: str) -> Callable[[_Definition, Metrics | None, datetime | None], Reading | None]:
+    found = _CHECKS.get(kind)
+    if found is None:
+        raise RuleError(f"unknown kind {kind!r} (known: {', '.join(_CHECKS)})")
+    return found
 
 
 class _Definition:
-    """Typed access to a definition; every bad field becomes one clear RuleError."""
+    """Typed access to a definition; every bad field becomes one RuleError naming it."""
 
-    def __init__(self, raw: Mapping[str, Any]) -> None:
+    def __init__(self, raw: Any, vocabulary: Vocabulary) -> None:
+        if not isinstance(raw, Mapping):
+            raise RuleError("'definition' must be an object")
         self.raw = raw
+        self.vocabulary = vocabulary
+        self.read: set[str] = set()
+
+    def _get(self, key: str, default: Any) -> Any:
+        self.read.add(key)
+        return self.raw.get(key, default)
+
+    def done(self) -> None:
+        unknown = sorted(set(self.raw) - self.read)
+        if unknown:
+            raise RuleError(f"unknown key {unknown[0]!r} in 'definition' (known: {', '.join(sorted(self.read))})")
 
     def text(
-        self, key: str, *, required: bool = False, choices: tuple[str, ...] | None = None, default: str | None = None
+        self, key: str, *, required: bool = False, choices: Collection[str] | None = None, default: str | None = None
     ) -> str | None:
-        value = self.raw.get(key, default)
+        value = self._get(key, default)
         if value is None:
             if required:
                 raise RuleError(f"'{key}' is required")
             return None
         if not isinstance(value, str) or not value:
             raise RuleError(f"'{key}' must be a non-empty string")
-        if choices and value not in choices:
-            raise RuleError(f"'{key}' must be one of {', '.join(choices)}; got {value!r}")
+        if choices is not None and value not in choices:
+            raise RuleError(f"'{key}' must be one of {', '.join(sorted(choices))}; got {value!r}")
         return value
 
-    def number(
-        self, key: str, *, required: bool = False, default: float | None = None, minimum: float | None = None
-    ) -> Decimal:
-        value = self.raw.get(key, default)
+    def number(self, key: str, *, minimum: float | None = None) -> Decimal:
+        value = self._get(key, None)
         if value is None:
             raise RuleError(f"'{key}' is required")
         if isinstance(value, bool) or not isinstance(value, int | float):
@@ -113,24 +158,31 @@ class _Definition:
         return Decimal(str(value))
 
     def whole(self, key: str, *, default: int, minimum: int, maximum: int) -> int:
-        value = self.raw.get(key, default)
+        value = self._get(key, default)
         if isinstance(value, bool) or not isinstance(value, int) or not minimum <= value <= maximum:
             raise RuleError(f"'{key}' must be a whole number from {minimum} to {maximum}; got {value!r}")
         return value
 
 
-def _scope(d: _Definition) -> dict[str, Any]:
+def _scope(d: _Definition, *, metric: bool = True) -> dict[str, Any]:
     return {
-        "metric": d.text("metric", choices=_METRICS, default="event_count"),
-        "event_type": d.text("event_type", required=True),
+        "metric": d.text("metric", choices=_METRICS, default="event_count") if metric else "event_count",
+        "event_type": d.text("event_type", required=True, choices=d.vocabulary.event_types),
         "account_id": d.text("account_id"),
         "content_id": d.text("content_id"),
     }
 
 
-def _hours(d: _Definition, at: datetime) -> tuple[datetime, timedelta]:
-    end = at.replace(minute=0, second=0, microsecond=0)
-    return end, timedelta(hours=d.whole("window_hours", default=1, minimum=1, maximum=24 * 31))
+def _window(d: _Definition) -> timedelta:
+    return timedelta(hours=d.whole("window_hours", default=1, minimum=1, maximum=24 * 31))
+
+
+def _complete_end(metrics: Metrics, at: datetime) -> datetime | None:
+    """The end of the last complete hour: the data job's watermark (never past ``at``), floored."""
+    watermark = metrics.rollup_watermark()
+    if watermark is None:
+        return None
+    return min(at, watermark.astimezone(UTC)).replace(minute=0, second=0, microsecond=0)
 
 
 def _label(scope: dict[str, Any]) -> str:
@@ -139,61 +191,112 @@ def _label(scope: dict[str, Any]) -> str:
     return " ".join(parts)
 
 
-def _threshold(d: _Definition, metrics: Metrics, at: datetime) -> Reading:
-    scope = _scope(d)
+def _no_rollups(scope: dict[str, Any]) -> Reading:
+    return Reading(None, None, f"no rollups yet for {_label(scope)} (the data job has not run)")
+
+
+def _threshold(d: _Definition, metrics: Metrics | None, at: datetime | None) -> Reading | None:
+    scope, window = _scope(d), _window(d)
     op = d.text("op", choices=tuple(_OPS), default=">")
-    limit = d.number("value", required=True)
-    end, window = _hours(d, at)
+    limit = d.number("value")
+    d.done()
+    if metrics is None or at is None:
+        return None
+    end = _complete_end(metrics, at)
+    if end is None:
+        return _no_rollups(scope)
     value = metrics.rollup_sum(**scope, start=end - window, end=end)
-    firing = _OPS[op](value, limit)  # type: ignore[index]
-    return Reading(
-        firing, value, f"{_label(scope)} over {window} to {end:%Y-%m-%d %H:%M}Z is {value} ({op} {limit}: {firing})"
-    )
+    breach = _OPS[op](value, limit)  # type: ignore[index]
+    return Reading(breach, value, f"{_label(scope)} in the {window} to {end:%H:%MZ} is {value} ({op} {limit})", end)
 
 
-def _change(d: _Definition, metrics: Metrics, at: datetime) -> Reading:
-    scope = _scope(d)
-    percent = d.number("percent", required=True, minimum=0)
+def _change(d: _Definition, metrics: Metrics | None, at: datetime | None) -> Reading | None:
+    scope, window = _scope(d), _window(d)
+    percent = d.number("percent", minimum=0)
     direction = d.text("direction", choices=("up", "down", "any"), default="any")
-    end, window = _hours(d, at)
+    d.done()
+    if metrics is None or at is None:
+        return None
+    end = _complete_end(metrics, at)
+    if end is None:
+        return _no_rollups(scope)
     current = metrics.rollup_sum(**scope, start=end - window, end=end)
     previous = metrics.rollup_sum(**scope, start=end - 2 * window, end=end - window)
     if previous == 0:
-        firing = current > 0 and direction != "down"
-        return Reading(firing, None, f"{_label(scope)} went from 0 to {current} over {window}")
+        if current == 0:
+            return Reading(None, None, f"no {_label(scope)} in the two windows to {end:%H:%MZ}", end)
+        return Reading(direction != "down", None, f"{_label(scope)} went from 0 to {current} over {window}", end)
     change = (current - previous) / previous * 100
-    firing = {"up": change >= percent, "down": -change >= percent, "any": abs(change) >= percent}[direction]  # type: ignore[index]
+    breach = {"up": change >= percent, "down": -change >= percent, "any": abs(change) >= percent}[direction]  # type: ignore[index]
     change = change.quantize(Decimal("0.01"))
-    return Reading(firing, change, f"{_label(scope)} changed {change}% ({previous} -> {current}) over {window}")
+    return Reading(breach, change, f"{_label(scope)} changed {change}% ({previous} -> {current}) over {window}", end)
 
 
-def _no_data(d: _Definition, metrics: Metrics, at: datetime) -> Reading:
-    scope = {**_scope(d), "metric": "event_count"}
-    end, window = _hours(d, at)
+def _no_data(d: _Definition, metrics: Metrics | None, at: datetime | None) -> Reading | None:
+    scope, window = _scope(d, metric=False), _window(d)
+    d.done()
+    if metrics is None or at is None:
+        return None
+    end = _complete_end(metrics, at)
+    if end is None:
+        return _no_rollups(scope)
     count = metrics.rollup_sum(**scope, start=end - window, end=end)
-    return Reading(count == 0, count, f"{count} {scope['event_type']} events in the {window} to {end:%Y-%m-%d %H:%M}Z")
+    return Reading(count == 0, count, f"{count} {scope['event_type']} events in the {window} to {end:%H:%MZ}", end)
 
 
-def _dlq_depth(d: _Definition, metrics: Metrics, at: datetime) -> Reading:
-    task = d.text("queue", required=True, choices=TASKS)
+def _dlq_depth(d: _Definition, metrics: Metrics | None, at: datetime | None) -> Reading | None:
+    task = d.text("queue", choices=TASKS)
     limit = d.whole("max", default=0, minimum=0, maximum=10**9)
-    depth = metrics.dlq_depth(task)  # type: ignore[arg-type]
-    return Reading(depth > limit, Decimal(depth), f"{depth} messages in the {task} dead-letter queue (max {limit})")
+    d.done()
+    if metrics is None:
+        return None
+    depths = metrics.dlq_depth(task)
+    total = sum(depths.values())
+    detail = ", ".join(f"{t} {n}" for t, n in sorted(depths.items()) if n) or "all empty"
+    return Reading(total > limit, Decimal(total), f"{total} messages in the dead-letter queues ({detail}; max {limit})")
 
 
-def _failed_jobs(d: _Definition, metrics: Metrics, at: datetime) -> Reading:
+def _failed_jobs(d: _Definition, metrics: Metrics | None, at: datetime | None) -> Reading | None:
     task = d.text("task", choices=TASKS)
     minutes = d.whole("window_minutes", default=60, minimum=1, maximum=24 * 60 * 7)
     limit = d.whole("max", default=0, minimum=0, maximum=10**9)
+    d.done()
+    if metrics is None or at is None:
+        return None
     count = metrics.failed_jobs(task=task, start=at - timedelta(minutes=minutes), end=at)
     what = f"{task} jobs" if task else "jobs"
     return Reading(count > limit, Decimal(count), f"{count} failed {what} in the last {minutes} minutes (max {limit})")
 
 
-_CHECKS: dict[str, Callable[[_Definition, Metrics, datetime], Reading]] = {
+def _analyses(d: _Definition, metrics: Metrics | None, at: datetime | None) -> Reading | None:
+    hours = d.whole("window_hours", default=24, minimum=1, maximum=24 * 31)
+    least = d.whole("min", default=1, minimum=1, maximum=10**9)
+    d.done()
+    if metrics is None or at is None:
+        return None
+    count = metrics.analyses_succeeded(start=at - timedelta(hours=hours), end=at)
+    return Reading(count < least, Decimal(count), f"{count} uploads analysed in the last {hours} hours (min {least})")
+
+
+def _ai_spend(d: _Definition, metrics: Metrics | None, at: datetime | None) -> Reading | None:
+    percent = d.number("percent", minimum=0)
+    d.done()
+    if metrics is None or at is None:
+        return None
+    used, budget = metrics.ai_tokens(at)
+    share = (Decimal(used) / budget * 100).quantize(Decimal("0.1")) if budget else Decimal(0)
+    return Reading(
+        share >= percent, share, f"AI tokens today: {used} of the {budget} daily budget ({share}%, alert at {percent}%)"
+    )
+
+
+_CHECKS: dict[str, Callable[[_Definition, Metrics | None, datetime | None], Reading | None]] = {
     "threshold": _threshold,
     "change": _change,
     "no_data": _no_data,
     "dlq_depth": _dlq_depth,
     "failed_jobs": _failed_jobs,
+    "analyses": _analyses,
+    "ai_spend": _ai_spend,
 }
+KINDS = tuple(_CHECKS)

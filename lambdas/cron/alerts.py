@@ -1,50 +1,45 @@
-"""One alert-checker run: evaluate every enabled rule (or the named ones), record and notify state changes.
+"""One alert-checker run: evaluate every enabled rule (or the named ones), move each through its
+state machine (`cron.alert_state`), then send one message per channel (`cron.delivery`).
 
-Per rule:
+Per rule, the reading is taken outside any lock (SQS and rollup reads must
+not hold one); then, under the rule's row lock, the stored state is stepped,
+saved with the run's job id, and the event to tell (if any) recorded with
+the channels it must reach, all in one transaction. Two overlapping runs
+queue up on the lock and the second steps from the first one's state. A
+retried run (same job) finds the state already stepped by it and only
+delivers what is still owed.
 
-* firing now, and not firing before            -> a ``firing`` event;
-* firing now and before, cooldown has passed   -> a new ``firing`` event (a reminder);
-* not firing now, firing before                -> a ``resolved`` event;
-* otherwise                                    -> nothing.
+Times that decide notifications (since-when, reminders, keep-firing) come
+from ``clock``, the wall clock in production, never from the run's
+scheduled time: a redriven or late run of an old schedule must not restart
+or skip a repeat interval. The scheduled time ``at`` only bounds what is
+measured.
 
-An event is sent to the rule's channels only if the rule has not notified
-within its cooldown, so a flapping rule is recorded but never notifies twice
-inside it. Deciding, recording the event and claiming its notification
-happen in one transaction under the rule's row lock: two overlapping runs (a
-scheduled one and an on-demand one) queue up there, and the second sees the
-first one's claim. Sending happens after the commit, and each channel is
-marked as it succeeds: a retried run (same job) finds its event and sends
-only the channels still missing.
-
-A run asked for named rules (the job's ``rules``) evaluates only those;
-a name no rule has fails the job as ``bad_payload`` before anything is
-evaluated (rules are data: only the database knows them), and a named rule
-that is disabled is reported in the result (``ruleErrors``, reason
-``disabled``) and not evaluated.
-
-A rule with a bad definition is reported in the result and skipped; the
-others still run. An infrastructure failure while measuring a rule (SQS
-unreadable) is transient: the other rules still run, then the job fails so
-the message is retried.
+A rule that cannot be evaluated enters ``error`` (told once) and the others
+still run. An infrastructure failure while measuring (SQS unreadable) is
+transient: the other rules run and deliver, then the job fails to be retried.
 """
 
 from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from common import alert_ops
 from common.errors import PermanentError, TransientError
 from common.payloads import unknown_names
-from cron import alerts_store
-from cron.alert_rules import Metrics, Reading, Rule, RuleError, evaluate
-from cron.notify import Notifier
+from cron import alert_state, alerts_store, delivery
+from cron.alert_rules import Metrics, Reading, RuleError, evaluate
+from cron.alerts_store import Rule
 
 if TYPE_CHECKING:
     import psycopg
+
+    from cron.notify import Notifier
 
 logger = logging.getLogger(__name__)
 
@@ -52,20 +47,32 @@ logger = logging.getLogger(__name__)
 @dataclass
 class RunReport:
     evaluated: int = 0
-    firing: list[str] = field(default_factory=list)
-    events: list[dict[str, Any]] = field(default_factory=list)
+    states: dict[str, str] = field(default_factory=dict)
+    events: list[dict[str, str]] = field(default_factory=list)
     rule_errors: list[dict[str, str]] = field(default_factory=list)
-    delivery_errors: list[dict[str, str]] = field(default_factory=list)
-    retry_needed: bool = False
+    deliveries: list[dict[str, Any]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "evaluated": self.evaluated,
-            "firing": self.firing,
+            "firing": sorted(name for name, state in self.states.items() if state == "firing"),
+            "states": self.states,
             "events": self.events,
             "ruleErrors": self.rule_errors,
-            "deliveryErrors": self.delivery_errors,
+            "deliveries": self.deliveries,
         }
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """How this run reaches people."""
+
+    notifier: Notifier
+    stage: str
+    runbook_base: str = ""
+    sleep: Callable[[float], None] = lambda _s: None
+    retry: delivery.RetryPolicy = delivery.DEFAULT_RETRY
+    remaining_s: Callable[[], float] = lambda: float("inf")
 
 
 def run(
@@ -74,34 +81,39 @@ def run(
     job_id: uuid.UUID,
     at: datetime,
     metrics: Metrics,
-    notifier: Notifier,
-    stage: str,
+    send: Delivery,
+    clock: Callable[[], datetime],
     names: Sequence[str] | None = None,
 ) -> dict[str, Any]:
     report = RunReport()
-    selected = _rules(conn, names, report)
     unavailable: list[TransientError] = []
-    for rule in selected:
+    maintenance, silenced = alert_ops.muted_rules(conn, clock())
+    for rule in _rules(conn, names, report):
         try:
-            _check(conn, rule, job_id=job_id, at=at, metrics=metrics, notifier=notifier, stage=stage, report=report)
-        except RuleError as exc:
-            logger.error("alert rule %s (%s) skipped: %s", rule.name, rule.kind, exc)
-            report.rule_errors.append({"rule": rule.name, "reason": "bad_rule", "error": str(exc)})
-        except PermanentError as exc:  # can never be measured as configured: this rule only
-            logger.error("alert rule %s not evaluated: %s", rule.name, exc)
-            report.rule_errors.append({"rule": rule.name, "reason": exc.reason, "error": exc.message})
+            reading, error = _measure(rule, metrics, at)
         except TransientError as exc:  # e.g. SQS unreadable: run the others, then retry the job
             logger.warning("alert rule %s not evaluated yet: %s", rule.name, exc)
             report.rule_errors.append({"rule": rule.name, "reason": exc.reason, "error": exc.message})
             unavailable.append(exc)
+            continue
+        if error is not None:
+            report.rule_errors.append({"rule": rule.name, "reason": "bad_rule", "error": error})
+        muted = maintenance or rule.name in silenced
+        _step(conn, rule, reading, error, job_id=job_id, now=clock(), muted=muted, report=report)
+    for outcome in delivery.deliver(
+        conn,
+        send.notifier,
+        stage=send.stage,
+        runbook_base=send.runbook_base,
+        now=clock(),
+        sleep=send.sleep,
+        retry=send.retry,
+        remaining_s=send.remaining_s,
+    ):
+        report.deliveries.append({"channel": outcome.channel, "events": outcome.events, "error": outcome.error})
     if unavailable:
-        rules = ", ".join(
-            f"{e['rule']}: {e['error']}" for e in report.rule_errors if e["reason"] not in ("bad_rule", "disabled")
-        )
+        rules = ", ".join(f"{e['rule']}: {e['error']}" for e in report.rule_errors if e["reason"] != "bad_rule")
         raise TransientError(unavailable[0].reason, f"alert rules not evaluated yet ({rules})")
-    if report.retry_needed:
-        failed = ", ".join(f"{e['rule']}/{e['channel']}" for e in report.delivery_errors)
-        raise TransientError("alert_delivery_failed", f"alerts not delivered yet: {failed}")
     return report.to_dict()
 
 
@@ -116,74 +128,58 @@ def _rules(conn: psycopg.Connection, names: Sequence[str] | None, report: RunRep
     return rules
 
 
-def _check(
+def _measure(rule: Rule, metrics: Metrics, at: datetime) -> tuple[Reading | None, str | None]:
+    try:
+        return evaluate(rule.kind, rule.definition, metrics, at), None
+    except RuleError as exc:
+        logger.error("alert rule %s (%s) cannot be evaluated: %s", rule.name, rule.kind, exc)
+        return None, str(exc)
+    except PermanentError as exc:
+        logger.error("alert rule %s cannot be evaluated: %s", rule.name, exc)
+        return None, exc.message
+
+
+def _step(
     conn: psycopg.Connection,
     rule: Rule,
+    reading: Reading | None,
+    error: str | None,
     *,
     job_id: uuid.UUID,
-    at: datetime,
-    metrics: Metrics,
-    notifier: Notifier,
-    stage: str,
+    now: datetime,
+    muted: bool,
     report: RunReport,
 ) -> None:
-    event = alerts_store.event_of_run(conn, rule.id, job_id)
-    if event is None:
-        # Measured before the lock: SQS and rollup reads must not hold it.
-        reading = evaluate(rule, metrics, at)
-        if reading.firing:
-            report.firing.append(rule.name)
-        event = _decide_and_record(conn, rule, reading, job_id=job_id, at=at)
+    policy = alert_state.Policy(
+        breaches=rule.breaches,
+        evaluations=rule.evaluations,
+        repeat_interval=timedelta(seconds=rule.repeat_interval_seconds),
+        keep_firing=timedelta(seconds=rule.keep_firing_seconds),
+    )
+    with alerts_store.locked_state(conn, rule.id) as stored:
+        if stored is None:
+            return  # the rule was removed while we measured it
+        prev, last_job = stored
+        if prev is not None and last_job == job_id:
+            report.evaluated += 1
+            report.states[rule.name] = prev.state
+            return  # a retry of this run: already stepped
+        nxt, told = alert_state.step(prev or alert_state.initial(now), reading, error, policy, now=now, muted=muted)
+        alerts_store.save_state(conn, rule.id, nxt, job_id=job_id, now=now)
+        if told is not None:
+            # A RESOLVED of a told episode goes out even under a silence: the last word must not be FIRING.
+            channels = rule.channels if (told == "resolved" or not muted) else []
+            firing_since = (prev.firing_since if prev else None) if told == "resolved" else nxt.firing_since
+            alerts_store.record_event(
+                conn,
+                rule_id=rule.id,
+                job_id=job_id,
+                kind=told,
+                state=nxt,
+                channels=channels,
+                firing_since=firing_since,
+                now=now,
+            )
+            report.events.append({"rule": rule.name, "event": told})
     report.evaluated += 1
-    if event is None:
-        return
-    report.events.append({"rule": rule.name, "state": event.state, "eventId": event.id})
-    if not event.notified:
-        return  # recorded inside the cooldown: silently
-    subject = f"[huntaze {stage}] {rule.name} {event.state.upper()}"
-    for channel in rule.channels:
-        if channel in event.notified_channels:
-            continue
-        try:
-            notifier.send(channel, subject, event.message)
-        except (TransientError, PermanentError) as exc:
-            logger.warning("alert %s not sent to %s: %s", rule.name, channel, exc)
-            alerts_store.mark_failed(conn, event.id, channel, f"{exc.reason}: {exc.message}")
-            report.delivery_errors.append({"rule": rule.name, "channel": channel, "reason": exc.reason})
-            report.retry_needed |= exc.retryable
-        else:
-            alerts_store.mark_delivered(conn, event.id, channel)
-
-
-def _decide_and_record(
-    conn: psycopg.Connection, rule: Rule, reading: Reading, *, job_id: uuid.UUID, at: datetime
-) -> alerts_store.AlertEvent | None:
-    """The event this run records (claimed for notification or not), or None when nothing changed."""
-    with alerts_store.rule_lock(conn, rule.id) as exists:
-        if not exists:
-            return None  # the rule was deleted while we measured it
-        recorded = alerts_store.event_of_run(conn, rule.id, job_id)
-        if recorded is not None:
-            return recorded  # a duplicate delivery of this job got here first
-        last = alerts_store.last_event(conn, rule.id)
-        was_firing = last is not None and last.state == "firing"
-        quiet = _in_cooldown(conn, rule, job_id, at)
-        if reading.firing and was_firing and quiet:
-            return None  # still firing and already told
-        if not reading.firing and not was_firing:
-            return None
-        return alerts_store.record_event(
-            conn,
-            rule_id=rule.id,
-            job_id=job_id,
-            state="firing" if reading.firing else "resolved",
-            value=reading.value,
-            message=reading.message,
-            at=at,
-            notify=not quiet,
-        )
-
-
-def _in_cooldown(conn: psycopg.Connection, rule: Rule, job_id: uuid.UUID, at: datetime) -> bool:
-    last = alerts_store.last_notified_at(conn, rule.id, other_than_job=job_id)
-    return last is not None and at.astimezone(UTC) - last < timedelta(seconds=rule.cooldown_seconds)
+    report.states[rule.name] = nxt.state

@@ -24,6 +24,11 @@ class DlqDepths:
             raise ValueError("DLQ_URLS must be a JSON object of task -> queue URL")
         return cls(urls, sqs_client)
 
+    def depths(self, task: str | None = None) -> dict[str, int]:
+        """Depth of every watched DLQ, or of ``task``'s only."""
+        tasks = sorted(self.queue_urls) if task is None else [task]
+        return {t: self.depth(t) for t in tasks}
+
     def depth(self, task: str) -> int:
         url = self.queue_urls.get(task)
         if url is None:

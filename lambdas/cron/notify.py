@@ -1,5 +1,9 @@
 """Alert delivery: email through the SNS alerts topic, and a Slack incoming webhook.
 
+Emails carry the `CHANNEL_ATTRIBUTE` so the topic's Slack forwarder skips
+them: rule alerts reach Slack once, from here (with retries, see
+`cron.delivery`); the forwarder carries the CloudWatch alarms and budgets.
+
 `TransientError` means "try this channel again later" (throttling, 5xx,
 timeouts); `PermanentError` means the channel is misconfigured and retrying
 will not help (a deleted topic, a revoked webhook).
@@ -10,6 +14,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Protocol
 
 from common.errors import PermanentError, TransientError
+from common.slack import CHANNEL_ATTRIBUTE
 
 if TYPE_CHECKING:
     import urllib3
@@ -56,7 +61,12 @@ class Notifier:
             raise PermanentError("email_not_configured", "ALERTS_TOPIC_ARN is not set")
         clean_subject = " ".join(subject.split())[:MAX_SUBJECT]
         try:
-            self.sns.publish(TopicArn=self.topic_arn, Subject=clean_subject, Message=text)
+            self.sns.publish(
+                TopicArn=self.topic_arn,
+                Subject=clean_subject,
+                Message=text,
+                MessageAttributes={CHANNEL_ATTRIBUTE: {"DataType": "String", "StringValue": "email"}},
+            )
         except ClientError as exc:
             code = exc.response.get("Error", {}).get("Code", "")
             if code in _SNS_PERMANENT:

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from common import jobs, payloads
-from common.errors import PermanentError
+from common.errors import ConfigurationError, PermanentError
 from cron.settings import CronSettings, cron_settings
 from cron.settings import reset as reset_settings
 
@@ -97,19 +97,51 @@ def trends(
     )
 
 
-def alerts(conn: psycopg.Connection, job: jobs.Job, msg: jobs.JobMessage, *, settings: CronSettings) -> dict[str, Any]:
-    from cron import alerts
+def alerts(
+    conn: psycopg.Connection,
+    job: jobs.Job,
+    msg: jobs.JobMessage,
+    *,
+    settings: CronSettings,
+    deadline: Deadline,
+) -> dict[str, Any]:
+    import time
+
+    from cron import alerts, alerts_store
+    from cron.alert_metrics import SqlMetrics
 
     names = payload_of(job, msg).get("rules")
+    # Rules as code: the file this deploy shipped is what alert_rules holds (synth checked it).
+    alerts_store.apply_rules(conn, _rules(settings.alert_rules_file).rules)
     return alerts.run(
         conn,
         job_id=job.id,
         at=window_time(job, msg),
-        metrics=_metrics(conn, settings),
-        notifier=_notifier(settings),
-        stage=settings.stage,
+        metrics=SqlMetrics(
+            conn,
+            ai_token_budget=settings.ai_daily_token_budget,
+            dlqs=_dlq_depths(tuple(sorted(settings.dlq_urls.items()))),
+        ),
+        send=alerts.Delivery(
+            notifier=_notifier(settings),
+            stage=settings.stage,
+            runbook_base=settings.runbook_base_url,
+            sleep=time.sleep,
+            remaining_s=deadline.left,
+        ),
+        clock=lambda: datetime.now(UTC),
         names=names,
     )
+
+
+@functools.cache
+def _rules(name: str) -> Any:
+    from cron import rule_file
+
+    try:
+        return rule_file.load(rule_file.RULES_DIR / name)
+    except rule_file.RuleFileError as exc:
+        raise ConfigurationError(f"ALERT_RULES_FILE: {exc}") from None
 
 
 def for_task(task: str, deadline: Deadline) -> Runner:
@@ -120,7 +152,7 @@ def for_task(task: str, deadline: Deadline) -> Runner:
         settings.trend_sources()  # a bad TREND_SOURCES fails here, before any job is touched
         return functools.partial(trends, settings=settings, deadline=deadline)
     if task == "alerts":
-        return functools.partial(alerts, settings=settings)
+        return functools.partial(alerts, settings=settings, deadline=deadline)
     raise ValueError(f"no cron runner for task {task!r}")
 
 
@@ -131,27 +163,11 @@ def _fetcher(user_agent: str, allowed_networks: tuple[str, ...]) -> Any:
     return Fetcher(user_agent, allowed=allowed_networks)
 
 
-class _Metrics:
-    """Rollups and job history from PostgreSQL, DLQ depths from SQS."""
-
-    def __init__(self, conn: psycopg.Connection, dlq_urls: dict[str, str]) -> None:
-        from cron.alerts_store import SqlMetrics
-
-        self._sql = SqlMetrics(conn)
-        self.rollup_sum = self._sql.rollup_sum
-        self.failed_jobs = self._sql.failed_jobs
-        self.dlq_depth = _dlq_depths(tuple(sorted(dlq_urls.items()))).depth
-
-
 @functools.cache
 def _dlq_depths(urls: tuple[tuple[str, str], ...]) -> Any:
     from cron.health import DlqDepths
 
     return DlqDepths(dict(urls))
-
-
-def _metrics(conn: psycopg.Connection, settings: CronSettings) -> _Metrics:
-    return _Metrics(conn, settings.dlq_urls)
 
 
 def _notifier(settings: CronSettings) -> Any:
@@ -177,6 +193,6 @@ def slack_webhook_url(secret_name: str) -> WebhookUrl:
 
 def reset() -> None:
     """Forget the container-level singletons (tests; a changed environment)."""
-    for cached in (_fetcher, _dlq_depths, _cached_notifier):
+    for cached in (_fetcher, _dlq_depths, _cached_notifier, _rules):
         cached.cache_clear()
     reset_settings()

@@ -1,4 +1,10 @@
-"""SNS alerts topic -> Slack. Thin: read the webhook secret, format, post."""
+"""SNS alerts topic -> Slack. Thin: read the webhook secret, format, post.
+
+Carries the CloudWatch alarms (ALARM and OK) and the budget notifications.
+A message published for one channel only (the alert rules' email, tagged
+with `common.slack.CHANNEL_ATTRIBUTE`) is skipped: the alerts worker posts
+rule alerts to Slack itself, so each reaches Slack once.
+"""
 
 from __future__ import annotations
 
@@ -16,11 +22,14 @@ logger = Logger()
 
 @logger.inject_lambda_context
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, int]:
-    webhook_url = secrets.get_secret_string(os.environ["SLACK_WEBHOOK_SECRET_NAME"]).strip()
-    sent = 0
+    sent = skipped = 0
     for record in event.get("Records", []):
         sns = record.get("Sns", {})
+        if slack.for_one_channel(sns):
+            skipped += 1
+            continue
+        webhook_url = secrets.get_secret_string(os.environ["SLACK_WEBHOOK_SECRET_NAME"]).strip()
         slack_webhook.post(webhook_url, slack.format_alert(sns.get("Subject"), sns.get("Message", "")))
         sent += 1
-    logger.info("forwarded alerts to Slack", extra={"count": sent})
-    return {"sent": sent}
+    logger.info("forwarded alerts to Slack", extra={"count": sent, "skipped": skipped})
+    return {"sent": sent, "skipped": skipped}

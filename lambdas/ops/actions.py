@@ -1,4 +1,5 @@
-"""The ops function's request: ``{"action": "history"|"rerun", "jobId": "<uuid>", "force": bool}``."""
+"""The ops function's request: ``{"action": "history"|"rerun", "jobId": "<uuid>", "force": bool}``,
+or one of the alerting actions (`ops.alerting`)."""
 
 from __future__ import annotations
 
@@ -7,13 +8,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ops import jobs
+from ops import alerting, jobs
 from ops.errors import OpsError
 
 if TYPE_CHECKING:
     import psycopg
 
-ACTIONS = ("history", "rerun")
+JOB_ACTIONS = ("history", "rerun")
+ACTIONS = (*JOB_ACTIONS, *alerting.ACTIONS)
 
 
 @dataclass(frozen=True)
@@ -26,20 +28,24 @@ class OpsRequest:
         return {"action": self.action, "jobId": str(self.job_id), "force": self.force}
 
 
-def parse_request(event: object) -> OpsRequest:
+def parse_request(event: object) -> OpsRequest | alerting.AlertRequest:
     if not isinstance(event, Mapping):
         raise OpsError(f"the request must be a JSON object, got {type(event).__name__}")
     action = event.get("action")
     if action not in ACTIONS:
         what = "the request has no action" if action is None else f"unknown action {str(action)[:64]!r}"
         raise OpsError(f"{what}; expected one of {', '.join(ACTIONS)}", code="unknown_action")
+    if action in alerting.ACTIONS:
+        return alerting.parse(event)
     force = event.get("force", False)
     if not isinstance(force, bool):
         raise OpsError("force must be true or false")
     return OpsRequest(action, jobs.parse_job_id(event.get("jobId")), force)
 
 
-def perform(request: OpsRequest, conn: psycopg.Connection, send: jobs.Send) -> dict[str, Any]:
+def perform(request: OpsRequest | alerting.AlertRequest, conn: psycopg.Connection, send: jobs.Send) -> Any:
+    if isinstance(request, alerting.AlertRequest):
+        return alerting.perform(request, conn)
     if request.action == "history":
         return jobs.history(conn, request.job_id)
     return jobs.rerun(conn, send, request.job_id, force=request.force).to_dict()

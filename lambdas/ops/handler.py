@@ -28,7 +28,9 @@ def lambda_handler(event: Any, context: LambdaContext) -> dict[str, Any]:
         return _refused(err.code, err.message)
     except WorkerError as err:  # e.g. the database is unreachable
         return _refused(err.reason, err.message)
-    logger.info("ops request done", extra={"action": request.action, "jobId": str(request.job_id)})
+    logger.info(
+        "ops request done", extra={"action": request.action, "jobId": str(request.job_id) if request.job_id else None}
+    )
     return {"ok": True, "result": result}
 
 

@@ -269,3 +269,7 @@ def _azure_client():
     from common import azure_ai
 
     return azure_ai.get_client()
+
+
+# The operator routes (alert states, silences) live in their own module; importing it registers them.
+from router import operator_routes  # noqa: E402, F401

@@ -216,4 +216,8 @@ CREATE_UPLOAD = RouteSpec(
     errors={**_BAD_BODY, 503: "The database is unavailable"},
 )
 
-ROUTES: tuple[RouteSpec, ...] = (HEALTH, AI_ROUTE, CREATE_JOB, GET_JOB, CREATE_UPLOAD)
+# The operator routes build on RouteSpec above, so they are imported here, at the end.
+from router.operator_contract import OPERATOR_ROUTES, OPERATOR_SCHEMAS  # noqa: E402
+
+RESPONSE_SCHEMAS.update(OPERATOR_SCHEMAS)
+ROUTES: tuple[RouteSpec, ...] = (HEALTH, AI_ROUTE, CREATE_JOB, GET_JOB, CREATE_UPLOAD, *OPERATOR_ROUTES)

@@ -5,9 +5,14 @@
     dlq redrive TASK [--copy]     move the DLQ back to its source queue
     job history JOB_ID            the job and its transitions
     job rerun JOB_ID [--force]    reset a failed job and send its envelope again
+    alerts state                  every alert rule with its state and since-when
+    alerts silence RULE|--all --hours H --reason TEXT
+                                  mute one rule (or every rule: a maintenance window) until it expires
+    alerts silences               the silences not yet over
+    alerts unsilence ID           end a silence now
 
 AWS access goes through the usual boto3 credential chain (AWS_PROFILE, ...).
-Job commands invoke the stage's ops function (huntaze-<stage>-ops, or
+Job and alerts commands invoke the stage's ops function (huntaze-<stage>-ops, or
 --function NAME), which runs in the VPC next to RDS: you need
 lambda:InvokeFunction on it. --database-url URL runs them here against that
 PostgreSQL instead (local debugging; a rerun then sends with your credentials).
@@ -58,6 +63,18 @@ def build_parser() -> argparse.ArgumentParser:
     again = job.add_parser("rerun", parents=[target])
     again.add_argument("job_id")
     again.add_argument("--force", action="store_true", help="also re-send a job recorded as running")
+
+    alerts = groups.add_parser("alerts").add_subparsers(dest="command", required=True)
+    alerts.add_parser("state", parents=[target])
+    mute = alerts.add_parser("silence", parents=[target])
+    which = mute.add_mutually_exclusive_group(required=True)
+    which.add_argument("rule", nargs="?", default=None)
+    which.add_argument("--all", action="store_true", help="every rule: a maintenance window")
+    mute.add_argument("--hours", type=float, required=True)
+    mute.add_argument("--reason", required=True)
+    alerts.add_parser("silences", parents=[target])
+    end = alerts.add_parser("unsilence", parents=[target])
+    end.add_argument("silence_id", type=int)
     return parser
 
 
@@ -79,7 +96,7 @@ def main(
 
 
 def _run(args: argparse.Namespace, *, sqs: Any, lambda_client: Any) -> Any:
-    if args.group == "job":
+    if args.group in ("job", "alerts"):
         return _job(args, sqs=sqs, lambda_client=lambda_client)
     if args.command == "peek" and args.limit < 1:
         raise OpsError("--limit must be at least 1")
@@ -95,7 +112,7 @@ def _job(args: argparse.Namespace, *, sqs: Any, lambda_client: Any) -> Any:
     from ops.actions import parse_request
 
     # Checked here too, so a typo costs no invocation.
-    request = parse_request({"action": args.command, "jobId": args.job_id, "force": getattr(args, "force", False)})
+    request = parse_request(_payload(args))
     if args.database_url is None:
         from tools.ops import remote
 
@@ -111,6 +128,24 @@ def _job(args: argparse.Namespace, *, sqs: Any, lambda_client: Any) -> Any:
 
     with db.connect(DatabaseSettings.from_env({"DATABASE_URL": args.database_url}), autocommit=True) as conn:
         return perform(request, conn, send)
+
+
+def _payload(args: argparse.Namespace) -> dict[str, Any]:
+    if args.group == "job":
+        return {"action": args.command, "jobId": args.job_id, "force": getattr(args, "force", False)}
+    if args.command == "silence":
+        import getpass
+
+        return {
+            "action": "silence",
+            "rule": args.rule,
+            "hours": args.hours,
+            "reason": args.reason,
+            "by": getpass.getuser(),
+        }
+    if args.command == "unsilence":
+        return {"action": "unsilence", "silenceId": args.silence_id}
+    return {"action": "alert-states" if args.command == "state" else args.command}
 
 
 def _client(service: str, region: str | None) -> Any:

@@ -8,7 +8,6 @@ from datetime import timedelta
 import boto3
 import pytest
 from cron_testdata import T0, Context, chat_reply, jobs_rows, scheduled, sqs_event
-from psycopg.types.json import Jsonb
 
 
 @pytest.fixture
@@ -81,8 +80,12 @@ def test_trends_worker_fetches_summarises_and_saves(configure, db_conn, httpserv
     assert chat.headers["api-key"] == "test-key"
 
 
-def test_alerts_worker_reads_the_dlq_and_notifies_through_sns_and_slack(configure, db_conn, aws, httpserver):
-    # Given a DLQ with a message, the alerts topic, the Slack webhook secret and a dlq_depth rule
+def test_alerts_worker_applies_its_rules_file_and_notifies_through_sns_and_slack(
+    configure, db_conn, aws, httpserver, tmp_path, monkeypatch
+):
+    from cron import rule_file
+
+    # Given a DLQ with a message, the alerts topic, the Slack webhook secret and a rules file with a DLQ rule
     sqs, sns, sm = boto3.client("sqs"), boto3.client("sns"), boto3.client("secretsmanager")
     dlq = sqs.create_queue(QueueName="huntaze-test-video-dlq")["QueueUrl"]
     sqs.send_message(QueueUrl=dlq, MessageBody="stuck")
@@ -92,16 +95,16 @@ def test_alerts_worker_reads_the_dlq_and_notifies_through_sns_and_slack(configur
     sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=inbox_arn)
     sm.create_secret(Name="huntaze-test/slack/webhook", SecretString=httpserver.url_for("/hook"))
     httpserver.expect_request("/hook", method="POST").respond_with_data("ok")
-    with db_conn.transaction():
-        db_conn.execute(
-            "INSERT INTO alert_rules (name, kind, definition, channels) VALUES ('video-dlq', 'dlq_depth', %s, ARRAY['email','slack'])",
-            (Jsonb({"queue": "video"}),),
-        )
+    rule = {"name": "video-dlq", "kind": "dlq_depth", "severity": "critical", "breaches": 1, "evaluations": 1}
+    routes = {"critical": ["email", "slack"], "warning": ["slack"]}
+    (tmp_path / "test.json").write_text(json.dumps({"routes": routes, "rules": [rule]}))
+    monkeypatch.setattr(rule_file, "RULES_DIR", tmp_path)
     handler = configure(
         TASK="alerts",
         ALERTS_TOPIC_ARN=topic,
         SLACK_WEBHOOK_SECRET_NAME="huntaze-test/slack/webhook",
         DLQ_URLS=json.dumps({"video": dlq}),
+        ALERT_RULES_FILE="test.json",
     )
 
     # When the scheduled check runs
@@ -109,11 +112,13 @@ def test_alerts_worker_reads_the_dlq_and_notifies_through_sns_and_slack(configur
         sqs_event(scheduled("alerts", when=T0 + timedelta(minutes=5))), Context(function_name="huntaze-test-alerts")
     )
 
-    # Then both channels got the alert and the job says what fired
+    # Then the file's rule is the one rule, both channels got the alert and the job says what fired
     assert response == {"batchItemFailures": []}
+    with db_conn.transaction():
+        assert [r["name"] for r in db_conn.execute("SELECT name FROM alert_rules").fetchall()] == ["video-dlq"]
     (job,) = jobs_rows(db_conn)
     assert job["status"] == "succeeded" and job["result"]["firing"] == ["video-dlq"]
     (email,) = sqs.receive_message(QueueUrl=inbox)["Messages"]
-    assert json.loads(email["Body"])["Subject"] == "[huntaze test] video-dlq FIRING"
+    assert json.loads(email["Body"])["Subject"] == "[huntaze test] FIRING video-dlq"
     (post,) = [json.loads(r.get_data()) for r, _ in httpserver.log if r.path == "/hook"]
-    assert "1 messages in the video dead-letter queue" in post["text"]
+    assert "1 messages in the dead-letter queues (video 1; max 0)" in post["text"]

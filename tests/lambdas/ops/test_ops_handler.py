@@ -131,9 +131,13 @@ def test_a_rerun_whose_send_fails_leaves_the_job_queued_and_can_be_asked_again(d
         (
             {"action": "delete", "jobId": str(uuid.uuid4())},
             "unknown_action",
-            "unknown action 'delete'; expected one of history, rerun",
+            "unknown action 'delete'; expected one of history, rerun, alert-states, silence, silences, unsilence",
         ),
-        ({"jobId": str(uuid.uuid4())}, "unknown_action", "the request has no action; expected one of history, rerun"),
+        (
+            {"jobId": str(uuid.uuid4())},
+            "unknown_action",
+            "the request has no action; expected one of history, rerun, alert-states, silence, silences, unsilence",
+        ),
         ({"action": "history", "jobId": "not-a-uuid"}, "bad_job_id", "not a job id (UUID): 'not-a-uuid'"),
         ({"action": "history"}, "bad_job_id", "jobId must be a UUID string"),
         ({"action": "rerun", "jobId": str(uuid.uuid4()), "force": "yes"}, "bad_request", "force must be true or false"),

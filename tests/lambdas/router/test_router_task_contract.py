@@ -16,7 +16,6 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from psycopg.types.json import Jsonb
 from router_events import BUCKET
 
 from tests.fakes import LambdaContext
@@ -306,13 +305,21 @@ def test_trends_naming_an_unknown_source_fails_the_job_naming_it(contract, https
 # --- alerts -------------------------------------------------------------------------
 
 
-def add_rule(conn: Any, name: str, *, enabled: bool = True) -> None:
-    # no_data over an empty events table fires whenever it is evaluated: being evaluated is what the tests see.
-    with conn.transaction():
-        conn.execute(
-            "INSERT INTO alert_rules (name, kind, definition, channels, enabled) VALUES (%s, 'no_data', %s, ARRAY['slack'], %s)",
-            (name, Jsonb({"event_type": "view", "window_hours": 1}), enabled),
-        )
+@pytest.fixture
+def add_rule(tmp_path, monkeypatch) -> Any:
+    """Adds a rule to the rules file the alerts worker applies (an analyses rule fires: no video was analysed)."""
+    from cron import rule_file
+
+    rules: list[dict[str, Any]] = []
+    monkeypatch.setattr(rule_file, "RULES_DIR", tmp_path)
+    monkeypatch.setenv("ALERT_RULES_FILE", "test.json")
+
+    def add(name: str, *, enabled: bool = True) -> None:
+        rules.append({"name": name, "kind": "analyses", "breaches": 1, "evaluations": 1, "enabled": enabled})
+        routes = {"critical": ["slack"], "warning": ["slack"]}
+        (tmp_path / "test.json").write_text(json.dumps({"routes": routes, "rules": rules}))
+
+    return add
 
 
 @pytest.fixture
@@ -329,14 +336,14 @@ def evaluated_rules(conn: Any) -> list[str]:
         return [
             r["name"]
             for r in conn.execute(
-                "SELECT r.name FROM alert_events e JOIN alert_rules r ON r.id = e.rule_id ORDER BY r.name"
+                "SELECT r.name FROM alert_rule_states s JOIN alert_rules r ON r.id = s.rule_id ORDER BY r.name"
             ).fetchall()
         ]
 
 
-def test_alerts_with_one_rule_evaluates_only_that_rule(contract, db_conn, slack, httpserver):
+def test_alerts_with_one_rule_evaluates_only_that_rule(contract, db_conn, slack, httpserver, add_rule):
     for name in ("first", "second", "third"):
-        add_rule(db_conn, name)
+        add_rule(name)
 
     job_id, body = contract.submit("alerts", {"rules": ["second"]})
     assert contract.work("alerts", body, **slack) == {"batchItemFailures": []}
@@ -347,10 +354,10 @@ def test_alerts_with_one_rule_evaluates_only_that_rule(contract, db_conn, slack,
     assert ["second" in json.loads(r.get_data())["text"] for r, _ in httpserver.log if r.path == "/hook"] == [True]
 
 
-def test_alerts_naming_a_disabled_rule_reports_it_and_evaluates_the_others_named(contract, db_conn, slack):
-    add_rule(db_conn, "on")
-    add_rule(db_conn, "off", enabled=False)
-    add_rule(db_conn, "other")
+def test_alerts_naming_a_disabled_rule_reports_it_and_evaluates_the_others_named(contract, db_conn, slack, add_rule):
+    add_rule("on")
+    add_rule("off", enabled=False)
+    add_rule("other")
 
     job_id, body = contract.submit("alerts", {"rules": ["on", "off"]})
     contract.work("alerts", body, **slack)
@@ -361,8 +368,8 @@ def test_alerts_naming_a_disabled_rule_reports_it_and_evaluates_the_others_named
     assert evaluated_rules(db_conn) == ["on"]
 
 
-def test_alerts_naming_an_unknown_rule_fails_the_job_and_evaluates_nothing(contract, db_conn, slack):
-    add_rule(db_conn, "known")
+def test_alerts_naming_an_unknown_rule_fails_the_job_and_evaluates_nothing(contract, db_conn, slack, add_rule):
+    add_rule("known")
 
     job_id, body = contract.submit("alerts", {"rules": ["known", "typo-rule"]})
     assert contract.work("alerts", body, **slack) == {"batchItemFailures": []}

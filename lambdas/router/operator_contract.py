@@ -1,0 +1,91 @@
+"""The operator routes' contract: alert rule states and silences, for callers with the operator scope.
+
+The operator scope (stage config ``alerts.operator_scope``) reaches the
+function as OPERATOR_SCOPE; a token whose ``scope`` claim lacks it gets 403.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from common.alert_ops import MAX_SILENCE
+from common.schema import Field, Shape
+from router.contract import RouteSpec
+
+OPERATOR_SCOPE_ENV = "OPERATOR_SCOPE"
+
+SILENCE_REQUEST = Shape(
+    "SilenceRequest",
+    "Mute one rule, or every rule (a maintenance window), until the silence expires.",
+    {
+        "rule": Field("string", "The rule to mute; absent: every rule (a maintenance window).", low=1, high=64),
+        "hours": Field("number", "How long, from now.", required=True, low=0.01, high=MAX_SILENCE.days * 24),
+        "reason": Field("string", "Why (shown with the silence).", required=True, low=1, high=500),
+    },
+)
+
+_TIME = {"type": "string", "format": "date-time", "nullable": True}
+OPERATOR_SCHEMAS: dict[str, dict[str, Any]] = {
+    "AlertStates": {
+        "type": "object",
+        "properties": {
+            "rules": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "name": {"type": "string"},
+                        "kind": {"type": "string"},
+                        "severity": {"type": "string", "enum": ["critical", "warning"]},
+                        "enabled": {"type": "boolean"},
+                        "channels": {"type": "array", "items": {"type": "string"}},
+                        "runbook": {"type": "string", "nullable": True},
+                        "state": {
+                            "type": "string",
+                            "enum": ["unknown", "ok", "pending", "firing", "no_data", "error"],
+                        },
+                        "since": _TIME,
+                        "firingSince": _TIME,
+                        "value": {"type": "string", "nullable": True},
+                        "message": {"type": "string", "nullable": True},
+                        "evaluatedAt": _TIME,
+                        "silenced": {"type": "boolean"},
+                    },
+                },
+            },
+            "silences": {"type": "array", "items": {"$ref": "#/components/schemas/Silence"}},
+        },
+    },
+    "Silence": {
+        "type": "object",
+        "properties": {
+            "id": {"type": "integer"},
+            "rule": {"type": "string", "nullable": True},
+            "startsAt": {"type": "string", "format": "date-time"},
+            "endsAt": {"type": "string", "format": "date-time"},
+            "reason": {"type": "string"},
+        },
+    },
+}
+
+_FORBIDDEN = {403: "The token lacks the operator scope"}
+ALERT_STATES = RouteSpec(
+    "GET",
+    "/v1/ops/alerts",
+    "getAlertStates",
+    "Every alert rule with its state and since-when, and the silences still on",
+    200,
+    "AlertStates",
+    errors={**_FORBIDDEN, 503: "The database is unavailable"},
+)
+CREATE_SILENCE = RouteSpec(
+    "POST",
+    "/v1/ops/alerts/silences",
+    "createSilence",
+    "Silence one alert rule, or all of them (a maintenance window), with an expiry",
+    201,
+    "Silence",
+    request=SILENCE_REQUEST,
+    errors={400: "Malformed body, or no such rule", **_FORBIDDEN, 503: "The database is unavailable"},
+)
+OPERATOR_ROUTES = (ALERT_STATES, CREATE_SILENCE)
