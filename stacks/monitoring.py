@@ -45,11 +45,18 @@ from constructs import Construct, IConstruct
 
 from stacks.config import MonitoringConfig, StageConfig
 from stacks.constructs.nag import acknowledge
+from stacks.constructs.nag_checkov import acknowledge_checkov
 from stacks.constructs.python_function import PythonFunction
 from stacks.cron import WATCHED_DLQ_TASKS as WORKER_TASKS
 from stacks.data import DataStack
 
 PERIOD = cdk.Duration.minutes(5)
+# Lost alert deliveries are issue 13 item 6 (the Slack subscription's redrive DLQ and
+# alarm), a change of its own to this stack; drop these acknowledgments with it.
+PENDING_ALERT_DLQ = (
+    "Open finding, fixed separately: issue 13 item 6 gives the alert deliveries a redrive DLQ and an alarm; "
+    "until then a delivery that fails after SNS's and Lambda's retries is lost."
+)
 RUNBOOKS_DIR = "docs/runbooks"
 # PostgreSQL's max_connections on RDS: LEAST(DBInstanceClassMemory / 9531392, 5000).
 _PG_BYTES_PER_CONNECTION = 9_531_392
@@ -201,7 +208,8 @@ class MonitoringStack(cdk.Stack):
             display_name=f"Huntaze {self.cfg.stage} alerts",
             enforce_ssl=True,
         )
-        topic.add_subscription(subscriptions.EmailSubscription(self.settings.alert_email))
+        email = topic.add_subscription(subscriptions.EmailSubscription(self.settings.alert_email))
+        acknowledge(email, {"Serverless-SNSRedrivePolicy": PENDING_ALERT_DLQ})
         # AWS Budgets publishes the 80%/100% notifications to the topic.
         topic.add_to_resource_policy(
             iam.PolicyStatement(
@@ -211,6 +219,13 @@ class MonitoringStack(cdk.Stack):
                 resources=[topic.topic_arn],
                 conditions={"StringEquals": {"aws:SourceAccount": cdk.Aws.ACCOUNT_ID}},
             )
+        )
+        acknowledge_checkov(
+            topic,
+            {
+                "CKV_AWS_26": "CloudWatch alarms and AWS Budgets cannot publish to a topic encrypted with the "
+                "AWS-managed SNS key, and a customer-managed key costs $1/month; alerts carry alarm names only.",
+            },
         )
         acknowledge(
             topic,
@@ -237,7 +252,20 @@ class MonitoringStack(cdk.Stack):
             environment=self.data.slack_environment(),
         )
         self.data.grant_slack(forwarder)
-        self.topic.add_subscription(subscriptions.LambdaSubscription(forwarder))
+        acknowledge_checkov(
+            forwarder,
+            {
+                "CKV_AWS_115": "SNS invokes it once per alert, a few times a day; reserved concurrency would take "
+                "from the account's pool for nothing.",
+                "CKV_AWS_116": "SNS delivers to it; a delivery that fails goes to the subscription's redrive DLQ "
+                "(the Slack subscription DLQ of issue 13), which is where a lost alert is looked for.",
+                "CKV_AWS_117": "It reads one secret and posts to Slack's webhook over the internet; no resource it "
+                "reaches is in the VPC, and inside it would need the NAT for all of it.",
+            },
+        )
+        slack = self.topic.add_subscription(subscriptions.LambdaSubscription(forwarder))
+        acknowledge(slack, {"Serverless-SNSRedrivePolicy": PENDING_ALERT_DLQ})
+        acknowledge(forwarder, {"Serverless-LambdaDLQ": PENDING_ALERT_DLQ})
         return forwarder
 
     def _ops_function(self) -> PythonFunction:
@@ -256,14 +284,17 @@ class MonitoringStack(cdk.Stack):
             function_name=f"{prefix}-ops",
             description="Operator actions on jobs (history, re-run) for the ops CLI",
             environment={
-                **self.data.database_environment(),
                 "QUEUE_URL_PREFIX": f"https://sqs.{cdk.Aws.REGION}.{cdk.Aws.URL_SUFFIX}/{cdk.Aws.ACCOUNT_ID}/{prefix}-",
             },
             vpc=self.data.vpc,
             security_groups=[self.data.workers_sg],
             unalarmed_because="an operator invokes it synchronously and sees every error in the CLI",
+            reserved_concurrency=self.settings.ops_reserved_concurrency,
         )
-        self.data.grant_database(ops)
+        self.data.grant_database(ops, "ops")
+        synchronous = "The ops CLI invokes it synchronously and shows its error to the operator; a DLQ only serves asynchronous invocations."
+        acknowledge(ops, {"Serverless-LambdaDLQ": synchronous})
+        acknowledge_checkov(ops, {"CKV_AWS_116": synchronous})
         ops.add_to_role_policy(
             iam.PolicyStatement(
                 actions=["sqs:SendMessage"],
