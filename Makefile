@@ -4,6 +4,7 @@ SHELL := /bin/bash
 STAGE ?= dev
 VENV := .venv
 PY := $(VENV)/bin/python
+CHECKOV_VENV := .venv-checkov
 NODE_BIN := $(CURDIR)/node_modules/.bin
 CDK := $(NODE_BIN)/cdk
 export JSII_NODE := $(NODE_BIN)/node
@@ -26,17 +27,25 @@ help:
 	@echo "make upgrade-check [BASE=ref] - offline: would STAGE's update from BASE to this tree fail or lose data?"
 	@echo "make bench   - benchmarks (each against its peer, in one run)"
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt
+# Installs only what the lock files pin, each file checked against its hash
+# (requirements-dev.lock is compiled from requirements*.txt; see its header).
+$(VENV)/.installed: requirements-dev.lock
 	test -x $(PY) || python3 -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
-	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements-dev.lock
 	touch $@
 
-node_modules/.installed: package.json
-	npm install --no-audit --no-fund --loglevel=error
+node_modules/.installed: package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-setup: $(VENV)/.installed node_modules/.installed
+# checkov pins dependencies (boto3 among them) that the app's own venv must not
+# downgrade, so it gets a venv of its own, from its own hashed lock.
+$(CHECKOV_VENV)/.installed: requirements-checkov.lock
+	test -x $(CHECKOV_VENV)/bin/python || python3 -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements-checkov.lock
+	touch $@
+
+setup: $(VENV)/.installed node_modules/.installed $(CHECKOV_VENV)/.installed
 
 synth: setup
 	$(CDK) synth $(CDK_FLAGS) --quiet

@@ -12,9 +12,9 @@ from stacks.constructs.nag import summary
 app = cdk.App()
 try:
     cfg = stage_config(app)
+    stacks = build(app, cfg)
 except ConfigError as err:
     sys.exit(f"error: {err}")
-stacks = build(app, cfg)
 # The nag plugin fails synth on any unacknowledged error; after a clean synth,
 # print the tally (acknowledgments made by node validations are in by then).
 app.synth()

@@ -5,9 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import aws_cdk as cdk
-from cdk_nag import AwsSolutionsChecks
+from cdk_nag import AwsSolutionsChecks, ServerlessChecks
 
+from stacks import connection_budget
 from stacks.config import StageConfig, load_stage_config
+from stacks.constructs.nag_checkov import CheckovBudgetChoices
 from stacks.cron import CronStack
 from stacks.data import DataStack
 from stacks.deploy_access import DeployAccessStack
@@ -52,7 +54,13 @@ def build(app: cdk.App, cfg: StageConfig, *, nag: bool = True) -> AppStacks:
     name = f"Huntaze-{cfg.stage.capitalize()}"
 
     def props(description: str) -> dict:
-        return {"cfg": cfg, "env": env, "description": f"Huntaze {cfg.stage}: {description}"}
+        return {
+            "cfg": cfg,
+            "env": env,
+            "description": f"Huntaze {cfg.stage}: {description}",
+            # The stage's own bootstrap: its assets bucket and the roles its deploy role may assume.
+            "synthesizer": cdk.DefaultStackSynthesizer(qualifier=cfg.deploy.cdk_bootstrap_qualifier),
+        }
 
     network = NetworkStack(app, f"{name}-Network", **props("VPC, subnets, NAT"))
     data = DataStack(app, f"{name}-Data", network=network, **props("PostgreSQL, Valkey, uploads bucket, migrations"))
@@ -73,9 +81,11 @@ def build(app: cdk.App, cfg: StageConfig, *, nag: bool = True) -> AppStacks:
     deploy_access = DeployAccessStack(app, f"{name}-DeployAccess", **props("GitHub OIDC deploy role"))
 
     stacks = AppStacks(cfg, network, data, schema, video, cron, router, monitoring, deploy_access)
+    connection_budget.check(cfg, data)
     for stack in stacks.all():
+        cdk.Aspects.of(stack).add(CheckovBudgetChoices())
         cdk.Tags.of(stack).add("project", "huntaze-workers")
         cdk.Tags.of(stack).add("stage", cfg.stage)
     if nag:
-        cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app))
+        cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app), ServerlessChecks(app))
     return stacks

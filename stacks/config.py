@@ -86,6 +86,11 @@ class DataConfig(_Section):
     uploads_expire_days: int = Field(30, ge=1)
     uploads_cors_origins: tuple[str, ...] = ()
     access_logs_expire_days: int = Field(90, ge=1)
+    # Connections kept out of the functions' budget (stacks/connection_budget.py):
+    # RDS's own superuser slots (rds.rds_superuser_reserved_connections and
+    # superuser_reserved_connections, 5 together), the migrate function and an
+    # operator's psql session.
+    db_connection_reserve: int = Field(10, ge=0)
 
 
 # Layer version of AWSLambdaPowertoolsPythonV3-python313-arm64 -> the Powertools
@@ -228,14 +233,12 @@ class CronConfig(_Section):
 
 
 class AlertsConfig(_Section):
-    """The alerts worker's rules as code, and who may operate alerting through the API."""
+    """The alerts worker's rules as code (the operator scope that manages them is ``router.operator_scope``)."""
 
     # A file under lambdas/cron/rules/: validated at synth, shipped with the worker, applied by it.
     rules_file: str = Field("default.json", pattern=r"^[a-z0-9][a-z0-9_.-]*\.json$")
     # The event types content_events carry: a rule naming another is a synth error.
     event_types: tuple[str, ...] = ("view", "like", "share", "comment")
-    # The JWT scope an operator's token carries to read rule states and set silences.
-    operator_scope: str = Field("huntaze/operator", min_length=1)
 
 
 class AzureConfig(_Section):
@@ -277,7 +280,9 @@ class RouterConfig(_Section):
     max_output_tokens: int = Field(4096, ge=1)
     # Kept clear of the HTTP API's 30 s integration limit so an answer (even a 504) gets out.
     ai_deadline_seconds: float = Field(25.0, gt=0, le=28)
-    reserved_concurrency: int | None = Field(None, ge=1)
+    # Caps the router's containers, so its database connections (one each) and its
+    # share of the account's concurrency; stacks/connection_budget.py checks the sum.
+    reserved_concurrency: int = Field(20, ge=1)
     upload_url_ttl_seconds: int = Field(900, ge=60, le=3600)
     upload_content_types: tuple[str, ...] = ("video/mp4", "video/quicktime", "video/webm")
     max_idempotency_key_chars: int = Field(128, ge=8, le=512)
@@ -286,6 +291,10 @@ class RouterConfig(_Section):
     # (scheduled, S3-direct). None: nobody does; those jobs are 404 through the API.
     admin_claim: str = Field("scope", min_length=1)
     admin_claim_value: str | None = Field(None, min_length=1)
+    # The OAuth scope (JWT `scope` claim) of operators: only they queue the
+    # scheduled tasks (trends, data, alerts) through POST /v1/jobs, and a route
+    # that is operator-only as a whole requires it at API Gateway too.
+    operator_scope: str = Field("huntaze/operator", pattern=r"^[\x21\x23-\x5b\x5d-\x7e]+$")
 
     @model_validator(mode="after")
     def _burst_covers_rate(self) -> RouterConfig:
@@ -325,6 +334,9 @@ class MonitoringConfig(_Section):
     rds_max_connections: dict[str, int] = {}
     cache_memory_percent: float = Field(80, gt=0, le=100)
     cache_cpu_percent: float = Field(80, gt=0, le=100)
+    # The ops Lambda (operator CLI) holds a database connection per container; capped
+    # so the connection budget can count it.
+    ops_reserved_concurrency: int = Field(2, ge=1)
     # What the stage's fixed monthly cost (after the free-tier credits its
     # workload.free_tiers allows) must stay under, below the budget that also
     # pays for usage; tests/infra/test_cost_budget.py holds the stage to it.
@@ -388,9 +400,12 @@ class DeployConfig(_Section):
     # A read-only role that same-repository pull requests assume for `cdk diff`
     # (the CDK lookup role only). Off by default: it can read the stage's data.
     pull_request_diff: bool = False
-    # The IAM OIDC provider is one per account; a second stage in the same
-    # account sets this to false and reuses the first stage's provider.
+    # The IAM OIDC provider is one per account: exactly one stage of an account
+    # creates it, the others reuse it (checked across stages at load).
     create_oidc_provider: bool = True
+    # The stage's own CDK bootstrap (`cdk bootstrap --qualifier`): its deploy and
+    # diff roles reach only the bootstrap roles of this qualifier, so stages that
+    # share an account must not share one (checked across stages at load).
     cdk_bootstrap_qualifier: str = "hnb659fds"
 
     @field_validator("github_repository")
@@ -504,14 +519,54 @@ def load_stage_config(
     stage = stage or "dev"
     if stage not in stages:
         raise ConfigError(f"config stage: unknown stage {stage!r}; known stages: {', '.join(sorted(stages))}")
+    raw = _raw_stage(config, stage, environ)
+    try:
+        cfg = StageConfig.model_validate(raw)
+    except ValidationError as err:
+        raise ConfigError(_first_error(err, stage)) from None
+    _check_shared_accounts(config, environ)
+    return cfg
+
+
+def _raw_stage(config: Mapping[str, Any], stage: str, environ: Mapping[str, str]) -> dict[str, Any]:
     # Section defaults first, so that overriding one key of a section (say
     # video.worker.batch_size) keeps the section's other defaults instead of
     # falling back to the bare field defaults of the section's class.
-    raw = _deep_merge(_deep_merge(_section_defaults(StageConfig), config.get("defaults", {})), stages[stage] or {})
+    raw = _deep_merge(
+        _deep_merge(_section_defaults(StageConfig), config.get("defaults", {})), config["stages"][stage] or {}
+    )
     raw["stage"] = stage
     raw.setdefault("account", environ.get("CDK_DEFAULT_ACCOUNT") or None)
     raw.setdefault("region", environ.get("CDK_DEFAULT_REGION") or DEFAULT_REGION)
-    try:
-        return StageConfig.model_validate(raw)
-    except ValidationError as err:
-        raise ConfigError(_first_error(err, stage)) from None
+    return raw
+
+
+def _check_shared_accounts(config: Mapping[str, Any], environ: Mapping[str, str]) -> None:
+    """Stages in one account (an unset account is the credentials' one, so shared)
+    each deploy through their own bootstrap qualifier, and exactly one of them
+    creates the account's GitHub OIDC provider."""
+    by_account: dict[str, list[tuple[str, DeployConfig]]] = {}
+    for name in sorted(config["stages"]):
+        raw = _raw_stage(config, name, environ)
+        try:
+            deploy = DeployConfig.model_validate(raw.get("deploy", {}))
+        except ValidationError as err:
+            raise ConfigError(_first_error(err, f"{name}.deploy")) from None
+        by_account.setdefault(raw["account"] or "(the deploying credentials' account)", []).append((name, deploy))
+    for account, members in by_account.items():
+        seen: dict[str, str] = {}
+        for name, deploy in members:
+            other = seen.setdefault(deploy.cdk_bootstrap_qualifier, name)
+            if other != name:
+                raise ConfigError(
+                    f"config stages.{name}.deploy.cdk_bootstrap_qualifier: {deploy.cdk_bootstrap_qualifier!r} is "
+                    f"also {other}'s, in the same account {account}; each stage needs its own CDK bootstrap "
+                    "qualifier, or one stage's deploy role could deploy the other"
+                )
+        creators = [name for name, deploy in members if deploy.create_oidc_provider]
+        if len(creators) != 1:
+            names = ", ".join(name for name, _ in members)
+            raise ConfigError(
+                f"config stages.*.deploy.create_oidc_provider: {len(creators)} of the stages in account {account} "
+                f"({names}) create its GitHub OIDC provider ({', '.join(creators) or 'none'}); exactly one must"
+            )

@@ -61,11 +61,11 @@ class CronStack(cdk.Stack):
                 package=PACKAGE,
                 handler=HANDLER,
                 description=f"Huntaze {cfg.stage} {task} worker (scheduled)",
-                environment={**data.database_environment(), **self._environment(task)},
+                environment=self._environment(task),
                 vpc=data.vpc,
                 security_groups=[data.workers_sg],
             )
-            data.grant_database(worker.function)
+            data.grant_database(worker.function, task)
             self.workers[task] = worker
 
         self._grant_trends(self.workers["trends"])

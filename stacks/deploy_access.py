@@ -18,6 +18,8 @@ from stacks.config import StageConfig
 from stacks.constructs.github_oidc_role import GITHUB_OIDC_HOST, GITHUB_OIDC_URL, STS_AUDIENCE, GitHubOidcRole
 from stacks.constructs.nag import acknowledge
 
+DIFF_ROLE_SUFFIX = "-github-pr-diff"
+
 
 def deploy_subjects(cfg: StageConfig) -> list[str]:
     """The GitHub ``sub`` claims allowed to deploy this stage."""
@@ -26,6 +28,13 @@ def deploy_subjects(cfg: StageConfig) -> list[str]:
     if cfg.deploy.trust_branch:
         subjects.append(f"repo:{repo}:ref:refs/heads/{cfg.deploy.github_branch}")
     return subjects
+
+
+def read_only_deploy_role_arns(stack: cdk.Stack) -> list[str]:
+    """The roles a pull-request diff reads an account through, for every stage:
+    the CDK lookup role of any bootstrap qualifier, and the diff roles themselves."""
+    role = f"arn:{stack.partition}:iam::{stack.account}:role"
+    return [f"{role}/cdk-*-lookup-role-*", f"{role}/*{DIFF_ROLE_SUFFIX}"]
 
 
 def pull_request_subjects(cfg: StageConfig) -> list[str]:
@@ -81,7 +90,7 @@ class DeployAccessStack(cdk.Stack):
                 "PullRequestDiff",
                 provider_arn=provider_arn,
                 subjects=pull_request_subjects(cfg),
-                role_name=f"{cfg.prefix}-github-pr-diff",
+                role_name=f"{cfg.prefix}{DIFF_ROLE_SUFFIX}",
                 description=f"cdk diff of {cfg.stage} for pull requests of {deploy.github_repository} (read only)",
                 # The lookup role is read-only (ReadOnlyAccess, no kms:Decrypt): enough for `cdk diff`.
                 assumable_role_arns=[f"{bootstrap_role_prefix}-lookup-role-{bootstrap_role_suffix}"],

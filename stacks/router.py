@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import aws_cdk as cdk
 import jsii
@@ -26,7 +26,9 @@ from constructs import Construct
 from stacks.config import StageConfig
 from stacks.constructs.log_retention import retention
 from stacks.constructs.nag import acknowledge
+from stacks.constructs.nag_checkov import acknowledge_checkov
 from stacks.constructs.python_function import PythonFunction
+from stacks.cron import CRON_TASKS
 from stacks.data import UPLOADS_PREFIX, DataStack
 from stacks.network import NetworkStack
 
@@ -53,15 +55,27 @@ ACCESS_LOG_FIELDS = {
 }
 
 
-def api_routes(document: Path = OPENAPI_DOCUMENT) -> list[tuple[str, str, bool]]:
-    """(method, path, needs JWT) of every operation in the OpenAPI document."""
+class ApiRoute(NamedTuple):
+    method: str
+    path: str
+    secured: bool  # needs a JWT
+    # OAuth scopes the JWT must carry for every request of the route (an
+    # operator-only route); API Gateway refuses the others before the Lambda runs.
+    scopes: tuple[str, ...] = ()
+
+
+def api_routes(document: Path = OPENAPI_DOCUMENT) -> list[ApiRoute]:
+    """Every operation in the OpenAPI document, with the scopes its security requirement names."""
     doc = json.loads(document.read_text())
-    default_secured = bool(doc.get("security"))
+    default_security = doc.get("security") or []
     routes = []
     for path, operations in doc["paths"].items():
         for method, op in operations.items():
-            secured = bool(op["security"]) if "security" in op else default_secured
-            routes.append((method.upper(), path, secured))
+            security = op.get("security", default_security)
+            scopes = tuple(
+                sorted({scope for requirement in security for names in requirement.values() for scope in names})
+            )
+            routes.append(ApiRoute(method.upper(), path, bool(security), scopes))
     return routes
 
 
@@ -101,7 +115,6 @@ class RouterStack(cdk.Stack):
     def _function(self, data: DataStack, queues: Mapping[str, sqs.IQueue]) -> PythonFunction:
         r, az = self.cfg.router, self.cfg.azure
         env = {
-            **data.database_environment(),
             **data.cache_environment(),
             **data.azure_environment(),
             "AI_MODELS": json.dumps(az.models, sort_keys=True),
@@ -120,7 +133,9 @@ class RouterStack(cdk.Stack):
             "UPLOAD_MAX_BYTES": str(self.cfg.video.max_bytes),
             "UPLOAD_CONTENT_TYPES": ",".join(r.upload_content_types),
             "ADMIN_CLAIM": r.admin_claim,
-            "OPERATOR_SCOPE": self.cfg.alerts.operator_scope,
+            # Scheduled tasks queued by hand and the /v1/ops routes need the operator scope (router/access.py).
+            "OPERATOR_SCOPE": r.operator_scope,
+            "OPERATOR_TASKS": ",".join(CRON_TASKS),
         }
         if r.admin_claim_value:
             env["ADMIN_CLAIM_VALUE"] = r.admin_claim_value
@@ -140,7 +155,10 @@ class RouterStack(cdk.Stack):
             security_groups=[data.workers_sg],
             reserved_concurrency=r.reserved_concurrency,
         )
-        data.grant_database(fn)
+        data.grant_database(fn, "router")
+        synchronous = "The HTTP API invokes it synchronously and returns its error to the caller; a DLQ only serves asynchronous invocations."
+        acknowledge(fn, {"Serverless-LambdaDLQ": synchronous})
+        acknowledge_checkov(fn, {"CKV_AWS_116": synchronous})
         data.grant_cache(fn)
         data.grant_azure(fn)
         for queue in queues.values():
@@ -194,12 +212,13 @@ class RouterStack(cdk.Stack):
             "Jwt", r.jwt_issuer, jwt_audience=list(r.jwt_audience), authorizer_name=f"{self.cfg.prefix}-jwt"
         )
         integration = integrations.HttpLambdaIntegration("Router", self.function)
-        for method, path, secured in api_routes():
+        for method, path, secured, scopes in api_routes():
             routes = api.add_routes(
                 path=path,
                 methods=[_METHODS[method.lower()]],
                 integration=integration,
                 authorizer=self.authorizer if secured else apigwv2.HttpNoneAuthorizer(),
+                authorization_scopes=list(scopes) or None,
             )
             if not secured:
                 for route in routes:

@@ -13,7 +13,8 @@ from aws_cdk import triggers
 from constructs import Construct
 
 from stacks.config import StageConfig
-from stacks.constructs.nag import acknowledge_cdk_provider
+from stacks.constructs.nag import acknowledge, acknowledge_cdk_provider
+from stacks.constructs.nag_checkov import acknowledge_checkov
 from stacks.constructs.python_function import PythonFunction
 from stacks.data import DataStack
 
@@ -33,12 +34,19 @@ class SchemaStack(cdk.Stack):
             description="Applies the versioned SQL migrations",
             memory_mb=256,
             timeout=MIGRATE_TIMEOUT,
-            environment=data.database_environment(),
             vpc=data.vpc,
             security_groups=[data.workers_sg],
             unalarmed_because="it runs only during deploys, and its failure fails the deploy",
         )
-        data.grant_database(self.migrate_fn)
+        data.grant_master_database(self.migrate_fn)
+        synchronous = (
+            "The deploy's trigger invokes it synchronously (RequestResponse) and fails the deploy on its error."
+        )
+        acknowledge(self.migrate_fn, {"Serverless-LambdaDLQ": synchronous})
+        acknowledge_checkov(
+            self.migrate_fn,
+            {"CKV_AWS_116": synchronous, "CKV_AWS_115": "Invoked once per deploy, by the trigger only."},
+        )
         # The asset hash covers the SQL files, so a new migration re-runs the trigger;
         # the Data stack (database, its security group rules) is complete before it.
         self.migrate_trigger = triggers.Trigger(

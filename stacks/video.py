@@ -66,7 +66,6 @@ class VideoStack(cdk.Stack):
             handler="video.handler.lambda_handler",
             description="Video worker: frames, features and a Phi-4 multimodal analysis of each upload",
             environment={
-                **data.database_environment(),
                 **data.azure_environment(),
                 "VIDEO_MODEL": cfg.azure.models.get("vision", cfg.azure.models["default"]),
                 "VIDEO_MAX_BYTES": str(v.max_bytes),
@@ -81,7 +80,7 @@ class VideoStack(cdk.Stack):
             security_groups=[data.workers_sg],
         )
         fn = self.worker.function
-        data.grant_database(fn)
+        data.grant_database(fn, "video")
         data.grant_azure(fn)
         # Exactly what the worker does: read objects under uploads/. CDK's grant_read
         # would add an unconditional s3:List* on the whole bucket.

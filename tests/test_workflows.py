@@ -285,3 +285,63 @@ def test_pull_request_diff_role_trusts_what_a_pull_request_token_carries():
     cfg = _stage_config("dev")
     assert cfg.deploy.pull_request_diff
     assert pull_request_subjects(cfg) == [f"repo:{cfg.deploy.github_repository}:pull_request"]
+
+
+# --- installs ----------------------------------------------------------------------------
+
+
+def _step_index(job: dict[str, Any], predicate) -> int:
+    return next(i for i, step in enumerate(job["steps"]) if predicate(step))
+
+
+@pytest.mark.parametrize(
+    ("file", "job_id", "job"),
+    [(f, j, job) for f, j, job in _jobs() if _assumes_aws_role(job)],
+    ids=[f"{f}:{j}" for f, j, job in _jobs() if _assumes_aws_role(job)],
+)
+def test_jobs_with_aws_credentials_install_everything_before_getting_them(file, job_id, job):
+    credentials = _step_index(job, lambda s: s.get("uses", "").startswith(f"{AWS_CREDENTIALS_ACTION}@"))
+    setup = _step_index(job, lambda s: s.get("run", "").strip() == "make setup")
+    assert setup < credentials, f"{file}:{job_id}"
+
+
+def _make_recipe(target: str) -> str:
+    """The commands of one Makefile rule."""
+    text = (ROOT / "Makefile").read_text()
+    match = re.search(rf"^{re.escape(target)}:.*\n((?:\t.*\n)+)", text, re.MULTILINE)
+    assert match, target
+    return match.group(1)
+
+
+def test_setup_installs_only_hashed_lock_files():
+    python = _make_recipe("$(VENV)/.installed")
+    assert "--require-hashes -r requirements-dev.lock" in python
+    assert "requirements-dev.txt" not in python and "--upgrade" not in python
+    assert "--require-hashes -r requirements-checkov.lock" in _make_recipe("$(CHECKOV_VENV)/.installed")
+    node = _make_recipe("node_modules/.installed")
+    assert "npm ci" in node and "npm install" not in node
+
+
+def _pins(path: Path) -> dict[str, str]:
+    pins = {}
+    for line in path.read_text().splitlines():
+        match = re.match(r"^([A-Za-z0-9_.-]+)(\[[^\]]*\])?==([^\s;\\]+)", line)
+        if match:
+            pins[match.group(1).lower().replace("_", "-")] = match.group(3)
+    return pins
+
+
+def test_every_requirement_is_pinned_and_the_lock_holds_the_same_version_with_hashes():
+    locked = _pins(ROOT / "requirements-dev.lock")
+    for name in ("requirements.txt", "requirements-dev.txt"):
+        lines = [line.split("#")[0].strip() for line in (ROOT / name).read_text().splitlines()]
+        wanted = [line for line in lines if line and not line.startswith("-r")]
+        assert all("==" in line for line in wanted), f"{name}: unpinned {[x for x in wanted if '==' not in x]}"
+        for package, version in _pins(ROOT / name).items():
+            assert locked.get(package) == version, f"{name}: {package}=={version}, lock has {locked.get(package)}"
+    # And every package of each lock carries its hashes (pip --require-hashes refuses the file otherwise).
+    for lock in ("requirements-dev.lock", "requirements-checkov.lock"):
+        blocks = [
+            b for b in re.split(r"\n(?=[A-Za-z])", (ROOT / lock).read_text()) if re.match(r"[\w.-]+(\[.*?\])?==", b)
+        ]
+        assert blocks and all("--hash=sha256:" in block for block in blocks), lock

@@ -1,5 +1,10 @@
 """One PostgreSQL connection per Lambda container, reused across invocations.
 
+Each function logs in as its own role with an RDS IAM auth token
+(`common.rds_auth`); only the migrate function uses the master secret. Against
+RDS the server certificate is verified (sslmode=verify-full) with the RDS CA
+bundle shipped beside this module.
+
 Use it as a unit of work::
 
     with db.connection() as conn:
@@ -44,8 +49,8 @@ _conn: psycopg.Connection | None = None
 _last_used = 0.0
 
 
-def conninfo(settings: DatabaseSettings, *, refresh_secret: bool = False) -> str:
-    """The libpq connection string for these settings (fetches the RDS secret if needed)."""
+def conninfo(settings: DatabaseSettings, *, refresh_credentials: bool = False) -> str:
+    """The libpq connection string for these settings (an IAM token or the master secret if needed)."""
     from psycopg.conninfo import make_conninfo
 
     common: dict[str, object] = {
@@ -54,11 +59,27 @@ def conninfo(settings: DatabaseSettings, *, refresh_secret: bool = False) -> str
     }
     if settings.url:
         return make_conninfo(settings.url, **common, options=_options(settings, _url_options(settings.url)))
+    # RDS: the server's certificate must chain to the RDS CAs and name the host.
+    tls = {"sslmode": "verify-full", "sslrootcert": settings.ssl_root_cert}
+    if settings.iam is not None:
+        from common import rds_auth
+
+        endpoint = settings.iam
+        return make_conninfo(
+            host=endpoint.host,
+            port=endpoint.port,
+            user=endpoint.user,
+            password=rds_auth.auth_token(endpoint, refresh=refresh_credentials),
+            dbname=endpoint.dbname,
+            options=_options(settings, ""),
+            **tls,
+            **common,
+        )
 
     from common import secrets
 
     assert settings.secret_arn is not None
-    secret = secrets.get_secret_json(settings.secret_arn, refresh=refresh_secret)
+    secret = secrets.get_secret_json(settings.secret_arn, refresh=refresh_credentials)
     try:
         return make_conninfo(
             host=secret["host"],
@@ -66,8 +87,8 @@ def conninfo(settings: DatabaseSettings, *, refresh_secret: bool = False) -> str
             user=secret["username"],
             password=secret["password"],
             dbname=secret.get("dbname", "postgres"),
-            sslmode="require",
             options=_options(settings, ""),
+            **tls,
             **common,
         )
     except KeyError as exc:
@@ -77,8 +98,8 @@ def conninfo(settings: DatabaseSettings, *, refresh_secret: bool = False) -> str
 def connect(settings: DatabaseSettings | None = None, *, autocommit: bool = False) -> psycopg.Connection:
     """Open a new connection the caller owns (and closes); dict rows.
 
-    A password rejected with a cached secret is retried once with a fresh one
-    (the secret may have been rotated since it was cached).
+    A password rejected with cached credentials is retried once with fresh ones
+    (the secret may have been rotated, the token may have expired).
     """
     import psycopg
     from psycopg.rows import dict_row
@@ -88,11 +109,11 @@ def connect(settings: DatabaseSettings | None = None, *, autocommit: bool = Fals
     while True:
         try:
             return psycopg.connect(
-                conninfo(settings, refresh_secret=refresh), autocommit=autocommit, row_factory=dict_row
+                conninfo(settings, refresh_credentials=refresh), autocommit=autocommit, row_factory=dict_row
             )
         except psycopg.OperationalError as exc:
-            if settings.secret_arn and not refresh and _is_auth_failure(exc):
-                logger.warning("database rejected the cached credentials; refreshing the secret")
+            if (settings.secret_arn or settings.iam) and not refresh and _is_auth_failure(exc):
+                logger.warning("database rejected the cached credentials; fetching fresh ones")
                 refresh = True
                 continue
             raise TransientError("db_unavailable", f"cannot connect to PostgreSQL: {_first_line(exc)}") from exc

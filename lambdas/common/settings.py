@@ -11,6 +11,7 @@ import functools
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from urllib.parse import quote
 
 from common.errors import ConfigurationError
@@ -22,14 +23,36 @@ _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
 
 
+# The Amazon RDS certificate authorities, shipped in the asset beside this module.
+RDS_CA_BUNDLE = str(Path(__file__).with_name("rds-ca-bundle.pem"))
+
+
+@dataclass(frozen=True)
+class RdsEndpoint:
+    """Where a function logs in to RDS as its own role, with an IAM auth token."""
+
+    host: str
+    port: int
+    dbname: str
+    user: str
+    region: str | None
+
+
 @dataclass(frozen=True)
 class DatabaseSettings:
-    """PostgreSQL location: a plain URL (tests/local) or an RDS secret."""
+    """PostgreSQL location: a plain URL (tests/local), the function's own role with
+    IAM auth (DB_HOST/DB_USER...), or the master secret (the migrate function only).
+
+    Against RDS the server's certificate is verified (``verify-full``) with the
+    CA bundle at ``ssl_root_cert``.
+    """
 
     url: str | None
     secret_arn: str | None
     connect_timeout_s: int
     application_name: str
+    iam: RdsEndpoint | None = None
+    ssl_root_cert: str = RDS_CA_BUNDLE
     # Server-side limits sent as connection options: a runaway statement, a
     # lock wait or a session left idle inside a transaction (a crashed or
     # frozen invocation) ends on the server instead of hanging a Lambda or
@@ -43,12 +66,17 @@ class DatabaseSettings:
     def from_env(cls, env: Mapping[str, str]) -> DatabaseSettings:
         url = _optional(env, "DATABASE_URL")
         secret_arn = _optional(env, "DB_SECRET_ARN")
-        if url is None and secret_arn is None:
-            raise ConfigurationError("DB_SECRET_ARN is not set (nor DATABASE_URL for local runs)")
+        iam = None if url else _rds_endpoint(env)
+        if url is None and secret_arn is None and iam is None:
+            raise ConfigurationError(
+                "DB_HOST and DB_USER are not set (nor DB_SECRET_ARN, nor DATABASE_URL for local runs)"
+            )
         return cls(
             url=url,
-            # DATABASE_URL wins so a test never reaches for Secrets Manager.
-            secret_arn=None if url else secret_arn,
+            # DATABASE_URL wins so a test never reaches for AWS; a role wins over the master secret.
+            secret_arn=None if url or iam else secret_arn,
+            iam=iam,
+            ssl_root_cert=_optional(env, "DB_SSL_ROOT_CERT") or RDS_CA_BUNDLE,
             connect_timeout_s=_int(env, "DB_CONNECT_TIMEOUT", default=5, minimum=1),
             application_name=_service_name(env),
             statement_timeout_ms=_int(env, "DB_STATEMENT_TIMEOUT_MS", default=60_000, minimum=0),
@@ -154,6 +182,21 @@ def reset() -> None:
     """Forget cached settings (tests that change the environment)."""
     for accessor in (database_settings, redis_settings, azure_ai_settings):
         accessor.cache_clear()
+
+
+def _rds_endpoint(env: Mapping[str, str]) -> RdsEndpoint | None:
+    host, user = _optional(env, "DB_HOST"), _optional(env, "DB_USER")
+    if host is None and user is None:
+        return None
+    if host is None or user is None:
+        raise ConfigurationError(f"{'DB_USER' if host else 'DB_HOST'} is not set (DB_HOST and DB_USER go together)")
+    return RdsEndpoint(
+        host=host,
+        port=_int(env, "DB_PORT", default=5432, minimum=1),
+        dbname=_optional(env, "DB_NAME") or "postgres",
+        user=user,
+        region=_optional(env, "AWS_REGION"),
+    )
 
 
 def _service_name(env: Mapping[str, str]) -> str:

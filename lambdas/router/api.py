@@ -115,6 +115,9 @@ def create_job() -> Response:
     caller = _caller()
     key = _idempotency_key(settings)
     body = contract.JOB_REQUEST.validate(_json_body(settings))
+    from router.access import require_operator_for
+
+    require_operator_for(body["task"], _claims(), settings)
 
     from common import db
     from router import dispatch, queues

@@ -1,6 +1,6 @@
 """The operator routes' contract: alert rule states and silences, for callers with the operator scope.
 
-The operator scope (stage config ``alerts.operator_scope``) reaches the
+The operator scope (stage config ``router.operator_scope``) reaches the
 function as OPERATOR_SCOPE; a token whose ``scope`` claim lacks it gets 403.
 """
 
@@ -11,8 +11,6 @@ from typing import Any
 from common.alert_ops import MAX_SILENCE
 from common.schema import Field, Shape
 from router.contract import RouteSpec
-
-OPERATOR_SCOPE_ENV = "OPERATOR_SCOPE"
 
 SILENCE_REQUEST = Shape(
     "SilenceRequest",

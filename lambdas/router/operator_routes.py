@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import os
 from datetime import UTC, datetime, timedelta
 
 from aws_lambda_powertools.event_handler.api_gateway import Response
 
 from router import api
-from router.access import has_claim_value
+from router.access import require_operator
 from router.errors import ApiError
-from router.operator_contract import ALERT_STATES, CREATE_SILENCE, OPERATOR_SCOPE_ENV, SILENCE_REQUEST
+from router.operator_contract import ALERT_STATES, CREATE_SILENCE, SILENCE_REQUEST
 
 
 @api._route(ALERT_STATES)
@@ -45,7 +44,5 @@ def create_silence() -> Response:
 def _operator() -> str:
     """The caller, if its token carries the operator scope; 403 otherwise (or when none is configured)."""
     caller = api._caller()
-    scope = os.environ.get(OPERATOR_SCOPE_ENV)
-    if not scope or not has_claim_value(api._claims(), "scope", scope):
-        raise ApiError(403, "forbidden", "this route needs the operator scope")
+    require_operator(api._claims(), api.router_settings(), "may operate alerting")
     return caller

@@ -34,6 +34,10 @@ class RouterSettings:
     # job, including those with no owner; None: no caller is an admin.
     admin_claim: str = "scope"
     admin_claim_value: str | None = None
+    # Tasks only a caller with the operator scope may queue (the scheduled ones);
+    # with no scope configured, nobody may.
+    operator_scope: str | None = None
+    operator_tasks: frozenset[str] = frozenset()
 
     @property
     def accepted_types(self) -> tuple[str, ...]:
@@ -68,6 +72,8 @@ class RouterSettings:
             queue_urls={t: env[f"QUEUE_URL_{t.upper()}"] for t in TASKS if env.get(f"QUEUE_URL_{t.upper()}")},
             admin_claim=env.get("ADMIN_CLAIM") or "scope",
             admin_claim_value=env.get("ADMIN_CLAIM_VALUE") or None,
+            operator_scope=env.get("OPERATOR_SCOPE") or None,
+            operator_tasks=frozenset(_csv(env.get("OPERATOR_TASKS", ""))),
         )
 
 

@@ -18,6 +18,7 @@ from constructs import Construct
 
 from stacks.config import StageConfig
 from stacks.constructs.nag import acknowledge
+from stacks.constructs.nag_checkov import acknowledge_checkov
 from stacks.constructs.python_function import PythonFunction
 from stacks.constructs.queue_worker import dead_letter_queue
 from stacks.data import DataStack
@@ -35,7 +36,15 @@ def alerts_topic(scope: Construct, cfg: StageConfig) -> sns.Topic:
         display_name=f"Huntaze {cfg.stage} alerts",
         enforce_ssl=True,
     )
-    topic.add_subscription(subscriptions.EmailSubscription(cfg.monitoring.alert_email))
+    email = topic.add_subscription(subscriptions.EmailSubscription(cfg.monitoring.alert_email))
+    acknowledge(
+        email,
+        {
+            "Serverless-SNSRedrivePolicy": "SNS retries email delivery itself; an address that cannot receive "
+            "shows as an unconfirmed subscription, and every alert that emails also posts to Slack, whose "
+            "path has a DLQ and an alarm.",
+        },
+    )
     account = {"StringEquals": {"aws:SourceAccount": cdk.Aws.ACCOUNT_ID}}
     topic.add_to_resource_policy(
         iam.PolicyStatement(
@@ -60,6 +69,13 @@ def alerts_topic(scope: Construct, cfg: StageConfig) -> sns.Topic:
             resources=[topic.topic_arn],
             conditions=account,
         )
+    )
+    acknowledge_checkov(
+        topic,
+        {
+            "CKV_AWS_26": "CloudWatch alarms and AWS Budgets cannot publish to a topic encrypted with the "
+            "AWS-managed SNS key, and a customer-managed key costs $1/month; alerts carry alarm names only.",
+        },
     )
     acknowledge(
         topic,
@@ -93,4 +109,15 @@ def slack_forwarder(scope: Construct, cfg: StageConfig, data: DataStack, topic: 
     # SNS redrives what it cannot hand to Lambda; Lambda sends what failed every retry.
     topic.add_subscription(subscriptions.LambdaSubscription(forwarder, dead_letter_queue=dlq))
     forwarder.configure_async_invoke(on_failure=destinations.SqsDestination(dlq), retry_attempts=FORWARDER_RETRIES)
+    acknowledge_checkov(
+        forwarder,
+        {
+            "CKV_AWS_115": "SNS invokes it once per alert, a few times a day; reserved concurrency would take "
+            "from the account's pool for nothing.",
+            "CKV_AWS_116": "Its failures go to an on-failure destination (the Slack DLQ, alarmed), which "
+            "records the event and the error, unlike the older DeadLetterConfig this check looks for.",
+            "CKV_AWS_117": "It reads one secret and posts to Slack's webhook over the internet; no resource it "
+            "reaches is in the VPC, and inside it would need the NAT for all of it.",
+        },
+    )
     return forwarder

@@ -42,20 +42,24 @@ def acknowledge_cdk_provider(
         {
             BASIC_EXECUTION_ROLE: f"CDK's {what} writes only its own logs, with the basic execution policy.",
             "AwsSolutions-L1": f"CDK pins the runtime of its {what}; it runs only during deploys.",
+            "Serverless-LambdaLatestVersion": f"CDK pins the runtime of its {what}; it runs only during deploys.",
+            "Serverless-LambdaDLQ": f"CloudFormation invokes CDK's {what} synchronously and fails the deploy on "
+            "its error; a DLQ only serves asynchronous invocations.",
             **(extra or {}),
         },
     )
 
 
 def summary(stacks: Sequence[cdk.Stack]) -> str:
-    """One line per stack: unacknowledged nag errors and warnings, for `make synth`."""
-    from cdk_nag import AwsSolutionsChecks
+    """One line per stack: unacknowledged nag errors and warnings of each pack, for `make synth`."""
+    from cdk_nag import AwsSolutionsChecks, ServerlessChecks
 
     lines = []
     for stack in stacks:
-        report = AwsSolutionsChecks().validate_scope(stack)
-        errors = sum(1 for v in report.violations if v.severity == "error")
-        warnings = [v.rule_name for v in report.violations if v.severity != "error"]
-        detail = f" ({', '.join(sorted(set(warnings)))})" if warnings else ""
-        lines.append(f"  {stack.stack_name}: {errors} errors, {len(warnings)} warnings{detail}")
-    return "cdk-nag AwsSolutions (unacknowledged):\n" + "\n".join(lines)
+        for pack in (AwsSolutionsChecks, ServerlessChecks):
+            report = pack().validate_scope(stack)
+            errors = sum(1 for v in report.violations if v.severity == "error")
+            warnings = [v.rule_name for v in report.violations if v.severity != "error"]
+            detail = f" ({', '.join(sorted(set(warnings)))})" if warnings else ""
+            lines.append(f"  {stack.stack_name} {pack.__name__}: {errors} errors, {len(warnings)} warnings{detail}")
+    return "cdk-nag AwsSolutions and Serverless (unacknowledged):\n" + "\n".join(lines)

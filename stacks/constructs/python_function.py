@@ -131,6 +131,7 @@ class PythonFunction(lambda_.Function):
             f"Pinned to {RUNTIME.name}: the managed Powertools layer and the aarch64 wheels are built for it; "
             "RUNTIME here and PYTHON_VERSION in bundling.py move every function at once."
         )
+        managed["Serverless-LambdaLatestVersion"] = managed["AwsSolutions-L1"]
         acknowledge(self, managed)
         if self.role is not None:
             acknowledge(

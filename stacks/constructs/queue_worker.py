@@ -26,6 +26,7 @@ from constructs import Construct
 
 from stacks.config import StageConfig, WorkerConfig
 from stacks.constructs.nag import acknowledge
+from stacks.constructs.nag_checkov import acknowledge_checkov
 from stacks.constructs.python_function import PythonFunction
 
 VISIBILITY_TIMEOUT_FACTOR = 6
@@ -46,7 +47,13 @@ def dead_letter_queue(scope: Construct, construct_id: str, *, queue_name: str, o
         encryption=sqs.QueueEncryption.SQS_MANAGED,
         enforce_ssl=True,
     )
-    acknowledge(dlq, {"AwsSolutions-SQS3": f"This queue is itself the dead-letter queue of {of_what}."})
+    acknowledge(
+        dlq,
+        {
+            "AwsSolutions-SQS3": f"This queue is itself the dead-letter queue of {of_what}.",
+            "Serverless-SQSRedrivePolicy": f"This queue is itself the dead-letter queue of {of_what}.",
+        },
+    )
     return dlq
 
 
@@ -112,4 +119,20 @@ class QueueWorker(Construct):
                 max_concurrency=worker.max_concurrency,
                 report_batch_item_failures=True,
             )
+        )
+        sqs_triggered = (
+            "SQS triggers it: a message that keeps failing moves to the queue's redrive DLQ (alarmed); a "
+            "function DLQ or on-failure destination only serves asynchronous invocations and Kinesis/DynamoDB/Kafka sources."
+        )
+        acknowledge(
+            self.function,
+            {"Serverless-LambdaDLQ": sqs_triggered, "Serverless-LambdaEventSourceMappingDestination": sqs_triggered},
+        )
+        acknowledge_checkov(
+            self.function,
+            {
+                "CKV_AWS_115": "The SQS event source's maximum concurrency caps it (config max_concurrency) without "
+                "taking reserved concurrency from the account.",
+                "CKV_AWS_116": sqs_triggered,
+            },
         )

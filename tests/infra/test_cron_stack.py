@@ -99,7 +99,7 @@ def test_workers_run_the_cron_handler_with_their_task(cron, task):
         {
             "Handler": "cron.handler.lambda_handler",
             "Architectures": ["arm64"],
-            "Environment": {"Variables": Match.object_like({"TASK": task, "DB_SECRET_ARN": Match.any_value()})},
+            "Environment": {"Variables": Match.object_like({"TASK": task, "DB_USER": f"huntaze_{task}"})},
             "VpcConfig": Match.any_value(),
         },
     )

@@ -147,7 +147,7 @@ def test_deploy_role_may_only_assume_the_cdk_bootstrap_roles_of_its_account_and_
     assert statement["Effect"] == "Allow"
     assert sorted(statement["Action"]) == ["sts:AssumeRole", "sts:TagSession"]
     assert _arn_text(statement["Resource"]) == (
-        "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/cdk-hnb659fds-*-${AWS::AccountId}-us-east-2"
+        "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/cdk-hzdev-*-${AWS::AccountId}-us-east-2"
     )
 
 
@@ -172,7 +172,7 @@ def test_dev_diff_role_trusts_pull_requests_and_only_reads_through_the_lookup_ro
     (statement,) = _permissions(role)
     assert statement["Action"] == "sts:AssumeRole"
     assert _arn_text(statement["Resource"]) == (
-        "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/cdk-hnb659fds-lookup-role-${AWS::AccountId}-us-east-2"
+        "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/cdk-hzdev-lookup-role-${AWS::AccountId}-us-east-2"
     )
 
 

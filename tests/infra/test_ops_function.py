@@ -83,11 +83,12 @@ def test_the_queue_url_prefix_names_the_same_queues(templates, cfg):
     assert prefix == f"https://sqs.${{AWS::Region}}.${{AWS::URLSuffix}}/${{AWS::AccountId}}/{cfg.prefix}-"
 
 
-def test_it_reads_the_database_secret_it_is_told_about(templates, cfg):
+def test_it_logs_in_as_its_own_database_role_and_reads_no_secret(templates, cfg):
     _, props = _ops(templates, cfg)
-    secret = props["Environment"]["Variables"]["DB_SECRET_ARN"]
-    reads = [s for s in _statements(templates, _role_ref(props)) if "secretsmanager:GetSecretValue" in _actions(s)]
-    assert any(s["Resource"] == secret for s in reads), "the ops role cannot read DB_SECRET_ARN"
+    assert props["Environment"]["Variables"]["DB_USER"] == "huntaze_ops"
+    statements = _statements(templates, _role_ref(props))
+    assert [s for s in statements if "rds-db:connect" in _actions(s)], "the ops role cannot log in to the database"
+    assert not [s for s in statements if "secretsmanager:GetSecretValue" in _actions(s)]
 
 
 def test_it_is_tagged_unalarmed_and_gets_no_alarms(templates, cfg):

@@ -78,7 +78,8 @@ def test_function_sized_from_config(templates, cfg):
     env = props["Environment"]["Variables"]
     assert env["VIDEO_MAX_BYTES"] == str(cfg.video.max_bytes)
     assert env["VIDEO_MODEL"] == "Phi-4-multimodal-instruct"
-    assert "AZURE_AI_KEY_SECRET_ARN" in env and "DB_SECRET_ARN" in env
+    assert "AZURE_AI_KEY_SECRET_ARN" in env and env["DB_USER"] == "huntaze_video"
+    assert "DB_SECRET_ARN" not in env  # the master secret is the migrate function's alone
     assert "AZURE_AI_KEY" not in env  # the key itself never sits in the template
 
 

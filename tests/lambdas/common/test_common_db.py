@@ -90,7 +90,7 @@ def test_unreachable_database_is_a_transient_error(monkeypatch):
     assert info.value.reason == "db_unavailable"
 
 
-def test_conninfo_from_rds_secret_requires_tls(aws):
+def test_conninfo_from_rds_secret_verifies_the_server_certificate(aws):
     # Given the RDS-style secret in Secrets Manager
     arn = boto3.client("secretsmanager").create_secret(
         Name="db",
@@ -101,14 +101,15 @@ def test_conninfo_from_rds_secret_requires_tls(aws):
     settings = DatabaseSettings(url=None, secret_arn=arn, connect_timeout_s=7, application_name="video")
     # When the connection string is built
     info = psycopg.conninfo.conninfo_to_dict(db.conninfo(settings))
-    # Then it uses the secret's fields and requires TLS
+    # Then it uses the secret's fields and verifies the server against the shipped RDS CAs
     assert info == {
         "host": "db.internal",
         "port": "5432",
         "user": "app",
         "password": "p@ss w0rd",
         "dbname": "huntaze",
-        "sslmode": "require",
+        "sslmode": "verify-full",
+        "sslrootcert": settings.ssl_root_cert,
         "connect_timeout": "7",
         "application_name": "video",
         "options": "-c statement_timeout=60000 -c lock_timeout=10000 -c idle_in_transaction_session_timeout=60000",

@@ -24,7 +24,9 @@ def test_database_secret_and_timeout():
 @pytest.mark.parametrize(
     ("cls", "env", "variable"),
     [
-        (DatabaseSettings, {}, "DB_SECRET_ARN"),
+        (DatabaseSettings, {}, "DB_HOST and DB_USER"),
+        (DatabaseSettings, {"DB_HOST": "db.internal"}, "DB_USER"),
+        (DatabaseSettings, {"DB_USER": "huntaze_video"}, "DB_HOST"),
         (DatabaseSettings, {"DATABASE_URL": "postgresql://x", "DB_CONNECT_TIMEOUT": "soon"}, "DB_CONNECT_TIMEOUT"),
         (DatabaseSettings, {"DATABASE_URL": "postgresql://x", "DB_CONNECT_TIMEOUT": "0"}, "DB_CONNECT_TIMEOUT"),
         (

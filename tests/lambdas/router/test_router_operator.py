@@ -66,4 +66,4 @@ def test_a_bad_silence_is_refused_and_nothing_is_stored(operator_env, call, body
 def test_without_the_operator_scope_it_is_403(operator_env, call, claims):
     assert call("GET", "/v1/ops/alerts", claims=claims).status == 403
     answer = call("POST", "/v1/ops/alerts/silences", {"hours": 1, "reason": "x"}, claims=claims)
-    assert answer.status == 403 and answer.body["error"] == "forbidden"
+    assert answer.status == 403 and answer.body["error"] == "operator_scope_required"

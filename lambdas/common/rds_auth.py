@@ -1,0 +1,51 @@
+"""RDS IAM auth tokens for the function's own database role, cached per container.
+
+A token is a presigned URL (boto3 signs it locally: no AWS call) that RDS
+accepts as the password for 15 minutes. It is only checked when a connection
+opens, so a container reuses one until shortly before it expires, and a token
+RDS rejected is replaced at once.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from common.settings import RdsEndpoint
+
+# RDS accepts a token for 15 minutes; renew it a minute early so a connect that
+# starts just before expiry does not present a stale one.
+TOKEN_LIFETIME_S = 15 * 60
+RENEW_BEFORE_EXPIRY_S = 60
+
+_cache: dict[RdsEndpoint, tuple[str, float]] = {}
+
+
+def auth_token(
+    endpoint: RdsEndpoint,
+    *,
+    refresh: bool = False,
+    clock: Callable[[], float] = time.monotonic,
+    client: Any = None,
+) -> str:
+    """A token for ``endpoint.user``: the cached one while it has over a minute left."""
+    now = clock()
+    cached = _cache.get(endpoint)
+    if cached is not None and not refresh and now < cached[1]:
+        return cached[0]
+    token = (client or _rds_client(endpoint.region)).generate_db_auth_token(
+        DBHostname=endpoint.host, Port=endpoint.port, DBUsername=endpoint.user, Region=endpoint.region
+    )
+    _cache[endpoint] = (token, now + TOKEN_LIFETIME_S - RENEW_BEFORE_EXPIRY_S)
+    return token
+
+
+def clear_cache() -> None:
+    _cache.clear()
+
+
+def _rds_client(region: str | None) -> Any:
+    import boto3
+
+    return boto3.client("rds", region_name=region)

@@ -1,0 +1,52 @@
+"""The operator scope: one name in config, handed to the router and to operator-only routes."""
+
+from __future__ import annotations
+
+import json
+
+from stacks.cron import CRON_TASKS
+from stacks.router import ApiRoute, api_routes
+
+
+def _router_env(templates) -> dict[str, str]:
+    (fn,) = [
+        f["Properties"]
+        for f in templates["Router"].find_resources("AWS::Lambda::Function").values()
+        if f["Properties"]["Handler"] == "router.handler.lambda_handler"
+    ]
+    return fn["Environment"]["Variables"]
+
+
+def test_the_router_learns_the_operator_scope_and_the_scheduled_tasks(templates, cfg):
+    env = _router_env(templates)
+    assert env["OPERATOR_SCOPE"] == cfg.router.operator_scope == "huntaze/operator"
+    assert env["OPERATOR_TASKS"].split(",") == list(CRON_TASKS)
+
+
+def test_a_route_whose_security_names_scopes_carries_them(tmp_path):
+    # Given an OpenAPI document with an operator-only route, a JWT route and a public one
+    document = tmp_path / "openapi.json"
+    document.write_text(
+        json.dumps(
+            {
+                "security": [{"jwt": []}],
+                "paths": {
+                    "/v1/ops/alerts": {"post": {"security": [{"jwt": ["huntaze/operator"]}]}},
+                    "/v1/jobs": {"post": {}},
+                    "/health": {"get": {"security": []}},
+                },
+            }
+        )
+    )
+    # Then each route has what its security requirement says
+    assert api_routes(document) == [
+        ApiRoute("POST", "/v1/ops/alerts", True, ("huntaze/operator",)),
+        ApiRoute("POST", "/v1/jobs", True, ()),
+        ApiRoute("GET", "/health", False, ()),
+    ]
+
+
+def test_api_gateway_requires_exactly_the_scopes_of_each_route(templates):
+    routes = templates["Router"].find_resources("AWS::ApiGatewayV2::Route")
+    by_key = {r["Properties"]["RouteKey"]: r["Properties"].get("AuthorizationScopes", []) for r in routes.values()}
+    assert by_key == {f"{r.method} {r.path}": list(r.scopes) for r in api_routes()}

@@ -1,0 +1,167 @@
+"""Each function's database role can do its job and nothing outside it.
+
+The roles come from the migration (on RDS they log in with IAM tokens; here the
+test becomes one with SET ROLE on the migrated database, which drops the
+superuser's rights). Each role runs its function's real data-access code,
+then tries something that belongs to another function or to the migrations.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import psycopg
+import pytest
+from psycopg import sql
+from psycopg.rows import dict_row
+
+from common import jobs
+from stacks.db_roles import DB_ROLES
+
+pytestmark = pytest.mark.pg
+
+REFUSED = psycopg.errors.InsufficientPrivilege
+
+
+@pytest.fixture
+def as_role(database_url: str, db_conn) -> Iterator:
+    """Opens connections that act as one function's role (db_conn has wiped the data first)."""
+    opened: list[psycopg.Connection] = []
+
+    def connect(function: str) -> psycopg.Connection:
+        conn = psycopg.connect(database_url, row_factory=dict_row, autocommit=True)
+        conn.execute(sql.SQL("SET ROLE {}").format(sql.Identifier(DB_ROLES[function])))
+        opened.append(conn)
+        return conn
+
+    yield connect
+    for conn in opened:
+        conn.close()
+
+
+def _refused(conn: psycopg.Connection, statement: str, params: tuple = ()) -> bool:
+    try:
+        conn.execute(statement, params)
+    except REFUSED:
+        return True
+    return False
+
+
+def test_the_migration_creates_a_login_role_for_every_function_the_stacks_name(db_conn):
+    rows = db_conn.execute(
+        "SELECT rolname, rolcanlogin, rolsuper, rolcreaterole, rolcreatedb FROM pg_roles WHERE rolname = ANY(%s)",
+        (list(DB_ROLES.values()),),
+    ).fetchall()
+    assert {r["rolname"]: (r["rolcanlogin"], r["rolsuper"], r["rolcreaterole"], r["rolcreatedb"]) for r in rows} == {
+        role: (True, False, False, False) for role in DB_ROLES.values()
+    }
+
+
+@pytest.mark.parametrize("function", sorted(DB_ROLES))
+def test_no_function_can_drop_alter_or_create_a_table(as_role, function):
+    conn = as_role(function)
+    assert _refused(conn, "DROP TABLE jobs")
+    assert _refused(conn, "ALTER TABLE jobs ADD COLUMN x int")
+    assert _refused(conn, "CREATE TABLE mine (id int)")
+    assert _refused(conn, "TRUNCATE job_events")
+
+
+def test_router_creates_jobs_and_records_spend_but_cannot_read_video_analyses(as_role):
+    from router import spend
+    from router.job_store import create_owned_job, delete_unsent_job, get_owned_job
+
+    conn = as_role("router")
+    found, created = create_owned_job(conn, "data", {}, owner="user-1", idempotency_key="api:user-1:k")
+    assert created and get_owned_job(conn, found.job.id).owner == "user-1"
+    delete_unsent_job(conn, found.job.id)
+    spend.record_usage(conn, "DeepSeek-V3", 10, 5)
+    assert spend.tokens_used_today(conn) == 15
+    assert _refused(conn, "SELECT * FROM video_analyses")
+    assert _refused(conn, "SELECT * FROM content_events")
+    assert _refused(conn, "DELETE FROM job_events")
+
+
+def test_video_records_its_analysis_but_cannot_read_spend_or_delete_jobs(as_role):
+    from video import repository
+
+    conn = as_role("video")
+    job, _ = jobs.create_job(conn, "video", {"bucket": "b", "key": "uploads/a.mp4"}, idempotency_key="s3:b/a")
+    row = repository.claim(conn, job.id, "b", "uploads/a.mp4", "etag", 10)
+    assert jobs.start_job(conn, job.id, lease_seconds=60) is not None
+    assert repository.find(conn, "b", "uploads/a.mp4", "etag").id == row.id
+    assert _refused(conn, "SELECT * FROM ai_usage_daily")
+    assert _refused(conn, "DELETE FROM jobs WHERE id = %s", (job.id,))
+
+
+def test_trends_writes_snapshots_but_cannot_touch_rollups(as_role):
+    from cron import trends_store
+
+    conn = as_role("trends")
+    window = datetime(2026, 1, 1, tzinfo=UTC)
+    snapshot = trends_store.insert_snapshot(
+        conn, job_id=None, window_start=window, items=[{"name": "#a"}], growth={}, source_errors=[]
+    )
+    trends_store.set_summary(conn, snapshot.id, "summary", "DeepSeek-V3")
+    assert trends_store.get_snapshot(conn, window).summary == "summary"
+    assert _refused(conn, "SELECT * FROM content_rollups_hourly")
+    assert _refused(conn, "SELECT * FROM alert_rules")
+
+
+def test_data_rolls_up_events_but_cannot_write_them(as_role, db_conn):
+    from cron import rollups
+
+    now = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+    db_conn.execute(
+        "INSERT INTO content_events (account_id, content_id, event_type, occurred_at, ingested_at) "
+        "VALUES ('a', 'c', 'view', %s, %s)",
+        (now - timedelta(hours=2), now - timedelta(hours=2)),
+    )
+    db_conn.commit()
+    conn = as_role("data")
+    rollups.run_incremental(conn, window_end=now, lookback=timedelta(hours=48), settle=timedelta(0))
+    assert conn.execute("SELECT count(*) AS n FROM content_rollups_hourly").fetchone()["n"] == 1
+    assert _refused(
+        conn,
+        "INSERT INTO content_events (account_id, content_id, event_type, occurred_at) VALUES ('a', 'c', 'view', now())",
+    )
+    assert _refused(conn, "SELECT * FROM trend_snapshots")
+
+
+def test_alerts_evaluates_its_rules_but_cannot_rewrite_them(as_role, db_conn):
+    from cron import alerts_store
+
+    rule_id = db_conn.execute(
+        "INSERT INTO alert_rules (name, kind, definition) VALUES ('views', 'threshold', '{}') RETURNING id"
+    ).fetchone()["id"]
+    db_conn.commit()
+    conn = as_role("alerts")
+    job, _ = jobs.create_job(conn, "alerts", {}, idempotency_key="alerts:1")
+    with alerts_store.rule_lock(conn, rule_id) as exists:
+        assert exists
+        alerts_store.record_event(
+            conn,
+            rule_id=rule_id,
+            job_id=job.id,
+            state="firing",
+            value=None,
+            message="m",
+            at=datetime.now(UTC),
+            notify=True,
+        )
+    assert alerts_store.last_event(conn, rule_id).state == "firing"
+    assert _refused(conn, "UPDATE alert_rules SET definition = '{\"x\": 1}' WHERE id = %s", (rule_id,))
+    assert _refused(conn, "DELETE FROM alert_rules")
+    assert _refused(conn, "SELECT * FROM video_analyses")
+
+
+def test_ops_reads_history_and_requeues_but_cannot_create_jobs(as_role, db_conn):
+    from ops import jobs as ops_jobs
+
+    job, _ = jobs.create_job(db_conn, "data", {}, idempotency_key=f"data:{uuid.uuid4()}")
+    db_conn.commit()
+    conn = as_role("ops")
+    assert ops_jobs.history(conn, job.id)["events"][0]["status"] == "queued"
+    assert _refused(conn, "INSERT INTO jobs (task) VALUES ('data')")
+    assert _refused(conn, "SELECT * FROM ai_usage_daily")
