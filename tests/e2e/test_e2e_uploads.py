@@ -85,8 +85,11 @@ def _video_queue_drained(local_system) -> bool:
 
     e = local_system.endpoints
     sqs = boto3.client(
-        "sqs", endpoint_url=e.aws_endpoint_url, region_name=e.region,
-        aws_access_key_id="local", aws_secret_access_key="local",
+        "sqs",
+        endpoint_url=e.aws_endpoint_url,
+        region_name=e.region,
+        aws_access_key_id="local",
+        aws_secret_access_key="local",
     )
     url = sqs.get_queue_url(QueueName=f"huntaze-{e.stage}-video")["QueueUrl"]
     attrs = sqs.get_queue_attributes(

@@ -25,7 +25,7 @@ def run() -> int:
     from tools.local.system import LocalSystem, Settings
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
-    for noisy in ("botocore", "urllib3", "werkzeug", "pgserver"):
+    for noisy in ("botocore", "urllib3", "pgserver"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):

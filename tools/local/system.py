@@ -129,6 +129,8 @@ class LocalSystem:
         from tools.local.synth import templates
 
         s, started = self.settings, time.monotonic()
+        # moto's server logs every request through werkzeug; the API front logs one line per request itself.
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)
         from stacks.config import load_stage_config
 
         region = load_stage_config(

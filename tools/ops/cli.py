@@ -128,6 +128,8 @@ def _use_local(args: argparse.Namespace) -> None:
     local = load_endpoints(Path(args.local)) if args.local else load_endpoints()
     os.environ.update(local.aws_env)
     args.stage = local.stage
+    if args.group == "dlq" and args.command == "redrive":
+        args.copy = True  # the local SQS (moto) has no message move task
     if args.group == "job" and args.function is None:
         args.database_url = args.database_url or local.database_url
 
