@@ -15,6 +15,7 @@ import socket
 import subprocess
 import tempfile
 import time
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -52,7 +53,10 @@ def embedded_postgres(workdir: Path | None = None) -> Iterator[str]:
     import pgserver
 
     root = Path(tempfile.mkdtemp(prefix="huntaze-pg-", dir=workdir))
-    server = pgserver.get_server(root, cleanup_mode="delete")
+    with warnings.catch_warnings():
+        # Without XDG_RUNTIME_DIR (CI, root shells) its lock file goes to /tmp/runtime-<uid>: fine here.
+        warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
+        server = pgserver.get_server(root, cleanup_mode="delete")
     try:
         # A Unix-socket URI; libpq (psycopg) takes it as is.
         yield server.get_uri()
