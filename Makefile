@@ -14,7 +14,9 @@ CDK_FLAGS := -c stage=$(STAGE)
 # CDK_DIFF_FLAGS=--method=auto to let CloudFormation build a change set.
 CDK_DIFF_FLAGS ?= --method=template
 
-.PHONY: help setup synth test lint deploy diff cost bench clean
+LOCAL_PORT ?= 8000
+
+.PHONY: help setup synth test lint deploy diff cost bench clean local
 
 help:
 	@echo "make synth   - set up, then cdk synth every stack of STAGE=$(STAGE) (bundled, nag-checked) and print the cost report"
@@ -24,6 +26,7 @@ help:
 	@echo "make deploy  - cdk deploy --all for STAGE (needs AWS credentials)"
 	@echo "make cost    - monthly cost report from the synthesized templates"
 	@echo "make bench   - benchmarks (each against its peer, in one run)"
+	@echo "make local   - the whole app on this machine (API on LOCAL_PORT=$(LOCAL_PORT)) until Ctrl-C"
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -60,6 +63,11 @@ cost: setup
 
 bench: setup
 	for b in bench/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
+
+# The whole app here, no Docker, no AWS: embedded PostgreSQL/Valkey, moto, the
+# HTTP API front, the workers and schedules (tools/local). Foreground until Ctrl-C.
+local: setup
+	LOCAL_PORT=$(LOCAL_PORT) STAGE=$(STAGE) $(PY) -m tools.local run
 
 clean:
 	rm -rf cdk.out .pytest_cache .ruff_cache

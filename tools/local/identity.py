@@ -9,12 +9,14 @@ committed) and is made on first use, so a token printed by
 from __future__ import annotations
 
 import json
+import os
 import time
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
-STATE_DIR = ROOT / ".local"
+# Where the local system keeps its key, token and endpoints (LOCAL_STATE_DIR to move it).
+STATE_DIR = Path(os.environ.get("LOCAL_STATE_DIR") or ROOT / ".local")
 ISSUER = "https://issuer.local.huntaze.invalid/"
 KEY_ID = "huntaze-local-1"
 DEV_SUBJECT = "local-dev"

@@ -243,7 +243,20 @@ def poll_forever(spec: dict[str, Any], handler: Handler) -> None:
             poller.run_once(handler, lambda: _context(spec))
 
 
+def _exit_with_parent() -> None:
+    """Stop when the local system that started this process is gone (even if it was killed)."""
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+
+
 def main(argv: list[str]) -> None:
+    _exit_with_parent()
     spec_path, logical_id = argv
     everything = json.loads(Path(spec_path).read_text())
     spec = {**everything, "function": everything["functions"][logical_id]}

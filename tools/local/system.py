@@ -20,6 +20,7 @@ import subprocess
 import sys
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -136,10 +137,13 @@ class LocalSystem:
         region = load_stage_config(
             json.loads((ROOT / "cdk.json").read_text())["context"]["config"], s.stage, environ={}
         ).region
-        self.deployment = dep = deployment_module.read(templates(s.stage), region)
+        # The synth (seconds, or a cache hit) and the database start do not wait for each other.
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            synth = pool.submit(templates, s.stage)
+            database_url = self._database()
+            redis_url = self._redis()
+            self.deployment = dep = deployment_module.read(synth.result(), region)
         self.timings["synth_s"] = time.monotonic() - started
-        database_url = self._database()
-        redis_url = self._redis()
         aws_url = self._aws(dep)
         self.timings["services_s"] = time.monotonic() - started
         port = s.port or services.free_port()
@@ -283,6 +287,8 @@ class LocalSystem:
             [sys.executable, "-m", "tools.local.lambda_runtime", str(spec_path), fn.logical_id],
             cwd=ROOT,
             env=self._function_env(fn),
+            # Its own session: Ctrl-C reaches the local system only, which then stops every function in order.
+            start_new_session=True,
         )
         self._procs.append(proc)
 
