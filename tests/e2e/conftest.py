@@ -1,7 +1,7 @@
 """The local system (tools/local), started once per test session, and clients for it.
 
 Everything is reached over HTTP: the API front, S3 presigned PUTs and SQS on
-moto's server, and the ops CLI (`python -m tools.ops --local DIR`). Failed
+moto's server, and the ops CLI (`python -m tools.ops --local`). Failed
 messages come back after visibility timeout x LOCAL time scale (0.001), and
 the schedules fire at start and then every period x 0.01 (alerts every 3 s),
 so the scenarios take seconds.
@@ -66,8 +66,9 @@ def ops(local_system: LocalSystem):
     def run(*argv: str) -> object:
         out = io.StringIO()
         saved = dict(os.environ)  # --local points boto3 at the local endpoint; no other test may see that
+        os.environ["LOCAL_STATE_DIR"] = str(local_system.settings.state_dir)
         try:
-            code = main(["--local", str(local_system.settings.state_dir), *argv], out=out)
+            code = main(["--local", *argv], out=out)
         finally:
             os.environ.clear()
             os.environ.update(saved)

@@ -14,6 +14,9 @@ from tools.local import identity
 
 
 def _audience(stage: str) -> str:
+    from tools.local.synth import use_project_node
+
+    use_project_node()
     from stacks.config import load_stage_config
     from tools.local.system import ROOT
 

@@ -41,11 +41,17 @@ def templates(stage: str = "dev") -> dict[str, dict[str, Any]]:
     return result
 
 
-def synthesize(stage: str = "dev") -> dict[str, dict[str, Any]]:
-    """Every stack's template of ``stage``, keyed by its short name ('Router', 'Video', ...)."""
+def use_project_node() -> None:
+    """jsii on the pinned Node.js (as the Makefile sets it), before anything imports aws_cdk."""
     node = ROOT / "node_modules" / ".bin" / "node"
     if node.exists():
         os.environ.setdefault("JSII_NODE", str(node))
+    os.environ.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
+
+
+def synthesize(stage: str = "dev") -> dict[str, dict[str, Any]]:
+    """Every stack's template of ``stage``, keyed by its short name ('Router', 'Video', ...)."""
+    use_project_node()
     import aws_cdk as cdk
 
     from stacks.app_builder import build

@@ -97,7 +97,9 @@ class Endpoints:
         }
 
 
-def load_endpoints(state_dir: Path = identity.STATE_DIR) -> Endpoints:
+def load_endpoints(state_dir: Path | None = None) -> Endpoints:
+    """The running system's endpoints (``state_dir`` default: LOCAL_STATE_DIR, else .local/)."""
+    state_dir = state_dir or Path(os.environ.get("LOCAL_STATE_DIR") or identity.STATE_DIR)
     path = state_dir / "endpoints.json"
     if not path.exists():
         raise FileNotFoundError(f"{path} does not exist: is `make local` running?")
@@ -132,6 +134,9 @@ class LocalSystem:
         s, started = self.settings, time.monotonic()
         # moto's server logs every request through werkzeug; the API front logs one line per request itself.
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
+        from tools.local.synth import use_project_node
+
+        use_project_node()
         from stacks.config import load_stage_config
 
         region = load_stage_config(

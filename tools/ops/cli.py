@@ -12,7 +12,7 @@ Job commands invoke the stage's ops function (huntaze-<stage>-ops, or
 lambda:InvokeFunction on it. --database-url URL runs them here against that
 PostgreSQL instead (local debugging; a rerun then sends with your credentials).
 --local runs every command against the system `make local` runs (its
-endpoints.json in .local/, or the state directory given).
+endpoints.json in .local/, or in LOCAL_STATE_DIR).
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--stage", default="dev")
     parser.add_argument("--region", default=None, help="AWS region (default: the boto3 chain)")
-    parser.add_argument("--local", nargs="?", const="", default=None, metavar="STATE_DIR", help="the local system")
+    parser.add_argument("--local", action="store_true", help="the system `make local` runs (LOCAL_STATE_DIR: its state)")
     groups = parser.add_subparsers(dest="group", required=True)
 
     dlq = groups.add_parser("dlq").add_subparsers(dest="command", required=True)
@@ -68,7 +68,7 @@ def main(
     argv: Sequence[str] | None = None, *, out: TextIO = sys.stdout, sqs: Any = None, lambda_client: Any = None
 ) -> int:
     args = build_parser().parse_args(argv)
-    if args.local is not None:
+    if args.local:
         _use_local(args)
     try:
         result = _run(args, sqs=sqs, lambda_client=lambda_client)
@@ -121,11 +121,10 @@ def _job(args: argparse.Namespace, *, sqs: Any, lambda_client: Any) -> Any:
 def _use_local(args: argparse.Namespace) -> None:
     """Point boto3 and the job commands at the local system's endpoints."""
     import os
-    from pathlib import Path
 
     from tools.local.system import load_endpoints
 
-    local = load_endpoints(Path(args.local)) if args.local else load_endpoints()
+    local = load_endpoints()
     os.environ.update(local.aws_env)
     args.stage = local.stage
     if args.group == "dlq" and args.command == "redrive":
