@@ -36,7 +36,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--stage", default="dev")
     parser.add_argument("--region", default=None, help="AWS region (default: the boto3 chain)")
-    parser.add_argument("--local", action="store_true", help="the system `make local` runs (LOCAL_STATE_DIR: its state)")
+    parser.add_argument(
+        "--local", action="store_true", help="the system `make local` runs (LOCAL_STATE_DIR: its state)"
+    )
     groups = parser.add_subparsers(dest="group", required=True)
 
     dlq = groups.add_parser("dlq").add_subparsers(dest="command", required=True)
