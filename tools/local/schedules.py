@@ -59,6 +59,7 @@ class Scheduler:
         self.schedules = [s for s in schedules if s.enabled]
         self.send, self.region, self.period_scale, self.clock = send, region, period_scale, clock
         self.fired: list[tuple[Schedule, datetime]] = []
+        self._due: dict[str, datetime] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="scheduler", daemon=True)
 
@@ -68,6 +69,7 @@ class Scheduler:
         logger.info("schedule %s fired for %s", schedule.name, scheduled.strftime("%H:%M:%S"))
 
     def start(self) -> Scheduler:
+        self.begin(self.clock())
         self._thread.start()
         return self
 
@@ -75,8 +77,8 @@ class Scheduler:
         self._stop.set()
         self._thread.join(timeout=5)
 
-    def _run(self) -> None:
-        start = self.clock()
+    def begin(self, start: datetime) -> None:
+        """Plan the first runs: rate() at ``start``, at() at its time (``tick`` then fires them)."""
         due: dict[str, datetime] = {}
         for s in self.schedules:
             at = _AT.match(s.expression)
@@ -86,20 +88,26 @@ class Scheduler:
                 due[s.name] = start
             else:
                 logger.warning("schedule %s (%s) is not run locally", s.name, s.expression)
+        self._due = due
+
+    def tick(self, now: datetime) -> None:
+        """Fire every schedule due by ``now``, for the time it was due."""
+        for s in self.schedules:
+            when = self._due.get(s.name)
+            if when is None or when > now:
+                continue
+            try:
+                self.fire(s, when)
+            except Exception as exc:  # Scheduler retries; so does the next tick here
+                logger.warning("schedule %s could not send: %s", s.name, exc)
+                continue
+            period = period_s(s.expression)
+            if period is None:
+                del self._due[s.name]
+            else:
+                self._due[s.name] = when + timedelta(seconds=period * self.period_scale)
+
+    def _run(self) -> None:
         while not self._stop.is_set():
-            now = self.clock()
-            for s in self.schedules:
-                when = due.get(s.name)
-                if when is None or when > now:
-                    continue
-                try:
-                    self.fire(s, when)
-                except Exception as exc:  # Scheduler retries; so does the next tick here
-                    logger.warning("schedule %s could not send: %s", s.name, exc)
-                    continue
-                period = period_s(s.expression)
-                if period is None:
-                    del due[s.name]
-                else:
-                    due[s.name] = when + timedelta(seconds=period * self.period_scale)
+            self.tick(self.clock())
             self._stop.wait(0.2)
