@@ -243,7 +243,7 @@ def poll_forever(spec: dict[str, Any], handler: Handler) -> None:
             poller.run_once(handler, lambda: _context(spec))
 
 
-def _exit_with_parent() -> None:
+def exit_with_parent() -> None:
     """Stop when the local system that started this process is gone (even if it was killed)."""
     parent = os.getppid()
 
@@ -256,7 +256,7 @@ def _exit_with_parent() -> None:
 
 
 def main(argv: list[str]) -> None:
-    _exit_with_parent()
+    exit_with_parent()
     spec_path, logical_id = argv
     everything = json.loads(Path(spec_path).read_text())
     spec = {**everything, "function": everything["functions"][logical_id]}

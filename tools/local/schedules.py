@@ -5,16 +5,20 @@ The input is the template's, with Scheduler's context attributes filled in
 ``rate()`` schedules fire once when the system starts (a fresh local system
 then has a run of each to look at) and then every period x ``period_scale``;
 ``at()`` fires once at its time; ``cron()`` is not run locally (logged).
+It runs as a process of its own (``python -m tools.local.schedules SPEC``).
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import re
+import sys
 import threading
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from tools.local.deployment import ACCOUNT, Schedule
@@ -111,3 +115,28 @@ class Scheduler:
         while not self._stop.is_set():
             self.tick(self.clock())
             self._stop.wait(0.2)
+
+
+def main(spec_path: str) -> None:
+    """The scheduler process of the local system: the spec's schedules, sent with boto3 to the local SQS."""
+    import boto3
+
+    from tools.local.lambda_runtime import exit_with_parent
+
+    exit_with_parent()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
+    logging.getLogger("botocore").setLevel(logging.WARNING)
+    spec = json.loads(Path(spec_path).read_text())
+    sqs = boto3.client("sqs")
+
+    def send(queue: str, body: str) -> None:
+        sqs.send_message(QueueUrl=sqs.get_queue_url(QueueName=queue)["QueueUrl"], MessageBody=body)
+
+    schedules = [Schedule(**raw) for raw in spec["schedules"]]
+    scheduler = Scheduler(schedules, send, region=spec["region"], period_scale=spec["schedule_scale"])
+    scheduler.begin(scheduler.clock())
+    scheduler._run()
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])

@@ -28,6 +28,12 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def port_open(host: str, port: int) -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(0.5)
+        return sock.connect_ex((host, port)) == 0
+
+
 def postgres_answers(dsn: str) -> bool:
     import psycopg
 
@@ -50,12 +56,12 @@ def redis_answers(host: str, port: int) -> bool:
 @contextlib.contextmanager
 def embedded_postgres(workdir: Path | None = None) -> Iterator[str]:
     """An admin DSN (user postgres, database postgres) of a new embedded PostgreSQL."""
-    import pgserver
-
     root = Path(tempfile.mkdtemp(prefix="huntaze-pg-", dir=workdir))
     with warnings.catch_warnings():
         # Without XDG_RUNTIME_DIR (CI, root shells) its lock file goes to /tmp/runtime-<uid>: fine here.
         warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
+        import pgserver
+
         server = pgserver.get_server(root, cleanup_mode="delete")
     try:
         # A Unix-socket URI; libpq (psycopg) takes it as is.

@@ -170,7 +170,7 @@ class LocalSystem:
                 self._spawn(spec_path, fn)
         self._wait_healthy()
         (s.state_dir / "endpoints.json").write_text(json.dumps(dataclasses.asdict(self.endpoints), indent=2))
-        self._start_background(dep, database_url)
+        self._start_background(dep, database_url, spec_path)
         self.timings["healthy_s"] = time.monotonic() - started
 
     def _database(self) -> str:
@@ -215,21 +215,14 @@ class LocalSystem:
 
     def _aws(self, dep: Deployment) -> str:
         import boto3
-        from moto.server import ThreadedMotoServer
 
         from tools.local.provision import provision
         from tools.local.standins import StandIns
 
-        port = services.free_port()
-        server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-        server.start()
-        self._stack.callback(server.stop)
-        url = f"http://127.0.0.1:{port}"
+        url = self._moto_server()
         self.standins = StandIns().start()
         self._stack.callback(self.standins.stop)
         session = boto3.Session(aws_access_key_id="local", aws_secret_access_key="local", region_name=dep.region)
-        self._session = session
-        self._sqs = session.client("sqs", endpoint_url=url)
         slack_name = next(
             (
                 f.environment["SLACK_WEBHOOK_SECRET_NAME"]
@@ -241,6 +234,23 @@ class LocalSystem:
         slack = (slack_name, self.settings.slack_webhook or self.standins.slack_webhook) if slack_name else None
         provision(dep, session=_EndpointSession(session, url), slack_secret=slack)
         return url
+
+    def _moto_server(self) -> str:
+        """moto's server in a process of its own: a test's mock_aws() in this process must not touch its state."""
+        port = services.free_port()
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        self._stack.callback(_terminate, proc)
+        deadline = time.monotonic() + HEALTH_TIMEOUT_S
+        while not services.port_open("127.0.0.1", port):
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"moto's server did not start on port {port}")
+            time.sleep(0.05)
+        return f"http://127.0.0.1:{port}"
 
     def _function_env(self, fn: Function) -> dict[str, str]:
         assert self.endpoints is not None
@@ -274,6 +284,8 @@ class LocalSystem:
             "account": ACCOUNT,
             "port": port,
             "time_scale": self.settings.time_scale,
+            "schedule_scale": self.settings.schedule_scale,
+            "schedules": [dataclasses.asdict(schedule) for schedule in dep.schedules],
             "issuer": identity.ISSUER,
             "jwks": identity.jwks(self.settings.state_dir),
             "api": dataclasses.asdict(dep.api),
@@ -288,10 +300,13 @@ class LocalSystem:
         return path
 
     def _spawn(self, spec_path: Path, fn: Function) -> None:
+        self._spawn_module("tools.local.lambda_runtime", [str(spec_path), fn.logical_id], self._function_env(fn))
+
+    def _spawn_module(self, module: str, args: list[str], env: dict[str, str]) -> None:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "tools.local.lambda_runtime", str(spec_path), fn.logical_id],
+            [sys.executable, "-m", module, *args],
             cwd=ROOT,
-            env=self._function_env(fn),
+            env=env,
             # Its own session: Ctrl-C reaches the local system only, which then stops every function in order.
             start_new_session=True,
         )
@@ -318,19 +333,15 @@ class LocalSystem:
                 )
             time.sleep(0.1)
 
-    def _start_background(self, dep: Deployment, database_url: str) -> None:
+    def _start_background(self, dep: Deployment, database_url: str, spec_path: Path) -> None:
         from tools.local.journal import JobJournal
-        from tools.local.schedules import Scheduler
 
-        def send(queue: str, body: str) -> None:
-            url = self._sqs.get_queue_url(QueueName=queue)["QueueUrl"]
-            self._sqs.send_message(QueueUrl=url, MessageBody=body)
-
-        self.scheduler = scheduler = Scheduler(
-            dep.schedules, send, region=dep.region, period_scale=self.settings.schedule_scale
+        assert self.endpoints is not None
+        # The scheduler sends with boto3, so it runs in a process of its own (see _moto_server).
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "PYTEST", "TEST_"))}
+        self._spawn_module(
+            "tools.local.schedules", [str(spec_path)], {**env, **self.endpoints.aws_env, "PYTHONPATH": str(ROOT)}
         )
-        self._stack.callback(scheduler.stop)
-        scheduler.start()
         self.journal = journal = JobJournal(database_url)
         self._stack.callback(journal.stop)
         journal.start()
@@ -361,6 +372,15 @@ class _EndpointSession:
 
     def client(self, name: str) -> Any:
         return self._session.client(name, endpoint_url=self._url)
+
+
+def _terminate(proc: subprocess.Popen[bytes]) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
 
 
 def _lambdas_on_path() -> None:
