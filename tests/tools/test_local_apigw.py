@@ -145,3 +145,17 @@ def test_the_throttle_allows_the_burst_then_refuses_until_tokens_refill() -> Non
 
     assert burst == [True, True, True, False]
     assert (bucket.take(), bucket.take()) == (True, False)
+
+
+def test_the_stage_front_serves_the_synthesized_routes_with_the_local_issuer(state_dir: Path) -> None:
+    from tools.local.apigw import front_for_stage
+
+    events: list[dict[str, Any]] = []
+    app = front_for_stage(lambda e: events.append(e) or {"statusCode": 202, "body": "{}"}, state_dir=state_dir)
+
+    refused = Client(app).post("/v1/jobs", json={"task": "data"})
+    accepted = Client(app).post("/v1/jobs", json={"task": "data"}, headers=_bearer(state_dir))
+
+    assert refused.status_code == 401
+    assert accepted.status_code == 202
+    assert events[0]["routeKey"] == "POST /v1/jobs"

@@ -11,7 +11,9 @@ as strings) and turns the function's answer back into HTTP.
 
 ``HttpApiFront(api, invoke, jwks=..., issuer=...)`` is a WSGI callable, so any
 WSGI server or test client (schemathesis included) can drive it;
-``to_event`` and ``to_response`` are the two conversions on their own.
+``front_for_stage(invoke)`` builds it from the stage's synthesized templates,
+trusting the local issuer (tools/local/identity.py); ``to_event`` and
+``to_response`` are the two conversions on their own.
 """
 
 from __future__ import annotations
@@ -135,7 +137,8 @@ def to_event(request: Request, match: _Match, claims: Mapping[str, Any] | None, 
     event: dict[str, Any] = {
         "version": "2.0",
         "routeKey": match.route.key,
-        "rawPath": request.path,
+        # As sent (still percent-encoded); http.path below is decoded.
+        "rawPath": request.environ.get("RAW_URI", request.path).split("?", 1)[0],
         "rawQueryString": request.query_string.decode("latin-1"),
         "headers": headers,
         "requestContext": {
@@ -305,3 +308,21 @@ class HttpApiFront:
             response.headers["access-control-expose-headers"] = ",".join(self.cors["ExposeHeaders"])
         if self.cors.get("AllowCredentials"):
             response.headers["access-control-allow-credentials"] = "true"
+
+
+def front_for_stage(invoke: Invoke, *, stage: str = "dev", state_dir: Any = None) -> HttpApiFront:
+    """The stage's HTTP API (routes, throttle, CORS from its templates) in front of ``invoke``.
+
+    Tokens are checked against the local issuer's JWKS (``identity.token`` signs
+    them); ``state_dir`` is where its key lives (default .local/).
+    """
+    from stacks.config import load_stage_config
+    from tools.local import deployment, identity
+    from tools.local.synth import ROOT, templates, use_project_node
+
+    use_project_node()
+    config = json.loads((ROOT / "cdk.json").read_text())["context"]["config"]
+    region = load_stage_config(config, stage, environ={}).region
+    api = deployment.read(templates(stage), region).api
+    jwks = identity.jwks(state_dir) if state_dir is not None else identity.jwks()
+    return HttpApiFront(api, invoke, jwks=jwks, issuer=identity.ISSUER)
