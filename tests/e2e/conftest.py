@@ -19,7 +19,8 @@ import pytest
 
 from tests.e2e.api_client import Api
 from tools.local import identity
-from tools.local.system import LocalSystem, Settings
+from tools.local.settings import Settings
+from tools.local.system import LocalSystem
 
 
 @pytest.fixture(scope="session")

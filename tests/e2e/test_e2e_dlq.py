@@ -16,9 +16,10 @@ def _dlq(ops, task: str) -> dict:
 def test_a_poison_message_reaches_the_dlq_and_the_ops_cli_redrives_it(
     api: Api, local_system: LocalSystem, ops, tmp_path: Path
 ) -> None:
-    # Given Azure AI failing every call (a transient outage), and a clip uploaded meanwhile
+    # Given Azure AI failing every call of the video model (a transient outage), and a clip uploaded meanwhile
     make_clip(tmp_path / "poison.mp4", duration_s=2.0)
-    local_system.standins.azure_outage(503)
+    video_model = local_system.deployment.function("video.handler.lambda_handler").environment["VIDEO_MODEL"]
+    local_system.standins.azure_outage(503, model=video_model)
     try:
         ticket = upload(api, "poison.mp4", (tmp_path / "poison.mp4").read_bytes())
         max_receive = local_system.deployment.queues[f"huntaze-{local_system.endpoints.stage}-video"].max_receive_count

@@ -25,7 +25,8 @@ def _audience(stage: str) -> str:
 
 
 def run() -> int:
-    from tools.local.system import LocalSystem, Settings
+    from tools.local.settings import Settings
+    from tools.local.system import LocalSystem
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
     for noisy in ("botocore", "urllib3", "pgserver"):

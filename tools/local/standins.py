@@ -76,18 +76,26 @@ def chat_answer(request: dict[str, Any]) -> dict[str, Any]:
 
 
 class _Switches:
-    """What a test can make the stand-ins do: Azure answering an HTTP error (a transient outage)."""
+    """What a test can make the stand-ins do: Azure answering an HTTP error (a transient outage) for a model."""
 
     def __init__(self) -> None:
         self.azure_status: int | None = None
+        self.azure_model: str | None = None  # None: every model
+
+    def azure_failure(self, request: Request) -> int | None:
+        if not self.azure_status or not request.path.endswith("/chat/completions"):
+            return None
+        model = (request.get_json(force=True, silent=True) or {}).get("model")
+        return self.azure_status if self.azure_model in (None, model) else None
 
 
 def _app(switches: _Switches, environ: dict[str, Any], start_response: Any) -> Any:
     request = Request(environ)
-    if request.method == "POST" and request.path.endswith("/chat/completions") and switches.azure_status:
-        logger.info("azure stub answered HTTP %s (outage switched on)", switches.azure_status)
+    failure = switches.azure_failure(request) if request.method == "POST" else None
+    if failure:
+        logger.info("azure stub answered HTTP %s (outage switched on)", failure)
         body = {"error": {"code": "ServiceUnavailable", "message": f"{STUB_LABEL} outage"}}
-        response = Response(json.dumps(body), status=switches.azure_status, content_type="application/json")
+        response = Response(json.dumps(body), status=failure, content_type="application/json")
         response.headers["retry-after"] = "0"
     elif request.method == "POST" and request.path.endswith("/chat/completions"):
         body = chat_answer(request.get_json(force=True, silent=True) or {})
@@ -125,9 +133,9 @@ class StandIns:
     def trends_url(self) -> str:
         return f"{self.url}/trends"
 
-    def azure_outage(self, status: int | None) -> None:
-        """Make every chat completion answer ``status`` (None: answer normally again)."""
-        self.switches.azure_status = status
+    def azure_outage(self, status: int | None, model: str | None = None) -> None:
+        """Make chat completions (of ``model``, or all) answer ``status`` (None: answer normally again)."""
+        self.switches.azure_status, self.switches.azure_model = status, model
 
     def start(self) -> StandIns:
         self._thread.start()

@@ -124,7 +124,7 @@ def _use_local(args: argparse.Namespace) -> None:
     """Point boto3 and the job commands at the local system's endpoints."""
     import os
 
-    from tools.local.system import load_endpoints
+    from tools.local.settings import load_endpoints
 
     local = load_endpoints()
     os.environ.update(local.aws_env)
