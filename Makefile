@@ -15,7 +15,9 @@ CDK_FLAGS := -c stage=$(STAGE)
 # CDK_DIFF_FLAGS=--method=auto to let CloudFormation build a change set.
 CDK_DIFF_FLAGS ?= --method=template
 
-.PHONY: help setup synth test lint deploy diff cost bench clean upgrade-check
+LOCAL_PORT ?= 8000
+
+.PHONY: help setup synth test lint deploy diff cost bench clean upgrade-check local
 
 help:
 	@echo "make synth   - set up, then cdk synth every stack of STAGE=$(STAGE) (bundled, nag-checked) and print the cost report"
@@ -26,6 +28,7 @@ help:
 	@echo "make cost    - monthly cost report from the synthesized templates"
 	@echo "make upgrade-check [BASE=ref] - offline: would STAGE's update from BASE to this tree fail or lose data?"
 	@echo "make bench   - benchmarks (each against its peer, in one run)"
+	@echo "make local   - the whole app on this machine (API on LOCAL_PORT=$(LOCAL_PORT)) until Ctrl-C"
 
 # Installs only what the lock files pin, each file checked against its hash
 # (requirements-dev.lock is compiled from requirements*.txt; see its header).
@@ -76,6 +79,11 @@ upgrade-check: setup
 
 bench: setup
 	for b in bench/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
+
+# The whole app here, no Docker, no AWS: embedded PostgreSQL/Valkey, moto, the
+# HTTP API front, the workers and schedules (tools/local). Foreground until Ctrl-C.
+local: setup
+	LOCAL_PORT=$(LOCAL_PORT) STAGE=$(STAGE) $(PY) -m tools.local run
 
 clean:
 	rm -rf cdk.out .pytest_cache .ruff_cache

