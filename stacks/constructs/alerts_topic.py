@@ -109,13 +109,17 @@ def slack_forwarder(scope: Construct, cfg: StageConfig, data: DataStack, topic: 
     # SNS redrives what it cannot hand to Lambda; Lambda sends what failed every retry.
     topic.add_subscription(subscriptions.LambdaSubscription(forwarder, dead_letter_queue=dlq))
     forwarder.configure_async_invoke(on_failure=destinations.SqsDestination(dlq), retry_attempts=FORWARDER_RETRIES)
+    on_failure = (
+        "Its failures go to an on-failure destination (the Slack DLQ, alarmed), which records the event and "
+        "the error, unlike the older DeadLetterConfig this check looks for."
+    )
+    acknowledge(forwarder, {"Serverless-LambdaDLQ": on_failure})
     acknowledge_checkov(
         forwarder,
         {
             "CKV_AWS_115": "SNS invokes it once per alert, a few times a day; reserved concurrency would take "
             "from the account's pool for nothing.",
-            "CKV_AWS_116": "Its failures go to an on-failure destination (the Slack DLQ, alarmed), which "
-            "records the event and the error, unlike the older DeadLetterConfig this check looks for.",
+            "CKV_AWS_116": on_failure,
             "CKV_AWS_117": "It reads one secret and posts to Slack's webhook over the internet; no resource it "
             "reaches is in the VPC, and inside it would need the NAT for all of it.",
         },

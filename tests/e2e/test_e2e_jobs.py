@@ -13,9 +13,28 @@ from tools.local.system import LocalSystem
 CRON_TASKS = ("trends", "data", "alerts")
 
 
+@pytest.fixture(scope="session")
+def operator_api(api: Api, token_for, local_system: LocalSystem) -> Api:
+    """The API as an operator: scheduled tasks queued by hand need the stage's operator scope."""
+    dep = local_system.deployment
+    assert dep is not None
+    scope = dep.functions[dep.api.function].environment["OPERATOR_SCOPE"]
+    return api.as_user(token_for("local-operator", scope=scope))
+
+
 @pytest.mark.parametrize("task", CRON_TASKS)
-def test_a_job_submitted_through_the_api_succeeds(api: Api, task: str) -> None:
-    # Given a job of the task, submitted by the dev user
+def test_a_scheduled_task_queued_by_hand_needs_the_operator_scope(api: Api, task: str) -> None:
+    # Given the dev user's token, which carries no operator scope
+    # When it queues a scheduled task by hand
+    refused = api.post("/v1/jobs", {"task": task, "payload": {}})
+    # Then the API refuses it before anything is queued
+    assert (refused.status, refused.body["error"]) == (403, "operator_scope_required"), refused
+
+
+@pytest.mark.parametrize("task", CRON_TASKS)
+def test_a_job_submitted_through_the_api_succeeds(operator_api: Api, task: str) -> None:
+    api = operator_api
+    # Given a job of the task, submitted by an operator
     submitted = api.post("/v1/jobs", {"task": task, "payload": {}})
     assert submitted.status == 202, submitted
 

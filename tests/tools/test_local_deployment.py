@@ -62,7 +62,9 @@ def test_uploads_notify_the_video_queue(dep, cfg) -> None:
 
 
 def test_the_api_has_the_documented_routes_authorizer_throttle_and_cors(dep, cfg) -> None:
-    assert sorted((r.method, r.path, r.jwt) for r in dep.api.routes) == sorted(api_routes())
+    assert sorted((r.method, r.path, r.jwt) for r in dep.api.routes) == sorted(
+        (r.method, r.path, r.secured) for r in api_routes()
+    )
     assert (dep.api.issuer, dep.api.audience) == (cfg.router.jwt_issuer, list(cfg.router.jwt_audience))
     assert (dep.api.throttle_rate, dep.api.throttle_burst) == (cfg.router.throttle_rate, cfg.router.throttle_burst)
     assert dep.api.cors["AllowOrigins"] == list(cfg.router.cors_origins)

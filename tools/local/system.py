@@ -203,7 +203,10 @@ class LocalSystem:
             endpoint, key = s.azure or (self.standins.azure_endpoint, "local-stub-key")
             env.update({"AZURE_AI_ENDPOINT": endpoint, "AZURE_AI_KEY": key})
         if fn.environment.get("TREND_SOURCES") == "[]":  # no source configured: the local stand-in
-            env["TREND_SOURCES"] = json.dumps([{"name": "local", "url": self.standins.trends_url, "kind": "json"}])
+            stand_in = {"name": "local", "url": self.standins.trends_url, "kind": "json", "count_scale": "views"}
+            env["TREND_SOURCES"] = json.dumps([stand_in])
+            # The stand-in listens on loopback, which the fetcher refuses unless allowed.
+            env["TRENDS_ALLOWED_NETWORKS"] = json.dumps(["127.0.0.0/8"])
         env.update(s.extra_env)
         return env
 

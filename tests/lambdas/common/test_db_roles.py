@@ -17,7 +17,7 @@ import pytest
 from psycopg import sql
 from psycopg.rows import dict_row
 
-from common import jobs
+from common import job_store
 from stacks.db_roles import DB_ROLES
 
 pytestmark = pytest.mark.pg
@@ -76,8 +76,9 @@ def test_router_creates_jobs_and_records_spend_but_cannot_read_video_analyses(as
     found, created = create_owned_job(conn, "data", {}, owner="user-1", idempotency_key="api:user-1:k")
     assert created and get_owned_job(conn, found.job.id).owner == "user-1"
     delete_unsent_job(conn, found.job.id)
-    spend.record_usage(conn, "DeepSeek-V3", 10, 5)
-    assert spend.tokens_used_today(conn) == 15
+    held = spend.reserve(conn, [spend.Budget("global", 1000), spend.Budget(spend.caller_scope("user-1"), 100)], 40)
+    assert spend.settle(conn, held, cost=15, model="DeepSeek-V3", usage=(10, 5))
+    assert conn.execute("SELECT spent FROM ai_spend WHERE scope = 'global'").fetchone()["spent"] == 15
     assert _refused(conn, "SELECT * FROM video_analyses")
     assert _refused(conn, "SELECT * FROM content_events")
     assert _refused(conn, "DELETE FROM job_events")
@@ -87,9 +88,9 @@ def test_video_records_its_analysis_but_cannot_read_spend_or_delete_jobs(as_role
     from video import repository
 
     conn = as_role("video")
-    job, _ = jobs.create_job(conn, "video", {"bucket": "b", "key": "uploads/a.mp4"}, idempotency_key="s3:b/a")
+    job, _ = job_store.create_job(conn, "video", {"bucket": "b", "key": "uploads/a.mp4"}, idempotency_key="s3:b/a")
+    assert job_store.start_job(conn, job.id, lease_seconds=60) is not None
     row = repository.claim(conn, job.id, "b", "uploads/a.mp4", "etag", 10)
-    assert jobs.start_job(conn, job.id, lease_seconds=60) is not None
     assert repository.find(conn, "b", "uploads/a.mp4", "etag").id == row.id
     assert _refused(conn, "SELECT * FROM ai_usage_daily")
     assert _refused(conn, "DELETE FROM jobs WHERE id = %s", (job.id,))
@@ -101,8 +102,16 @@ def test_trends_writes_snapshots_but_cannot_touch_rollups(as_role):
     conn = as_role("trends")
     window = datetime(2026, 1, 1, tzinfo=UTC)
     snapshot = trends_store.insert_snapshot(
-        conn, job_id=None, window_start=window, items=[{"name": "#a"}], growth={}, source_errors=[]
+        conn,
+        job_id=None,
+        window_start=window,
+        items=[{"name": "#a"}],
+        growth={},
+        source_errors=[],
+        source_reports={},
     )
+    trends_store.set_retry_after(conn, "feed", window + timedelta(hours=1), "retry_after")
+    assert set(trends_store.retry_after(conn, window)) == {"feed"}
     trends_store.set_summary(conn, snapshot.id, "summary", "DeepSeek-V3")
     assert trends_store.get_snapshot(conn, window).summary == "summary"
     assert _refused(conn, "SELECT * FROM content_rollups_hourly")
@@ -129,37 +138,48 @@ def test_data_rolls_up_events_but_cannot_write_them(as_role, db_conn):
     assert _refused(conn, "SELECT * FROM trend_snapshots")
 
 
-def test_alerts_evaluates_its_rules_but_cannot_rewrite_them(as_role, db_conn):
-    from cron import alerts_store
+def test_alerts_applies_its_rules_file_and_keeps_state_but_cannot_touch_other_data(as_role):
+    from cron import alerts_store, rule_file
+    from cron.alert_state import State
 
-    rule_id = db_conn.execute(
-        "INSERT INTO alert_rules (name, kind, definition) VALUES ('views', 'threshold', '{}') RETURNING id"
-    ).fetchone()["id"]
-    db_conn.commit()
     conn = as_role("alerts")
-    job, _ = jobs.create_job(conn, "alerts", {}, idempotency_key="alerts:1")
-    with alerts_store.rule_lock(conn, rule_id) as exists:
-        assert exists
+    routes = {"critical": ["email", "slack"], "warning": ["slack"]}
+    rules = rule_file.parse(
+        {"routes": routes, "rules": [{"name": "views", "kind": "failed_jobs", "severity": "warning"}]}
+    ).rules
+    alerts_store.apply_rules(conn, rules)
+    (rule,) = alerts_store.enabled_rules(conn)
+    job, _ = job_store.create_job(conn, "alerts", {}, idempotency_key="alerts:1")
+    now = datetime.now(UTC)
+    firing = State(state="firing", since=now, firing_since=now, message="m")
+    with alerts_store.locked_state(conn, rule.id) as found:
+        assert found == (None, None)
+        alerts_store.save_state(conn, rule.id, firing, job_id=job.id, now=now)
         alerts_store.record_event(
             conn,
-            rule_id=rule_id,
+            rule_id=rule.id,
             job_id=job.id,
-            state="firing",
-            value=None,
-            message="m",
-            at=datetime.now(UTC),
-            notify=True,
+            kind="firing",
+            state=firing,
+            channels=["slack"],
+            firing_since=now,
+            now=now,
         )
-    assert alerts_store.last_event(conn, rule_id).state == "firing"
-    assert _refused(conn, "UPDATE alert_rules SET definition = '{\"x\": 1}' WHERE id = %s", (rule_id,))
-    assert _refused(conn, "DELETE FROM alert_rules")
-    assert _refused(conn, "SELECT * FROM video_analyses")
+    with alerts_store.undelivered(conn, "slack") as pending:
+        assert [e.rule for e in pending] == ["views"]
+    assert conn.execute("SELECT count(*) AS n FROM video_analyses").fetchone()["n"] == 0
+    assert _refused(conn, "DELETE FROM video_analyses")
+    assert _refused(
+        conn,
+        "INSERT INTO alert_silences (starts_at, ends_at, reason, created_by) VALUES (now(), now() + interval '1 hour', 'r', 'me')",
+    )
+    assert _refused(conn, "SELECT * FROM ai_spend")
 
 
 def test_ops_reads_history_and_requeues_but_cannot_create_jobs(as_role, db_conn):
     from ops import jobs as ops_jobs
 
-    job, _ = jobs.create_job(db_conn, "data", {}, idempotency_key=f"data:{uuid.uuid4()}")
+    job, _ = job_store.create_job(db_conn, "data", {}, idempotency_key=f"data:{uuid.uuid4()}")
     db_conn.commit()
     conn = as_role("ops")
     assert ops_jobs.history(conn, job.id)["events"][0]["status"] == "queued"
