@@ -75,10 +75,11 @@ def _from_job(data: dict[str, Any]) -> VideoRequest:
     if job_id is None:
         raise PermanentError("malformed_message", "job message has no 'jobId'")
     payload = payloads.validate("video", fields, where=where, from_job=True)
-    if "bucket" not in payload:
-        # The API fills it in; without it the object cannot be found.
-        raise SchemaError(f"'{where}.bucket' is required on the queue")
-    return VideoRequest(bucket=payload["bucket"], key=payload["key"], job_id=job_id)
+    bucket = fields.get("bucket")
+    if not isinstance(bucket, str) or not bucket:
+        # The API fills it in (clients never name it); without it the object cannot be found.
+        raise SchemaError.at(f"{where}.bucket", "is required on the queue")
+    return VideoRequest(bucket=bucket, key=payload["key"], job_id=job_id)
 
 
 def _job_id(raw: Any) -> uuid.UUID | None:

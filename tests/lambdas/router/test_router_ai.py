@@ -275,7 +275,7 @@ BAD_REQUESTS = {
     "missing_prompt": ({"body": {"type": "generation"}}, 400, "invalid_request"),
     "empty_prompt": ({"body": {"prompt": "", "type": "generation"}}, 400, "invalid_request"),
     "unknown_field": ({"body": {"prompt": "hi", "type": "generation", "model": "gpt-4"}}, 400, "invalid_request"),
-    "unknown_type": ({"body": {"prompt": "hi", "type": "poetry"}}, 400, "unknown_type"),
+    "type_not_in_the_document": ({"body": {"prompt": "hi", "type": "poetry"}}, 400, "invalid_request"),
     "prompt_over_limit": ({"body": {"prompt": BIG, "type": "generation"}}, 413, "prompt_too_long"),
     "body_over_limit": ({"body": {"prompt": "hi", "type": "vision", "images": ["A" * 250_000]}}, 413, "body_too_large"),
     "too_many_images": (
@@ -309,11 +309,7 @@ BAD_REQUESTS = {
         400,
         "invalid_request",
     ),
-    "base64_encoded_body": (
-        {"body": {"prompt": "hi", "type": "generation"}, "base64_body": True},
-        415,
-        "unsupported_encoding",
-    ),
+    "base64_not_utf8": ({"raw_body": "/w==", "base64_body": "raw"}, 400, "invalid_encoding"),
     "missing_content_type": (
         {"body": {"prompt": "hi", "type": "generation"}, "headers": {"content-type": None}},
         415,
@@ -325,7 +321,6 @@ BAD_REQUESTS = {
         "unsupported_media_type",
     ),
     "no_body": ({"headers": {"content-type": "application/json"}}, 400, "missing_body"),
-    "no_jwt_claims": ({"body": {"prompt": "hi", "type": "generation"}, "claims": None}, 401, "unauthorized"),
 }
 
 
