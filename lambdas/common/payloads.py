@@ -104,6 +104,11 @@ TASK_PAYLOADS: dict[str, Shape] = {
 }
 
 
+def check_upload_key(key: Any, where: str = "key") -> str:
+    """The upload-key rule on its own (the S3 side of it); `SchemaError` if `key` breaks it."""
+    return TASK_PAYLOADS["video"].fields["key"].check(key, where)
+
+
 def validate(
     task: str, payload: Any, *, now: datetime | None = None, where: str = "payload", from_job: bool = False
 ) -> dict[str, Any]:

@@ -334,10 +334,17 @@ def _short(value: Any) -> str:
     return repr(str(value)[:_NAME_CHARS])
 
 
-def _short_name(name: str) -> str:
-    # The name goes into the answer: cut, and escaped where it is not storable text.
-    cut = name[:_NAME_CHARS]
+def storable(text: str, limit: int = 200) -> str:
+    """`text` cut to `limit` characters, escaped (as Python's ascii()) if it holds a NUL or lone surrogate.
+
+    For quoting a caller's or an event's text in an answer or a stored error.
+    """
+    cut = text[:limit]
     return cut if _storable(cut) else ascii(cut)[1:-1]
+
+
+def _short_name(name: str) -> str:
+    return storable(name, _NAME_CHARS)
 
 
 def _article(kind: str) -> str:
