@@ -57,10 +57,15 @@ def _from_s3_event(records: Any) -> list[VideoRequest]:
             if not str(record.get("eventName", "")).startswith("ObjectCreated:"):
                 continue
             s3 = record["s3"]
-            # S3 URL-encodes keys in notifications (a space arrives as '+').
-            requests.append(VideoRequest(bucket=s3["bucket"]["name"], key=unquote_plus(s3["object"]["key"])))
+            bucket, key = s3["bucket"]["name"], s3["object"]["key"]
         except (KeyError, TypeError, AttributeError):
             raise PermanentError("malformed_message", "S3 record has no bucket name or object key") from None
+        if not isinstance(bucket, str) or not isinstance(key, str):
+            raise PermanentError("malformed_message", "S3 record's bucket name and object key must be strings")
+        # S3 URL-encodes keys in notifications (a space arrives as '+'). Whether
+        # the object is an upload is the worker's check (storage.require_upload),
+        # so a stray event is recorded on a job, not just dropped.
+        requests.append(VideoRequest(bucket=bucket, key=unquote_plus(key)))
     return requests
 
 

@@ -53,7 +53,7 @@ def probe(path: Path) -> VideoInfo:
         container = av.open(str(path))
     except (av.error.FFmpegError, UnicodeDecodeError) as exc:
         if _looks_like_video(path):
-            raise PermanentError("corrupt_video", f"the video cannot be read: {exc}") from None
+            raise PermanentError("corrupt_video", f"the video cannot be read: {ffmpeg_reason(exc)}") from None
         raise PermanentError("not_a_video", "the file is not a video container FFmpeg recognises") from None
     with container:
         fmt = container.format.name
@@ -121,6 +121,11 @@ def header_duration(obj: ObjectInfo) -> float | None:
             return _duration(container, container.streams.video[0])
     except (av.error.FFmpegError, UnicodeDecodeError, RangeReader.OverBudget):
         return None
+
+
+def ffmpeg_reason(exc: Exception) -> str:
+    """FFmpeg's reason without the file name PyAV appends (the worker's temp path must not reach a job)."""
+    return getattr(exc, "strerror", None) or type(exc).__name__
 
 
 def _duration(container: Any, stream: Any) -> float | None:
