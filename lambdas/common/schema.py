@@ -264,7 +264,8 @@ class Shape:
 class TaggedShape:
     """One of several shapes, chosen by the string field `tag` (OpenAPI: oneOf + discriminator).
 
-    Each variant declares `tag` as a required one-value enum. A bad or missing
+    `variants` maps each tag value to its shape, which declares `tag` as a
+    required enum holding that value (one shape may serve several). A bad or missing
     tag is reported alone (no variant to check the rest against); otherwise the
     chosen variant reports every problem it finds.
     """
@@ -277,8 +278,8 @@ class TaggedShape:
     def __post_init__(self) -> None:
         for value, shape in self.variants.items():
             spec = shape.fields.get(self.tag)
-            if spec is None or not spec.required or spec.enum != (value,):
-                raise ValueError(f"{self.name}: variant {shape.name} must require {self.tag!r} == {value!r}")
+            if spec is None or not spec.required or spec.enum is None or value not in spec.enum:
+                raise ValueError(f"{self.name}: variant {shape.name} must require {self.tag!r} in its enum")
 
     @cached_property
     def _tag_field(self) -> Field:
@@ -301,14 +302,28 @@ class TaggedShape:
             return _BAD
         value = self._tag_field.collect(data[self.tag], path, problems)
         if value is _BAD:
+            # No variant to check against: still name what is wrong with the fields all variants agree on.
+            self._common.collect({k: v for k, v in data.items() if k != self.tag}, where, problems)
             return _BAD
         return self.variants[value].collect(data, where, problems)
+
+    @cached_property
+    def _common(self) -> Shape:
+        """The fields that mean the same in every variant that has them (the tag aside)."""
+        seen: dict[str, Field | None] = {}
+        for shape in self.variants.values():
+            for name, spec in shape.fields.items():
+                if name != self.tag:
+                    seen[name] = spec if seen.get(name, spec) == spec else None
+        fields = {name: spec for name, spec in seen.items() if spec is not None}
+        loose = {name: Field(spec.kind, spec.description) for name, spec in seen.items() if spec is None}
+        return Shape(f"{self.name}Common", self.description, {**fields, **loose})
 
     def json_schema(self) -> dict[str, Any]:
         refs = {value: f"#/components/schemas/{shape.name}" for value, shape in self.variants.items()}
         return {
             "description": self.description,
-            "oneOf": [{"$ref": ref} for ref in refs.values()],
+            "oneOf": [{"$ref": ref} for ref in dict.fromkeys(refs.values())],
             "discriminator": {"propertyName": self.tag, "mapping": refs},
             "example": next(iter(self.variants.values())).sample(),
         }

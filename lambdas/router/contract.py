@@ -24,10 +24,19 @@ UPLOAD_CONTENT_TYPES = ("video/mp4", "video/quicktime", "video/webm")
 MAX_UPLOAD_BYTES = 5 * 1024**3
 MAX_IDEMPOTENCY_KEY_CHARS = 512
 
-AI_REQUEST = Shape(
-    "AiRouteRequest",
-    "A prompt for the model chosen by `type`.",
-    {
+# The types the multimodal default model answers take images; the others are text-only models.
+IMAGE_TYPES = ("vision", "chat", "default")
+# Base64 of a JPEG (starts FF D8 FF: "/9j/") or a PNG (89 50 4E 47 0D 0A 1A 0A: "iVBORw0KGg" + o-r),
+# bare or as a data: URL of the same type: what router.ai accepts as an image.
+_B64_TAIL = r"(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?"
+IMAGE = (
+    rf"(?:data:image/jpeg;base64,)?/9j/{_B64_TAIL}"
+    rf"|(?:data:image/png;base64,)?iVBORw0KGg(?:o=|[o-r][A-Za-z0-9+/]{_B64_TAIL})"
+)
+
+
+def _ai_request(name: str, types: tuple[str, ...], description: str) -> Shape:
+    fields = {
         "prompt": Field(
             "string", "The user prompt.", required=True, low=1, high=MAX_BODY_BYTES, example="Summarise this caption"
         ),
@@ -35,18 +44,31 @@ AI_REQUEST = Shape(
             "string",
             "reasoning -> DeepSeek-R1, generation -> DeepSeek-V3; vision, chat and default -> Phi-4-multimodal-instruct.",
             required=True,
-            enum=AI_TYPES,
-            example="generation",
-        ),
-        "images": Field(
-            "array",
-            "Images for the multimodal model (type vision, chat or default): base64 JPEG/PNG, or data: URLs.",
-            high=MAX_IMAGES,
-            items=Field("string", "One image.", low=1, high=MAX_BODY_BYTES),
+            enum=types,
+            example=types[0],
         ),
         "max_tokens": Field("integer", "Most tokens to generate.", low=1, high=1_000_000),
         "temperature": Field("number", "Sampling temperature; 0 makes the answer cacheable.", low=0, high=2),
-    },
+    }
+    if types == IMAGE_TYPES:
+        fields["images"] = Field(
+            "array",
+            "Images for the multimodal model: base64 JPEG/PNG, or data: URLs of them.",
+            high=MAX_IMAGES,
+            items=Field("string", "One image.", low=1, high=MAX_BODY_BYTES, pattern=IMAGE),
+        )
+    return Shape(name, description, fields)
+
+
+_TEXT_AI = _ai_request(
+    "TextAiRouteRequest", tuple(t for t in AI_TYPES if t not in IMAGE_TYPES), "A prompt for a text-only model."
+)
+_VISION_AI = _ai_request("VisionAiRouteRequest", IMAGE_TYPES, "A prompt, with images if any, for the multimodal model.")
+AI_REQUEST = TaggedShape(
+    "AiRouteRequest",
+    "A prompt for the model chosen by `type`; only the multimodal model's types take `images`.",
+    "type",
+    {t: _VISION_AI if t in IMAGE_TYPES else _TEXT_AI for t in AI_TYPES},
 )
 
 

@@ -286,13 +286,17 @@ BAD_REQUESTS = {
     "images_for_text_model": (
         {"body": {"prompt": "hi", "type": "reasoning", "images": [base64.b64encode(PNG).decode()]}},
         400,
-        "images_not_supported",
+        "invalid_request",  # the text-only types have no `images` field
     ),
-    "image_not_base64": ({"body": {"prompt": "hi", "type": "vision", "images": ["not base64!"]}}, 400, "invalid_image"),
+    "image_not_base64": (
+        {"body": {"prompt": "hi", "type": "vision", "images": ["not base64!"]}},
+        400,
+        "invalid_request",
+    ),
     "image_not_an_image": (
         {"body": {"prompt": "hi", "type": "vision", "images": [base64.b64encode(b"GIF89a....").decode()]}},
-        415,
-        "unsupported_image",
+        400,
+        "invalid_request",
     ),
     # The limit counts UTF-8 bytes: 150,000 characters of "é" are 300,000 bytes.
     "body_over_limit_in_bytes": (

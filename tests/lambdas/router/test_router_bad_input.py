@@ -24,7 +24,11 @@ def _jobs(db_conn) -> int:
 
 # Raw JSON text: json.dumps would escape nothing away, but spelling the escapes keeps the case visible.
 UNSTORABLE = {
-    "upload_filename_nul": ("/v1/uploads", '{"filename": "a\\u0000.mp4", "contentType": "video/mp4", "size": 10}', "filename"),
+    "upload_filename_nul": (
+        "/v1/uploads",
+        '{"filename": "a\\u0000.mp4", "contentType": "video/mp4", "size": 10}',
+        "filename",
+    ),
     "upload_filename_surrogate": (
         "/v1/uploads",
         '{"filename": "\\ud800.mp4", "contentType": "video/mp4", "size": 10}',
@@ -32,7 +36,11 @@ UNSTORABLE = {
     ),
     "video_key_nul": ("/v1/jobs", '{"task": "video", "payload": {"key": "uploads/a\\u0000.mp4"}}', "payload.key"),
     "video_key_surrogate": ("/v1/jobs", '{"task": "video", "payload": {"key": "uploads/\\udfff.mp4"}}', "payload.key"),
-    "trends_source_nul": ("/v1/jobs", '{"task": "trends", "payload": {"sources": ["tik\\u0000tok"]}}', "payload.sources[0]"),
+    "trends_source_nul": (
+        "/v1/jobs",
+        '{"task": "trends", "payload": {"sources": ["tik\\u0000tok"]}}',
+        "payload.sources[0]",
+    ),
     "alerts_rule_surrogate": ("/v1/jobs", '{"task": "alerts", "payload": {"rules": ["\\ud83d"]}}', "payload.rules[0]"),
 }
 
@@ -119,11 +127,11 @@ def test_a_database_timeout_is_transient_and_says_nothing_of_the_database(databa
 def test_every_bad_field_is_named_in_one_answer(call):
     answer = call("POST", "/v1/ai/route", {"prompt": 5, "type": [], "temperature": 9, "model": "x"})
     assert answer.status == 400
-    assert answer.body["errors"] == [
+    assert sorted(answer.body["errors"], key=lambda e: e["field"]) == [
         {"field": "model", "problem": "is not a known field"},
         {"field": "prompt", "problem": "must be a string, got integer"},
-        {"field": "type", "problem": "must be a string, got array"},
         {"field": "temperature", "problem": "must be at most 2"},
+        {"field": "type", "problem": "must be a string, got array"},
     ]
 
 

@@ -27,7 +27,15 @@ def test_every_pattern_is_anchored():
 
 
 def test_every_request_string_has_a_max_length_and_every_array_a_max_items():
-    for name in ("AiRouteRequest", "UploadRequest", "VideoPayload", "TrendsPayload", "DataPayload", "AlertsPayload"):
+    for name in (
+        "TextAiRouteRequest",
+        "VisionAiRouteRequest",
+        "UploadRequest",
+        "VideoPayload",
+        "TrendsPayload",
+        "DataPayload",
+        "AlertsPayload",
+    ):
         for path, node in _walk(SCHEMAS[name]):
             if node.get("type") == "string" and "enum" not in node:
                 assert "maxLength" in node, (name, path)
@@ -48,9 +56,11 @@ def test_job_request_is_a_oneof_on_task_over_the_four_payloads():
 
 
 def test_type_and_content_type_are_enums():
-    assert SCHEMAS["AiRouteRequest"]["properties"]["type"]["enum"] == list(contract.AI_TYPES)
+    ai = [SCHEMAS[ref["$ref"].rsplit("/", 1)[1]] for ref in SCHEMAS["AiRouteRequest"]["oneOf"]]
+    assert sorted(t for variant in ai for t in variant["properties"]["type"]["enum"]) == sorted(contract.AI_TYPES)
+    images = [v["properties"]["images"] for v in ai if "images" in v["properties"]]
+    assert [i["maxItems"] for i in images] == [contract.MAX_IMAGES]
     assert SCHEMAS["UploadRequest"]["properties"]["contentType"]["enum"] == list(contract.UPLOAD_CONTENT_TYPES)
-    assert SCHEMAS["AiRouteRequest"]["properties"]["images"]["maxItems"] == contract.MAX_IMAGES
 
 
 def test_every_401_is_api_gateways_body():
@@ -104,6 +114,13 @@ def test_every_stage_config_is_within_the_documented_limits(stage):
 
     cfg = load_stage_config(CDK_CONTEXT["config"], stage, environ={})
     assert set(cfg.azure.models) | set(cfg.azure.default_types) <= set(contract.AI_TYPES)
+    # The types the multimodal default model answers are the ones documented to take images.
+    multimodal = {
+        t
+        for t in contract.AI_TYPES
+        if cfg.azure.models.get(t, cfg.azure.models["default"]) == cfg.azure.models["default"]
+    }
+    assert multimodal == set(contract.IMAGE_TYPES)
     assert set(cfg.router.upload_content_types) <= set(contract.UPLOAD_CONTENT_TYPES)
     assert cfg.router.max_images <= contract.MAX_IMAGES
     assert cfg.router.max_body_bytes <= contract.MAX_BODY_BYTES

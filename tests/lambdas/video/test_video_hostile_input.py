@@ -168,8 +168,9 @@ def test_hostile_input_is_acknowledged_and_recorded(video_env, db_conn, case):
 
 def test_a_too_long_upload_is_refused_from_its_header_without_downloading_it(video_env, db_conn, tmp_path, monkeypatch):
     # Given an 11 s video of noise (several MB, its moov at the end) and a 7 s limit
-    from video import storage
     from video_clips import make_noise_clip
+
+    from video import storage
 
     path = make_noise_clip(tmp_path / "long.mp4", duration_s=11)
     size = path.stat().st_size

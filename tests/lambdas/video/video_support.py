@@ -62,9 +62,8 @@ def sqs_event(*bodies: str, receive_count: int = 1) -> dict:
 
 def run_handler(*bodies: str, remaining_ms: int = 300_000) -> dict:
     """The video Lambda's handler on one SQS batch."""
-    from video import handler
-
     from tests.fakes import LambdaContext
+    from video import handler
 
     context = LambdaContext(function_name="video", memory_limit_in_mb=2048, remaining_ms=remaining_ms)
     return handler.lambda_handler(sqs_event(*bodies), context)
