@@ -303,21 +303,22 @@ class TaggedShape:
         value = self._tag_field.collect(data[self.tag], path, problems)
         if value is _BAD:
             # No variant to check against: still name what is wrong with the fields all variants agree on.
-            self._common.collect({k: v for k, v in data.items() if k != self.tag}, where, problems)
+            common, undecided = self._common
+            rest = {k: v for k, v in data.items() if k != self.tag and k not in undecided}
+            common.collect(rest, where, problems)
             return _BAD
         return self.variants[value].collect(data, where, problems)
 
     @cached_property
-    def _common(self) -> Shape:
-        """The fields that mean the same in every variant that has them (the tag aside)."""
+    def _common(self) -> tuple[Shape, frozenset[str]]:
+        """The fields that mean the same in every variant that has them, and the names whose meaning depends on the tag."""
         seen: dict[str, Field | None] = {}
         for shape in self.variants.values():
             for name, spec in shape.fields.items():
                 if name != self.tag:
                     seen[name] = spec if seen.get(name, spec) == spec else None
         fields = {name: spec for name, spec in seen.items() if spec is not None}
-        loose = {name: Field(spec.kind, spec.description) for name, spec in seen.items() if spec is None}
-        return Shape(f"{self.name}Common", self.description, {**fields, **loose})
+        return Shape(f"{self.name}Common", self.description, fields), frozenset(seen.keys() - fields.keys())
 
     def json_schema(self) -> dict[str, Any]:
         refs = {value: f"#/components/schemas/{shape.name}" for value, shape in self.variants.items()}
