@@ -202,3 +202,15 @@ def test_a_too_large_upload_is_refused_from_its_head(video_env, db_conn):
     db_conn.rollback()
     (job,) = db_conn.execute("SELECT status, error_reason FROM jobs").fetchall()
     assert (job["status"], job["error_reason"], received) == ("failed", "too_large", [])
+
+
+def test_a_corrupt_video_is_recorded_without_the_workers_temp_path(video_env, db_conn, tmp_path):
+    # Given an upload that starts like an MP4 and then is garbage
+    video_env.put_object(Bucket=BUCKET, Key="uploads/broken.mp4", Body=b"\x00\x00\x00\x18ftypmp42" + b"\x07" * 4000)
+    # When the worker handles it
+    assert run_handler(s3_event("uploads/broken.mp4")) == {"batchItemFailures": []}
+    # Then the job says the video is corrupt, in words that name no file on the worker
+    db_conn.rollback()
+    (job,) = db_conn.execute("SELECT status, error_reason, error FROM jobs").fetchall()
+    assert (job["status"], job["error_reason"]) == ("failed", "corrupt_video")
+    assert str(tmp_path) not in job["error"] and "/tmp" not in job["error"] and "upload" not in job["error"]
