@@ -10,6 +10,11 @@ the headers API Gateway passes on from a browser. Both serve the request with
 the same logic modules, so the difference is the framework. Package size: the
 router's real asset (stacks/constructs/bundling.py, no CDK import) against the
 same code plus FastAPI and Mangum. Targets (issue 4): cold <= 0.5x, warm <= 0.33x.
+
+--validators: the cold start of a rejected request with the body validated by
+common.schema (the router as it is), by msgspec, and by Powertools' own
+validation (pydantic), each against FastAPI + Mangum in the same run
+(bench/validator_peers.py; issue 12).
 """
 
 from __future__ import annotations
@@ -56,8 +61,11 @@ class Ctx:
 t0 = time.perf_counter()
 if impl == "router":
     from router.handler import lambda_handler as handler
-else:
+elif impl == "fastapi":
     from fastapi_peer import handler
+else:
+    import validator_peers
+    handler = getattr(validator_peers, impl + "_handler")
 t1 = time.perf_counter()
 result = handler(from_event, Ctx())
 t2 = time.perf_counter()
@@ -236,16 +244,40 @@ def package_sizes() -> dict[str, tuple[int, int]]:
         return {"router": zipped_size(router), "fastapi+mangum": zipped_size(peer)}
 
 
+VALIDATORS = {"router": "common.schema (hand-written)", "msgspec": "msgspec", "powertools": "Powertools validation"}
+
+
+def validators(runs: int) -> None:
+    """Cold start of the bad-input request per validator, each against FastAPI + Mangum in the same run."""
+    print(f"cold start of a rejected request by validator: import + first request, {runs} fresh processes (median, ms)")
+    samples: dict[str, list[float]] = {impl: [] for impl in (*VALIDATORS, "fastapi")}
+    statuses: dict[str, set[int]] = {impl: set() for impl in samples}
+    for _ in range(runs):
+        for impl in samples:
+            r = cold(impl, "bad_ai_request")
+            samples[impl].append((r["import"] + r["first"]) * 1000)
+            statuses[impl].add(r["status"])
+    peer = statistics.median(samples["fastapi"])
+    print(f"  {'fastapi+mangum':32s} {peer:7.1f}  [HTTP {sorted(statuses['fastapi'])}]")
+    for impl, label in VALIDATORS.items():
+        ms = statistics.median(samples[impl])
+        print(f"  {label:32s} {ms:7.1f}   ratio {ms / peer:.2f}x  (target <= 0.50x)  [HTTP {sorted(statuses[impl])}]")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=15)
     parser.add_argument("--warm", type=int, default=3000)
     parser.add_argument("--no-cold", action="store_true")
     parser.add_argument("--no-size", action="store_true")
+    parser.add_argument("--validators", action="store_true", help="compare body validators (cold start only)")
     args = parser.parse_args()
     os.environ.update(ENV)
     sys.path[:0] = [str(LAMBDAS), str(ROOT / "bench")]
 
+    if args.validators:
+        validators(args.runs)
+        return
     if not args.no_cold:
         print(f"cold start: import + first request, {args.runs} fresh processes each (median, ms)")
     for scenario in SCENARIOS if not args.no_cold else ():

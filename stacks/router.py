@@ -33,6 +33,9 @@ from stacks.data import UPLOADS_PREFIX, DataStack
 from stacks.network import NetworkStack
 
 OPENAPI_DOCUMENT = Path(__file__).resolve().parents[1] / "docs" / "api" / "openapi.json"
+# The role the document's operator-only routes require (router.contract.OPERATOR_SCOPE_ROLE;
+# a test keeps the two equal); each stage turns it into its own scope.
+OPERATOR_SCOPE_ROLE = "operator"
 _METHODS = {m.value.lower(): m for m in apigwv2.HttpMethod}
 
 # One JSON object per request; field names follow the HTTP API's $context variables.
@@ -212,13 +215,15 @@ class RouterStack(cdk.Stack):
             "Jwt", r.jwt_issuer, jwt_audience=list(r.jwt_audience), authorizer_name=f"{self.cfg.prefix}-jwt"
         )
         integration = integrations.HttpLambdaIntegration("Router", self.function)
-        for method, path, secured, scopes in api_routes():
+        for method, path, secured, roles in api_routes():
+            # The document names the operator role; this stage's token carries its own scope for it.
+            scopes = [r.operator_scope if role == OPERATOR_SCOPE_ROLE else role for role in roles]
             routes = api.add_routes(
                 path=path,
                 methods=[_METHODS[method.lower()]],
                 integration=integration,
                 authorizer=self.authorizer if secured else apigwv2.HttpNoneAuthorizer(),
-                authorization_scopes=list(scopes) or None,
+                authorization_scopes=scopes or None,
             )
             if not secured:
                 for route in routes:

@@ -75,6 +75,7 @@ class VideoStack(cdk.Stack):
                 "VIDEO_FRAMES_FOR_MODEL": str(v.frames_for_model),
                 "VIDEO_TIME_RESERVE_S": str(v.time_reserve_seconds),
                 "UPLOADS_PREFIX": UPLOADS_PREFIX,
+                "UPLOADS_BUCKET": data.uploads_bucket_name,
             },
             vpc=data.vpc,
             security_groups=[data.workers_sg],

@@ -33,7 +33,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
-from common.errors import ConfigurationError, TransientError
+from common.errors import ConfigurationError, PermanentError, TransientError
 from common.settings import DatabaseSettings, database_settings
 
 if TYPE_CHECKING:
@@ -116,7 +116,8 @@ def connect(settings: DatabaseSettings | None = None, *, autocommit: bool = Fals
                 logger.warning("database rejected the cached credentials; fetching fresh ones")
                 refresh = True
                 continue
-            raise TransientError("db_unavailable", f"cannot connect to PostgreSQL: {_first_line(exc)}") from exc
+            logger.warning("cannot connect to PostgreSQL: %s", _first_line(exc))
+            raise TransientError("db_unavailable", "cannot connect to PostgreSQL") from exc
 
 
 def get_connection() -> psycopg.Connection:
@@ -134,12 +135,18 @@ def get_connection() -> psycopg.Connection:
 def connection() -> Iterator[psycopg.Connection]:
     """A unit of work on the container's connection: commit on success, roll back on error."""
     import psycopg
+    import psycopg.errors
 
     global _last_used
     conn = get_connection()
     try:
         yield conn
         conn.commit()
+    except (psycopg.DataError, psycopg.errors.ProgramLimitExceeded, UnicodeEncodeError) as exc:
+        # The data, not the database: retrying cannot help.
+        error = refused_data(exc)
+        _rollback_or_discard(conn)
+        raise error from exc
     except psycopg.OperationalError as exc:
         error = transient_error(exc, conn)
         _rollback_or_discard(conn)
@@ -156,7 +163,15 @@ def transient_error(exc: psycopg.OperationalError, conn: psycopg.Connection) -> 
     statement (statement_timeout), a lock wait, a deadlock: all worth retrying later."""
     lost = conn.closed or conn.broken
     reason = "db_connection_lost" if lost else _TIMEOUT_REASONS.get(exc.sqlstate or "", "db_transient")
-    return TransientError(reason, f"database error: {_first_line(exc)}")
+    # The driver's text names tables, indexes and values: logged, never stored on a job or answered.
+    logger.warning("database error (%s): %s", reason, _first_line(exc))
+    return TransientError(reason, _REASON_TEXT.get(reason, "the database could not complete the request"))
+
+
+def refused_data(exc: Exception) -> PermanentError:
+    """Data PostgreSQL will never store (a NUL, a lone surrogate, an index row over its size limit)."""
+    logger.warning("database refused the data: %s", _first_line(exc))
+    return PermanentError("db_refused_data", "a value cannot be stored (invalid text, or too large)")
 
 
 def close() -> None:
@@ -166,6 +181,11 @@ def close() -> None:
 
 # query_canceled is what statement_timeout raises; lock_not_available, lock_timeout.
 _TIMEOUT_REASONS = {"57014": "db_timeout", "55P03": "db_lock_timeout"}
+_REASON_TEXT = {
+    "db_connection_lost": "the database connection was lost",
+    "db_timeout": "a database statement ran over its time limit",
+    "db_lock_timeout": "a database lock was not granted in time",
+}
 
 
 def _options(settings: DatabaseSettings, existing: str) -> str:

@@ -129,8 +129,12 @@ def _as_transient(exc: Exception, connect: Connect) -> TransientError:
 
         with contextlib.suppress(Exception), connect() as conn:
             return db.transient_error(exc, conn)
-        return TransientError("db_transient", f"database error: {exc}")
-    return TransientError("unexpected_error", f"{type(exc).__name__}: {exc}")
+        logger.warning("database error", exc_info=exc)
+        return TransientError("db_transient", "the database did not answer")
+    # The job row is read by API callers: the exception's text (paths, driver
+    # messages) stays in the log, the row names only its type.
+    logger.exception("unexpected error", exc_info=exc)
+    return TransientError("unexpected_error", f"unexpected {type(exc).__name__}; the details are in the worker's log")
 
 
 def _stale(conn: psycopg.Connection, attempt: Job) -> Outcome:

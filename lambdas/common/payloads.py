@@ -13,28 +13,45 @@ also as `bad_payload`.
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from common.schema import Field, SchemaError, Shape
 
 TASKS = ("video", "trends", "data", "alerts")
-ISO_TIME = r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})"
+# Where uploads live in the uploads bucket (stacks.data.UPLOADS_PREFIX says the same; a test keeps them equal).
+UPLOADS_PREFIX = "uploads/"
+# The one rule for an upload's object key, for POST /v1/jobs and for the keys S3's
+# notifications bring: under uploads/, any characters but control characters
+# (C0 and DEL; spaces are fine, S3 delivers them; Python's \S, unlike JSON Schema's,
+# counts \x1c-\x1f as spaces, so no \S here), at most S3's 1024.
+UPLOAD_KEY = re.escape(UPLOADS_PREFIX) + r"[^\x00-\x1f\x7f]+"
+UPLOAD_KEY_MAX_CHARS = 1024
+# [0-9], not \d: Python's \d matches every Unicode digit, JSON Schema's only ASCII ones.
+ISO_TIME = r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,6})?)?(Z|[+-][0-9]{2}:[0-9]{2})"
 # A recompute is one transaction; keep it bounded.
 MAX_DATA_RANGE = timedelta(days=93)
 # Fields our own flows record on a job's payload beside the contract's: the
+# uploads bucket (the API fills it in; a client never names a bucket), the
 # upload ticket (contentType, size, filename) and the job the video worker
 # opens for a direct upload (etag). A worker handed such a job again (ops
 # `rerun` sends the job's payload) ignores them; the API never accepts them.
-RECORD_ONLY: dict[str, frozenset[str]] = {"video": frozenset({"etag", "contentType", "size", "filename"})}
+RECORD_ONLY: dict[str, frozenset[str]] = {"video": frozenset({"bucket", "etag", "contentType", "size", "filename"})}
 
 TASK_PAYLOADS: dict[str, Shape] = {
     "video": Shape(
         "VideoPayload",
         "Analyse an uploaded video.",
         {
-            "key": Field("string", "Object key under uploads/.", required=True, high=1024, pattern=r"uploads/\S+"),
-            "bucket": Field("string", "The uploads bucket (defaults to it; no other bucket is accepted).", high=63),
+            "key": Field(
+                "string",
+                "Object key under uploads/, as the upload ticket gave it.",
+                required=True,
+                high=UPLOAD_KEY_MAX_CHARS,
+                pattern=UPLOAD_KEY,
+                example="uploads/0b9f3c1e-6f0e-4a63-9d9a-1c5d0e0f7a11/clip.mp4",
+            ),
         },
     ),
     "trends": Shape(
@@ -46,6 +63,7 @@ TASK_PAYLOADS: dict[str, Shape] = {
                 "Source names (default: all configured).",
                 high=20,
                 items=Field("string", "A source.", low=1, high=64),
+                example=["tiktok"],
             )
         },
     ),
@@ -53,8 +71,20 @@ TASK_PAYLOADS: dict[str, Shape] = {
         "DataPayload",
         "Roll analytics events up now.",
         {
-            "since": Field("string", "Re-aggregate from this time (ISO 8601 with zone).", pattern=ISO_TIME),
-            "until": Field("string", "Up to this time (ISO 8601 with zone).", pattern=ISO_TIME),
+            "since": Field(
+                "string",
+                "Re-aggregate from this time (ISO 8601 with zone).",
+                pattern=ISO_TIME,
+                high=32,
+                example="2026-03-01T00:00:00Z",
+            ),
+            "until": Field(
+                "string",
+                "Up to this time (ISO 8601 with zone).",
+                pattern=ISO_TIME,
+                high=32,
+                example="2026-03-02T00:00:00Z",
+            ),
         },
         requires={"until": "since"},
     ),
@@ -67,10 +97,16 @@ TASK_PAYLOADS: dict[str, Shape] = {
                 "Rule names (default: all enabled).",
                 high=50,
                 items=Field("string", "A rule name.", low=1, high=128),
+                example=["views-drop"],
             )
         },
     ),
 }
+
+
+def check_upload_key(key: Any, where: str = "key") -> str:
+    """The upload-key rule on its own (the S3 side of it); `SchemaError` if `key` breaks it."""
+    return TASK_PAYLOADS["video"].fields["key"].check(key, where)
 
 
 def validate(
@@ -96,7 +132,7 @@ def data_range(
     """The ``[since, until)`` a data job recomputes, or None for an incremental run."""
     if "since" not in payload:
         if "until" in payload:
-            raise SchemaError(f"'{where}.until' needs '{where}.since'")
+            raise SchemaError.at(f"{where}.until", f"needs '{where}.since'")
         return None
     start = _time(payload["since"], f"{where}.since")
     if "until" in payload:
@@ -104,9 +140,9 @@ def data_range(
     else:
         end = (default_until or datetime.now(UTC)).astimezone(UTC)
     if end <= start:
-        raise SchemaError(f"'{where}.until' must be after '{where}.since' (the range ends at {end.isoformat()})")
+        raise SchemaError.at(f"{where}.until", f"must be after '{where}.since' (the range ends at {end.isoformat()})")
     if end - start > MAX_DATA_RANGE:
-        raise SchemaError(f"'{where}' covers at most {MAX_DATA_RANGE.days} days from 'since' to 'until'")
+        raise SchemaError.at(where, f"covers at most {MAX_DATA_RANGE.days} days from 'since' to 'until'")
     return start, end
 
 
@@ -115,17 +151,22 @@ def _time(raw: str, where: str) -> datetime:
         value = datetime.fromisoformat(raw)
     except ValueError:
         # The shape's pattern passed; the calendar did not (month 13, 25:00).
-        raise SchemaError(f"'{where}' is not a valid time: {raw[:64]!r}") from None
+        raise SchemaError.at(where, f"is not a valid time: {raw[:64]!r}") from None
     if value.tzinfo is None:
-        raise SchemaError(f"'{where}' has no time zone")
-    return value.astimezone(UTC)
+        raise SchemaError.at(where, "has no time zone")
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        # 0001-01-01T00:00+23:59 is before year 1 in UTC; 9999-12-31T23:59-23:59 after year 9999.
+        raise SchemaError.at(where, f"is outside the years 1-9999 in UTC: {raw[:64]!r}") from None
 
 
 def unknown_names(asked: list[str], known: set[str] | frozenset[str], what: str, where: str) -> None:
     """Refuse names that are not among the known ones, naming them."""
     unknown = sorted(set(asked) - set(known))
     if unknown:
-        raise SchemaError(
-            f"'{where}' names unknown {what}: {', '.join(unknown[:10])}"
-            + (f"; known: {', '.join(sorted(known)[:20])}" if known else f"; no {what} are configured")
+        raise SchemaError.at(
+            where,
+            f"names unknown {what}: {', '.join(unknown[:10])}"
+            + (f"; known: {', '.join(sorted(known)[:20])}" if known else f"; no {what} are configured"),
         )

@@ -8,37 +8,88 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from common.payloads import TASKS
-from common.schema import Field, Shape
+from common.payloads import TASK_PAYLOADS, TASKS
+from common.schema import Field, Shape, TaggedShape
 
-AI_REQUEST = Shape(
-    "AiRouteRequest",
-    "A prompt for the model chosen by `type`.",
-    {
-        "prompt": Field("string", "The user prompt.", required=True, low=1),
+# What the document promises is the most any stage accepts. A stage's config
+# may set lower limits (AI_MAX_IMAGES, AI_MAX_PROMPT_CHARS, UPLOAD_MAX_BYTES,
+# UPLOAD_CONTENT_TYPES): over those, the answer is the documented 413 / 415.
+# tests/infra/test_config.py keeps every stage's config within these.
+AI_TYPES = ("reasoning", "generation", "vision", "chat", "default")
+MAX_IMAGES = 20
+# Lambda's synchronous payload limit: no body, so no prompt or image, is longer.
+MAX_BODY_BYTES = 6_000_000
+UPLOAD_CONTENT_TYPES = ("video/mp4", "video/quicktime", "video/webm")
+# S3's limit for one PUT.
+MAX_UPLOAD_BYTES = 5 * 1024**3
+MAX_IDEMPOTENCY_KEY_CHARS = 512
+
+# The types the multimodal default model answers take images; the others are text-only models.
+IMAGE_TYPES = ("vision", "chat", "default")
+# Base64 of a JPEG (starts FF D8 FF: "/9j/") or a PNG (89 50 4E 47 0D 0A 1A 0A: "iVBORw0KGg" + o-r),
+# bare or as a data: URL of the same type: what router.ai accepts as an image.
+_B64_TAIL = r"(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?"
+IMAGE = (
+    rf"(?:data:image/jpeg;base64,)?/9j/{_B64_TAIL}"
+    rf"|(?:data:image/png;base64,)?iVBORw0KGg(?:o=|[o-r][A-Za-z0-9+/]{_B64_TAIL})"
+)
+
+
+def _ai_request(name: str, types: tuple[str, ...], description: str) -> Shape:
+    fields = {
+        "prompt": Field(
+            "string", "The user prompt.", required=True, low=1, high=MAX_BODY_BYTES, example="Summarise this caption"
+        ),
         "type": Field(
             "string",
             "reasoning -> DeepSeek-R1, generation -> DeepSeek-V3; vision, chat and default -> Phi-4-multimodal-instruct.",
             required=True,
-            pattern=r"[a-z][a-z0-9_-]{0,31}",
+            enum=types,
+            example=types[0],
         ),
-        "images": Field(
-            "array",
-            "Images for the multimodal model: base64 JPEG/PNG, or data: URLs.",
-            items=Field("string", "One image.", low=1),
-        ),
-        "max_tokens": Field("integer", "Most tokens to generate.", low=1),
+        "max_tokens": Field("integer", "Most tokens to generate.", low=1, high=1_000_000),
         "temperature": Field("number", "Sampling temperature; 0 makes the answer cacheable.", low=0, high=2),
-    },
+    }
+    if types == IMAGE_TYPES:
+        fields["images"] = Field(
+            "array",
+            "Images for the multimodal model: base64 JPEG/PNG, or data: URLs of them.",
+            high=MAX_IMAGES,
+            items=Field("string", "One image.", low=1, high=MAX_BODY_BYTES, pattern=IMAGE),
+        )
+    return Shape(name, description, fields)
+
+
+_TEXT_AI = _ai_request(
+    "TextAiRouteRequest", tuple(t for t in AI_TYPES if t not in IMAGE_TYPES), "A prompt for a text-only model."
+)
+_VISION_AI = _ai_request("VisionAiRouteRequest", IMAGE_TYPES, "A prompt, with images if any, for the multimodal model.")
+AI_REQUEST = TaggedShape(
+    "AiRouteRequest",
+    "A prompt for the model chosen by `type`; only the multimodal model's types take `images`.",
+    "type",
+    {t: _VISION_AI if t in IMAGE_TYPES else _TEXT_AI for t in AI_TYPES},
 )
 
-JOB_REQUEST = Shape(
+
+def _job_request(task: str) -> Shape:
+    payload = TASK_PAYLOADS[task]
+    needs_payload = any(f.required for f in payload.fields.values())
+    return Shape(
+        f"{task.capitalize()}JobRequest",
+        f"A {task} job.",
+        {
+            "task": Field("string", "Which worker runs it.", required=True, enum=(task,), example=task),
+            "payload": Field("object", "The task's input.", required=needs_payload, shape=payload),
+        },
+    )
+
+
+JOB_REQUEST = TaggedShape(
     "JobRequest",
-    "A unit of async work; `payload` follows the task's schema (VideoPayload, TrendsPayload, DataPayload, AlertsPayload).",
-    {
-        "task": Field("string", "Which worker runs it.", required=True, enum=TASKS),
-        "payload": Field("object", "The task's input.", required=False),
-    },
+    "A unit of async work; `task` says which worker runs it and which shape `payload` has.",
+    "task",
+    {task: _job_request(task) for task in TASKS},
 )
 
 UPLOAD_REQUEST = Shape(
@@ -46,10 +97,28 @@ UPLOAD_REQUEST = Shape(
     "A video the client is about to upload.",
     {
         "filename": Field(
-            "string", "The file's name (used, sanitized, in the object key).", required=True, low=1, high=255
+            "string",
+            "The file's name (used, sanitized, in the object key).",
+            required=True,
+            low=1,
+            high=255,
+            example="clip.mp4",
         ),
-        "contentType": Field("string", "The MIME type the upload must carry.", required=True, low=1, high=100),
-        "size": Field("integer", "Exact size in bytes the upload must have.", required=True, low=1),
+        "contentType": Field(
+            "string",
+            "The MIME type the upload must carry.",
+            required=True,
+            enum=UPLOAD_CONTENT_TYPES,
+            example="video/mp4",
+        ),
+        "size": Field(
+            "integer",
+            "Exact size in bytes the upload must have.",
+            required=True,
+            low=1,
+            high=MAX_UPLOAD_BYTES,
+            example=10_485_760,
+        ),
     },
 )
 
@@ -59,7 +128,37 @@ _ERROR = {
     "properties": {
         "error": {"type": "string", "description": "Stable machine code."},
         "detail": {"type": "string", "description": "What went wrong, for humans."},
+        "errors": {
+            "type": "array",
+            "description": "With `invalid_request`: every bad field, each with what is wrong with it.",
+            "items": {"$ref": "#/components/schemas/Problem"},
+        },
     },
+    "example": {
+        "error": "invalid_request",
+        "detail": "'prompt' must be a string, got integer; 'type' must be a string, got array",
+        "errors": [
+            {"field": "prompt", "problem": "must be a string, got integer"},
+            {"field": "type", "problem": "must be a string, got array"},
+        ],
+    },
+}
+_PROBLEM = {
+    "type": "object",
+    "required": ["field", "problem"],
+    "properties": {
+        "field": {"type": "string", "description": "Path of the field: `prompt`, `payload.since`, `images[2]`."},
+        "problem": {"type": "string", "description": "What is wrong with it."},
+    },
+}
+# API Gateway's JWT authorizer answers this before the function runs; the
+# function answers the same body if a request ever reaches it unauthenticated.
+UNAUTHORIZED_BODY = {"message": "Unauthorized"}
+_UNAUTHORIZED = {
+    "type": "object",
+    "required": ["message"],
+    "properties": {"message": {"type": "string", "enum": [UNAUTHORIZED_BODY["message"]]}},
+    "example": UNAUTHORIZED_BODY,
 }
 _USAGE = {
     "type": "object",
@@ -68,6 +167,8 @@ _USAGE = {
 _NULLABLE_TIME = {"type": "string", "format": "date-time", "nullable": True}
 RESPONSE_SCHEMAS: dict[str, dict[str, Any]] = {
     "Error": _ERROR,
+    "Problem": _PROBLEM,
+    "Unauthorized": _UNAUTHORIZED,
     "Health": {"type": "object", "properties": {"status": {"type": "string", "enum": ["ok"]}}},
     "AiRouteResponse": {
         "type": "object",
@@ -121,6 +222,11 @@ RESPONSE_SCHEMAS: dict[str, dict[str, Any]] = {
 }
 
 
+# The role an operator-only route requires in the OpenAPI document; each stage maps it to
+# its own OAuth scope (config router.operator_scope) for API Gateway and the handler.
+OPERATOR_SCOPE_ROLE = "operator"
+
+
 @dataclass(frozen=True)
 class RouteSpec:
     method: str
@@ -130,10 +236,15 @@ class RouteSpec:
     ok_status: int
     ok_schema: str
     auth: bool = True
-    request: Shape | None = None
+    request: Shape | TaggedShape | None = None
     errors: dict[int, str] = field(default_factory=dict)
     headers: dict[str, str] = field(default_factory=dict)
     description: str | None = None
+    # OpenAPI links from the success answer: name -> (operationId, {parameter: runtime expression}).
+    links: dict[str, tuple[str, dict[str, str]]] = field(default_factory=dict)
+    # Operator-only as a whole: the document names OPERATOR_SCOPE_ROLE in the route's
+    # security, which the Router stack turns into the stage's operator scope.
+    operator: bool = False
 
     @property
     def rule(self) -> str:
@@ -142,9 +253,12 @@ class RouteSpec:
 
 
 _BAD_BODY = {
-    400: "Malformed JSON, wrong types or unknown fields",
-    413: "Body or prompt over the limits",
-    415: "Not an application/json body (or base64-encoded)",
+    400: (
+        "`missing_body`, `malformed_json` (not JSON, or nested too deeply), `invalid_encoding` (base64 that does not "
+        "decode to UTF-8), or `invalid_request`: every field that does not fit the schema, listed in `errors`"
+    ),
+    413: "`body_too_large`: the body is over this stage's limit (MAX_BODY_BYTES)",
+    415: "`unsupported_media_type`: the Content-Type is not application/json",
 }
 
 HEALTH = RouteSpec("GET", "/health", "health", "Liveness check (no auth)", 200, "Health", auth=False)
@@ -158,6 +272,11 @@ AI_ROUTE = RouteSpec(
     request=AI_REQUEST,
     errors={
         **_BAD_BODY,
+        400: _BAD_BODY[400]
+        + "; `unknown_type` (a type this stage has no model for), `images_not_supported` (images with a type whose "
+        "model takes none), `invalid_image` (not a base64 JPEG/PNG), or `max_tokens` over this stage's limit",
+        413: _BAD_BODY[413]
+        + "; `prompt_too_long` or `too_many_images`: over this stage's AI_MAX_PROMPT_CHARS / AI_MAX_IMAGES",
         422: "Azure refused the request: `content_filtered` (its content filter) or `upstream_rejected` (invalid for the model)",
         429: "Daily AI budget spent",
         502: "Azure failed, or the AI service is misconfigured on our side (`azure_misconfigured`, `azure_auth_failed`)",
@@ -175,9 +294,15 @@ CREATE_JOB = RouteSpec(
     request=JOB_REQUEST,
     errors={
         **_BAD_BODY,
+        400: _BAD_BODY[400]
+        + "; `invalid_idempotency_key`: not 1 to this stage's MAX_IDEMPOTENCY_KEY_CHARS printable ASCII characters",
         409: "Idempotency-Key reused with a different request",
-        503: "The task's queue or the database is unavailable; retry after Retry-After with the same Idempotency-Key",
+        503: (
+            "`task_unavailable` (this stage runs no such worker), `queue_unavailable` or `db_*` (the queue or the "
+            "database is unavailable): retry after Retry-After with the same Idempotency-Key"
+        ),
     },
+    links={"GetJob": ("getJob", {"jobId": "$response.body#/jobId"})},
     headers={
         "Idempotency-Key": (
             "Scoped to the caller (the JWT `sub`). A repeat with the same key returns the same job; "
@@ -197,7 +322,7 @@ GET_JOB = RouteSpec(
     "A job's status",
     200,
     "Job",
-    errors={400: "Not a job id", 404: "No such job, or not one the caller may see"},
+    errors={400: "`invalid_job_id`: not a UUID", 404: "`job_not_found`: no such job, or not one the caller may see"},
     description=(
         "A caller sees the jobs it created (POST /v1/jobs, POST /v1/uploads). Another caller's job is a 404, "
         "like one that does not exist, so job ids reveal nothing. Jobs no caller created (scheduled runs, "
@@ -213,7 +338,14 @@ CREATE_UPLOAD = RouteSpec(
     201,
     "UploadTicket",
     request=UPLOAD_REQUEST,
-    errors={**_BAD_BODY, 503: "The database is unavailable"},
+    errors={
+        **_BAD_BODY,
+        413: _BAD_BODY[413] + "; `upload_too_large`: `size` is over this stage's UPLOAD_MAX_BYTES",
+        415: _BAD_BODY[415]
+        + "; `unsupported_content_type`: `contentType` is not among this stage's UPLOAD_CONTENT_TYPES",
+        503: "`uploads_unavailable` (no uploads bucket) or `db_*` (the database is unavailable); retry after Retry-After",
+    },
+    links={"GetJob": ("getJob", {"jobId": "$response.body#/jobId"})},
 )
 
 # The operator routes build on RouteSpec above, so they are imported here, at the end.

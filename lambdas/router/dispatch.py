@@ -42,8 +42,21 @@ def validate_job(body: dict[str, Any], settings: RouterSettings) -> tuple[str, d
 
 
 def scoped_key(owner: str, client_key: str | None) -> str | None:
-    """The stored idempotency key: per caller, so two callers' keys never meet."""
-    return f"api:{owner}:{client_key}" if client_key else None
+    """The stored idempotency key: per caller, so two callers' keys never meet.
+
+    A `sub` too long for the key's index (a btree entry holds about 2.7 KB) is
+    replaced by its SHA-256; the usual short ones stay readable.
+    """
+    if not client_key:
+        return None
+    if len(owner) > MAX_PLAIN_OWNER_CHARS:
+        import hashlib
+
+        owner = "sha256:" + hashlib.sha256(owner.encode("utf-8", "surrogatepass")).hexdigest()
+    return f"api:{owner}:{client_key}"
+
+
+MAX_PLAIN_OWNER_CHARS = 256
 
 
 def submit_job(

@@ -9,15 +9,15 @@ import json
 from typing import Any
 
 from common.payloads import TASK_PAYLOADS
-from common.schema import Shape
-from router.contract import RESPONSE_SCHEMAS, ROUTES, RouteSpec
+from common.schema import Shape, TaggedShape
+from router.contract import MAX_IDEMPOTENCY_KEY_CHARS, OPERATOR_SCOPE_ROLE, RESPONSE_SCHEMAS, ROUTES, RouteSpec
 
 TITLE = "Huntaze API"
 VERSION = "1.0.0"
 
 
 def build() -> dict[str, Any]:
-    shapes: dict[str, Shape] = {}
+    shapes: dict[str, Shape | TaggedShape] = {}
     for spec in ROUTES:
         if spec.request is not None:
             shapes.update({s.name: s for s in spec.request.nested()})
@@ -49,12 +49,14 @@ def _operation(spec: RouteSpec) -> dict[str, Any]:
         op["description"] = spec.description
     if not spec.auth:
         op["security"] = []
+    elif spec.operator:
+        op["security"] = [{"jwt": [OPERATOR_SCOPE_ROLE]}]
     params = [
         {"name": name, "in": "path", "required": True, "schema": {"type": "string", "format": "uuid"}}
         for name in _path_params(spec.path)
     ]
     params += [
-        {"name": name, "in": "header", "required": False, "description": text, "schema": {"type": "string"}}
+        {"name": name, "in": "header", "required": False, "description": text, "schema": _HEADER_SCHEMA}
         for name, text in spec.headers.items()
     ]
     if params:
@@ -64,12 +66,19 @@ def _operation(spec: RouteSpec) -> dict[str, Any]:
             "required": True,
             "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{spec.request.name}"}}},
         }
-    responses: dict[str, Any] = {str(spec.ok_status): _response("Success", spec.ok_schema)}
-    errors = dict(spec.errors)
+    ok = _response("Success", spec.ok_schema)
+    if spec.links:
+        ok["links"] = {
+            name: {"operationId": operation, "parameters": dict(parameters)}
+            for name, (operation, parameters) in spec.links.items()
+        }
+    responses: dict[str, Any] = {str(spec.ok_status): ok}
+    errors = {status: _response(text, "Error") for status, text in spec.errors.items()}
     if spec.auth:
-        errors.setdefault(401, "Missing or invalid JWT")
-    for status, text in sorted(errors.items()):
-        responses[str(status)] = _response(text, "Error")
+        errors[401] = _response(
+            "Missing or invalid JWT: API Gateway's authorizer answers before the function runs", "Unauthorized"
+        )
+    responses.update({str(status): errors[status] for status in sorted(errors)})
     op["responses"] = responses
     return op
 
@@ -79,6 +88,15 @@ def _response(description: str, schema: str) -> dict[str, Any]:
         "description": description,
         "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema}"}}},
     }
+
+
+# Printable ASCII with at least one non-space (the key is used stripped).
+_HEADER_SCHEMA = {
+    "type": "string",
+    "minLength": 1,
+    "maxLength": MAX_IDEMPOTENCY_KEY_CHARS,
+    "pattern": "^[ -~]*[!-~][ -~]*$",
+}
 
 
 def _path_params(path: str) -> list[str]:

@@ -16,9 +16,17 @@ SILENCE_REQUEST = Shape(
     "SilenceRequest",
     "Mute one rule, or every rule (a maintenance window), until the silence expires.",
     {
-        "rule": Field("string", "The rule to mute; absent: every rule (a maintenance window).", low=1, high=64),
-        "hours": Field("number", "How long, from now.", required=True, low=0.01, high=MAX_SILENCE.days * 24),
-        "reason": Field("string", "Why (shown with the silence).", required=True, low=1, high=500),
+        "rule": Field(
+            "string",
+            "The rule to mute; absent: every rule (a maintenance window).",
+            low=1,
+            high=64,
+            example="failed-jobs",
+        ),
+        "hours": Field("number", "How long, from now.", required=True, low=0.01, high=MAX_SILENCE.days * 24, example=2),
+        "reason": Field(
+            "string", "Why (shown with the silence).", required=True, low=1, high=500, example="DLQ redrive under way"
+        ),
     },
 )
 
@@ -49,10 +57,12 @@ OPERATOR_SCHEMAS: dict[str, dict[str, Any]] = {
                         "evaluatedAt": _TIME,
                         "silenced": {"type": "boolean"},
                     },
+                    "required": ["name", "kind", "severity", "enabled", "channels", "state", "silenced"],
                 },
             },
             "silences": {"type": "array", "items": {"$ref": "#/components/schemas/Silence"}},
         },
+        "required": ["rules", "silences"],
     },
     "Silence": {
         "type": "object",
@@ -63,6 +73,7 @@ OPERATOR_SCHEMAS: dict[str, dict[str, Any]] = {
             "endsAt": {"type": "string", "format": "date-time"},
             "reason": {"type": "string"},
         },
+        "required": ["id", "startsAt", "endsAt", "reason"],
     },
 }
 
@@ -75,6 +86,7 @@ ALERT_STATES = RouteSpec(
     200,
     "AlertStates",
     errors={**_FORBIDDEN, 503: "The database is unavailable"},
+    operator=True,
 )
 CREATE_SILENCE = RouteSpec(
     "POST",
@@ -85,5 +97,6 @@ CREATE_SILENCE = RouteSpec(
     "Silence",
     request=SILENCE_REQUEST,
     errors={400: "Malformed body, or no such rule", **_FORBIDDEN, 503: "The database is unavailable"},
+    operator=True,
 )
 OPERATOR_ROUTES = (ALERT_STATES, CREATE_SILENCE)

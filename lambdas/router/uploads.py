@@ -7,11 +7,11 @@ import re
 import uuid
 from typing import Any
 
+from common.payloads import UPLOADS_PREFIX
 from router.dispatch import Connection
 from router.errors import ApiError
 from router.settings import RouterSettings
 
-UPLOADS_PREFIX = "uploads/"
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 

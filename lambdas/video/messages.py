@@ -57,10 +57,15 @@ def _from_s3_event(records: Any) -> list[VideoRequest]:
             if not str(record.get("eventName", "")).startswith("ObjectCreated:"):
                 continue
             s3 = record["s3"]
-            # S3 URL-encodes keys in notifications (a space arrives as '+').
-            requests.append(VideoRequest(bucket=s3["bucket"]["name"], key=unquote_plus(s3["object"]["key"])))
+            bucket, key = s3["bucket"]["name"], s3["object"]["key"]
         except (KeyError, TypeError, AttributeError):
             raise PermanentError("malformed_message", "S3 record has no bucket name or object key") from None
+        if not isinstance(bucket, str) or not isinstance(key, str):
+            raise PermanentError("malformed_message", "S3 record's bucket name and object key must be strings")
+        # S3 URL-encodes keys in notifications (a space arrives as '+'). Whether
+        # the object is an upload is the worker's check (storage.require_upload),
+        # so a stray event is recorded on a job, not just dropped.
+        requests.append(VideoRequest(bucket=bucket, key=unquote_plus(key)))
     return requests
 
 
@@ -75,10 +80,11 @@ def _from_job(data: dict[str, Any]) -> VideoRequest:
     if job_id is None:
         raise PermanentError("malformed_message", "job message has no 'jobId'")
     payload = payloads.validate("video", fields, where=where, from_job=True)
-    if "bucket" not in payload:
-        # The API fills it in; without it the object cannot be found.
-        raise SchemaError(f"'{where}.bucket' is required on the queue")
-    return VideoRequest(bucket=payload["bucket"], key=payload["key"], job_id=job_id)
+    bucket = fields.get("bucket")
+    if not isinstance(bucket, str) or not bucket:
+        # The API fills it in (clients never name it); without it the object cannot be found.
+        raise SchemaError.at(f"{where}.bucket", "is required on the queue")
+    return VideoRequest(bucket=bucket, key=payload["key"], job_id=job_id)
 
 
 def _job_id(raw: Any) -> uuid.UUID | None:

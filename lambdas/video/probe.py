@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from common.errors import PermanentError
+
+if TYPE_CHECKING:
+    from video.storage import ObjectInfo
 
 # Image "containers" FFmpeg opens as one-frame video streams.
 _IMAGE_CODECS = frozenset({"png", "mjpeg", "gif", "webp", "bmp", "tiff", "jpeg2000", "apng"})
@@ -50,7 +53,7 @@ def probe(path: Path) -> VideoInfo:
         container = av.open(str(path))
     except (av.error.FFmpegError, UnicodeDecodeError) as exc:
         if _looks_like_video(path):
-            raise PermanentError("corrupt_video", f"the video cannot be read: {exc}") from None
+            raise PermanentError("corrupt_video", f"the video cannot be read: {ffmpeg_reason(exc)}") from None
         raise PermanentError("not_a_video", "the file is not a video container FFmpeg recognises") from None
     with container:
         fmt = container.format.name
@@ -82,6 +85,47 @@ def probe(path: Path) -> VideoInfo:
             container=fmt,
             bit_rate=container.bit_rate or None,
         )
+
+
+def check_limits(obj: ObjectInfo, *, max_bytes: int, max_duration_s: float) -> None:
+    """`PermanentError` ("too_large", "too_long") from the size S3 reports and the container's header.
+
+    The header is read through ranged GETs (storage.RangeReader): a few
+    hundred KB for a usual MP4, wherever its moov sits. What cannot be judged
+    from the header (not a video, a header past the read budget) is left to
+    `probe` on the downloaded file, which says why.
+    """
+    if obj.size > max_bytes:
+        raise PermanentError("too_large", f"the file is {obj.size} bytes; the limit is {max_bytes}")
+    duration = header_duration(obj)
+    if duration is not None and duration > max_duration_s:
+        raise PermanentError("too_long", f"the video is {duration:.1f} s long; the limit is {max_duration_s:g} s")
+
+
+# FFmpeg reads up to 5 MB of packets to guess stream parameters by default;
+# the duration is in the header, so a small probe is enough.
+_HEADER_OPTIONS = {"probesize": str(256 * 1024), "analyzeduration": "0"}
+
+
+def header_duration(obj: ObjectInfo) -> float | None:
+    """The duration the container's header states, read by ranges; None if the header does not say."""
+    import av
+
+    from video.storage import RangeReader
+
+    reader = RangeReader(obj)
+    try:
+        with av.open(reader, options=_HEADER_OPTIONS) as container:
+            if not container.streams.video:
+                return None
+            return _duration(container, container.streams.video[0])
+    except (av.error.FFmpegError, UnicodeDecodeError, RangeReader.OverBudget):
+        return None
+
+
+def ffmpeg_reason(exc: Exception) -> str:
+    """FFmpeg's reason without the file name PyAV appends (the worker's temp path must not reach a job)."""
+    return getattr(exc, "strerror", None) or type(exc).__name__
 
 
 def _duration(container: Any, stream: Any) -> float | None:

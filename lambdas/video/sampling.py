@@ -308,10 +308,12 @@ def _run(job: _Job, check_time: Callable[[], None], pool: _DecoderPool | None) -
     """One pass over the file; None when a parallel pass met damage it cannot reproduce exactly."""
     import av
 
+    from video.probe import ffmpeg_reason
+
     try:
         container = av.open(str(job.path))
     except av.error.FFmpegError as exc:
-        raise PermanentError("corrupt_video", f"the video cannot be read: {exc}") from None
+        raise PermanentError("corrupt_video", f"the video cannot be read: {ffmpeg_reason(exc)}") from None
     with container:
         decoder = _Decoder(container)
         sampler = _Sampler(job, decoder, _keyframe_dts(container, decoder.stream), pool)

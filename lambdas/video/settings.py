@@ -25,6 +25,8 @@ class VideoSettings:
     # Work stops this long before the Lambda timeout so the batch can report.
     time_reserve_s: float = 10.0
     uploads_prefix: str = "uploads/"
+    # The only bucket the worker reads (None: not configured, a ConfigurationError when an object is asked for).
+    uploads_bucket: str | None = None
     work_dir: str = "/tmp"
     # None: as many decoder threads as CPUs this process may use (sampling.decode_threads).
     decode_threads: int | None = None
@@ -44,6 +46,7 @@ class VideoSettings:
                 analysis_max_tokens=int(env.get("VIDEO_ANALYSIS_MAX_TOKENS", d.analysis_max_tokens)),
                 time_reserve_s=float(env.get("VIDEO_TIME_RESERVE_S", d.time_reserve_s)),
                 uploads_prefix=env.get("UPLOADS_PREFIX") or d.uploads_prefix,
+                uploads_bucket=env.get("UPLOADS_BUCKET") or None,
                 work_dir=env.get("VIDEO_WORK_DIR") or d.work_dir,
                 decode_threads=_decode_threads(env),
             )

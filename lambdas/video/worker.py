@@ -41,7 +41,7 @@ def process(
     delivery: Delivery,
 ) -> lifecycle.Outcome:
     try:
-        obj = storage.head(request.bucket, request.key)
+        obj = storage.head(request.bucket, request.key, settings.uploads_bucket)
     except PermanentError as err:
         return _fail_without_object(request, err)
     with db.connection() as conn:
@@ -76,6 +76,8 @@ def _analyse(
 ) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(dir=settings.work_dir, prefix="video-") as tmp:
         path = Path(tmp) / "upload"
+        # The limits from the HEAD's size and the container header, before paying for the whole object.
+        probe.check_limits(obj, max_bytes=settings.max_bytes, max_duration_s=settings.max_duration_s)
         storage.download(obj, path, settings.max_bytes)
         deadline.check(MIN_ANALYSIS_S)
         info = probe.probe(path)
@@ -136,6 +138,9 @@ def _fail_without_object(request: VideoRequest, err: PermanentError) -> lifecycl
     with db.connection() as conn:
         key = jobs.upload_key(request.bucket, request.key)
         job = job_store.get_job(conn, request.job_id) if request.job_id else job_store.get_job_by_key(conn, key)
+        if job is None and request.job_id is not None:
+            # As when the object exists (_job_for): a message naming no job is dropped, whatever S3 says.
+            raise PermanentError("job_not_found", f"job {request.job_id} does not exist")
         if job is None:
             payload = {"bucket": request.bucket, "key": request.key}
             job = job_store.create_job(conn, "video", payload, idempotency_key=key)[0]

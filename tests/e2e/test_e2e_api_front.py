@@ -102,3 +102,15 @@ def test_an_origin_not_configured_gets_no_cors_headers(api: Api) -> None:
     answer = api.get("/health", headers={"Origin": "https://evil.example"})
 
     assert "access-control-allow-origin" not in answer.headers
+
+
+def test_an_operator_only_route_is_refused_at_the_gateway_without_the_scope(api, token_for, local_system) -> None:
+    # Given the dev user's token, without the operator scope, and an operator's token
+    dep = local_system.deployment
+    scope = dep.functions[dep.api.function].environment["OPERATOR_SCOPE"]
+    operator = api.as_user(token_for("local-operator", scope=scope))
+    # When both read the alert states, an operator-only route
+    refused, allowed = api.get("/v1/ops/alerts"), operator.get("/v1/ops/alerts")
+    # Then the gateway answers 403 before the function runs, and the operator gets the states
+    assert (refused.status, refused.body) == (403, {"message": "Forbidden"})
+    assert allowed.status == 200 and "rules" in allowed.body

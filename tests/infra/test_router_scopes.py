@@ -50,3 +50,19 @@ def test_api_gateway_requires_exactly_the_scopes_of_each_route(templates):
     routes = templates["Router"].find_resources("AWS::ApiGatewayV2::Route")
     by_key = {r["Properties"]["RouteKey"]: r["Properties"].get("AuthorizationScopes", []) for r in routes.values()}
     assert by_key == {f"{r.method} {r.path}": list(r.scopes) for r in api_routes()}
+
+
+def test_operator_only_routes_require_the_stages_operator_scope_at_the_gateway(templates, cfg):
+    from router.contract import OPERATOR_SCOPE_ROLE, ROUTES
+    from stacks import router as router_stack
+
+    # Given the routes the contract marks operator-only, and the role name the document gives them
+    assert router_stack.OPERATOR_SCOPE_ROLE == OPERATOR_SCOPE_ROLE
+    operator_keys = {f"{r.method} {r.path}" for r in ROUTES if r.operator}
+    assert operator_keys, "the alert operator routes are operator-only"
+    # When the Router stack is synthesized
+    routes = templates["Router"].find_resources("AWS::ApiGatewayV2::Route")
+    scopes = {r["Properties"]["RouteKey"]: r["Properties"].get("AuthorizationScopes") for r in routes.values()}
+    # Then exactly those routes carry the stage's operator scope, and no other route carries a scope
+    assert {key for key, s in scopes.items() if s} == operator_keys
+    assert all(scopes[key] == [cfg.router.operator_scope] for key in operator_keys)

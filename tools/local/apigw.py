@@ -254,6 +254,10 @@ class HttpApiFront:
                 response = _message(401, "Unauthorized")
                 response.headers["www-authenticate"] = 'Bearer error="invalid_token"'
                 return response, None
+            # As API Gateway: a route with authorization scopes needs at least one of them in the token.
+            granted = str(claims.get("scope", "")).split()
+            if match.route.scopes and not any(scope in granted for scope in match.route.scopes):
+                return _message(403, "Forbidden"), None
         event = to_event(request, match, claims, request_id=request_id)
         try:
             result = self.invoke(event)

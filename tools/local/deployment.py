@@ -69,6 +69,8 @@ class Route:
     method: str
     path: str  # "/v1/jobs/{jobId}"
     jwt: bool
+    # AuthorizationScopes: the token's scope claim needs one of them, else 403.
+    scopes: tuple[str, ...] = ()
 
     @property
     def key(self) -> str:
@@ -279,7 +281,7 @@ def _http_api(templates: dict[str, dict[str, Any]], r: _Resolver) -> HttpApi:
     routes = []
     for _s, _l, p in _resources(templates, "AWS::ApiGatewayV2::Route"):
         method, path = p["RouteKey"].split(" ", 1)
-        routes.append(Route(method, path, p.get("AuthorizationType") == "JWT"))
+        routes.append(Route(method, path, p.get("AuthorizationType") == "JWT", tuple(p.get("AuthorizationScopes", ()))))
     throttle = stage.get("DefaultRouteSettings", {})
     target = integration["IntegrationUri"]
     fn = target["Fn::GetAtt"][0] if "Fn::GetAtt" in target else target["Ref"]

@@ -28,7 +28,7 @@ def http_event(
     headers: dict[str, str] | None = None,
     raw_body: str | None = None,
     claims: dict[str, str] | None = CLAIMS,
-    base64_body: bool = False,
+    base64_body: bool | str = False,
 ) -> dict[str, Any]:
     """An API Gateway HTTP API payload-2.0 event as the JWT authorizer passes it on."""
     all_headers = {"host": "api.example.com", "user-agent": "pytest"}
@@ -37,8 +37,9 @@ def http_event(
     all_headers.update({k.lower(): v for k, v in (headers or {}).items()})
     all_headers = {k: v for k, v in all_headers.items() if v is not None}
     text = raw_body if raw_body is not None else (json.dumps(body) if body is not None else None)
-    if base64_body and text is not None:
+    if base64_body is True and text is not None:
         text = base64.b64encode(text.encode()).decode()
+    # base64_body="raw": `raw_body` is sent as the already-encoded body.
     route_key = f"{method} {path}"
     context: dict[str, Any] = {
         "accountId": "123456789012",
@@ -67,7 +68,7 @@ def http_event(
         "rawQueryString": "",
         "headers": all_headers,
         "requestContext": context,
-        "isBase64Encoded": base64_body,
+        "isBase64Encoded": bool(base64_body),
     }
     if text is not None:
         event["body"] = text

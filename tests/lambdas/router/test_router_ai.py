@@ -273,7 +273,7 @@ BAD_REQUESTS = {
     "missing_prompt": ({"body": {"type": "generation"}}, 400, "invalid_request"),
     "empty_prompt": ({"body": {"prompt": "", "type": "generation"}}, 400, "invalid_request"),
     "unknown_field": ({"body": {"prompt": "hi", "type": "generation", "model": "gpt-4"}}, 400, "invalid_request"),
-    "unknown_type": ({"body": {"prompt": "hi", "type": "poetry"}}, 400, "unknown_type"),
+    "type_not_in_the_document": ({"body": {"prompt": "hi", "type": "poetry"}}, 400, "invalid_request"),
     "prompt_over_limit": ({"body": {"prompt": BIG, "type": "generation"}}, 413, "prompt_too_long"),
     "body_over_limit": ({"body": {"prompt": "hi", "type": "vision", "images": ["A" * 250_000]}}, 413, "body_too_large"),
     "too_many_images": (
@@ -284,13 +284,17 @@ BAD_REQUESTS = {
     "images_for_text_model": (
         {"body": {"prompt": "hi", "type": "reasoning", "images": [base64.b64encode(PNG).decode()]}},
         400,
-        "images_not_supported",
+        "invalid_request",  # the text-only types have no `images` field
     ),
-    "image_not_base64": ({"body": {"prompt": "hi", "type": "vision", "images": ["not base64!"]}}, 400, "invalid_image"),
+    "image_not_base64": (
+        {"body": {"prompt": "hi", "type": "vision", "images": ["not base64!"]}},
+        400,
+        "invalid_request",
+    ),
     "image_not_an_image": (
         {"body": {"prompt": "hi", "type": "vision", "images": [base64.b64encode(b"GIF89a....").decode()]}},
-        415,
-        "unsupported_image",
+        400,
+        "invalid_request",
     ),
     # The limit counts UTF-8 bytes: 150,000 characters of "é" are 300,000 bytes.
     "body_over_limit_in_bytes": (
@@ -307,11 +311,7 @@ BAD_REQUESTS = {
         400,
         "invalid_request",
     ),
-    "base64_encoded_body": (
-        {"body": {"prompt": "hi", "type": "generation"}, "base64_body": True},
-        415,
-        "unsupported_encoding",
-    ),
+    "base64_not_utf8": ({"raw_body": "/w==", "base64_body": "raw"}, 400, "invalid_encoding"),
     "missing_content_type": (
         {"body": {"prompt": "hi", "type": "generation"}, "headers": {"content-type": None}},
         415,
@@ -323,7 +323,6 @@ BAD_REQUESTS = {
         "unsupported_media_type",
     ),
     "no_body": ({"headers": {"content-type": "application/json"}}, 400, "missing_body"),
-    "no_jwt_claims": ({"body": {"prompt": "hi", "type": "generation"}, "claims": None}, 401, "unauthorized"),
 }
 
 

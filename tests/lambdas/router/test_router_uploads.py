@@ -61,10 +61,10 @@ def test_filenames_are_reduced_to_safe_characters(call, router_env):
 
 
 BAD_UPLOADS = {
-    "wrong_content_type": (
+    "content_type_not_in_the_document": (
         {"filename": "a.exe", "contentType": "application/x-msdownload", "size": 10},
-        415,
-        "unsupported_content_type",
+        400,
+        "invalid_request",
     ),
     "too_large": (
         {"filename": "a.mp4", "contentType": "video/mp4", "size": 50 * 1024 * 1024 + 1},

@@ -31,6 +31,7 @@ def video_env(database_env, aws, httpserver, monkeypatch, tmp_path):
     monkeypatch.setenv("VIDEO_MAX_BYTES", str(3 * 1024 * 1024))
     monkeypatch.setenv("VIDEO_WORK_DIR", str(tmp_path))
     monkeypatch.setenv("VIDEO_TIME_RESERVE_S", "1")
+    monkeypatch.setenv("UPLOADS_BUCKET", BUCKET)
     settings.reset()
     vsettings.video_settings.cache_clear()
     azure_ai.reset_client()

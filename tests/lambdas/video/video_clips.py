@@ -99,3 +99,19 @@ def _add_tone(out: av.container.OutputContainer, sound: av.audio.stream.AudioStr
         frame.pts = start
         out.mux(sound.encode(frame))
     out.mux(sound.encode())
+
+
+def make_noise_clip(path: Path, *, duration_s: float, width: int = 320, height: int = 240, fps: int = 10) -> Path:
+    """An MP4 of random noise: incompressible, so a few seconds are megabytes; its moov is written at the end."""
+    rng = np.random.default_rng(11)
+    with av.open(str(path), "w", format="mp4") as out:
+        video = out.add_stream("libx264", rate=fps)
+        video.width, video.height, video.pix_fmt = width, height, "yuv420p"
+        video.options = {"preset": "ultrafast", "crf": "10"}
+        for i in range(round(duration_s * fps)):
+            frame = av.VideoFrame.from_ndarray(rng.integers(0, 255, (height, width, 3), dtype=np.uint8), format="rgb24")
+            frame.pts = i
+            frame.time_base = Fraction(1, fps)
+            out.mux(video.encode(frame))
+        out.mux(video.encode())
+    return path
