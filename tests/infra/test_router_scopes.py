@@ -46,10 +46,13 @@ def test_a_route_whose_security_names_scopes_carries_them(tmp_path):
     ]
 
 
-def test_api_gateway_requires_exactly_the_scopes_of_each_route(templates):
+def test_api_gateway_requires_exactly_the_scopes_of_each_route(templates, cfg):
+    from stacks.router import OPERATOR_SCOPE_ROLE
+
     routes = templates["Router"].find_resources("AWS::ApiGatewayV2::Route")
     by_key = {r["Properties"]["RouteKey"]: r["Properties"].get("AuthorizationScopes", []) for r in routes.values()}
-    assert by_key == {f"{r.method} {r.path}": list(r.scopes) for r in api_routes()}
+    stage_scope = {OPERATOR_SCOPE_ROLE: cfg.router.operator_scope}
+    assert by_key == {f"{r.method} {r.path}": [stage_scope.get(s, s) for s in r.scopes] for r in api_routes()}
 
 
 def test_operator_only_routes_require_the_stages_operator_scope_at_the_gateway(templates, cfg):

@@ -40,9 +40,9 @@ def handler(database_env, monkeypatch):
 @pytest.mark.parametrize("case", list(PAYLOADS), ids=list(PAYLOADS))
 def test_a_payload_off_the_data_contract_fails_its_job(handler, db_conn, case):
     # Given a queued data job and its message carrying a payload off the contract
-    from common import jobs
+    from common import job_store
 
-    job, _ = jobs.create_job(db_conn, "data", {})
+    job, _ = job_store.create_job(db_conn, "data", {})
     db_conn.commit()
     body = json.dumps({"jobId": str(job.id), "task": "data", "payload": PAYLOADS[case]})
     # When the worker handles it / Then it is acknowledged and the job says what is wrong
