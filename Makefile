@@ -14,7 +14,7 @@ CDK_FLAGS := -c stage=$(STAGE)
 # CDK_DIFF_FLAGS=--method=auto to let CloudFormation build a change set.
 CDK_DIFF_FLAGS ?= --method=template
 
-.PHONY: help setup synth test lint deploy diff cost bench clean upgrade-check
+.PHONY: help setup synth test lint deploy diff cost bench clean upgrade-check mutate
 
 help:
 	@echo "make synth   - set up, then cdk synth every stack of STAGE=$(STAGE) (bundled, nag-checked) and print the cost report"
@@ -25,6 +25,7 @@ help:
 	@echo "make cost    - monthly cost report from the synthesized templates"
 	@echo "make upgrade-check [BASE=ref] - offline: would STAGE's update from BASE to this tree fail or lose data?"
 	@echo "make bench   - benchmarks (each against its peer, in one run)"
+	@echo "make mutate [MODULES=\"path ...\"] [CHANGED_SINCE=ref] - mutation score of the core modules (tools/mutate/targets.toml)"
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -64,6 +65,14 @@ cost: setup
 BASE ?=
 upgrade-check: setup
 	$(PY) -m tools.upgrade_check --stage $(STAGE) $(if $(BASE),--base $(BASE))
+
+# Not part of `make test`: each module's tests run once per mutant (minutes).
+# MODULES: paths from tools/mutate/targets.toml; CHANGED_SINCE: a git ref, only
+# the modules whose source or tests changed since its merge-base.
+MODULES ?=
+CHANGED_SINCE ?=
+mutate: setup
+	$(PY) -m tools.mutate $(MODULES) $(if $(CHANGED_SINCE),--changed-since $(CHANGED_SINCE))
 
 bench: setup
 	for b in bench/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done

@@ -225,7 +225,8 @@ class _Pricer:
             )
 
     def nat_gateway(self, stack: str, rid: str, gateways: int) -> None:
-        gb = self.cfg.workload.nat_gb_per_month / max(gateways, 1)
+        """One of the stack's `gateways` NAT gateways (at least this one), which share the NAT traffic."""
+        gb = self.cfg.workload.nat_gb_per_month / gateways
         self.add(
             stack,
             rid,
