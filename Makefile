@@ -71,7 +71,7 @@ upgrade-check: setup
 # the modules whose source or tests changed since its merge-base.
 MODULES ?=
 CHANGED_SINCE ?=
-mutate: setup
+mutate: $(VENV)/.installed
 	$(PY) -m tools.mutate $(MODULES) $(if $(CHANGED_SINCE),--changed-since $(CHANGED_SINCE))
 
 bench: setup

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shlex
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,6 +20,7 @@ from cosmic_ray.work_item import TestOutcome, WorkerOutcome, WorkResult
 from tools.mutate.targets import Equivalent, Target, Targets, tracked_files
 
 BIN = Path(sys.executable).parent
+WARM = Path(__file__).with_name("warm.py")
 
 
 class BaselineError(RuntimeError):
@@ -49,10 +53,33 @@ class ModuleScore:
         return self.count("killed") / judged if judged else 1.0
 
 
-def test_command(target: Target) -> str:
-    # -x: the first failure kills the mutant; no xdist: one mutant, one process.
-    args = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:xdist", "-p", "no:cacheprovider", *target.tests]
-    return shlex.join(args)
+PYTEST_ARGS = ("-x", "-q", "-p", "no:xdist", "-p", "no:cacheprovider")
+
+
+def test_command(target: Target, socket_path: Path) -> str:
+    """The module's tests through the warm server. -x: the first failure kills the mutant; no xdist."""
+    client = [sys.executable, str(WARM), "run", str(socket_path), "--"]
+    return shlex.join([*client, *PYTEST_ARGS, *target.tests])
+
+
+@contextmanager
+def warm_server(target: Target, tree: Path, socket_path: Path) -> Iterator[None]:
+    socket_path.unlink(missing_ok=True)
+    command = [sys.executable, str(WARM), "serve", str(socket_path), target.module]
+    server = subprocess.Popen(
+        [*command, "--preload", *target.preload], cwd=tree, stdout=subprocess.PIPE, text=True, env=_env()
+    )
+    try:
+        if server.stdout.readline().strip() != "ready":
+            raise BaselineError(f"{target.module}: the warm test server did not start (exit {server.wait()})")
+        yield
+    finally:
+        server.terminate()
+        server.wait()
+
+
+def _env() -> dict[str, str]:
+    return {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
 
 
 def copy_tree(root: Path, dest: Path) -> None:
@@ -63,14 +90,14 @@ def copy_tree(root: Path, dest: Path) -> None:
         shutil.copy2(src, out, follow_symlinks=False)
 
 
-def cosmic_ray_config(target: Target, targets: Targets) -> dict:
+def cosmic_ray_config(target: Target, targets: Targets, socket_path: Path) -> dict:
     """The session's config; the operators are filtered by skip_excluded."""
     return {
         "cosmic-ray": {
             "module-path": target.module,
             "timeout": targets.timeout,
             "excluded-modules": [],
-            "test-command": test_command(target),
+            "test-command": test_command(target, socket_path),
             "distributor": {"name": "local"},
         }
     }
@@ -78,18 +105,24 @@ def cosmic_ray_config(target: Target, targets: Targets) -> dict:
 
 def run(target: Target, targets: Targets, tree: Path) -> ModuleScore:
     """Mutate target.module inside tree (a copy made by copy_tree) and score what its tests caught."""
-    baseline = subprocess.run(shlex.split(test_command(target)), cwd=tree, capture_output=True, text=True)
-    if baseline.returncode != 0:
-        raise BaselineError(f"{target.module}: its tests fail unmutated:\n{baseline.stdout[-3000:]}{baseline.stderr}")
     work = tree / ".mutate"
     work.mkdir(exist_ok=True)
     stem = target.module.replace("/", "_").removesuffix(".py")
     config, session = work / f"{stem}.toml", work / f"{stem}.sqlite"
-    config.write_text(toml.dumps(cosmic_ray_config(target, targets)))
+    # A Unix socket path is short (about 100 bytes): the server's cwd is the tree, so a relative one.
+    socket_path = Path(".mutate") / f"{stem}.sock"
+    config.write_text(toml.dumps(cosmic_ray_config(target, targets, socket_path)))
     session.unlink(missing_ok=True)
-    subprocess.run([str(BIN / "cosmic-ray"), "init", str(config), str(session)], cwd=tree, check=True)
-    print(f"mutate: {skip_excluded(session, targets.exclude_operators)} mutants to run", flush=True)
-    subprocess.run([str(BIN / "cosmic-ray"), "exec", str(config), str(session)], cwd=tree, check=True)
+    with warm_server(target, tree, socket_path):
+        command = shlex.split(test_command(target, socket_path))
+        baseline = subprocess.run(command, cwd=tree, capture_output=True, text=True, env=_env())
+        if baseline.returncode != 0:
+            raise BaselineError(
+                f"{target.module}: its tests fail unmutated:\n{baseline.stdout[-3000:]}{baseline.stderr}"
+            )
+        subprocess.run([str(BIN / "cosmic-ray"), "init", str(config), str(session)], cwd=tree, check=True)
+        print(f"mutate: {skip_excluded(session, targets.exclude_operators)} mutants to run", flush=True)
+        subprocess.run([str(BIN / "cosmic-ray"), "exec", str(config), str(session)], cwd=tree, check=True)
     return score(target, (tree / target.module).read_text().splitlines(), session)
 
 

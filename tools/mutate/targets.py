@@ -24,6 +24,8 @@ class Equivalent:
 class Target:
     module: str
     tests: tuple[str, ...]
+    # Imported once by the warm server (tools/mutate/warm.py): the tests' heavy dependencies, never the module.
+    preload: tuple[str, ...] = ()
     equivalent: tuple[Equivalent, ...] = ()
 
 
@@ -56,6 +58,7 @@ def load(path: Path = TARGETS_FILE) -> Targets:
         Target(
             module=name,
             tests=tuple(entry["tests"]),
+            preload=tuple(entry.get("preload", [])),
             equivalent=tuple(Equivalent(**e) for e in entry.get("equivalent", [])),
         )
         for name, entry in raw["modules"].items()
