@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import importlib.metadata
 import json
 import os
 import socket
@@ -35,6 +36,9 @@ def serve(path: str, mutated: Path, preload: list[str]) -> None:
     sys.path[:0] = [str(Path(p).resolve()) for p in ini.get("ini_options", {}).get("pythonpath", [])]
     for name in preload:
         importlib.import_module(name)
+    # pytest's plugins too: importing them (syrupy, moto, werkzeug, ...) is most of a bare run's start.
+    for plugin in importlib.metadata.entry_points(group="pytest11"):
+        plugin.load()
     loaded = [m.__name__ for m in list(sys.modules.values()) if getattr(m, "__file__", None) == str(mutated)]
     if loaded:
         raise SystemExit(f"the preloaded modules import the mutated module ({', '.join(loaded)}): preload less")
