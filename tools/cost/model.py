@@ -85,9 +85,9 @@ class LineItem:
     stack: str
     resource: str
     what: str
-    fixed: float = 0.0
-    usage: float = 0.0
-    note: str = ""
+    fixed: float
+    usage: float
+    note: str
     # A lasting free tier's credit (negative amounts), not a resource's price.
     credit: bool = False
 
