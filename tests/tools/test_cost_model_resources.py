@@ -439,3 +439,84 @@ def test_a_stack_name_without_a_stage_prefix_is_kept_whole(cfg):
 def test_a_resource_without_a_type_is_unpriced(cfg):
     with pytest.raises(UnpricedResourceError, match=r"None \(Stack/X\)"):
         _price(cfg, {"X": {"Properties": {}}})
+
+
+# -- what the mutation run found unasserted ------------------------------------------------------------------
+
+
+def test_amounts_are_kept_to_a_hundredth_of_a_cent_on_lines_and_credits(cfg):
+    # Given amounts with more than 4 decimals: 123,457 idle polls and 1,234 videos' 3,702 requests
+    resources = {
+        "Q": {"Type": "AWS::SQS::Queue", "Properties": {"QueueName": "huntaze-dev-video"}},
+        "Esm": {
+            "Type": "AWS::Lambda::EventSourceMapping",
+            "Properties": {"EventSourceArn": {"Fn::GetAtt": ["Q", "Arn"]}},
+        },
+    }
+    report = _price(
+        cfg, resources, free_tiers="account", videos_per_month=1234, sqs_idle_receives_per_queue_month=123_457
+    )
+    # Then each side is rounded to 4 decimals, not more, not fewer
+    assert _lines(report) == [("Stack", "Q", "SQS queue", 0.0494, 0.0015)]
+    assert _lines(report, credits=True) == [("*", FREE_TIER, "SQS 1M requests", -0.0494, -0.0015)]
+
+
+def test_report_lines_cannot_be_changed_after_pricing(cfg):
+    report = _price(cfg, {"K": {"Type": "AWS::KMS::Key"}})
+    with pytest.raises(AttributeError):
+        report.items[0].fixed = 0.0
+
+
+@pytest.mark.parametrize(("calls", "credit"), [(200, -0.0), (260, -0.0001)])
+def test_lambda_gb_seconds_are_counted_from_zero(cfg, calls, credit):
+    # Given a function that takes no time (0 GB-s): its free-tier credit is its requests alone,
+    # 200 x $0.0000002 = $0.00004 (rounds to 0) and 260 x = $0.000052 (rounds to 0.0001)
+    fn = {
+        "Type": "AWS::Lambda::Function",
+        "Properties": {"Environment": {"Variables": {"POWERTOOLS_SERVICE_NAME": "router"}}},
+    }
+    report = _price(cfg, {"Fn": fn}, free_tiers="account", api_calls_per_month=calls, api_duration_ms_avg=0)
+    assert _lines(report, credits=True) == [("*", FREE_TIER, "Lambda 400k GB-s + 1M requests", 0, credit)]
+
+
+def test_node_groups_that_are_not_a_number_count_as_one(cfg):
+    cache = {
+        "Type": "AWS::ElastiCache::ReplicationGroup",
+        "Properties": {
+            "CacheNodeType": "cache.t4g.micro",
+            "NumNodeGroups": {"Ref": "Groups"},
+            "ReplicasPerNodeGroup": 1,
+        },
+    }
+    assert _lines(_price(cfg, {"C": cache})) == [
+        ("Stack", "C", "ElastiCache cache.t4g.micro redis x2", _money(0.016 * HOURS * 2), 0)
+    ]
+
+
+def test_an_instance_whose_interfaces_ask_no_public_address_pays_none(cfg, table):
+    vm = {
+        "Type": "AWS::EC2::Instance",
+        "Properties": {"InstanceType": "t4g.micro", "NetworkInterfaces": [{"AssociatePublicIpAddress": False}, {}]},
+    }
+    assert [line[2] for line in _lines(_price(cfg, {"Vm": vm}))] == ["EC2 t4g.micro", "EBS gp3 root volume 8 GB"]
+
+
+def test_a_dlq_counts_no_messages(cfg):
+    report = _price(cfg, {"Dlq": {"Type": "AWS::SQS::Queue", "Properties": {"QueueName": "huntaze-dev-video-dlq"}}})
+    assert report.items[0].note == "0 messages"
+
+
+def test_a_volume_without_a_size_costs_nothing(cfg):
+    report = _price(cfg, {"Vol": {"Type": "AWS::EC2::Volume", "Properties": {}}})
+    assert [(i.fixed, i.usage) for i in report.items] == [(0, 0)]
+
+
+def test_an_event_source_that_is_not_a_queue_attribute_marks_no_queue_polled(cfg):
+    # Given mappings whose source is a parameter reference or missing: no queue of this template is polled
+    resources = {
+        "Q": {"Type": "AWS::SQS::Queue", "Properties": {"QueueName": "huntaze-dev-video"}},
+        "ByRef": {"Type": "AWS::Lambda::EventSourceMapping", "Properties": {"EventSourceArn": {"Ref": "QueueArn"}}},
+        "Bare": {"Type": "AWS::Lambda::EventSourceMapping", "Properties": {}},
+    }
+    report = _price(cfg, resources, videos_per_month=0)
+    assert _lines(report) == [("Stack", "Q", "SQS queue", 0, 0)]

@@ -123,7 +123,8 @@ def test_frames_outside_the_interval_are_ignored():
 
 
 def test_frames_after_the_interval_are_ignored():
-    decoded = [_frame(1.0, DARK), _frame(1.2, 0.9), _frame(1.7, 0.0)]
+    # Given a bigger jump just after the interval (1.2 -> 1.7) than inside it (1.0 -> 1.2)
+    decoded = [_frame(1.0, 0.5), _frame(1.2, 0.0), _frame(1.7, BRIGHT)]
     assert pin(1.0, 1.2, decoded, []) == 1.2
 
 
@@ -221,19 +222,60 @@ def test_keyframe_sizes_do_not_raise_the_neighbourhood_median():
     assert pin(1.0, 2.0, [], sorted(keys + predicted, key=lambda p: p.t)) == 1.2
 
 
-def _neighbourhood_case(far_size: int) -> list[PacketStat]:
-    """Span (10, 11]: three packets inside, three small ones 1.3-1.7 s out on each side, others 2.1-2.9 s out."""
-    near = [PacketStat(t, 50, False) for t in (8.3, 8.5, 8.7, 12.3, 12.5, 12.7)]
-    far = [PacketStat(t, far_size, False) for t in (7.1, 7.3, 7.5, 7.7, 7.9, 13.1, 13.3, 13.5, 13.7, 13.9)]
+def _neighbourhood(*extra: PacketStat) -> list[PacketStat]:
+    """Span (10, 11]: 160, 100, 100 inside; four 50s within 2 s (two of them exactly 2 s out): the median is 50.
+
+    Without any one of the four 50s the median is 75, and 160 is no spike.
+    """
     inside = [PacketStat(10.25, 160, False), PacketStat(10.5, 100, False), PacketStat(10.75, 100, False)]
-    return sorted(near + far + inside, key=lambda p: p.t)
+    near = [PacketStat(t, 50, False) for t in (8.0, 8.5, 12.5, 13.0)]
+    return sorted(inside + near + list(extra), key=lambda p: p.t)
 
 
-def test_the_neighbourhood_is_two_seconds_on_each_side():
-    # Given a median of 50 from the packets within 2 s (both sides count), 160 is a spike
-    assert pin(10.0, 11.0, [], _neighbourhood_case(far_size=50)) == 10.25
-    # And packets more than 2 s away do not count, however big
-    assert pin(10.0, 11.0, [], _neighbourhood_case(far_size=5000)) == 10.25
+def test_the_neighbourhood_reaches_exactly_two_seconds_each_side():
+    assert pin(10.0, 11.0, [], _neighbourhood()) == 10.25
+
+
+def test_packets_beyond_two_seconds_are_not_neighbours_however_big():
+    far = [PacketStat(t, 5000, False) for t in (7.1, 7.3, 7.5, 7.9, 13.1, 13.5, 13.9)]
+    assert pin(10.0, 11.0, [], _neighbourhood(*far)) == 10.25
+
+
+def test_a_spike_after_the_interval_is_not_its_cut():
+    packets = _with(_steady(0.1, 3.9), PacketStat(2.5, 500, False))
+    assert pin(1.0, 2.0, [], packets) is None
+
+
+# -- which span the decoded frames leave --------------------------------------------------------------
+
+
+SPIKES_EACH_SIDE_OF_2S = (PacketStat(1.5, 400, False), PacketStat(2.5, 400, False))
+
+
+@pytest.mark.parametrize("first_t", [1.0, 1.0 - 1e-6])
+def test_a_frame_on_the_interval_start_bounds_the_undecoded_span(first_t):
+    # Given the jump between a frame on the start (or a rounding error before it) and one at 2.0, 1 s apart
+    decoded = [_frame(first_t, DARK), _frame(2.0, BRIGHT), _frame(3.0, BRIGHT)]
+    packets = _with(_steady(0.1, 4.9), *SPIKES_EACH_SIDE_OF_2S)
+    # Then the spike between those two frames is the cut
+    assert pin(1.0, 3.0, decoded, packets) == 1.5
+
+
+@pytest.mark.parametrize("last_t", [3.0, 3.0 + 1e-6])
+def test_a_frame_on_the_interval_end_bounds_the_undecoded_span(last_t):
+    decoded = [_frame(1.0, DARK), _frame(2.0, DARK), _frame(last_t, BRIGHT)]
+    packets = _with(_steady(0.1, 4.9), *SPIKES_EACH_SIDE_OF_2S)
+    assert pin(1.0, 3.0, decoded, packets) == 2.5
+
+
+def test_frames_outside_the_interval_do_not_bound_the_undecoded_span():
+    # Given bigger jumps just outside the interval (0.5 -> 1.0 and 2.0 -> 3.5) than inside it
+    before = [_frame(0.5, BRIGHT), _frame(1.0, 0.4), _frame(2.0, 0.0)]
+    after = [_frame(1.0, 0.0), _frame(2.0, 0.4), _frame(3.5, BRIGHT)]
+    packets = _with(_steady(0.1, 4.9), *SPIKES_EACH_SIDE_OF_2S)
+    # Then the span is the one between the frames inside, 1 to 2 s
+    assert pin(1.0, 2.0, before, packets) == 1.5
+    assert pin(1.0, 2.0, after, packets) == 1.5
 
 
 # -- keyframes -------------------------------------------------------------------------------
