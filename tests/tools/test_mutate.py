@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -90,3 +91,25 @@ def test_failing_tests_before_mutation_stop_the_run(tmp_path):
     (tmp_path / "limits.py").write_text("def over(x, limit):\n    return x >= limit\n")
     with pytest.raises(runner.BaselineError, match="limits.py: its tests fail unmutated"):
         runner.run(target, _table(target), tmp_path)
+
+
+def test_changed_since_is_what_changed_after_the_merge_base_plus_uncommitted(tmp_path):
+    def git(*args):
+        subprocess.run(["git", "-c", "user.email=t@t", "-c", "user.name=t", *args], cwd=tmp_path, check=True)
+
+    git("init", "-q", "-b", "main")
+    (tmp_path / "a.py").write_text("a = 1\n")
+    (tmp_path / "b.py").write_text("b = 1\n")
+    git("add", "-A")
+    git("commit", "-qm", "base")
+    git("checkout", "-qb", "change")
+    (tmp_path / "a.py").write_text("a = 2\n")
+    git("commit", "-qam", "change a")
+    # main moves on after the branch point: its changes are not this branch's
+    git("checkout", "-q", "main")
+    (tmp_path / "c.py").write_text("c = 1\n")
+    git("add", "-A")
+    git("commit", "-qm", "main moves")
+    git("checkout", "-q", "change")
+    (tmp_path / "b.py").write_text("b = 2\n")
+    assert targets.changed_since("main", tmp_path) == ["a.py", "b.py"]

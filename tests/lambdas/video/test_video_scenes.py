@@ -269,9 +269,9 @@ def test_a_frame_on_the_interval_end_bounds_the_undecoded_span(last_t):
 
 
 def test_frames_outside_the_interval_do_not_bound_the_undecoded_span():
-    # Given bigger jumps just outside the interval (0.5 -> 1.0 and 2.0 -> 3.5) than inside it
+    # Given bigger jumps just outside the interval (0.5 -> 1.0 and 2.0 -> 2.5) than inside it
     before = [_frame(0.5, BRIGHT), _frame(1.0, 0.4), _frame(2.0, 0.0)]
-    after = [_frame(1.0, 0.0), _frame(2.0, 0.4), _frame(3.5, BRIGHT)]
+    after = [_frame(1.0, 0.0), _frame(2.0, 0.4), _frame(2.5, BRIGHT)]
     packets = _with(_steady(0.1, 4.9), *SPIKES_EACH_SIDE_OF_2S)
     # Then the span is the one between the frames inside, 1 to 2 s
     assert pin(1.0, 2.0, before, packets) == 1.5
