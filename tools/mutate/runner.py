@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shlex
@@ -13,7 +14,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import toml
 from cosmic_ray.work_db import WorkDB, use_db
 from cosmic_ray.work_item import TestOutcome, WorkerOutcome, WorkResult
 
@@ -63,9 +63,9 @@ def test_command(target: Target, socket_path: Path) -> str:
 
 
 @contextmanager
-def warm_server(target: Target, tree: Path, socket_path: Path) -> Iterator[None]:
-    socket_path.unlink(missing_ok=True)
-    command = [sys.executable, str(WARM), "serve", str(socket_path), target.module]
+def warm_server(target: Target, tree: Path, socket_path: Path, timeout: float) -> Iterator[None]:
+    (tree / socket_path).unlink(missing_ok=True)
+    command = [sys.executable, str(WARM), "serve", str(socket_path), target.module, "--timeout", str(timeout)]
     server = subprocess.Popen(
         [*command, "--preload", *target.preload], cwd=tree, stdout=subprocess.PIPE, text=True, env=_env()
     )
@@ -90,17 +90,21 @@ def copy_tree(root: Path, dest: Path) -> None:
         shutil.copy2(src, out, follow_symlinks=False)
 
 
-def cosmic_ray_config(target: Target, targets: Targets, socket_path: Path) -> dict:
-    """The session's config; the operators are filtered by skip_excluded."""
-    return {
-        "cosmic-ray": {
-            "module-path": target.module,
-            "timeout": targets.timeout,
-            "excluded-modules": [],
-            "test-command": test_command(target, socket_path),
-            "distributor": {"name": "local"},
-        }
-    }
+def cosmic_ray_config(target: Target, targets: Targets, socket_path: Path) -> str:
+    """The session's config (TOML; JSON strings are TOML strings); the operators are filtered by skip_excluded."""
+    return "\n".join(
+        [
+            "[cosmic-ray]",
+            f"module-path = {json.dumps(target.module)}",
+            f"timeout = {float(targets.timeout)}",
+            "excluded-modules = []",
+            f"test-command = {json.dumps(test_command(target, socket_path))}",
+            "",
+            "[cosmic-ray.distributor]",
+            'name = "local"',
+            "",
+        ]
+    )
 
 
 def run(target: Target, targets: Targets, tree: Path) -> ModuleScore:
@@ -111,9 +115,9 @@ def run(target: Target, targets: Targets, tree: Path) -> ModuleScore:
     config, session = work / f"{stem}.toml", work / f"{stem}.sqlite"
     # A Unix socket path is short (about 100 bytes): the server's cwd is the tree, so a relative one.
     socket_path = Path(".mutate") / f"{stem}.sock"
-    config.write_text(toml.dumps(cosmic_ray_config(target, targets, socket_path)))
+    config.write_text(cosmic_ray_config(target, targets, socket_path))
     session.unlink(missing_ok=True)
-    with warm_server(target, tree, socket_path):
+    with warm_server(target, tree, socket_path, targets.timeout):
         command = shlex.split(test_command(target, socket_path))
         baseline = subprocess.run(command, cwd=tree, capture_output=True, text=True, env=_env())
         if baseline.returncode != 0:

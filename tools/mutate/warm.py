@@ -7,7 +7,7 @@ client, and the server forks a child that runs pytest in-process. The server
 never imports the mutated module (checked), so each child reads the mutant
 from disk.
 
-    python tools/mutate/warm.py serve SOCKET FILE [--preload MODULE ...]
+    python tools/mutate/warm.py serve SOCKET FILE [--preload MODULE ...] [--timeout SECONDS]
     python tools/mutate/warm.py run SOCKET -- PYTEST_ARGS ...
 
 Standard library only: it runs by path, from any tree.
@@ -19,7 +19,9 @@ import argparse
 import importlib
 import importlib.metadata
 import json
+import math
 import os
+import signal
 import socket
 import sys
 import tomllib
@@ -28,7 +30,7 @@ from pathlib import Path
 _EXIT = b"\0exit "
 
 
-def serve(path: str, mutated: Path, preload: list[str]) -> None:
+def serve(path: str, mutated: Path, preload: list[str], timeout: float) -> None:
     sys.dont_write_bytecode = True  # a mutant may keep the original's size and second: never trust a .pyc
     # pytest's own `pythonpath` (pyproject.toml), so the preloads import as the tests will.
     project = Path("pyproject.toml")
@@ -55,6 +57,8 @@ def serve(path: str, mutated: Path, preload: list[str]) -> None:
             pid = os.fork()
             if pid == 0:
                 server.close()
+                # cosmic-ray's timeout ends the client only: a hung mutant must not hold the server.
+                signal.alarm(max(1, math.ceil(timeout)))
                 os.dup2(conn.fileno(), 1)
                 os.dup2(conn.fileno(), 2)
                 try:
@@ -87,12 +91,13 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument("socket")
     s.add_argument("mutated", type=Path)
     s.add_argument("--preload", nargs="*", default=[])
+    s.add_argument("--timeout", type=float, default=120.0)
     r = sub.add_parser("run")
     r.add_argument("socket")
     r.add_argument("pytest_args", nargs=argparse.REMAINDER)
     args = parser.parse_args(argv)
     if args.command == "serve":
-        serve(args.socket, args.mutated.resolve(), args.preload)
+        serve(args.socket, args.mutated.resolve(), args.preload, args.timeout)
         return 0
     return run(args.socket, [a for a in args.pytest_args if a != "--"])
 
