@@ -17,7 +17,7 @@ CDK_DIFF_FLAGS ?= --method=template
 
 LOCAL_PORT ?= 8000
 
-.PHONY: help setup synth test lint deploy diff cost bench clean upgrade-check local
+.PHONY: help setup synth test lint deploy diff cost bench clean upgrade-check local mutate
 
 help:
 	@echo "make synth   - set up, then cdk synth every stack of STAGE=$(STAGE) (bundled, nag-checked) and print the cost report"
@@ -29,6 +29,7 @@ help:
 	@echo "make upgrade-check [BASE=ref] - offline: would STAGE's update from BASE to this tree fail or lose data?"
 	@echo "make bench   - benchmarks (each against its peer, in one run)"
 	@echo "make local   - the whole app on this machine (API on LOCAL_PORT=$(LOCAL_PORT)) until Ctrl-C"
+	@echo "make mutate [MODULES=\"path ...\"] [CHANGED_SINCE=ref] - mutation score of the core modules (tools/mutate/targets.toml)"
 
 # Installs only what the lock files pin, each file checked against its hash
 # (requirements-dev.lock is compiled from requirements*.txt; see its header).
@@ -76,6 +77,14 @@ cost: setup
 BASE ?=
 upgrade-check: setup
 	$(PY) -m tools.upgrade_check --stage $(STAGE) $(if $(BASE),--base $(BASE))
+
+# Not part of `make test`: each module's tests run once per mutant (minutes).
+# MODULES: paths from tools/mutate/targets.toml; CHANGED_SINCE: a git ref, only
+# the modules whose source or tests changed since its merge-base.
+MODULES ?=
+CHANGED_SINCE ?=
+mutate: $(VENV)/.installed
+	$(PY) -m tools.mutate $(MODULES) $(if $(CHANGED_SINCE),--changed-since $(CHANGED_SINCE))
 
 bench: setup
 	for b in bench/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done

@@ -104,7 +104,7 @@ def _packet_spikes(after: float, until: float, packets: Sequence[PacketStat]) ->
     """Predicted packets in (after, until] several times their neighbourhood's median size."""
     predicted = [p for p in packets if after + 1e-6 < p.t <= until + 1e-6 and not p.keyframe]
     nearby = [p.size for p in packets if not p.keyframe and after - _NEIGHBOURHOOD_S <= p.t <= until + _NEIGHBOURHOOD_S]
-    if not predicted or not nearby:
+    if not predicted:  # then nearby holds at least the predicted packets
         return []
     floor = SPIKE_RATIO * median(nearby)
     return [p for p in predicted if p.size >= floor]

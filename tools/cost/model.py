@@ -87,9 +87,9 @@ class LineItem:
     stack: str
     resource: str
     what: str
-    fixed: float = 0.0
-    usage: float = 0.0
-    note: str = ""
+    fixed: float
+    usage: float
+    note: str
     # A lasting free tier's credit (negative amounts), not a resource's price.
     credit: bool = False
 
@@ -227,7 +227,8 @@ class _Pricer:
             )
 
     def nat_gateway(self, stack: str, rid: str, gateways: int) -> None:
-        gb = self.cfg.workload.nat_gb_per_month / max(gateways, 1)
+        """One of the stack's `gateways` NAT gateways (at least this one), which share the NAT traffic."""
+        gb = self.cfg.workload.nat_gb_per_month / gateways
         self.add(
             stack,
             rid,
