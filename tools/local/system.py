@@ -32,7 +32,16 @@ logger = logging.getLogger("local")
 ROOT = Path(__file__).resolve().parents[2]
 HEALTH_TIMEOUT_S = 60.0
 # Template env vars that name a secret or host the local endpoints stand in for.
-_REPLACED = ("DB_SECRET_ARN", "REDIS_HOST", "REDIS_AUTH_SECRET_ARN", "AZURE_AI_KEY_SECRET_ARN")
+_REPLACED = (
+    "DB_SECRET_ARN",
+    "DB_HOST",
+    "DB_PORT",
+    "DB_NAME",
+    "DB_USER",
+    "REDIS_HOST",
+    "REDIS_AUTH_SECRET_ARN",
+    "AZURE_AI_KEY_SECRET_ARN",
+)
 
 
 class LocalSystem:
@@ -189,7 +198,7 @@ class LocalSystem:
         env.update(e.aws_env)
         env.update(
             {
-                "DATABASE_URL": e.database_url,
+                "DATABASE_URL": _as_role(e.database_url, fn.environment.get("DB_USER")),
                 "REDIS_URL": e.redis_url,
                 "AWS_LAMBDA_FUNCTION_NAME": fn.name or fn.logical_id,
                 "POWERTOOLS_LOG_LEVEL": s.log_level,
@@ -319,3 +328,13 @@ def _lambdas_on_path() -> None:
     lambdas = str(ROOT / "lambdas")
     if lambdas not in sys.path:
         sys.path.append(lambdas)
+
+
+def _as_role(database_url: str, role: str | None) -> str:
+    """The function logs in as its own database role, as on RDS (there with an IAM token,
+    here over the local server's trust authentication), so its grants are what it runs with."""
+    if role is None:
+        return database_url
+    from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+    return make_conninfo(**{**conninfo_to_dict(database_url), "user": role, "password": None})
