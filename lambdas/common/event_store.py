@@ -20,6 +20,14 @@ ON CONFLICT (account_id, event_id) DO NOTHING
 RETURNING account_id, event_id
 """
 
+# The rows carry the transaction's start (ingested_at = now()) but become visible
+# at its commit. The rollups' watermark waits for open transactions only of roles
+# it may see in pg_stat_activity, and the router's role is not its own: so the
+# batch is one short transaction, kept well inside the rollups' settle time
+# (cron.ingest_settle_seconds, 60 s by default), and a slower one is cancelled
+# (a 503; the client resends, nothing is counted twice).
+_SHORT_TIMEOUT = "SET LOCAL statement_timeout = '10s'"
+
 
 def insert_events(conn: psycopg.Connection, events: Sequence[Event]) -> set[tuple[str, str]]:
     """The (account id, event id) of the events written; the others were stored before.
@@ -39,5 +47,6 @@ def insert_events(conn: psycopg.Connection, events: Sequence[Event]) -> set[tupl
     from psycopg.rows import tuple_row
 
     with conn.transaction(), conn.cursor(row_factory=tuple_row) as cur:
+        cur.execute(_SHORT_TIMEOUT)
         cur.execute(_INSERT, columns)
         return {(row[0], row[1]) for row in cur.fetchall()}
