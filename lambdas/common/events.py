@@ -97,8 +97,10 @@ class EventRules:
         path = f"{where}.{{}}".format
         if body["eventType"] not in self.types:
             problems.append(Problem(path("eventType"), f"must be one of {', '.join(self.types)}"))
-        occurred = datetime.fromisoformat(body["occurredAt"].upper())
-        if occurred < self.oldest:
+        occurred = _parse_time(body["occurredAt"])
+        if occurred is None:
+            problems.append(Problem(path("occurredAt"), "is not a real calendar time"))
+        elif occurred < self.oldest:
             problems.append(
                 Problem(
                     path("occurredAt"),
@@ -120,6 +122,14 @@ class EventRules:
             value=Decimal(str(body.get("value", 1))),
             occurred_at=occurred,
         )
+
+
+def _parse_time(text: str) -> datetime | None:
+    """The time of an RFC 3339 string (its form already checked); None for no such time: month 13, offset +99:00."""
+    try:
+        return datetime.fromisoformat(text.upper())
+    except ValueError:
+        return None
 
 
 def _hours(delta: timedelta) -> int:

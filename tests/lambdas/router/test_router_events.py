@@ -86,12 +86,13 @@ def test_bad_events_are_rejected_with_their_fields_and_the_good_ones_recorded(ca
         _event("future", occurredAt=_at(-1)),
         _event("naive-time", occurredAt="2026-11-30T08:00:00"),
         _event("other-account", accountId="acct-3"),
+        _event("no-such-day", occurredAt="2026-02-30T08:00:00Z"),
     ]
     # When posted
     answer = call("POST", "/v1/events", {"events": batch}, claims=WRITER)
     # Then only the good one is stored, and each bad one names its field and why
     assert answer.status == 200
-    assert _statuses(answer) == ["rejected", "accepted", "rejected", "rejected", "rejected", "rejected", "rejected"]
+    assert _statuses(answer) == ["rejected", "accepted"] + ["rejected"] * 6
     errors = {r["eventId"]: r.get("errors") for r in answer.body["results"]}
     assert errors["bad-type"] == [{"field": "events[0].eventType", "problem": "must be one of view, like"}]
     (old,) = errors["too-old"]
@@ -106,7 +107,8 @@ def test_bad_events_are_rejected_with_their_fields_and_the_good_ones_recorded(ca
     assert errors["other-account"] == [
         {"field": "events[6].accountId", "problem": "is not an account this token may write events for"}
     ]
-    assert answer.body["accepted"] == 1 and answer.body["rejected"] == 6
+    assert errors["no-such-day"] == [{"field": "events[7].occurredAt", "problem": "is not a real calendar time"}]
+    assert answer.body["accepted"] == 1 and answer.body["rejected"] == 7
     assert [r[1] for r in _stored(db_conn)] == ["good"]
 
 
