@@ -33,7 +33,7 @@ def check_rules(cfg: StageConfig) -> Any:
     try:
         return rule_file.load(
             path,
-            vocabulary=alert_rules.Vocabulary(event_types=cfg.alerts.event_types),
+            vocabulary=alert_rules.Vocabulary(event_types=cfg.events.types),
             runbook_exists=lambda p: (REPO / p).is_file(),
         )
     except rule_file.RuleFileError as exc:

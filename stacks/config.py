@@ -219,7 +219,7 @@ class CronConfig(_Section):
     # IP networks trend fetches may reach besides public addresses: for local
     # runs only (deployed stages leave it empty). Metadata/link-local never.
     trends_allowed_networks: tuple[IPvAnyNetwork, ...] = ()
-    late_event_lookback_hours: int = Field(48, ge=0)
+    late_event_lookback_hours: int = Field(48, ge=1)
     # Events ingested this recently may still sit in uncommitted transactions.
     ingest_settle_seconds: int = Field(60, ge=0, le=3600)
 
@@ -237,8 +237,24 @@ class AlertsConfig(_Section):
 
     # A file under lambdas/cron/rules/: validated at synth, shipped with the worker, applied by it.
     rules_file: str = Field("default.json", pattern=r"^[a-z0-9][a-z0-9_.-]*\.json$")
-    # The event types content_events carry: a rule naming another is a synth error.
-    event_types: tuple[str, ...] = ("view", "like", "share", "comment")
+
+
+class EventsConfig(_Section):
+    """The analytics events content_events carries: what POST /v1/events accepts and alert rules may name."""
+
+    # An event of another type is rejected by the API; a rule naming another is a synth error.
+    types: tuple[str, ...] = Field(("view", "like", "share", "comment"), min_length=1)
+    # The JWT claim listing the account ids a token may write events for (the
+    # operator scope, for the app's backend, may write any account's).
+    accounts_claim: str = Field("accounts", min_length=1)
+
+    @field_validator("types")
+    @classmethod
+    def _type_names(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        bad = [t for t in v if not re.fullmatch(r"[a-z][a-z0-9_]{0,63}", t)]
+        if bad or len(set(v)) != len(v):
+            raise ValueError(f"event types must be unique lowercase names; got {list(v)}")
+        return v
 
 
 class AzureConfig(_Section):
@@ -444,6 +460,7 @@ class StageConfig(_Section):
     video: VideoConfig = VideoConfig()
     cron: CronConfig = CronConfig()
     alerts: AlertsConfig = AlertsConfig()
+    events: EventsConfig = EventsConfig()
     azure: AzureConfig = AzureConfig()
     router: RouterConfig = RouterConfig()
     monitoring: MonitoringConfig

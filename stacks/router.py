@@ -139,6 +139,11 @@ class RouterStack(cdk.Stack):
             # Scheduled tasks queued by hand and the /v1/ops routes need the operator scope (router/access.py).
             "OPERATOR_SCOPE": r.operator_scope,
             "OPERATOR_TASKS": ",".join(CRON_TASKS),
+            # POST /v1/events: the types it accepts, who may write which account, and how old an event
+            # may be (the data rollups' look-back: an older one would never be counted).
+            "EVENT_TYPES": ",".join(self.cfg.events.types),
+            "EVENT_ACCOUNTS_CLAIM": self.cfg.events.accounts_claim,
+            "EVENT_LOOKBACK_HOURS": str(self.cfg.cron.late_event_lookback_hours),
         }
         if r.admin_claim_value:
             env["ADMIN_CLAIM_VALUE"] = r.admin_claim_value
@@ -150,7 +155,7 @@ class RouterStack(cdk.Stack):
             cfg=self.cfg,
             package="router",
             handler="router.handler.lambda_handler",
-            description="HTTP API: AI router, jobs, uploads",
+            description="HTTP API: AI router, jobs, uploads, events",
             memory_mb=r.memory_mb,
             timeout=cdk.Duration.seconds(r.timeout_seconds),
             environment=env,

@@ -18,6 +18,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from common.errors import ConfigurationError
+from common.events import DEFAULT_LOOKBACK_HOURS
 from common.settings import env_int, env_optional
 
 if TYPE_CHECKING:
@@ -56,7 +57,9 @@ class CronSettings:
             trends_top_n=env_int(env, "TRENDS_TOP_N", default=20, minimum=1),
             trends_allowed_networks=_allowed_networks(env),
             generation_model=env_optional(env, "GENERATION_MODEL") or "DeepSeek-V3",
-            late_event_lookback=timedelta(hours=env_int(env, "LATE_EVENT_LOOKBACK_HOURS", default=48, minimum=1)),
+            late_event_lookback=timedelta(
+                hours=env_int(env, "LATE_EVENT_LOOKBACK_HOURS", default=DEFAULT_LOOKBACK_HOURS, minimum=1)
+            ),
             ingest_settle=timedelta(seconds=env_int(env, "INGEST_SETTLE_SECONDS", default=60, minimum=0)),
             rollup_max_catchup=timedelta(hours=env_int(env, "ROLLUP_MAX_CATCHUP_HOURS", default=24, minimum=1)),
             alerts_topic_arn=env_optional(env, "ALERTS_TOPIC_ARN"),

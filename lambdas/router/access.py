@@ -1,5 +1,5 @@
 """Who may do what: read a job (its owner, or a caller carrying the configured
-admin claim), queue a scheduled task by hand (an operator)."""
+admin claim), queue a scheduled task by hand (an operator), write an account's events."""
 
 from __future__ import annotations
 
@@ -40,6 +40,13 @@ def is_operator(claims: Mapping[str, Any], settings: RouterSettings) -> bool:
     """Whether the token carries the stage's operator scope (never, when none is configured)."""
     scope = settings.operator_scope
     return scope is not None and has_claim_value(claims, SCOPE_CLAIM, scope)
+
+
+def may_write_account(claims: Mapping[str, Any], settings: RouterSettings, account: str) -> bool:
+    """Whether the token may write this account's events: the account is listed in its
+    accounts claim, or it carries the operator scope (the app's backend writes for every account)."""
+    claim = settings.event_accounts_claim
+    return (claim is not None and has_claim_value(claims, claim, account)) or is_operator(claims, settings)
 
 
 def require_operator(claims: Mapping[str, Any], settings: RouterSettings, what: str) -> None:

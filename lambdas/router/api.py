@@ -150,6 +150,19 @@ def create_upload() -> Response:
     return json_response(201, uploads.issue_upload(body, owner=caller, settings=settings, connection=db.connection))
 
 
+@_route(contract.INGEST_EVENTS)
+def ingest_events() -> Response:
+    settings = router_settings()
+    _caller()
+    body = contract.EVENT_BATCH.validate(_json_body(settings, contract.MAX_EVENT_BATCH_BYTES))
+
+    from common import db
+    from router import ingest
+
+    rules = ingest.rules_for(_claims(), settings)
+    return json_response(200, ingest.ingest_batch(body["events"], rules=rules, connection=db.connection))
+
+
 # --- errors ----------------------------------------------------------------------
 
 
@@ -194,7 +207,7 @@ def _unexpected(exc: Exception) -> Response:
 # --- request helpers -------------------------------------------------------------
 
 
-def _json_body(settings: RouterSettings) -> Any:
+def _json_body(settings: RouterSettings, route_limit: int | None = None) -> Any:
     content_type = _header("content-type") or ""
     if content_type != JSON and content_type.split(";")[0].strip().lower() != JSON:
         raise ApiError(415, "unsupported_media_type", "send the body as Content-Type: application/json")
@@ -203,8 +216,9 @@ def _json_body(settings: RouterSettings) -> Any:
         raise ApiError(400, "missing_body", "the request needs a JSON body")
     # isascii() is a flag lookup; only non-ASCII text needs encoding to count its bytes.
     size = len(raw) if raw.isascii() else len(raw.encode("utf-8", "surrogatepass"))
-    if size > settings.max_body_bytes:
-        raise ApiError(413, "body_too_large", f"the body has {size} bytes; the limit is {settings.max_body_bytes}")
+    limit = settings.max_body_bytes if route_limit is None else min(settings.max_body_bytes, route_limit)
+    if size > limit:
+        raise ApiError(413, "body_too_large", f"the body has {size} bytes; the limit is {limit}")
     try:
         return _DECODER.decode(raw)
     except ValueError as exc:

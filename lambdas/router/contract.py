@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from common.events import EVENT
 from common.payloads import TASK_PAYLOADS, TASKS
 from common.schema import Field, Shape, TaggedShape
 
@@ -23,6 +24,9 @@ UPLOAD_CONTENT_TYPES = ("video/mp4", "video/quicktime", "video/webm")
 # S3's limit for one PUT.
 MAX_UPLOAD_BYTES = 5 * 1024**3
 MAX_IDEMPOTENCY_KEY_CHARS = 512
+# POST /v1/events: the most events, and bytes, one batch may carry.
+MAX_EVENTS = 1000
+MAX_EVENT_BATCH_BYTES = 1_000_000
 
 # The types the multimodal default model answers take images; the others are text-only models.
 IMAGE_TYPES = ("vision", "chat", "default")
@@ -122,6 +126,23 @@ UPLOAD_REQUEST = Shape(
     },
 )
 
+EVENT_BATCH = Shape(
+    "EventBatch",
+    "Analytics events to record. Each is checked on its own against `Event`: one that does not fit is "
+    "reported as rejected in the answer, and the others are still recorded.",
+    {
+        "events": Field(
+            "array",
+            f"1 to {MAX_EVENTS} events, at most {MAX_EVENT_BATCH_BYTES} bytes of body in all.",
+            required=True,
+            low=1,
+            high=MAX_EVENTS,
+            items=Field("object", "One event (schema `Event`)."),
+            example=[EVENT.sample()],
+        ),
+    },
+)
+
 _ERROR = {
     "type": "object",
     "required": ["error", "detail"],
@@ -200,6 +221,37 @@ RESPONSE_SCHEMAS: dict[str, dict[str, Any]] = {
             "updatedAt": {"type": "string", "format": "date-time"},
             "startedAt": _NULLABLE_TIME,
             "finishedAt": _NULLABLE_TIME,
+        },
+    },
+    "Event": EVENT.json_schema(),
+    "EventBatchResult": {
+        "type": "object",
+        "required": ["accepted", "duplicates", "rejected", "results"],
+        "properties": {
+            "accepted": {"type": "integer", "description": "Events recorded by this request."},
+            "duplicates": {
+                "type": "integer",
+                "description": "Events already recorded (an earlier batch) or repeated in this one: not counted again.",
+            },
+            "rejected": {"type": "integer", "description": "Events refused; see their `errors`."},
+            "results": {
+                "type": "array",
+                "description": "One per event, in the order sent.",
+                "items": {
+                    "type": "object",
+                    "required": ["index", "status"],
+                    "properties": {
+                        "index": {"type": "integer", "description": "The event's position in `events`."},
+                        "eventId": {"type": "string", "description": "The event's `eventId`, when it sent one."},
+                        "status": {"type": "string", "enum": ["accepted", "duplicate", "rejected"]},
+                        "errors": {
+                            "type": "array",
+                            "description": "With `rejected`: every problem, each naming its field (`events[3].occurredAt`).",
+                            "items": {"$ref": "#/components/schemas/Problem"},
+                        },
+                    },
+                },
+            },
         },
     },
     "UploadTicket": {
@@ -348,8 +400,38 @@ CREATE_UPLOAD = RouteSpec(
     links={"GetJob": ("getJob", {"jobId": "$response.body#/jobId"})},
 )
 
+INGEST_EVENTS = RouteSpec(
+    "POST",
+    "/v1/events",
+    "ingestEvents",
+    "Record a batch of analytics events",
+    200,
+    "EventBatchResult",
+    request=EVENT_BATCH,
+    errors={
+        **_BAD_BODY,
+        413: f"`body_too_large`: the body is over {MAX_EVENT_BATCH_BYTES} bytes (or this stage's MAX_BODY_BYTES)",
+        503: "`db_*`: the database is unavailable; resend the same batch after Retry-After (nothing is counted twice)",
+    },
+    description=(
+        "Each event is judged on its own: `accepted` (recorded now), `duplicate` (its `eventId` was already "
+        "recorded for its account, or repeats in this batch) or `rejected` (with every problem, each naming its "
+        "field). A rejected event never sinks the others. A caller writes only the accounts its token lists in the "
+        "stage's accounts claim (config `events.accounts_claim`); a token with the operator scope writes any. "
+        "An event older than the data rollups' look-back window, less an hour, is rejected: it would never be counted."
+    ),
+)
+
 # The operator routes build on RouteSpec above, so they are imported here, at the end.
 from router.operator_contract import OPERATOR_ROUTES, OPERATOR_SCHEMAS  # noqa: E402
 
 RESPONSE_SCHEMAS.update(OPERATOR_SCHEMAS)
-ROUTES: tuple[RouteSpec, ...] = (HEALTH, AI_ROUTE, CREATE_JOB, GET_JOB, CREATE_UPLOAD, *OPERATOR_ROUTES)
+ROUTES: tuple[RouteSpec, ...] = (
+    HEALTH,
+    AI_ROUTE,
+    CREATE_JOB,
+    GET_JOB,
+    CREATE_UPLOAD,
+    INGEST_EVENTS,
+    *OPERATOR_ROUTES,
+)

@@ -7,8 +7,10 @@ import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 
 from common.errors import ConfigurationError
+from common.events import DEFAULT_LOOKBACK_HOURS
 from router.contract import TASKS
 
 
@@ -38,6 +40,12 @@ class RouterSettings:
     # with no scope configured, nobody may.
     operator_scope: str | None = None
     operator_tasks: frozenset[str] = frozenset()
+    # POST /v1/events: the event types accepted (none configured: every event is
+    # refused), the claim listing a token's writable accounts (none: only operators
+    # write events), the rollups' look-back.
+    event_types: tuple[str, ...] = ()
+    event_accounts_claim: str | None = None
+    event_lookback: timedelta = timedelta(hours=DEFAULT_LOOKBACK_HOURS)
 
     @property
     def accepted_types(self) -> tuple[str, ...]:
@@ -74,6 +82,9 @@ class RouterSettings:
             admin_claim_value=env.get("ADMIN_CLAIM_VALUE") or None,
             operator_scope=env.get("OPERATOR_SCOPE") or None,
             operator_tasks=frozenset(_csv(env.get("OPERATOR_TASKS", ""))),
+            event_types=_csv(env.get("EVENT_TYPES", "")),
+            event_accounts_claim=env.get("EVENT_ACCOUNTS_CLAIM") or None,
+            event_lookback=timedelta(hours=_int(env, "EVENT_LOOKBACK_HOURS", DEFAULT_LOOKBACK_HOURS)),
         )
 
 

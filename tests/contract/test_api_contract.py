@@ -58,6 +58,8 @@ ENV = {
     "AZURE_AI_KEY": "contract-key",
     "UPLOADS_BUCKET": "huntaze-contract-uploads",
     "UPLOAD_MAX_BYTES": str(5 * 1024**3),
+    "EVENT_TYPES": "view,like,share,comment",
+    "EVENT_ACCOUNTS_CLAIM": "accounts",
 }
 TASKS = ("video", "trends", "data", "alerts")
 

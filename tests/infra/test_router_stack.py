@@ -170,3 +170,21 @@ def test_router_stack_passes_cdk_nag(stacks):
         if v.severity == "error"
     ]
     assert errors == []
+
+
+def test_the_router_reads_the_stage_s_event_types_claim_and_rollup_lookback(router, cfg):
+    # Given the router function's environment / When its settings read it
+    from router.settings import RouterSettings
+
+    (fn,) = [
+        f
+        for f in router.find_resources("AWS::Lambda::Function").values()
+        if f["Properties"]["Handler"] == "router.handler.lambda_handler"
+    ]
+    env = {k: v for k, v in fn["Properties"]["Environment"]["Variables"].items() if isinstance(v, str)}
+    settings = RouterSettings.from_env(env)
+    # Then POST /v1/events accepts the one list of event types (the alert rules' vocabulary too),
+    # trusts the configured claim, and refuses what the data rollups would never count
+    assert settings.event_types == cfg.events.types
+    assert settings.event_accounts_claim == cfg.events.accounts_claim
+    assert settings.event_lookback.total_seconds() == cfg.cron.late_event_lookback_hours * 3600

@@ -185,3 +185,23 @@ def test_ops_reads_history_and_requeues_but_cannot_create_jobs(as_role, db_conn)
     assert ops_jobs.history(conn, job.id)["events"][0]["status"] == "queued"
     assert _refused(conn, "INSERT INTO jobs (task) VALUES ('data')")
     assert _refused(conn, "SELECT * FROM ai_usage_daily")
+
+
+def test_router_writes_events_and_reads_trends_but_cannot_read_or_change_stored_events(as_role):
+    from common import event_store
+    from common.events import Event
+
+    conn = as_role("router")
+    event = Event("e1", "acct-1", "post-1", "view", 1, datetime.now(UTC))
+    assert event_store.insert_events(conn, [event]) == {("acct-1", "e1")}
+    assert event_store.insert_events(conn, [event]) == set()
+    assert conn.execute("SELECT count(*) AS n FROM trend_snapshots").fetchone()["n"] == 0
+    assert conn.execute("SELECT count(*) AS n FROM content_rollups_daily").fetchone()["n"] == 0
+    assert _refused(conn, "SELECT value FROM content_events")
+    assert _refused(conn, "UPDATE content_events SET value = 2")
+    assert _refused(conn, "DELETE FROM content_events")
+    assert _refused(
+        conn,
+        "INSERT INTO content_rollups_hourly (bucket_start, account_id, content_id, event_type) "
+        "VALUES (date_trunc('hour', now()), 'a', 'c', 'view')",
+    )

@@ -12,7 +12,17 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from router_events import AZURE_KEY, BUCKET, MODELS, Answer, LambdaContext, http_event
+from router_events import (
+    ACCOUNTS_CLAIM,
+    AZURE_KEY,
+    BUCKET,
+    EVENT_TYPES,
+    LOOKBACK_HOURS,
+    MODELS,
+    Answer,
+    LambdaContext,
+    http_event,
+)
 
 
 @pytest.fixture
@@ -45,6 +55,9 @@ def router_env(
         "UPLOAD_MAX_BYTES": str(50 * 1024 * 1024),
         "QUEUE_URL_VIDEO": urls["video"],
         "QUEUE_URL_TRENDS": urls["trends"],
+        "EVENT_TYPES": ",".join(EVENT_TYPES),
+        "EVENT_ACCOUNTS_CLAIM": ACCOUNTS_CLAIM,
+        "EVENT_LOOKBACK_HOURS": str(LOOKBACK_HOURS),
     }
     for name in ("QUEUE_URL_DATA", "QUEUE_URL_ALERTS", "REDIS_HOST", "AZURE_AI_KEY_SECRET_ARN"):
         monkeypatch.delenv(name, raising=False)

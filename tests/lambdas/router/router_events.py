@@ -14,6 +14,11 @@ from tests.fakes import chat_completion
 BUCKET = "huntaze-test-uploads"
 MODELS = {"reasoning": "DeepSeek-R1", "generation": "DeepSeek-V3", "default": "Phi-4-multimodal-instruct"}
 AZURE_KEY = "test-azure-key"
+# POST /v1/events on the test stage.
+EVENT_TYPES = ("view", "like")
+ACCOUNTS_CLAIM = "accounts"
+LOOKBACK_HOURS = 48
+OPERATOR_SCOPE = "huntaze/operator"
 CLAIMS = {"sub": "user-123", "iss": "https://auth.huntaze.com/", "aud": "huntaze-api"}
 
 
