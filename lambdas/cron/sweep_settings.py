@@ -22,10 +22,17 @@ def from_env(env: Mapping[str, str]) -> SweepPolicy:
     return SweepPolicy(
         queue_urls=urls,
         max_attempts=attempts,
-        queued_grace_s=env_int(env, "SWEEP_QUEUED_GRACE_SECONDS", default=2400, minimum=1),
-        lease_grace_s=env_int(env, "SWEEP_LEASE_GRACE_SECONDS", default=2400, minimum=1),
-        batch=env_int(env, "SWEEP_BATCH", default=100, minimum=1),
+        queued_grace_s=_required_int(env, "SWEEP_QUEUED_GRACE_SECONDS"),
+        lease_grace_s=_required_int(env, "SWEEP_LEASE_GRACE_SECONDS"),
+        batch=_required_int(env, "SWEEP_BATCH"),
     )
+
+
+def _required_int(env: Mapping[str, str], name: str) -> int:
+    """The Cron stack sets every one from config (stacks/config.py holds the defaults)."""
+    if name not in env:
+        raise ConfigurationError(f"{name} is not set")
+    return env_int(env, name, default=0, minimum=1)
 
 
 @functools.cache

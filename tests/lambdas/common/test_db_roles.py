@@ -185,3 +185,28 @@ def test_ops_reads_history_and_requeues_but_cannot_create_jobs(as_role, db_conn)
     assert ops_jobs.history(conn, job.id)["events"][0]["status"] == "queued"
     assert _refused(conn, "INSERT INTO jobs (task) VALUES ('data')")
     assert _refused(conn, "SELECT * FROM ai_usage_daily")
+
+
+def test_sweeper_resends_and_settles_jobs_but_cannot_create_or_delete_them(as_role, db_conn):
+    # Given a job queued an hour ago and one whose lease ran out an hour ago
+    lost, _ = job_store.create_job(db_conn, "data", {})
+    dead, _ = job_store.create_job(db_conn, "trends", {})
+    job_store.start_job(db_conn, dead.id, lease_seconds=60)
+    db_conn.execute("UPDATE jobs SET updated_at = now() - interval '1 hour' WHERE id = %s", (lost.id,))
+    db_conn.execute("UPDATE jobs SET lease_until = now() - interval '1 hour' WHERE id = %s", (dead.id,))
+    db_conn.commit()
+    conn = as_role("sweeper")
+    # Then its role runs the sweeper's own statements
+    assert [j.id for j in job_store.claim_stale_queued(conn, grace_s=600, limit=10)] == [lost.id]
+    assert [j.id for j in job_store.requeue_abandoned(conn, grace_s=600, max_attempts={"trends": 3})] == [dead.id]
+    assert job_store.fail_abandoned(conn, grace_s=600) == []
+    # And nothing that belongs to another function
+    assert _refused(conn, "INSERT INTO jobs (task) VALUES ('data')")
+    assert _refused(conn, "DELETE FROM jobs")
+    assert _refused(conn, "SELECT * FROM video_analyses")
+
+
+def test_ops_runs_the_audit(as_role):
+    from ops import audit
+
+    assert audit.audit(as_role("ops"), older_than_s=0) == {"olderThanSeconds": 0, "lost": [], "duplicated": []}

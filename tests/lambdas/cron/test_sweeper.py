@@ -182,7 +182,9 @@ def test_the_handler_sweeps_on_each_tick_and_emits_its_counts(db_conn, database_
     _, url = queue
     monkeypatch.setenv("SWEEP_QUEUE_URLS", json.dumps({"data": url}))
     monkeypatch.setenv("SWEEP_MAX_ATTEMPTS", json.dumps({"data": MAX_ATTEMPTS}))
-    monkeypatch.setenv("SWEEP_QUEUED_GRACE_SECONDS", str(GRACE_S))
+    for name in ("SWEEP_QUEUED_GRACE_SECONDS", "SWEEP_LEASE_GRACE_SECONDS"):
+        monkeypatch.setenv(name, str(GRACE_S))
+    monkeypatch.setenv("SWEEP_BATCH", "10")
     monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", "HuntazeTest")
     sweep_settings.sweep_policy.cache_clear()
     # Given a lost job
