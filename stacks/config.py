@@ -213,6 +213,16 @@ class CronConfig(_Section):
     trends_schedule: ScheduleConfig = ScheduleConfig(expression="rate(6 hours)", flexible_window_minutes=15)
     data_schedule: ScheduleConfig = ScheduleConfig(expression="rate(15 minutes)")
     alerts_schedule: ScheduleConfig = ScheduleConfig(expression="rate(5 minutes)")
+    # The sweeper (not a job task: see lambdas/cron/sweep_handler.py) re-sends jobs
+    # queued this long untouched, and returns or fails jobs this long past their
+    # lease. Both must outlast every job queue's visibility timeout, or the sweep
+    # races SQS's own redelivery (harmless, but wasted work): checked at synth.
+    sweeper: WorkerConfig = WorkerConfig(memory_mb=256, timeout_seconds=60)
+    sweeper_schedule: ScheduleConfig = ScheduleConfig(expression="rate(5 minutes)")
+    sweeper_queued_grace_seconds: int = Field(2400, ge=60)
+    sweeper_lease_grace_seconds: int = Field(2400, ge=60)
+    # Jobs re-sent per sweep at most; the rest wait for the next one.
+    sweeper_batch: int = Field(100, ge=1, le=1000)
     trend_sources: tuple[TrendSourceConfig, ...] = ()
     trends_user_agent: str = "HuntazeTrendsBot/1.0 (+https://huntaze.com/bot)"
     trends_top_n: int = Field(20, ge=1, le=200)

@@ -1,4 +1,4 @@
-"""Cron stack: the trends, data and alerts workers and the schedules that feed them.
+"""Cron stack: the trends, data and alerts workers, the job sweeper, and the schedules that feed them.
 
 EventBridge Scheduler puts the task's envelope (with its scheduled time) on
 the worker's queue; the queue-worker construct does the rest. Scheduler
@@ -21,22 +21,21 @@ from aws_cdk import aws_scheduler_targets as targets
 from constructs import Construct
 
 from stacks.alert_rules import check_rules, runbook_base_url
-from stacks.config import ScheduleConfig, StageConfig
-from stacks.constructs.queue_worker import QueueWorker, dead_letter_queue
+from stacks.config import ConfigError, ScheduleConfig, StageConfig, WorkerConfig
+from stacks.constructs.queue_worker import QueueWorker, dead_letter_queue, visibility_timeout_seconds
 from stacks.data import DataStack
-from stacks.naming import alerts_topic_arn
+from stacks.naming import alerts_topic_arn, dlq_name, queue_name
 from stacks.network import NetworkStack
 
 CRON_TASKS = ("trends", "data", "alerts")
-# Every worker's DLQ, for the alerts worker's dlq_depth rules.
-WATCHED_DLQ_TASKS = ("video", *CRON_TASKS)
+# Every job task's queue: what the sweeper re-sends to, and the DLQs the alerts worker's dlq_depth rules watch.
+JOB_TASKS = ("video", *CRON_TASKS)
+WATCHED_DLQ_TASKS = JOB_TASKS
+# Scheduled like the cron tasks, but its runs are not jobs (see lambdas/cron/sweep_handler.py).
+SWEEPER = "sweeper"
 PACKAGE = "cron"
 HANDLER = "cron.handler.lambda_handler"
-
-
-def dlq_name(cfg: StageConfig, task: str) -> str:
-    """The DLQ name QueueWorker gives a task's worker."""
-    return f"{cfg.prefix}-{task}-dlq"
+SWEEPER_HANDLER = "cron.sweep_handler.lambda_handler"
 
 
 class CronStack(cdk.Stack):
@@ -70,6 +69,7 @@ class CronStack(cdk.Stack):
 
         self._grant_trends(self.workers["trends"])
         self._grant_alerts(self.workers["alerts"])
+        self.sweeper = self._sweeper()
 
         # DESTROY, not CDK's default RETAIN: a group holds no data (its schedules are
         # in this stack), and a retained group under this fixed name would make
@@ -81,7 +81,54 @@ class CronStack(cdk.Stack):
             self, "SchedulesDlq", queue_name=f"{cfg.prefix}-schedules-dlq", of_what="the schedules' SendMessage targets"
         )
         for task in CRON_TASKS:
-            self.schedules[task] = self._schedule(task, getattr(cfg.cron, f"{task}_schedule"))
+            self.schedules[task] = self._schedule(self.workers[task], getattr(cfg.cron, f"{task}_schedule"))
+        self.schedules[SWEEPER] = self._schedule(self.sweeper, cfg.cron.sweeper_schedule)
+
+    # -- the sweeper ------------------------------------------------------------
+    def _sweeper(self) -> QueueWorker:
+        c = self.cfg.cron
+        self._check_sweeper_graces()
+        worker = QueueWorker(
+            self,
+            "SweeperWorker",
+            cfg=self.cfg,
+            worker=c.sweeper,
+            task=SWEEPER,
+            package=PACKAGE,
+            handler=SWEEPER_HANDLER,
+            description=f"Huntaze {self.cfg.stage} job sweeper (scheduled): re-sends lost jobs, settles abandoned ones",
+            environment={
+                "SWEEP_QUEUE_URLS": cdk.Stack.of(self).to_json_string(
+                    {t: self._queue_url(queue_name(self.cfg, t)) for t in JOB_TASKS}
+                ),
+                "SWEEP_MAX_ATTEMPTS": json.dumps({t: self._job_worker(t).max_receive_count for t in JOB_TASKS}),
+                "SWEEP_QUEUED_GRACE_SECONDS": str(c.sweeper_queued_grace_seconds),
+                "SWEEP_LEASE_GRACE_SECONDS": str(c.sweeper_lease_grace_seconds),
+                "SWEEP_BATCH": str(c.sweeper_batch),
+            },
+            vpc=self.data.vpc,
+            security_groups=[self.data.workers_sg],
+        )
+        self.data.grant_database(worker.function, SWEEPER)
+        worker.function.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["sqs:SendMessage"], resources=[self._queue_arn(queue_name(self.cfg, t)) for t in JOB_TASKS]
+            )
+        )
+        return worker
+
+    def _job_worker(self, task: str) -> WorkerConfig:
+        return self.cfg.video.worker if task == "video" else getattr(self.cfg.cron, task)
+
+    def _check_sweeper_graces(self) -> None:
+        """Both graces outlast every job queue's visibility timeout (else the sweep races SQS's redelivery)."""
+        c = self.cfg.cron
+        longest, task = max((visibility_timeout_seconds(self._job_worker(t)), t) for t in JOB_TASKS)
+        for key in ("sweeper_queued_grace_seconds", "sweeper_lease_grace_seconds"):
+            if getattr(c, key) <= longest:
+                raise ConfigError(
+                    f"cron.{key} = {getattr(c, key)} must exceed the {task} queue's visibility timeout ({longest} s)"
+                )
 
     # -- per-task settings ------------------------------------------------------
     def _environment(self, task: str) -> dict[str, str]:
@@ -138,9 +185,10 @@ class CronStack(cdk.Stack):
         self.data.grant_slack(fn)
 
     # -- schedules --------------------------------------------------------------
-    def _schedule(self, task: str, sc: ScheduleConfig) -> scheduler.Schedule:
+    def _schedule(self, worker: QueueWorker, sc: ScheduleConfig) -> scheduler.Schedule:
+        task = worker.task
         target = targets.SqsSendMessage(
-            self.workers[task].queue,
+            worker.queue,
             input=scheduler.ScheduleTargetInput.from_object(
                 {"task": task, "scheduledTime": scheduler.ContextAttribute.scheduled_time, "payload": {}}
             ),

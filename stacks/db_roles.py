@@ -10,5 +10,5 @@ themselves stay light.
 from __future__ import annotations
 
 DB_ROLES: dict[str, str] = {
-    function: f"huntaze_{function}" for function in ("router", "video", "trends", "data", "alerts", "ops")
+    function: f"huntaze_{function}" for function in ("router", "video", "trends", "data", "alerts", "ops", "sweeper")
 }

@@ -18,3 +18,13 @@ def alerts_topic_name(cfg: StageConfig) -> str:
 
 def alerts_topic_arn(cfg: StageConfig) -> str:
     return f"arn:{cdk.Aws.PARTITION}:sns:{cdk.Aws.REGION}:{cdk.Aws.ACCOUNT_ID}:{alerts_topic_name(cfg)}"
+
+
+def queue_name(cfg: StageConfig, task: str) -> str:
+    """A queue worker's queue (QueueWorker names it; the sweeper and alerts find it by it)."""
+    return f"{cfg.prefix}-{task}"
+
+
+def dlq_name(cfg: StageConfig, task: str) -> str:
+    """A queue worker's DLQ."""
+    return f"{queue_name(cfg, task)}-dlq"

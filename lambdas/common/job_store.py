@@ -16,6 +16,8 @@ State machine::
                       -> queued            (transient error; SQS retries)
     queued -> failed                       (an unreadable message named it: `fail_unstarted`)
     running -> failed(retries_exhausted)   (its lease ran out long ago: `fail_abandoned`, for a sweeper)
+    running -> queued(abandoned)           (the same, attempts left: `requeue_abandoned`, the sweeper re-sends it)
+    queued -> queued(resent)               (queued too long, its send presumed lost: `claim_stale_queued`)
     running -> running                     (redelivery after the attempt's lease expired)
     failed(retries_exhausted) -> running   (the message was redriven from the DLQ)
 
@@ -189,6 +191,10 @@ def _start_detail(status: str, error_reason: str | None, lease_expired: bool) ->
     return None
 
 
+# job_events reasons of the sweeper's transitions.
+RESENT = "resent"
+ABANDONED = "abandoned"
+
 # The attempt that finishes a job must still own it: running, and no later attempt started.
 _OWNED = "id = %(id)s AND status = 'running' AND attempts = %(attempt)s"
 
@@ -298,6 +304,52 @@ def fail_abandoned(conn: psycopg.Connection, *, grace_s: float) -> list[Job]:
             jobs = cur.fetchall()
         for job in jobs:
             _record(conn, job, reason=RETRIES_EXHAUSTED, detail=job.error)
+        return jobs
+
+
+def claim_stale_queued(conn: psycopg.Connection, *, grace_s: float, limit: int) -> list[Job]:
+    """Queued jobs untouched for `grace_s`, touched now and recorded as re-sent; the caller sends their envelopes.
+
+    Their SQS send may have been lost (the API committed the row, then died or
+    was refused). Touching `updated_at` in the claim makes the next re-send wait
+    another `grace_s`, and `SKIP LOCKED` keeps two sweeps from claiming one job.
+    A copy of a message that was not lost after all is harmless: the job's
+    lease and its terminal states make the second delivery a no-op.
+    """
+    with conn.transaction():
+        with _cursor(conn, Job) as cur:
+            cur.execute(
+                f"UPDATE jobs SET updated_at = now() WHERE id IN ("
+                f"SELECT id FROM jobs WHERE status = 'queued' AND updated_at < now() - make_interval(secs => %s) "
+                f"ORDER BY updated_at LIMIT %s FOR UPDATE SKIP LOCKED) RETURNING {_JOB_COLUMNS}",
+                (float(grace_s), int(limit)),
+            )
+            jobs = cur.fetchall()
+        for job in jobs:
+            _record(conn, job, reason=RESENT, detail=f"still queued after {grace_s:.0f} s: its message was sent again")
+        return jobs
+
+
+def requeue_abandoned(conn: psycopg.Connection, *, grace_s: float, max_attempts: Mapping[str, int]) -> list[Job]:
+    """running -> queued (`abandoned`) for jobs `grace_s` past their lease with attempts left; the caller re-sends them.
+
+    `max_attempts` is each task's queue `maxReceiveCount`: a job that took that
+    many attempts is left for `fail_abandoned`. A task missing from it has none left.
+    """
+    from psycopg.types.json import Jsonb
+
+    with conn.transaction():
+        with _cursor(conn, Job) as cur:
+            cur.execute(
+                f"UPDATE jobs SET status = 'queued', error_reason = %s, lease_until = NULL, updated_at = now(), "
+                f"error = 'its last attempt stopped without recording an outcome (timeout or out of memory)' "
+                f"WHERE status = 'running' AND lease_until < now() - make_interval(secs => %s) "
+                f"AND attempts < COALESCE((%s::jsonb ->> task)::int, 0) RETURNING {_JOB_COLUMNS}",
+                (ABANDONED, float(grace_s), Jsonb(dict(max_attempts))),
+            )
+            jobs = cur.fetchall()
+        for job in jobs:
+            _record(conn, job, reason=ABANDONED, detail="its lease ran out with attempts left: sent to its queue again")
         return jobs
 
 

@@ -28,6 +28,7 @@ from stacks.config import StageConfig, WorkerConfig
 from stacks.constructs.nag import acknowledge
 from stacks.constructs.nag_checkov import acknowledge_checkov
 from stacks.constructs.python_function import PythonFunction
+from stacks.naming import dlq_name, queue_name
 
 VISIBILITY_TIMEOUT_FACTOR = 6
 DLQ_RETENTION = cdk.Duration.days(14)
@@ -80,11 +81,11 @@ class QueueWorker(Construct):
         self.worker_config = worker
         timeout = cdk.Duration.seconds(worker.timeout_seconds)
 
-        self.dlq = dead_letter_queue(self, "Dlq", queue_name=f"{cfg.prefix}-{task}-dlq", of_what=f"the {task} queue")
+        self.dlq = dead_letter_queue(self, "Dlq", queue_name=dlq_name(cfg, task), of_what=f"the {task} queue")
         self.queue = sqs.Queue(
             self,
             "Queue",
-            queue_name=f"{cfg.prefix}-{task}",
+            queue_name=queue_name(cfg, task),
             visibility_timeout=cdk.Duration.seconds(visibility_timeout_seconds(worker)),
             retention_period=cdk.Duration.days(4),
             encryption=sqs.QueueEncryption.SQS_MANAGED,

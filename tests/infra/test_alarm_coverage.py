@@ -184,3 +184,20 @@ def test_the_data_tier_and_the_api_are_watched(templates, covered):
     assert {"DatabaseMemoryUsagePercentage", "EngineCPUUtilization"} <= metrics
     if templates["Router"].find_resources("AWS::ApiGatewayV2::Api"):
         assert {"5xx", "Latency"} <= metrics
+
+
+def test_the_sweeper_queue_its_dlq_and_its_function_are_alarmed(templates, covered, cfg):
+    # Given the sweeper's resources, found by their names
+    queue = _queue(templates, "Cron", f"{cfg.prefix}-sweeper")
+    dlq = _queue(templates, "Cron", f"{cfg.prefix}-sweeper-dlq")
+    resources = templates["Cron"].to_json()["Resources"]
+    function = {
+        ("Cron", rid)
+        for rid, r in resources.items()
+        if r["Type"] == "AWS::Lambda::Function" and r["Properties"].get("FunctionName") == f"{cfg.prefix}-sweeper"
+    }
+    assert queue and dlq and function
+    # Then each carries its kind's alarms
+    assert all(covered.get(q, set()) >= QUEUE_METRICS for q in queue)
+    assert all(covered.get(d, set()) >= DLQ_METRICS for d in dlq)
+    assert all(covered.get(f, set()) >= FUNCTION_METRICS for f in function)

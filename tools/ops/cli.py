@@ -10,9 +10,13 @@
                                   mute one rule (or every rule: a maintenance window) until it expires
     alerts silences               the silences not yet over
     alerts unsilence ID           end a silence now
+    audit [--older-than-minutes M]
+                                  jobs not terminal and untouched for M minutes (lost), jobs with
+                                  more than one result (duplicated), and every DLQ's messages; ends
+                                  with `lost: N, duplicated: N` and exits 1 when either is not 0
 
 AWS access goes through the usual boto3 credential chain (AWS_PROFILE, ...).
-Job and alerts commands invoke the stage's ops function (huntaze-<stage>-ops, or
+Job, alerts and audit commands invoke the stage's ops function (huntaze-<stage>-ops, or
 --function NAME), which runs in the VPC next to RDS: you need
 lambda:InvokeFunction on it. --database-url URL runs them here against that
 PostgreSQL instead (local debugging; a rerun then sends with your credentials).
@@ -29,6 +33,7 @@ from collections.abc import Sequence
 from typing import Any, TextIO
 
 from common.errors import WorkerError
+from ops.audit import DEFAULT_OLDER_THAN_S
 from tools.ops.queues import OpsError, Queues
 
 
@@ -80,6 +85,10 @@ def build_parser() -> argparse.ArgumentParser:
     alerts.add_parser("silences", parents=[target])
     end = alerts.add_parser("unsilence", parents=[target])
     end.add_argument("silence_id", type=int)
+
+    check = groups.add_parser("audit", parents=[target])
+    check.add_argument("--older-than-minutes", type=float, default=DEFAULT_OLDER_THAN_S / 60)
+    check.add_argument("--peek", type=int, default=10, help="messages shown per non-empty DLQ")
     return parser
 
 
@@ -99,10 +108,16 @@ def main(
         return 2
     json.dump(result, out, indent=2, default=str)
     out.write("\n")
+    if args.group == "audit":
+        lost, duplicated = len(result["lost"]), len(result["duplicated"])
+        out.write(f"lost: {lost}, duplicated: {duplicated}\n")
+        return 1 if lost or duplicated else 0
     return 0
 
 
 def _run(args: argparse.Namespace, *, sqs: Any, lambda_client: Any) -> Any:
+    if args.group == "audit":
+        return _audit(args, sqs=sqs, lambda_client=lambda_client)
     if args.group in ("job", "alerts"):
         return _job(args, sqs=sqs, lambda_client=lambda_client)
     if args.command == "peek" and args.limit < 1:
@@ -137,7 +152,23 @@ def _job(args: argparse.Namespace, *, sqs: Any, lambda_client: Any) -> Any:
         return perform(request, conn, send)
 
 
+def _audit(args: argparse.Namespace, *, sqs: Any, lambda_client: Any) -> dict[str, Any]:
+    """The database's verdict (through the ops function or --database-url) plus every DLQ's contents."""
+    if args.older_than_minutes < 0 or args.peek < 0:
+        raise OpsError("--older-than-minutes and --peek must be 0 or more")
+    report = _job(args, sqs=sqs, lambda_client=lambda_client)
+    queues = Queues(sqs or _client("sqs", args.region), args.stage)
+    dlqs = []
+    for q in queues.list_dlqs():
+        held = q.visible + q.in_flight
+        peeked = queues.peek(q.task, args.peek) if held and args.peek else []
+        dlqs.append({**vars(q), "peeked": peeked})
+    return {**report, "dlqs": dlqs}
+
+
 def _payload(args: argparse.Namespace) -> dict[str, Any]:
+    if args.group == "audit":
+        return {"action": "audit", "olderThanSeconds": args.older_than_minutes * 60}
     if args.group == "job":
         return {"action": args.command, "jobId": args.job_id, "force": getattr(args, "force", False)}
     if args.command == "silence":
@@ -166,7 +197,7 @@ def _use_local(args: argparse.Namespace) -> None:
     args.stage = local.stage
     if args.group == "dlq" and args.command == "redrive":
         args.copy = True  # the local SQS (moto) has no message move task
-    if args.group in ("job", "alerts") and args.function is None:
+    if args.group in ("job", "alerts", "audit") and args.function is None:
         args.database_url = args.database_url or local.database_url
 
 

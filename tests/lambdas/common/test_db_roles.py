@@ -205,3 +205,28 @@ def test_router_writes_events_and_reads_trends_but_cannot_read_or_change_stored_
         "INSERT INTO content_rollups_hourly (bucket_start, account_id, content_id, event_type) "
         "VALUES (date_trunc('hour', now()), 'a', 'c', 'view')",
     )
+
+
+def test_sweeper_resends_and_settles_jobs_but_cannot_create_or_delete_them(as_role, db_conn):
+    # Given a job queued an hour ago and one whose lease ran out an hour ago
+    lost, _ = job_store.create_job(db_conn, "data", {})
+    dead, _ = job_store.create_job(db_conn, "trends", {})
+    job_store.start_job(db_conn, dead.id, lease_seconds=60)
+    db_conn.execute("UPDATE jobs SET updated_at = now() - interval '1 hour' WHERE id = %s", (lost.id,))
+    db_conn.execute("UPDATE jobs SET lease_until = now() - interval '1 hour' WHERE id = %s", (dead.id,))
+    db_conn.commit()
+    conn = as_role("sweeper")
+    # Then its role runs the sweeper's own statements
+    assert [j.id for j in job_store.claim_stale_queued(conn, grace_s=600, limit=10)] == [lost.id]
+    assert [j.id for j in job_store.requeue_abandoned(conn, grace_s=600, max_attempts={"trends": 3})] == [dead.id]
+    assert job_store.fail_abandoned(conn, grace_s=600) == []
+    # And nothing that belongs to another function
+    assert _refused(conn, "INSERT INTO jobs (task) VALUES ('data')")
+    assert _refused(conn, "DELETE FROM jobs")
+    assert _refused(conn, "SELECT * FROM video_analyses")
+
+
+def test_ops_runs_the_audit(as_role):
+    from ops import audit
+
+    assert audit.audit(as_role("ops"), older_than_s=0) == {"olderThanSeconds": 0, "lost": [], "duplicated": []}

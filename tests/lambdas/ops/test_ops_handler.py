@@ -131,12 +131,12 @@ def test_a_rerun_whose_send_fails_leaves_the_job_queued_and_can_be_asked_again(d
         (
             {"action": "delete", "jobId": str(uuid.uuid4())},
             "unknown_action",
-            "unknown action 'delete'; expected one of history, rerun, alert-states, silence, silences, unsilence",
+            "unknown action 'delete'; expected one of history, rerun, audit, alert-states, silence, silences, unsilence",
         ),
         (
             {"jobId": str(uuid.uuid4())},
             "unknown_action",
-            "the request has no action; expected one of history, rerun, alert-states, silence, silences, unsilence",
+            "the request has no action; expected one of history, rerun, audit, alert-states, silence, silences, unsilence",
         ),
         ({"action": "history", "jobId": "not-a-uuid"}, "bad_job_id", "not a job id (UUID): 'not-a-uuid'"),
         ({"action": "history"}, "bad_job_id", "jobId must be a UUID string"),
@@ -157,3 +157,25 @@ def test_an_unknown_job_is_a_clear_error_for_both_actions(db_conn, sqs):
         answer = _invoke({"action": action, "jobId": str(missing)})
         assert answer == {"ok": False, "error": "job_not_found", "message": f"job {missing} does not exist"}
     assert all(_messages(client, u) == [] for u in urls.values())
+
+
+def test_audit_names_a_job_nothing_moved_for_longer_than_asked(db_conn, sqs):
+    # Given a job queued two hours ago and left there
+    job, _ = job_store.create_job(db_conn, "data", {})
+    db_conn.execute("UPDATE jobs SET updated_at = now() - interval '2 hours' WHERE id = %s", (job.id,))
+    db_conn.commit()
+    # When the operator audits with a one-hour threshold
+    answer = _invoke({"action": "audit", "olderThanSeconds": 3600})
+    # Then the job is reported lost and nothing duplicated
+    assert answer["ok"] is True
+    assert [j["jobId"] for j in answer["result"]["lost"]] == [str(job.id)]
+    assert answer["result"]["duplicated"] == []
+
+
+def test_audit_refuses_a_threshold_that_is_not_a_number(db_conn, sqs):
+    answer = _invoke({"action": "audit", "olderThanSeconds": "1h"})
+    assert answer == {
+        "ok": False,
+        "error": "bad_request",
+        "message": "olderThanSeconds must be a number of seconds, 0 or more",
+    }
