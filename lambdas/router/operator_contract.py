@@ -98,7 +98,7 @@ CREATE_SILENCE = RouteSpec(
     request=SILENCE_REQUEST,
     errors={
         **BAD_BODY,
-        400: BAD_BODY[400] + "; `invalid_silence`: no such rule",
+        400: BAD_BODY[400] + "; `invalid_silence`: no such rule, or a blank `reason`",
         503: "The database is unavailable",
     },
     operator=True,

@@ -19,6 +19,7 @@ gets is documented on those operations and tested in tests/e2e
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 import tempfile
@@ -32,6 +33,7 @@ from hypothesis import HealthCheck, settings
 from schemathesis.config import SchemathesisConfig
 
 from router import openapi
+from router.operator_contract import CREATE_SILENCE
 from tests.fakes import LambdaContext, chat_completion
 
 SEED = 20261130
@@ -147,38 +149,67 @@ class _OperatorToken:
 
 
 @schema.hook("filter_case")
-def _documented_data_range(ctx, case) -> bool:
-    """Keep a schema-valid data job only if its range fits the rule DataPayload states in prose.
+def _documented_prose_rules(ctx, case) -> bool:
+    """Keep a schema-valid case only if it also fits the rules its operation states in prose.
 
-    "`until` after `since`, at most 93 days, a real calendar time" is a rule
-    across fields and the clock that JSON Schema cannot say, so schema-valid
-    generated ranges can break it; they are answered with the documented 400
-    (test_router_task_contract covers those). Every other positive case, and
-    every negative one, is kept.
+    JSON Schema cannot say them, so schema-valid generated data can break them;
+    such requests get the documented 400, which the router tests cover. Every
+    other positive case, and every negative one, is kept:
+
+    * a data job's range: "`until` after `since`, at most 93 days, a real
+      calendar time" (test_router_task_contract);
+    * a silence's `rule` must name one of the stage's alert rules, which live
+      in its database, not in the document (the `api` fixture loads the
+      stage's rule file, so the documented example and the maintenance
+      window, with no `rule`, are kept), and its `reason` must not be blank
+      (tests/lambdas/router/test_router_operator.py).
     """
-    from datetime import UTC, datetime
-
     from schemathesis import GenerationMode
+
+    if case.meta is None or case.meta.generation.mode is not GenerationMode.POSITIVE:
+        return True
+    body = case.body
+    if not isinstance(body, dict):
+        return True
+    if case.operation.path == CREATE_SILENCE.path:
+        known = "rule" not in body or body["rule"] in {rule.name for rule in _stage_rules()}
+        return known and bool(str(body.get("reason", "")).strip())
+    if body.get("task") == "data" and isinstance(body.get("payload"), dict):
+        return _fits_the_data_range_rule(body["payload"])
+    return True
+
+
+@functools.cache
+def _stage_rules() -> tuple[Any, ...]:
+    """The alert rules the stage's alerts worker loads (its rule file, ALERT_RULES_FILE's default)."""
+    from cron import rule_file
+    from cron.settings import CronSettings
+
+    default = next(f.default for f in dataclasses.fields(CronSettings) if f.name == "alert_rules_file")
+    return rule_file.load(rule_file.RULES_DIR / default).rules
+
+
+def _fits_the_data_range_rule(payload: dict[str, Any]) -> bool:
+    from datetime import UTC, datetime
 
     from common import payloads
     from common.schema import SchemaError
 
-    body = case.body
-    if case.meta is None or case.meta.generation.mode is not GenerationMode.POSITIVE:
-        return True
-    if not isinstance(body, dict) or body.get("task") != "data" or not isinstance(body.get("payload"), dict):
-        return True
     try:
-        payloads.validate("data", body["payload"], now=datetime.now(UTC))
+        payloads.validate("data", payload, now=datetime.now(UTC))
     except SchemaError:
         return False
     return True
 
 
 @pytest.fixture
-def api(monkeypatch, database_env, redis_url, redis_client, aws, httpserver) -> Iterator[None]:
-    """The router's environment, pointed at the local services, every task with its queue."""
+def api(monkeypatch, database_env, db_conn, redis_url, redis_client, aws, httpserver) -> Iterator[None]:
+    """The router's environment, pointed at the local services, every task with its queue and the stage's alert rules."""
     import boto3
+
+    from cron import alerts_store
+
+    alerts_store.apply_rules(db_conn, _stage_rules())
 
     from common import azure_ai
     from common import settings as common_settings
