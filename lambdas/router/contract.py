@@ -181,6 +181,15 @@ _UNAUTHORIZED = {
     "properties": {"message": {"type": "string", "enum": [UNAUTHORIZED_BODY["message"]]}},
     "example": UNAUTHORIZED_BODY,
 }
+# API Gateway answers this, before the function runs, when a route's authorization
+# scopes are not in the token (the operator-only routes).
+FORBIDDEN_BODY = {"message": "Forbidden"}
+_FORBIDDEN = {
+    "type": "object",
+    "required": ["message"],
+    "properties": {"message": {"type": "string", "enum": [FORBIDDEN_BODY["message"]]}},
+    "example": FORBIDDEN_BODY,
+}
 _USAGE = {
     "type": "object",
     "properties": {k: {"type": "integer"} for k in ("prompt_tokens", "completion_tokens", "total_tokens")},
@@ -190,6 +199,7 @@ RESPONSE_SCHEMAS: dict[str, dict[str, Any]] = {
     "Error": _ERROR,
     "Problem": _PROBLEM,
     "Unauthorized": _UNAUTHORIZED,
+    "Forbidden": _FORBIDDEN,
     "Health": {"type": "object", "properties": {"status": {"type": "string", "enum": ["ok"]}}},
     "AiRouteResponse": {
         "type": "object",
@@ -304,7 +314,7 @@ class RouteSpec:
         return self.path.replace("{", "<").replace("}", ">")
 
 
-_BAD_BODY = {
+BAD_BODY = {
     400: (
         "`missing_body`, `malformed_json` (not JSON, or nested too deeply), `invalid_encoding` (base64 that does not "
         "decode to UTF-8), or `invalid_request`: every field that does not fit the schema, listed in `errors`"
@@ -323,11 +333,11 @@ AI_ROUTE = RouteSpec(
     "AiRouteResponse",
     request=AI_REQUEST,
     errors={
-        **_BAD_BODY,
-        400: _BAD_BODY[400]
+        **BAD_BODY,
+        400: BAD_BODY[400]
         + "; `unknown_type` (a type this stage has no model for), `images_not_supported` (images with a type whose "
         "model takes none), `invalid_image` (not a base64 JPEG/PNG), or `max_tokens` over this stage's limit",
-        413: _BAD_BODY[413]
+        413: BAD_BODY[413]
         + "; `prompt_too_long` or `too_many_images`: over this stage's AI_MAX_PROMPT_CHARS / AI_MAX_IMAGES",
         422: "Azure refused the request: `content_filtered` (its content filter) or `upstream_rejected` (invalid for the model)",
         429: "Daily AI budget spent",
@@ -345,9 +355,11 @@ CREATE_JOB = RouteSpec(
     "JobAccepted",
     request=JOB_REQUEST,
     errors={
-        **_BAD_BODY,
-        400: _BAD_BODY[400]
+        **BAD_BODY,
+        400: BAD_BODY[400]
         + "; `invalid_idempotency_key`: not 1 to this stage's MAX_IDEMPOTENCY_KEY_CHARS printable ASCII characters",
+        403: "`operator_scope_required`: a scheduled task (this stage's OPERATOR_TASKS) queued by a caller without "
+        "the stage's operator scope",
         409: "Idempotency-Key reused with a different request",
         503: (
             "`task_unavailable` (this stage runs no such worker), `queue_unavailable` or `db_*` (the queue or the "
@@ -391,9 +403,9 @@ CREATE_UPLOAD = RouteSpec(
     "UploadTicket",
     request=UPLOAD_REQUEST,
     errors={
-        **_BAD_BODY,
-        413: _BAD_BODY[413] + "; `upload_too_large`: `size` is over this stage's UPLOAD_MAX_BYTES",
-        415: _BAD_BODY[415]
+        **BAD_BODY,
+        413: BAD_BODY[413] + "; `upload_too_large`: `size` is over this stage's UPLOAD_MAX_BYTES",
+        415: BAD_BODY[415]
         + "; `unsupported_content_type`: `contentType` is not among this stage's UPLOAD_CONTENT_TYPES",
         503: "`uploads_unavailable` (no uploads bucket) or `db_*` (the database is unavailable); retry after Retry-After",
     },

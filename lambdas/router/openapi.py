@@ -78,6 +78,8 @@ def _operation(spec: RouteSpec) -> dict[str, Any]:
         errors[401] = _response(
             "Missing or invalid JWT: API Gateway's authorizer answers before the function runs", "Unauthorized"
         )
+    if spec.operator:
+        errors[403] = _operator_forbidden()
     responses.update({str(status): errors[status] for status in sorted(errors)})
     op["responses"] = responses
     return op
@@ -87,6 +89,24 @@ def _response(description: str, schema: str) -> dict[str, Any]:
     return {
         "description": description,
         "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema}"}}},
+    }
+
+
+def _operator_forbidden() -> dict[str, Any]:
+    # API Gateway refuses first; the function's own check answers the same status
+    # with its error body should a request ever pass the gateway without the scope.
+    return {
+        "description": (
+            'The token lacks the stage\'s operator scope: API Gateway answers `{"message":"Forbidden"}` '
+            "before the function runs (the function's own check: `operator_scope_required`)"
+        ),
+        "content": {
+            "application/json": {
+                "schema": {
+                    "anyOf": [{"$ref": "#/components/schemas/Forbidden"}, {"$ref": "#/components/schemas/Error"}]
+                }
+            }
+        },
     }
 
 

@@ -1,7 +1,8 @@
 """The operator routes' contract: alert rule states and silences, for callers with the operator scope.
 
 The operator scope (stage config ``router.operator_scope``) reaches the
-function as OPERATOR_SCOPE; a token whose ``scope`` claim lacks it gets 403.
+function as OPERATOR_SCOPE and the routes' authorization scopes; a token whose
+``scope`` claim lacks it gets 403 (router.openapi documents it on every operator route).
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from typing import Any
 
 from common.alert_ops import MAX_SILENCE
 from common.schema import Field, Shape
-from router.contract import RouteSpec
+from router.contract import BAD_BODY, RouteSpec
 
 SILENCE_REQUEST = Shape(
     "SilenceRequest",
@@ -77,7 +78,6 @@ OPERATOR_SCHEMAS: dict[str, dict[str, Any]] = {
     },
 }
 
-_FORBIDDEN = {403: "The token lacks the operator scope"}
 ALERT_STATES = RouteSpec(
     "GET",
     "/v1/ops/alerts",
@@ -85,7 +85,7 @@ ALERT_STATES = RouteSpec(
     "Every alert rule with its state and since-when, and the silences still on",
     200,
     "AlertStates",
-    errors={**_FORBIDDEN, 503: "The database is unavailable"},
+    errors={503: "The database is unavailable"},
     operator=True,
 )
 CREATE_SILENCE = RouteSpec(
@@ -96,7 +96,11 @@ CREATE_SILENCE = RouteSpec(
     201,
     "Silence",
     request=SILENCE_REQUEST,
-    errors={400: "Malformed body, or no such rule", **_FORBIDDEN, 503: "The database is unavailable"},
+    errors={
+        **BAD_BODY,
+        400: BAD_BODY[400] + "; `invalid_silence`: no such rule, or a blank `reason`",
+        503: "The database is unavailable",
+    },
     operator=True,
 )
 OPERATOR_ROUTES = (ALERT_STATES, CREATE_SILENCE)

@@ -1,16 +1,30 @@
-"""Schemathesis against the router, through an API Gateway-like front, with every check (issue 12).
+"""Schemathesis against the router, behind the API Gateway front `make local` uses, with every check (issue 12).
 
-Real PostgreSQL and Redis, moto SQS/S3 and a local Azure AI fake behind the
-router; generated requests (valid and invalid, at least MAX_EXAMPLES per
+The front (tools/local/apigw.py) serves the dev stage's route table from its
+synthesized templates, with the JWT authorizer against the local issuer and
+the operator routes' authorization scope; only its throttle is off, since a
+property test sends far more than the stage's 20 requests a second. Behind it,
+the router with real PostgreSQL and Redis, moto SQS/S3 and a local Azure AI
+fake; generated requests (valid and invalid, at least MAX_EXAMPLES per
 operation, a fixed seed so a CI run is repeatable), then the links
 createJob/createUpload -> getJob walked as a state machine. Every built-in
 check is on, except the ones listed in EXCLUDED with the reason.
+
+Every request carries an operator's token (the deployment's OPERATOR_SCOPE),
+so every documented operation, the operator routes and the scheduled tasks
+included, is reachable with its success; the 403 a caller without the scope
+gets is documented on those operations and tested in tests/e2e
+(test_e2e_api_front, test_e2e_jobs) and tests/lambdas/router.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import json
+import tempfile
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,7 +33,7 @@ from hypothesis import HealthCheck, settings
 from schemathesis.config import SchemathesisConfig
 
 from router import openapi
-from tests.contract.front import issue_token, make_front
+from router.operator_contract import CREATE_SILENCE
 from tests.fakes import LambdaContext, chat_completion
 
 SEED = 20261130
@@ -41,7 +55,6 @@ CONFIG = SchemathesisConfig.from_dict(
         "generation": {"mode": "all", "max-examples": MAX_EXAMPLES, "database": "none"},
         "checks": {"enabled": True, **{name: {"enabled": False} for name in EXCLUDED}},
         "phases": {"stateful": {"enabled": True, "max-steps": 6}},
-        "auth": {"openapi": {"jwt": {"bearer": issue_token("contract-caller")}}},
     }
 )
 # What the stage allows at most is what the document promises (router.contract);
@@ -64,63 +77,141 @@ ENV = {
 TASKS = ("video", "trends", "data", "alerts")
 
 
+# The stage's access rules reach the router as the deployment sets them.
+ACCESS_ENV = ("OPERATOR_SCOPE", "OPERATOR_TASKS", "ADMIN_CLAIM")
+STAGE_NAME = "dev"
 # (method, path, status) of every request the front answered, for the stateful test's own check.
 CALLS: list[tuple[str, str, int]] = []
 
 
-def _front() -> Any:
-    from router.handler import lambda_handler
+class _Stage:
+    """The stage's API Gateway front before the router, as a WSGI app, and an operator's token for it.
 
-    # The one line to change for the shared front (tools/local/apigw.py).
-    front = make_front(lambda_handler, lambda: LambdaContext(function_name="router", remaining_ms=29_000))
+    Built on the first request, not at import: pytest-xdist imports this module
+    in every worker, and collecting it must not synthesize. The synth behind it
+    runs at most once a session (tools/local/synth.py caches and locks it).
+    """
 
-    def recorded(environ: dict[str, Any], start_response: Any) -> Any:
+    @functools.cached_property
+    def deployment(self) -> Any:
+        from tools.local import deployment
+
+        return deployment.for_stage(STAGE_NAME)
+
+    @property
+    def router_env(self) -> dict[str, str]:
+        return self.deployment.functions[self.deployment.api.function].environment
+
+    @functools.cached_property
+    def _issuer(self) -> tempfile.TemporaryDirectory[str]:
+        return tempfile.TemporaryDirectory(prefix="contract-issuer-")  # removed when the process ends
+
+    @functools.cached_property
+    def front(self) -> Any:
+        from router.handler import lambda_handler
+        from tools.local import identity
+        from tools.local.apigw import HttpApiFront
+
+        def invoke(event: dict[str, Any]) -> Any:
+            return lambda_handler(event, LambdaContext(function_name="router", remaining_ms=29_000))
+
+        jwks = identity.jwks(Path(self._issuer.name))
+        return HttpApiFront(self.deployment.api, invoke, jwks=jwks, issuer=identity.ISSUER, throttle=False)
+
+    @functools.cached_property
+    def operator_token(self) -> str:
+        from tools.local import identity
+
+        audience = self.deployment.api.audience[0]
+        scope = self.router_env["OPERATOR_SCOPE"]
+        return identity.token("contract-caller", audience, scope=scope, state_dir=Path(self._issuer.name))
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
         def start(status: str, headers: Any, *rest: Any) -> Any:
             CALLS.append((environ["REQUEST_METHOD"], environ.get("PATH_INFO", ""), int(status.split()[0])))
             return start_response(status, headers, *rest)
 
-        return front(environ, start)
-
-    return recorded
+        return self.front(environ, start)
 
 
+STAGE = _Stage()
 schema = schemathesis.openapi.from_dict(openapi.build(), config=CONFIG)
-schema.app = _front()
+schema.app = STAGE
+
+
+@schema.auth()
+class _OperatorToken:
+    """Every request as an operator (see the module docstring); signed on first use, not at import."""
+
+    def get(self, case: Any, ctx: Any) -> str:
+        return STAGE.operator_token
+
+    def set(self, case: Any, data: str, ctx: Any) -> None:
+        case.headers = {**(case.headers or {}), "Authorization": f"Bearer {data}"}
 
 
 @schema.hook("filter_case")
-def _documented_data_range(ctx, case) -> bool:
-    """Keep a schema-valid data job only if its range fits the rule DataPayload states in prose.
+def _documented_prose_rules(ctx, case) -> bool:
+    """Keep a schema-valid case only if it also fits the rules its operation states in prose.
 
-    "`until` after `since`, at most 93 days, a real calendar time" is a rule
-    across fields and the clock that JSON Schema cannot say, so schema-valid
-    generated ranges can break it; they are answered with the documented 400
-    (test_router_task_contract covers those). Every other positive case, and
-    every negative one, is kept.
+    JSON Schema cannot say them, so schema-valid generated data can break them;
+    such requests get the documented 400, which the router tests cover. Every
+    other positive case, and every negative one, is kept:
+
+    * a data job's range: "`until` after `since`, at most 93 days, a real
+      calendar time" (test_router_task_contract);
+    * a silence's `rule` must name one of the stage's alert rules, which live
+      in its database, not in the document (the `api` fixture loads the
+      stage's rule file, so the documented example and the maintenance
+      window, with no `rule`, are kept), and its `reason` must not be blank
+      (tests/lambdas/router/test_router_operator.py).
     """
-    from datetime import UTC, datetime
-
     from schemathesis import GenerationMode
+
+    if case.meta is None or case.meta.generation.mode is not GenerationMode.POSITIVE:
+        return True
+    body = case.body
+    if not isinstance(body, dict):
+        return True
+    if case.operation.path == CREATE_SILENCE.path:
+        known = "rule" not in body or body["rule"] in {rule.name for rule in _stage_rules()}
+        return known and bool(str(body.get("reason", "")).strip())
+    if body.get("task") == "data" and isinstance(body.get("payload"), dict):
+        return _fits_the_data_range_rule(body["payload"])
+    return True
+
+
+@functools.cache
+def _stage_rules() -> tuple[Any, ...]:
+    """The alert rules the stage's alerts worker loads (its rule file, ALERT_RULES_FILE's default)."""
+    from cron import rule_file
+    from cron.settings import CronSettings
+
+    default = next(f.default for f in dataclasses.fields(CronSettings) if f.name == "alert_rules_file")
+    return rule_file.load(rule_file.RULES_DIR / default).rules
+
+
+def _fits_the_data_range_rule(payload: dict[str, Any]) -> bool:
+    from datetime import UTC, datetime
 
     from common import payloads
     from common.schema import SchemaError
 
-    body = case.body
-    if case.meta is None or case.meta.generation.mode is not GenerationMode.POSITIVE:
-        return True
-    if not isinstance(body, dict) or body.get("task") != "data" or not isinstance(body.get("payload"), dict):
-        return True
     try:
-        payloads.validate("data", body["payload"], now=datetime.now(UTC))
+        payloads.validate("data", payload, now=datetime.now(UTC))
     except SchemaError:
         return False
     return True
 
 
 @pytest.fixture
-def api(monkeypatch, database_env, redis_url, redis_client, aws, httpserver) -> Iterator[None]:
-    """The router's environment, pointed at the local services, every task with its queue."""
+def api(monkeypatch, database_env, db_conn, redis_url, redis_client, aws, httpserver) -> Iterator[None]:
+    """The router's environment, pointed at the local services, every task with its queue and the stage's alert rules."""
     import boto3
+
+    from cron import alerts_store
+
+    alerts_store.apply_rules(db_conn, _stage_rules())
 
     from common import azure_ai
     from common import settings as common_settings
@@ -135,6 +226,7 @@ def api(monkeypatch, database_env, redis_url, redis_client, aws, httpserver) -> 
         url = sqs.create_queue(QueueName=f"huntaze-contract-{task}")["QueueUrl"]
         monkeypatch.setenv(f"QUEUE_URL_{task.upper()}", url)
     for name, value in {
+        **{name: STAGE.router_env[name] for name in ACCESS_ENV},
         **ENV,
         "AZURE_AI_ENDPOINT": httpserver.url_for("/").rstrip("/"),
         "REDIS_URL": redis_url,

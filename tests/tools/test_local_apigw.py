@@ -86,6 +86,15 @@ def test_a_binary_body_reaches_the_function_base64_encoded(front, state_dir: Pat
     assert base64.b64decode(event["body"]) == payload
 
 
+def test_bytes_that_are_not_utf8_under_a_json_type_reach_the_function_base64_encoded(front, state_dir: Path) -> None:
+    app, events = front
+
+    Client(app).post("/v1/jobs", data=b"\x80{", headers={**_bearer(state_dir), "Content-Type": "application/json"})
+
+    assert events[0]["isBase64Encoded"] is True
+    assert base64.b64decode(events[0]["body"]) == b"\x80{"
+
+
 def test_path_parameters_come_from_the_route_template(front, state_dir: Path) -> None:
     app, events = front
 
@@ -145,6 +154,20 @@ def test_the_throttle_allows_the_burst_then_refuses_until_tokens_refill() -> Non
 
     assert burst == [True, True, True, False]
     assert (bucket.take(), bucket.take()) == (True, False)
+
+
+def test_a_front_built_without_the_throttle_passes_more_than_the_burst(state_dir: Path) -> None:
+    api = HttpApi([Route("GET", "/health", False)], identity.ISSUER, [AUDIENCE], {}, 1, 1, "Router")
+    throttled = HttpApiFront(api, lambda _e: {"status": "ok"}, jwks=identity.jwks(state_dir), issuer=identity.ISSUER)
+    free = HttpApiFront(
+        api, lambda _e: {"status": "ok"}, jwks=identity.jwks(state_dir), issuer=identity.ISSUER, throttle=False
+    )
+
+    limited = [Client(throttled).get("/health").status_code for _ in range(3)]
+    unlimited = [Client(free).get("/health").status_code for _ in range(3)]
+
+    assert limited == [200, 429, 429]
+    assert unlimited == [200, 200, 200]
 
 
 def test_the_stage_front_serves_the_synthesized_routes_with_the_local_issuer(state_dir: Path) -> None:

@@ -6,11 +6,13 @@ answers CORS preflights and adds the CORS headers, throttles with the stage's
 rate and burst (429), checks the JWT of every route that has the authorizer
 (signature against a JWKS, issuer, audience, expiry; 401
 ``{"message":"Unauthorized"}``), builds the payload format 2.0 event as AWS
-builds it (base64 for non-text bodies, comma-joined repeated headers, claims
+builds it (base64 for non-text bodies and bytes that are not UTF-8, comma-joined repeated headers, claims
 as strings) and turns the function's answer back into HTTP.
 
 ``HttpApiFront(api, invoke, jwks=..., issuer=...)`` is a WSGI callable, so any
-WSGI server or test client (schemathesis included) can drive it;
+WSGI server or test client (schemathesis included) can drive it; a property
+test builds it with ``throttle=False``, since it sends far more than the
+stage's rate and must see the function's answers, not 429s;
 ``front_for_stage(invoke)`` builds it from the stage's synthesized templates,
 trusting the local issuer (tools/local/identity.py); ``to_event`` and
 ``to_response`` are the two conversions on their own.
@@ -132,7 +134,8 @@ def to_event(request: Request, match: _Match, claims: Mapping[str, Any] | None, 
         headers[key] = f"{headers[key]},{value}" if key in headers else value
     body = request.get_data()
     content_type = request.headers.get("content-type", "")
-    textual = bool(_TEXT_TYPES.match(content_type)) if content_type else _is_utf8(body)
+    # Bytes that are not UTF-8 travel base64-encoded even under a text type: nothing is lost or replaced.
+    textual = _is_utf8(body) and (not content_type or bool(_TEXT_TYPES.match(content_type)))
     now = datetime.now(UTC)
     event: dict[str, Any] = {
         "version": "2.0",
@@ -215,11 +218,14 @@ def _message(status: int, message: str) -> Response:
 class HttpApiFront:
     """WSGI app: the HTTP API of ``api`` in front of ``invoke`` (a payload 2.0 Lambda function)."""
 
-    def __init__(self, api: HttpApi, invoke: Invoke, *, jwks: Mapping[str, Any], issuer: str) -> None:
+    def __init__(
+        self, api: HttpApi, invoke: Invoke, *, jwks: Mapping[str, Any], issuer: str, throttle: bool = True
+    ) -> None:
         self.api, self.invoke = api, invoke
         self.routes = [(route, _pattern(route.path)) for route in api.routes]
         self.authorizer = JwtAuthorizer(jwks, issuer, api.audience)
-        self.throttle = TokenBucket(api.throttle_rate, api.throttle_burst)
+        # throttle=False: no stage throttle at all (a test that sends far more than the stage's rate).
+        self.throttle = TokenBucket(api.throttle_rate, api.throttle_burst) if throttle else None
         self.cors = api.cors
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
@@ -242,7 +248,7 @@ class HttpApiFront:
     def handle(self, request: Request, request_id: str) -> tuple[Response, str | None]:
         if self._is_preflight(request):
             return self._preflight(request), None
-        if not self.throttle.take():
+        if self.throttle is not None and not self.throttle.take():
             return _message(429, "Too Many Requests"), None
         match = self.match(request.method, request.path)
         if match is None:
@@ -314,19 +320,16 @@ class HttpApiFront:
             response.headers["access-control-allow-credentials"] = "true"
 
 
-def front_for_stage(invoke: Invoke, *, stage: str = "dev", state_dir: Any = None) -> HttpApiFront:
+def front_for_stage(
+    invoke: Invoke, *, stage: str = "dev", state_dir: Any = None, throttle: bool = True
+) -> HttpApiFront:
     """The stage's HTTP API (routes, throttle, CORS from its templates) in front of ``invoke``.
 
     Tokens are checked against the local issuer's JWKS (``identity.token`` signs
     them); ``state_dir`` is where its key lives (default .local/).
     """
-    from stacks.config import load_stage_config
     from tools.local import deployment, identity
-    from tools.local.synth import ROOT, templates, use_project_node
 
-    use_project_node()
-    config = json.loads((ROOT / "cdk.json").read_text())["context"]["config"]
-    region = load_stage_config(config, stage, environ={}).region
-    api = deployment.read(templates(stage), region).api
+    api = deployment.for_stage(stage).api
     jwks = identity.jwks(state_dir) if state_dir is not None else identity.jwks()
-    return HttpApiFront(api, invoke, jwks=jwks, issuer=identity.ISSUER)
+    return HttpApiFront(api, invoke, jwks=jwks, issuer=identity.ISSUER, throttle=throttle)

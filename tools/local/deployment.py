@@ -294,3 +294,13 @@ def _http_api(templates: dict[str, dict[str, Any]], r: _Resolver) -> HttpApi:
         throttle_burst=int(throttle.get("ThrottlingBurstLimit", 5_000)),
         function=fn,
     )
+
+
+def for_stage(stage: str = "dev") -> Deployment:
+    """``stage``'s deployment, from its synthesized templates (cached: tools/local/synth.py)."""
+    from stacks.config import load_stage_config
+    from tools.local.synth import ROOT, templates, use_project_node
+
+    use_project_node()
+    config = json.loads((ROOT / "cdk.json").read_text())["context"]["config"]
+    return read(templates(stage), load_stage_config(config, stage, environ={}).region)

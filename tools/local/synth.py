@@ -7,6 +7,7 @@ skipped (``aws:cdk:bundling-stacks = []``): only the templates are needed.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
@@ -33,11 +34,17 @@ def templates(stage: str = "dev") -> dict[str, dict[str, Any]]:
     path = CACHE_DIR / f"{stage}-{inputs_digest()}.json"
     if path.exists():
         return json.loads(path.read_text())
-    result = synthesize(stage)
     CACHE_DIR.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(result))
-    tmp.replace(path)
+    # Processes that miss the cache together (pytest-xdist workers, `make local`
+    # beside a test run) wait for one synth instead of each running their own.
+    with (CACHE_DIR / f"{stage}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if path.exists():
+            return json.loads(path.read_text())
+        result = synthesize(stage)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(result))
+        tmp.replace(path)
     return result
 
 

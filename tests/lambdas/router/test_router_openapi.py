@@ -41,3 +41,28 @@ def test_health_needs_no_token(call):
 def test_an_unknown_route_is_a_json_404(call):
     answer = call("GET", "/v1/nothing")
     assert answer.status == 404 and answer.body["error"] == "route_not_found"
+
+
+def test_operator_routes_document_the_gateways_forbidden_body_on_403():
+    # Given the document, When the 403 of every operator-only route is read
+    doc = openapi.build()
+    operator = [(s.method.lower(), s.path) for s in contract.ROUTES if s.operator]
+    schemas = [doc["paths"][p][m]["responses"]["403"]["content"]["application/json"]["schema"] for m, p in operator]
+
+    # Then API Gateway's {"message":"Forbidden"} is among the bodies it allows
+    assert operator and all({"$ref": "#/components/schemas/Forbidden"} in s["anyOf"] for s in schemas)
+    assert doc["components"]["schemas"]["Forbidden"]["example"] == contract.FORBIDDEN_BODY
+
+
+def test_every_route_that_reads_a_body_documents_the_bad_body_statuses():
+    doc = openapi.build()
+    with_body = [(s.method.lower(), s.path) for s in contract.ROUTES if s.request is not None]
+
+    documented = {key: set(doc["paths"][key[1]][key[0]]["responses"]) for key in with_body}
+
+    assert all({"400", "413", "415"} <= statuses for statuses in documented.values()), documented
+
+
+def test_queueing_a_job_documents_the_operator_scope_403():
+    responses = openapi.build()["paths"]["/v1/jobs"]["post"]["responses"]
+    assert "operator_scope_required" in responses["403"]["description"]

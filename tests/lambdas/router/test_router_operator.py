@@ -52,8 +52,9 @@ def test_a_maintenance_window_mutes_every_rule(operator_env, call):
         ({"rule": "nope", "hours": 1, "reason": "x"}, "invalid_silence"),
         ({"rule": "dlq", "hours": 1000, "reason": "x"}, "invalid_request"),
         ({"rule": "dlq", "hours": 1}, "invalid_request"),
+        ({"hours": 1, "reason": "  "}, "invalid_silence"),
     ],
-    ids=["unknown-rule", "too-long", "no-reason"],
+    ids=["unknown-rule", "too-long", "no-reason", "blank-reason"],
 )
 def test_a_bad_silence_is_refused_and_nothing_is_stored(operator_env, call, body, error):
     answer = call("POST", "/v1/ops/alerts/silences", body, claims=OPERATOR)
