@@ -36,9 +36,12 @@ help:
 
 # Installs only what the lock files pin, each file checked against its hash
 # (requirements-dev.lock is compiled from requirements*.txt; see its header).
+# The .pth puts lambdas/ on this venv's path (what `pip install -e` would write), so
+# `python -m tools.ops` imports the functions' code outside make too.
 $(VENV)/.installed: requirements-dev.lock
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements-dev.lock
+	echo "$(CURDIR)/lambdas" > "$$($(PY) -c 'import sysconfig; print(sysconfig.get_path("purelib"))')/huntaze-lambdas.pth"
 	touch $@
 
 node_modules/.installed: package-lock.json

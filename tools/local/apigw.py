@@ -321,11 +321,12 @@ def front_for_stage(invoke: Invoke, *, stage: str = "dev", state_dir: Any = None
     them); ``state_dir`` is where its key lives (default .local/).
     """
     from stacks.config import load_stage_config
+    from stacks.synth import cdk_context
     from tools.local import deployment, identity
-    from tools.local.synth import ROOT, templates, use_project_node
+    from tools.local.synth import templates, use_project_node
 
     use_project_node()
-    config = json.loads((ROOT / "cdk.json").read_text())["context"]["config"]
+    config = cdk_context()["config"]
     region = load_stage_config(config, stage, environ={}).region
     api = deployment.read(templates(stage), region).api
     jwks = identity.jwks(state_dir) if state_dir is not None else identity.jwks()
