@@ -10,6 +10,10 @@ CDK := $(NODE_BIN)/cdk
 export JSII_NODE := $(NODE_BIN)/node
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 export PATH := $(NODE_BIN):$(PATH)
+# The source roots, as in pyproject's pytest pythonpath and the Lambda assets: the
+# tools, the benchmarks and import-linter import the function packages (common,
+# router, ...) as top-level packages, exactly as the Lambda runtime does.
+export PYTHONPATH := $(CURDIR):$(CURDIR)/lambdas$(if $(PYTHONPATH),:$(PYTHONPATH))
 CDK_FLAGS := -c stage=$(STAGE)
 # A template diff needs only the read-only lookup role (the PR diff role); set
 # CDK_DIFF_FLAGS=--method=auto to let CloudFormation build a change set.
@@ -22,7 +26,7 @@ LOCAL_PORT ?= 8000
 help:
 	@echo "make synth   - set up, then cdk synth every stack of STAGE=$(STAGE) (bundled, nag-checked) and print the cost report"
 	@echo "make test    - set up, then run the whole test suite"
-	@echo "make lint    - ruff"
+	@echo "make lint    - ruff check, ruff format --check, import-linter (the layers in pyproject.toml)"
 	@echo "make diff    - cdk diff against the deployed STAGE (needs AWS credentials)"
 	@echo "make deploy  - cdk deploy --all for STAGE (needs AWS credentials)"
 	@echo "make cost    - monthly cost report from the synthesized templates"
@@ -33,9 +37,12 @@ help:
 
 # Installs only what the lock files pin, each file checked against its hash
 # (requirements-dev.lock is compiled from requirements*.txt; see its header).
+# The .pth puts lambdas/ on this venv's path (what `pip install -e` would write), so
+# `python -m tools.ops` imports the functions' code outside make too.
 $(VENV)/.installed: requirements-dev.lock
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements-dev.lock
+	echo "$(CURDIR)/lambdas" > "$$($(PY) -c 'import sysconfig; print(sysconfig.get_path("purelib"))')/huntaze-lambdas.pth"
 	touch $@
 
 node_modules/.installed: package-lock.json
@@ -61,6 +68,7 @@ test: setup
 lint: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 
 diff: setup
 	$(CDK) diff --all $(CDK_FLAGS) $(CDK_DIFF_FLAGS)

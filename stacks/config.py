@@ -507,11 +507,12 @@ class StageConfig(_Section):
         return f"huntaze-{self.stage}"
 
 
-def _deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
+def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
+    """``base`` with ``override`` merged in, nested mappings key by key; neither input changes."""
     merged = dict(base)
     for key, value in override.items():
         if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
-            merged[key] = _deep_merge(merged[key], value)
+            merged[key] = deep_merge(merged[key], value)
         else:
             merged[key] = value
     return merged
@@ -559,8 +560,8 @@ def _raw_stage(config: Mapping[str, Any], stage: str, environ: Mapping[str, str]
     # Section defaults first, so that overriding one key of a section (say
     # video.worker.batch_size) keeps the section's other defaults instead of
     # falling back to the bare field defaults of the section's class.
-    raw = _deep_merge(
-        _deep_merge(_section_defaults(StageConfig), config.get("defaults", {})), config["stages"][stage] or {}
+    raw = deep_merge(
+        deep_merge(_section_defaults(StageConfig), config.get("defaults", {})), config["stages"][stage] or {}
     )
     raw["stage"] = stage
     raw.setdefault("account", environ.get("CDK_DEFAULT_ACCOUNT") or None)

@@ -421,7 +421,7 @@ INGEST_EVENTS = RouteSpec(
     "EventBatchResult",
     request=EVENT_BATCH,
     errors={
-        **_BAD_BODY,
+        **BAD_BODY,
         413: f"`body_too_large`: the body is over {MAX_EVENT_BATCH_BYTES} bytes (or this stage's MAX_BODY_BYTES)",
         503: "`db_*`: the database is unavailable; resend the same batch after Retry-After (nothing is counted twice)",
     },

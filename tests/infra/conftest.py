@@ -1,7 +1,7 @@
 """Synthesize the app once per test session and share it between infra tests.
 
-Bundling is skipped (``aws:cdk:bundling-stacks = []``): template tests need
-the templates, not the pip installs; the bundler has its own test.
+`stacks.synth.synth_stage` skips bundling: template tests need the templates,
+not the pip installs; the bundler has its own test.
 """
 
 from __future__ import annotations
@@ -16,11 +16,11 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk.assertions import Template
 
-from stacks.app_builder import AppStacks, build
-from stacks.config import StageConfig, load_stage_config
+from stacks.app_builder import AppStacks
+from stacks.config import StageConfig
+from stacks.synth import ROOT, cdk_context, synth_stage
 
-ROOT = Path(__file__).resolve().parents[2]
-CDK_CONTEXT: dict[str, Any] = json.loads((ROOT / "cdk.json").read_text())["context"]
+CDK_CONTEXT: dict[str, Any] = cdk_context()
 # Every stack of a stage, by the short name the `templates` fixture uses.
 STACK_NAMES = ["Network", "Data", "Schema", "Video", "Cron", "Router", "Monitoring", "DeployAccess"]
 _ASSET_HASH = re.compile(r"\b[0-9a-f]{64}\b")
@@ -36,25 +36,8 @@ def synth_app(
     stage: str = "dev", overrides: dict[str, Any] | None = None, outdir: str | None = None
 ) -> tuple[cdk.App, AppStacks]:
     """An app of ``stage`` with its config, optionally changed by ``overrides``."""
-    context = json.loads(json.dumps(CDK_CONTEXT))
-    context["aws:cdk:bundling-stacks"] = []
-    context["stage"] = stage
-    if overrides:
-        stage_block = context["config"]["stages"].setdefault(stage, {})
-        _merge(stage_block, overrides)
-    app = cdk.App(context=context, outdir=outdir)
-    cfg = load_stage_config(context["config"], stage, environ={})
     # Nag runs in its own test through validate_scope; keep synth fast here.
-    stacks = build(app, cfg, nag=False)
-    return app, stacks
-
-
-def _merge(into: dict, extra: dict) -> None:
-    for key, value in extra.items():
-        if isinstance(value, dict) and isinstance(into.get(key), dict):
-            _merge(into[key], value)
-        else:
-            into[key] = value
+    return synth_stage(stage, overrides, outdir=outdir, nag=False)
 
 
 def mask_asset_hashes(template: dict) -> dict:

@@ -8,12 +8,12 @@ import pytest
 from botocore.stub import Stubber
 
 from stacks.config import load_stage_config
+from stacks.synth import ROOT
 from tools.cost import prices
 from tools.cost.model import UnpricedResourceError, price_templates
 from tools.cost.prices import PriceError
 from tools.cost.refresh import fetch, on_demand_usd
 from tools.cost.report import table as report_table
-from tools.cost.variant import ROOT
 from tools.cost.workload import runs_per_month
 
 

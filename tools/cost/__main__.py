@@ -34,8 +34,9 @@ def read_templates(cdk_out: Path, stage: str) -> dict[str, dict]:
 
 def stage_config(stage: str):
     from stacks.config import load_stage_config
+    from stacks.synth import cdk_context
 
-    context = json.loads((ROOT / "cdk.json").read_text())["context"]
+    context = cdk_context()
     return load_stage_config(context["config"], stage, environ={})
 
 

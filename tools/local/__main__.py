@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import signal
 import sys
@@ -18,9 +17,9 @@ def _audience(stage: str) -> str:
 
     use_project_node()
     from stacks.config import load_stage_config
-    from tools.local.system import ROOT
+    from stacks.synth import cdk_context
 
-    config = json.loads((ROOT / "cdk.json").read_text())["context"]["config"]
+    config = cdk_context()["config"]
     return load_stage_config(config, stage, environ={}).router.jwt_audience[0]
 
 

@@ -299,8 +299,8 @@ def _http_api(templates: dict[str, dict[str, Any]], r: _Resolver) -> HttpApi:
 def for_stage(stage: str = "dev") -> Deployment:
     """``stage``'s deployment, from its synthesized templates (cached: tools/local/synth.py)."""
     from stacks.config import load_stage_config
-    from tools.local.synth import ROOT, templates, use_project_node
+    from stacks.synth import cdk_context
+    from tools.local.synth import templates, use_project_node
 
     use_project_node()
-    config = json.loads((ROOT / "cdk.json").read_text())["context"]["config"]
-    return read(templates(stage), load_stage_config(config, stage, environ={}).region)
+    return read(templates(stage), load_stage_config(cdk_context()["config"], stage, environ={}).region)

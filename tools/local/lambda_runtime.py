@@ -24,7 +24,6 @@ from typing import Any
 
 from tools.local.deployment import EventSource, HttpApi, Route
 
-ROOT = Path(__file__).resolve().parents[2]
 Handler = Callable[[dict[str, Any], Any], Any]
 
 
@@ -51,9 +50,6 @@ class LambdaContext:
 
 
 def load_handler(dotted: str) -> Handler:
-    lambdas = str(ROOT / "lambdas")
-    if lambdas not in sys.path:
-        sys.path.insert(0, lambdas)
     module, _, name = dotted.rpartition(".")
     return getattr(importlib.import_module(module), name)
 

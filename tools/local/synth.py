@@ -59,17 +59,10 @@ def use_project_node() -> None:
 def synthesize(stage: str = "dev") -> dict[str, dict[str, Any]]:
     """Every stack's template of ``stage``, keyed by its short name ('Router', 'Video', ...)."""
     use_project_node()
-    import aws_cdk as cdk
+    from stacks.synth import synth_stage
 
-    from stacks.app_builder import build
-    from stacks.config import load_stage_config
-
-    context = json.loads((ROOT / "cdk.json").read_text())["context"]
-    context["aws:cdk:bundling-stacks"] = []
-    context["stage"] = stage
     with tempfile.TemporaryDirectory(prefix="huntaze-local-synth-") as outdir:
-        app = cdk.App(context=context, outdir=outdir)
-        stacks = build(app, load_stage_config(context["config"], stage, environ={}), nag=False)
+        app, stacks = synth_stage(stage, outdir=outdir)
         assembly = app.synth()
         return {
             stack.stack_name.split("-")[-1]: assembly.get_stack_by_name(stack.stack_name).template

@@ -30,6 +30,8 @@ from tools.local.settings import Endpoints, Settings
 
 logger = logging.getLogger("local")
 ROOT = Path(__file__).resolve().parents[2]
+# What a function's process imports from, as in its Lambda asset (lambdas/) plus the tools.
+SOURCE_PATH = os.pathsep.join([str(ROOT), str(ROOT / "lambdas")])
 HEALTH_TIMEOUT_S = 60.0
 # Template env vars that name a secret or host the local endpoints stand in for.
 _REPLACED = (
@@ -76,10 +78,9 @@ class LocalSystem:
 
         use_project_node()
         from stacks.config import load_stage_config
+        from stacks.synth import cdk_context
 
-        region = load_stage_config(
-            json.loads((ROOT / "cdk.json").read_text())["context"]["config"], s.stage, environ={}
-        ).region
+        region = load_stage_config(cdk_context()["config"], s.stage, environ={}).region
         # The synth (seconds, or a cache hit) and the database start do not wait for each other.
         with ThreadPoolExecutor(max_workers=1) as pool:
             synth = pool.submit(templates, s.stage)
@@ -130,7 +131,6 @@ class LocalSystem:
 
         self._stack.callback(drop)
         url = make_conninfo(admin, dbname=name)
-        _lambdas_on_path()
         from common import migrate
 
         with psycopg.connect(url, autocommit=True) as conn:
@@ -204,7 +204,7 @@ class LocalSystem:
                 "POWERTOOLS_LOG_LEVEL": s.log_level,
                 "POWERTOOLS_TRACE_DISABLED": "true",
                 "POWERTOOLS_METRICS_DISABLED": "true",
-                "PYTHONPATH": str(ROOT),
+                "PYTHONPATH": SOURCE_PATH,
                 "PYTHONUNBUFFERED": "1",
             }
         )
@@ -281,7 +281,7 @@ class LocalSystem:
         # The scheduler sends with boto3, so it runs in a process of its own (see _moto_server).
         env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "PYTEST", "TEST_"))}
         self._spawn_module(
-            "tools.local.schedules", [str(spec_path)], {**env, **self.endpoints.aws_env, "PYTHONPATH": str(ROOT)}
+            "tools.local.schedules", [str(spec_path)], {**env, **self.endpoints.aws_env, "PYTHONPATH": SOURCE_PATH}
         )
         self.journal = journal = JobJournal(database_url)
         self._stack.callback(journal.stop)
@@ -322,12 +322,6 @@ def _terminate(proc: subprocess.Popen[bytes]) -> None:
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait()
-
-
-def _lambdas_on_path() -> None:
-    lambdas = str(ROOT / "lambdas")
-    if lambdas not in sys.path:
-        sys.path.append(lambdas)
 
 
 def _as_role(database_url: str, role: str | None) -> str:

@@ -1,11 +1,6 @@
-"""Ops CLI: dead-letter queues (list, peek, redrive) and jobs (history, re-run)."""
+"""Ops CLI: dead-letter queues (list, peek, redrive) and jobs (history, re-run).
 
-import sys
-from pathlib import Path
-
-# Job commands use the ops function's own code (lambdas/ops, lambdas/common) for
-# --database-url and for checking a request, exactly as the tests do (pyproject
-# puts lambdas/ on the path there).
-_LAMBDAS = str(Path(__file__).resolve().parents[2] / "lambdas")
-if _LAMBDAS not in sys.path:
-    sys.path.append(_LAMBDAS)
+Job commands use the ops function's own code (lambdas/ops, lambdas/common) for
+--database-url and for checking a request. lambdas/ is on the path as it is for
+the tests: `make setup` lists it in the venv (a .pth file), make exports it.
+"""

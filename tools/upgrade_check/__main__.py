@@ -9,7 +9,6 @@ tools/upgrade_check/acknowledged.toml, 2 when a side cannot be synthesized.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -29,8 +28,9 @@ from tools.upgrade_check.synth import (
 def stage_region(stage: str) -> str:
     use_project_node()
     from stacks.config import load_stage_config
+    from stacks.synth import cdk_context
 
-    config = json.loads((ROOT / "cdk.json").read_text())["context"]["config"]
+    config = cdk_context()["config"]
     return load_stage_config(config, stage, environ={}).region
 
 

@@ -18,6 +18,8 @@ import tarfile
 import tempfile
 from pathlib import Path
 
+from stacks.synth import cdk_context
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -77,7 +79,7 @@ def synth_commit(ref: str, stage: str) -> dict[str, dict]:
 
 def synth_tree(tree: Path, stage: str) -> dict[str, dict]:
     """The stage's templates as the source tree at ``tree`` synthesizes them."""
-    context = json.loads((tree / "cdk.json").read_text())["context"]
+    context = cdk_context(tree)
     context.update({"stage": stage, "aws:cdk:bundling-stacks": []})
     with tempfile.TemporaryDirectory(prefix="upgrade-out-") as out:
         use_project_node()
