@@ -28,9 +28,10 @@ STAND_IN = "standin"
 # What a shared construct sets whether or not the function reads it (known, listed in issue 10):
 # PythonFunction gives every function its STAGE (only cron reads it) and a Powertools metrics
 # namespace (no function publishes Powertools metrics yet); QueueWorker gives every worker its TASK
-# (the video worker has only one).
+# (the video worker has only one) and its MAX_RECEIVE_COUNT (the sweeper keeps no job of its own
+# to mark retries_exhausted: a failed sweep is simply the next one).
 SET_BY_CONSTRUCTS = {"STAGE", "POWERTOOLS_METRICS_NAMESPACE"}
-SET_BY_QUEUE_WORKER = {"video": {"TASK"}}
+SET_BY_QUEUE_WORKER = {"video.handler": {"TASK"}, "cron.sweep_handler": {"TASK", "MAX_RECEIVE_COUNT"}}
 
 
 class RecordingEnviron(dict):
@@ -96,6 +97,13 @@ def _cron() -> None:
         common_settings.azure_ai_settings()
 
 
+def _sweeper() -> None:
+    from cron import sweep_settings
+
+    sweep_settings.sweep_policy()
+    common_settings.database_settings()
+
+
 def _ops() -> None:
     from ops.queues import TaskQueues
 
@@ -120,14 +128,15 @@ def _migrate() -> None:
     common_settings.database_settings()
 
 
-# The readers each function runs, by the package its handler lives in.
+# The readers each function runs, by the module its handler lives in.
 READERS: dict[str, Callable[[], None]] = {
-    "router": _router,
-    "video": _video,
-    "cron": _cron,
-    "ops": _ops,
-    "notify": _notify,
-    "migrate": _migrate,
+    "router.handler": _router,
+    "video.handler": _video,
+    "cron.handler": _cron,
+    "cron.sweep_handler": _sweeper,
+    "ops.handler": _ops,
+    "notify.handler": _notify,
+    "migrate.handler": _migrate,
 }
 
 
@@ -135,7 +144,7 @@ def _our_functions(templates) -> Iterator[tuple[str, str, dict[str, Any]]]:
     for stack, template in templates.items():
         for logical_id, resource in template.find_resources("AWS::Lambda::Function").items():
             props = resource["Properties"]
-            package = props.get("Handler", "").split(".")[0]
+            package = props.get("Handler", "").rpartition(".")[0]
             if props.get("Runtime", "").startswith("python") and package in READERS:
                 yield f"{stack}/{logical_id}", package, props.get("Environment", {}).get("Variables", {})
 

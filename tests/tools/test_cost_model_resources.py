@@ -6,22 +6,20 @@ read from the shipped table, so a changed rule or quantity fails here.
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
 from stacks.config import load_stage_config
+from stacks.synth import cdk_context
 from tools.cost import prices
 from tools.cost.model import FREE_TIER, UnpricedResourceError, price_templates
 from tools.cost.prices import PriceError
-from tools.cost.variant import ROOT
 
 HOURS = 730
 
 
 @pytest.fixture(scope="module")
 def cfg():
-    return load_stage_config(json.loads((ROOT / "cdk.json").read_text())["context"]["config"], "dev", environ={})
+    return load_stage_config(cdk_context()["config"], "dev", environ={})
 
 
 @pytest.fixture(scope="module")
