@@ -8,6 +8,7 @@ from functools import partial
 
 import pytest
 from video_support import ANSWER, BUCKET, completion, good_answer, upload
+from video_support import sqs_event as event
 
 from tests.fakes import LambdaContext as FakeLambdaContext
 
@@ -40,25 +41,6 @@ def queue_env(monkeypatch):
     # What QueueWorker and PythonFunction put in the function environment.
     monkeypatch.setenv("MAX_RECEIVE_COUNT", str(MAX_RECEIVE_COUNT))
     monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", "HuntazeTest")
-
-
-def event(*bodies: str, receive_count: int = 1) -> dict:
-    return {
-        "Records": [
-            {
-                "messageId": f"m{i}",
-                "receiptHandle": "h",
-                "body": b,
-                "attributes": {"ApproximateReceiveCount": str(receive_count)},
-                "messageAttributes": {},
-                "md5OfBody": "",
-                "eventSource": "aws:sqs",
-                "eventSourceARN": "arn:aws:sqs:us-east-2:1:q",
-                "awsRegion": "us-east-2",
-            }
-            for i, b in enumerate(bodies)
-        ]
-    }
 
 
 def run(*bodies: str, remaining_ms: int = 300_000, receive_count: int = 1) -> dict:
