@@ -202,25 +202,7 @@ def peer_deps(bundling: ModuleType) -> Path:
     if target.is_dir():
         return target
     staging = Path(tempfile.mkdtemp(dir=ROOT / ".cache"))
-    cmd = [
-        sys.executable,
-        "-m",
-        "pip",
-        "install",
-        "--quiet",
-        "--disable-pip-version-check",
-        "--target",
-        str(staging),
-        "--implementation",
-        "cp",
-        "--python-version",
-        bundling.PYTHON_VERSION,
-        "--only-binary=:all:",
-    ]
-    for platform in bundling.PLATFORMS:
-        cmd += ["--platform", platform]
-    for req in reqs:
-        cmd += ["-r", str(req)]
+    cmd = bundling.pip_install_command(staging, reqs)
     subprocess.run([*cmd, *PEER_REQUIREMENTS], check=True)
     shutil.rmtree(staging / "bin", ignore_errors=True)  # as the router's bundle: no console scripts
     staging.rename(target)

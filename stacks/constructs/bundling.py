@@ -15,6 +15,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -70,26 +71,7 @@ def install_requirements(package: str) -> Path:
     DEPS_CACHE.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(dir=DEPS_CACHE, prefix="tmp-"))
     if reqs:
-        cmd = [
-            sys.executable,
-            "-m",
-            "pip",
-            "install",
-            "--quiet",
-            "--disable-pip-version-check",
-            "--target",
-            str(staging),
-            "--implementation",
-            "cp",
-            "--python-version",
-            PYTHON_VERSION,
-            "--only-binary=:all:",
-            "--upgrade",
-        ]
-        for platform in PLATFORMS:
-            cmd += ["--platform", platform]
-        for req in reqs:
-            cmd += ["-r", str(req)]
+        cmd = pip_install_command(staging, reqs)
         try:
             subprocess.run(cmd, check=True)
         except subprocess.CalledProcessError:
@@ -112,3 +94,29 @@ def bundle(package: str, output_dir: str | Path) -> None:
     shutil.copytree(install_requirements(package), out, dirs_exist_ok=True)
     shutil.copytree(LAMBDAS_DIR / COMMON_PACKAGE, out / COMMON_PACKAGE, ignore=_IGNORE, dirs_exist_ok=True)
     shutil.copytree(LAMBDAS_DIR / package, out / package, ignore=_IGNORE, dirs_exist_ok=True)
+
+
+def pip_install_command(target: Path, requirements: Iterable[Path]) -> list[str]:
+    """pip installing binary wheels for Lambda's Python on arm64 into ``target``
+    (every platform tag: psycopg-binary ships only manylinux_2_28 for aarch64)."""
+    cmd = [
+        sys.executable,
+        "-m",
+        "pip",
+        "install",
+        "--quiet",
+        "--disable-pip-version-check",
+        "--target",
+        str(target),
+        "--implementation",
+        "cp",
+        "--python-version",
+        PYTHON_VERSION,
+        "--only-binary=:all:",
+        "--upgrade",
+    ]
+    for platform in PLATFORMS:
+        cmd += ["--platform", platform]
+    for req in requirements:
+        cmd += ["-r", str(req)]
+    return cmd
