@@ -29,7 +29,7 @@ def from_env(env: Mapping[str, str]) -> SweepPolicy:
 
 
 def _required_int(env: Mapping[str, str], name: str) -> int:
-    """The Cron stack sets every one from config (stacks/config.py holds the defaults)."""
+    """The Cron stack sets every one from config (stacks/config/ holds the defaults)."""
     if name not in env:
         raise ConfigurationError(f"{name} is not set")
     return env_int(env, name, default=0, minimum=1)
