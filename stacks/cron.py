@@ -12,16 +12,15 @@ stacks do not depend on each other.
 
 from __future__ import annotations
 
-import json
-
 import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_scheduler as scheduler
 from aws_cdk import aws_scheduler_targets as targets
 from constructs import Construct
 
-from stacks.alert_rules import check_rules, runbook_base_url
-from stacks.config import ConfigError, ScheduleConfig, StageConfig, WorkerConfig
+from stacks import function_settings
+from stacks.alert_rules import check_rules
+from stacks.config import ConfigError, ScheduleConfig, StageConfig
 from stacks.constructs.queue_worker import QueueWorker, dead_letter_queue, visibility_timeout_seconds
 from stacks.data import DataStack
 from stacks.naming import alerts_topic_arn, dlq_name, queue_name
@@ -101,10 +100,7 @@ class CronStack(cdk.Stack):
                 "SWEEP_QUEUE_URLS": cdk.Stack.of(self).to_json_string(
                     {t: self._queue_url(queue_name(self.cfg, t)) for t in JOB_TASKS}
                 ),
-                "SWEEP_MAX_ATTEMPTS": json.dumps({t: self._job_worker(t).max_receive_count for t in JOB_TASKS}),
-                "SWEEP_QUEUED_GRACE_SECONDS": str(c.sweeper_queued_grace_seconds),
-                "SWEEP_LEASE_GRACE_SECONDS": str(c.sweeper_lease_grace_seconds),
-                "SWEEP_BATCH": str(c.sweeper_batch),
+                **function_settings.sweeper(self.cfg, JOB_TASKS),
             },
             vpc=self.data.vpc,
             security_groups=[self.data.workers_sg],
@@ -117,13 +113,12 @@ class CronStack(cdk.Stack):
         )
         return worker
 
-    def _job_worker(self, task: str) -> WorkerConfig:
-        return self.cfg.video.worker if task == "video" else getattr(self.cfg.cron, task)
-
     def _check_sweeper_graces(self) -> None:
         """Both graces outlast every job queue's visibility timeout (else the sweep races SQS's redelivery)."""
         c = self.cfg.cron
-        longest, task = max((visibility_timeout_seconds(self._job_worker(t)), t) for t in JOB_TASKS)
+        longest, task = max(
+            (visibility_timeout_seconds(function_settings.job_worker(self.cfg, t)), t) for t in JOB_TASKS
+        )
         for key in ("sweeper_queued_grace_seconds", "sweeper_lease_grace_seconds"):
             if getattr(c, key) <= longest:
                 raise ConfigError(
@@ -132,27 +127,13 @@ class CronStack(cdk.Stack):
 
     # -- per-task settings ------------------------------------------------------
     def _environment(self, task: str) -> dict[str, str]:
-        c = self.cfg.cron
         if task == "trends":
-            az = self.cfg.azure
-            return {
-                "TREND_SOURCES": json.dumps([s.model_dump() for s in c.trend_sources], separators=(",", ":")),
-                "TRENDS_USER_AGENT": c.trends_user_agent,
-                "TRENDS_TOP_N": str(c.trends_top_n),
-                "TRENDS_ALLOWED_NETWORKS": json.dumps([str(n) for n in c.trends_allowed_networks]),
-                "GENERATION_MODEL": az.models.get("generation", az.models["default"]),
-                **self.data.azure_environment(),
-            }
+            return {**function_settings.trends(self.cfg), **self.data.azure_environment()}
         if task == "data":
-            return {
-                "LATE_EVENT_LOOKBACK_HOURS": str(c.late_event_lookback_hours),
-                "INGEST_SETTLE_SECONDS": str(c.ingest_settle_seconds),
-            }
+            return function_settings.data(self.cfg)
         check_rules(self.cfg)  # a bad rule stops synth here, naming the rule and the key
         return {
-            "ALERT_RULES_FILE": self.cfg.alerts.rules_file,
-            "RUNBOOK_BASE_URL": runbook_base_url(self.cfg),
-            "AI_DAILY_TOKEN_BUDGET": str(self.cfg.router.daily_token_budget),
+            **function_settings.alerts(self.cfg),
             "ALERTS_TOPIC_ARN": self.alerts_topic_arn,
             **self.data.slack_environment(),
             "DLQ_URLS": cdk.Stack.of(self).to_json_string(

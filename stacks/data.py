@@ -12,14 +12,15 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
+from stacks import function_settings
 from stacks.config import StageConfig
 from stacks.constructs.nag import acknowledge, acknowledge_cdk_provider
 from stacks.constructs.nag_checkov import acknowledge_checkov
 from stacks.db_roles import DB_ROLES
 from stacks.deploy_access import read_only_deploy_role_arns
+from stacks.function_settings import UPLOADS_PREFIX
 from stacks.network import NetworkStack
 
-UPLOADS_PREFIX = "uploads/"
 POSTGRES_PORT = 5432
 VALKEY_PORT = 6379
 
@@ -311,12 +312,7 @@ class DataStack(cdk.Stack):
             acknowledge(secret, {"AwsSolutions-SMG4": reason})
 
     def azure_environment(self) -> dict[str, str]:
-        az = self.cfg.azure
-        return {
-            "AZURE_AI_ENDPOINT": az.endpoint,
-            "AZURE_AI_API_VERSION": az.api_version,
-            "AZURE_AI_KEY_SECRET_ARN": self.azure_key_secret.secret_arn,
-        }
+        return {**function_settings.azure(self.cfg), "AZURE_AI_KEY_SECRET_ARN": self.azure_key_secret.secret_arn}
 
     def grant_azure(self, grantee: iam.IGrantable) -> None:
         self.azure_key_secret.grant_read(grantee)
@@ -336,12 +332,18 @@ class DataStack(cdk.Stack):
         fn.add_environment("DB_PORT", str(POSTGRES_PORT))
         fn.add_environment("DB_NAME", self.cfg.data.db_name)
         fn.add_environment("DB_USER", user)
+        self._session_limits(fn)
         self.database_clients[function] = fn
 
     def grant_master_database(self, fn: lambda_.Function) -> None:
         """The master user, which owns the schema: for the migrate function only."""
         self.db_secret.grant_read(fn)
         fn.add_environment("DB_SECRET_ARN", self.db_secret.secret_arn)
+        self._session_limits(fn)
+
+    def _session_limits(self, fn: lambda_.Function) -> None:
+        for name, value in function_settings.database(self.cfg).items():
+            fn.add_environment(name, value)
 
     def grant_cache(self, grantee: iam.IGrantable) -> None:
         self.cache_auth.grant_read(grantee)

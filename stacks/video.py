@@ -9,10 +9,12 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
+from stacks import function_settings
 from stacks.config import StageConfig
 from stacks.constructs.nag import acknowledge, acknowledge_cdk_provider
 from stacks.constructs.queue_worker import QueueWorker
-from stacks.data import UPLOADS_PREFIX, DataStack
+from stacks.data import DataStack
+from stacks.function_settings import UPLOADS_PREFIX
 from stacks.network import NetworkStack
 
 
@@ -67,14 +69,7 @@ class VideoStack(cdk.Stack):
             description="Video worker: frames, features and a Phi-4 multimodal analysis of each upload",
             environment={
                 **data.azure_environment(),
-                "VIDEO_MODEL": cfg.azure.models.get("vision", cfg.azure.models["default"]),
-                "VIDEO_MAX_BYTES": str(v.max_bytes),
-                "VIDEO_MAX_DURATION_S": str(v.max_duration_seconds),
-                "VIDEO_SAMPLE_FPS": str(v.sample_fps),
-                "VIDEO_MAX_SAMPLED_FRAMES": str(v.max_sampled_frames),
-                "VIDEO_FRAMES_FOR_MODEL": str(v.frames_for_model),
-                "VIDEO_TIME_RESERVE_S": str(v.time_reserve_seconds),
-                "UPLOADS_PREFIX": UPLOADS_PREFIX,
+                **function_settings.video(cfg),
                 "UPLOADS_BUCKET": data.uploads_bucket_name,
             },
             vpc=data.vpc,

@@ -47,7 +47,6 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from common.errors import PermanentError, TransientError
-from common.settings import DEFAULT_AZURE_AI_API_VERSION
 
 if TYPE_CHECKING:
     import urllib3
@@ -126,7 +125,7 @@ class AzureAIClient:
         endpoint: str,
         api_key: str | KeyProvider,
         *,
-        api_version: str = DEFAULT_AZURE_AI_API_VERSION,
+        api_version: str,
         http: urllib3.PoolManager | None = None,
         usage_hook: UsageHook | None = None,
         max_attempts: int = 6,

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from common import jobs, payloads
 from common.errors import ConfigurationError, PermanentError
-from cron.settings import CronSettings, cron_settings
+from cron.settings import AlertsSettings, DataSettings, TrendsSettings, alerts_settings, data_settings, trends_settings
 from cron.settings import reset as reset_settings
 
 if TYPE_CHECKING:
@@ -44,7 +44,7 @@ def data(
     job: jobs.Job,
     msg: jobs.JobMessage,
     *,
-    settings: CronSettings,
+    settings: DataSettings,
     deadline: Deadline,
 ) -> dict[str, Any]:
     from cron import rollups
@@ -72,7 +72,7 @@ def trends(
     job: jobs.Job,
     msg: jobs.JobMessage,
     *,
-    settings: CronSettings,
+    settings: TrendsSettings,
     deadline: Deadline,
 ) -> dict[str, Any]:
     from common import azure_ai
@@ -102,7 +102,7 @@ def alerts(
     job: jobs.Job,
     msg: jobs.JobMessage,
     *,
-    settings: CronSettings,
+    settings: AlertsSettings,
     deadline: Deadline,
 ) -> dict[str, Any]:
     import time
@@ -145,14 +145,14 @@ def _rules(name: str) -> Any:
 
 
 def for_task(task: str, deadline: Deadline) -> Runner:
-    settings = cron_settings()
     if task == "data":
-        return functools.partial(data, settings=settings, deadline=deadline)
+        return functools.partial(data, settings=data_settings(), deadline=deadline)
     if task == "trends":
+        settings = trends_settings()
         settings.trend_sources()  # a bad TREND_SOURCES fails here, before any job is touched
         return functools.partial(trends, settings=settings, deadline=deadline)
     if task == "alerts":
-        return functools.partial(alerts, settings=settings, deadline=deadline)
+        return functools.partial(alerts, settings=alerts_settings(), deadline=deadline)
     raise ValueError(f"no cron runner for task {task!r}")
 
 
@@ -170,12 +170,12 @@ def _dlq_depths(urls: tuple[tuple[str, str], ...]) -> Any:
     return DlqDepths(dict(urls))
 
 
-def _notifier(settings: CronSettings) -> Any:
+def _notifier(settings: AlertsSettings) -> Any:
     return _cached_notifier(settings.alerts_topic_arn, settings.slack_webhook_secret)
 
 
 @functools.cache
-def _cached_notifier(topic_arn: str | None, slack_secret: str | None) -> Any:
+def _cached_notifier(topic_arn: str, slack_secret: str) -> Any:
     from cron.notify import Notifier
 
     return Notifier(topic_arn=topic_arn, slack_webhook_url=slack_webhook_url(slack_secret) if slack_secret else None)

@@ -49,7 +49,7 @@ import contextlib
 import math
 import os
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -57,7 +57,7 @@ from typing import Any
 
 import numpy as np
 
-from common.errors import ConfigurationError, PermanentError
+from common.errors import PermanentError
 from video.probe import VideoInfo
 
 THUMB_MAX_SIDE = 128
@@ -70,7 +70,6 @@ _EIGHT_BIT_LUMA_FIRST = frozenset({"yuv420p", "yuvj420p", "yuv422p", "yuvj422p",
 _MIN_DECODED_SHARE = 0.5
 _EPS = 1e-6
 _SEEK_MARGIN_S = 0.25
-DECODE_THREADS_ENV = "VIDEO_DECODE_THREADS"
 _CPU_MAX_V2 = "/sys/fs/cgroup/cpu.max"
 _CPU_QUOTA_V1 = "/sys/fs/cgroup/cpu/cpu.cfs_quota_us"
 
@@ -162,7 +161,7 @@ def sample(
     check_time: Callable[[], None] = lambda: None,
     threads: int | None = None,
 ) -> SampleSet:
-    """Sample `path`; `threads` decoders (default: `decode_threads()`) work on its groups of pictures at once."""
+    """Sample `path`; `threads` decoders (default: the usable CPUs) work on its groups of pictures at once."""
     targets = sample_times(info.duration_s, fps, max_frames)
     job = _Job(
         path,
@@ -171,7 +170,7 @@ def sample(
         _fit(info.coded_width, info.coded_height, model_max_side),
         info.rotation // 90,
     )
-    threads = decode_threads() if threads is None else threads
+    threads = usable_cpus() if threads is None else threads
     sampled = None
     if threads > 1:
         with _DecoderPool(path, threads) as pool:
@@ -187,20 +186,6 @@ def sample(
             "the file is damaged or truncated",
         )
     return sampled
-
-
-def decode_threads(env: Mapping[str, str] = os.environ) -> int:
-    """Decoder threads: VIDEO_DECODE_THREADS, else the CPUs this process may use."""
-    raw = env.get(DECODE_THREADS_ENV, "").strip()
-    if not raw:
-        return usable_cpus()
-    try:
-        threads = int(raw)
-    except ValueError:
-        threads = 0
-    if threads < 1:
-        raise ConfigurationError(f"{DECODE_THREADS_ENV} must be a whole number of at least 1, not {raw!r}")
-    return threads
 
 
 def usable_cpus() -> int:

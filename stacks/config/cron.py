@@ -87,6 +87,8 @@ class CronConfig(Section):
     late_event_lookback_hours: int = Field(48, ge=1)
     # Events ingested this recently may still sit in uncommitted transactions.
     ingest_settle_seconds: int = Field(60, ge=0, le=3600)
+    # The most hours one incremental rollup run catches up (the rest waits for the next run).
+    rollup_max_catchup_hours: int = Field(24, ge=1)
 
     @field_validator("trend_sources")
     @classmethod

@@ -67,5 +67,12 @@ class VideoConfig(Section):
     sample_fps: float = Field(1.0, gt=0)
     max_sampled_frames: int = Field(180, ge=1)
     frames_for_model: int = Field(6, ge=1, le=20)
+    # The longest side of a frame sent to the model, and the analysis' answer budget.
+    model_frame_max_side: int = Field(512, ge=16, le=4096)
+    analysis_max_tokens: int = Field(800, ge=1)
+    # Where the worker downloads an upload (Lambda's ephemeral storage).
+    work_dir: str = Field("/tmp", min_length=1)  # noqa: S108 - Lambda's only writable directory
+    # Decoder threads; None: as many as the CPUs the function may use.
+    decode_threads: int | None = Field(None, ge=1, le=16)
     # The worker stops this long before the function timeout and hands unfinished messages back.
     time_reserve_seconds: float = Field(10.0, ge=1)

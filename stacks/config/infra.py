@@ -51,3 +51,12 @@ class DataConfig(Section):
     # superuser_reserved_connections, 5 together), the migrate function and an
     # operator's psql session.
     db_connection_reserve: int = Field(10, ge=0)
+    # What every function's database session allows (common.settings.DatabaseSettings):
+    # the connect timeout, and server-side limits that end a runaway statement, a lock
+    # wait or a session left idle inside a transaction on the server instead of
+    # hanging a Lambda; they fit the longest worker timeout (300 s) with room for the
+    # retry. 0 disables a limit.
+    db_connect_timeout_seconds: int = Field(5, ge=1, le=60)
+    db_statement_timeout_ms: int = Field(60_000, ge=0)
+    db_lock_timeout_ms: int = Field(10_000, ge=0)
+    db_idle_in_transaction_timeout_ms: int = Field(60_000, ge=0)

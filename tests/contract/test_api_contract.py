@@ -19,7 +19,6 @@ gets is documented on those operations and tested in tests/e2e
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import json
 import tempfile
@@ -183,12 +182,11 @@ def _documented_prose_rules(ctx, case) -> bool:
 
 @functools.cache
 def _stage_rules() -> tuple[Any, ...]:
-    """The alert rules the stage's alerts worker loads (its rule file, ALERT_RULES_FILE's default)."""
+    """The alert rules the stage's alerts worker loads (its rule file, the dev stage's ALERT_RULES_FILE)."""
     from cron import rule_file
-    from cron.settings import CronSettings
+    from tests import function_env
 
-    default = next(f.default for f in dataclasses.fields(CronSettings) if f.name == "alert_rules_file")
-    return rule_file.load(rule_file.RULES_DIR / default).rules
+    return rule_file.load(rule_file.RULES_DIR / function_env.alerts()["ALERT_RULES_FILE"]).rules
 
 
 def _fits_the_data_range_rule(payload: dict[str, Any]) -> bool:
@@ -217,6 +215,7 @@ def api(monkeypatch, database_env, db_conn, redis_url, redis_client, aws, httpse
     from common import settings as common_settings
     from router import cache, queues, uploads
     from router import settings as router_settings
+    from tests import function_env
 
     boto3.client("s3", region_name="us-east-2").create_bucket(
         Bucket=ENV["UPLOADS_BUCKET"], CreateBucketConfiguration={"LocationConstraint": "us-east-2"}
@@ -226,13 +225,15 @@ def api(monkeypatch, database_env, db_conn, redis_url, redis_client, aws, httpse
         url = sqs.create_queue(QueueName=f"huntaze-contract-{task}")["QueueUrl"]
         monkeypatch.setenv(f"QUEUE_URL_{task.upper()}", url)
     for name, value in {
+        **function_env.router(),
+        **function_env.azure(httpserver.url_for("/").rstrip("/"), ENV["AZURE_AI_KEY"]),
         **{name: STAGE.router_env[name] for name in ACCESS_ENV},
         **ENV,
-        "AZURE_AI_ENDPOINT": httpserver.url_for("/").rstrip("/"),
+        "ADMIN_CLAIM_VALUE": "",
         "REDIS_URL": redis_url,
     }.items():
         monkeypatch.setenv(name, value)
-    for name in ("REDIS_HOST", "AZURE_AI_KEY_SECRET_ARN", "ADMIN_CLAIM_VALUE"):
+    for name in ("REDIS_HOST", "AZURE_AI_KEY_SECRET_ARN"):
         monkeypatch.delenv(name, raising=False)
     httpserver.expect_request("/models/chat/completions").respond_with_json(chat_completion("ok", model="Phi-4"))
     resets = (

@@ -14,22 +14,25 @@ from cron_testdata import T0, Context, chat_reply, jobs_rows, scheduled, sqs_eve
 def configure(database_env, monkeypatch):
     from common import azure_ai, settings
     from cron import settings as cron_settings
+    from tests import function_env
 
     def apply(**env: str):
         monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "true")
         monkeypatch.setenv("STAGE", "test")
+        for key, value in {**function_env.trends(), **function_env.alerts(), **function_env.azure("", "")}.items():
+            monkeypatch.setenv(key, value)
         monkeypatch.setenv("MAX_RECEIVE_COUNT", "3")  # QueueWorker sets it from the queue's redrive policy
         for key, value in env.items():
             monkeypatch.setenv(key, value)
         settings.reset()
-        cron_settings.cron_settings.cache_clear()
+        cron_settings.reset()
         azure_ai.reset_client()
         from cron import handler
 
         return handler.lambda_handler
 
     yield apply
-    cron_settings.cron_settings.cache_clear()
+    cron_settings.reset()
     azure_ai.reset_client()
 
 

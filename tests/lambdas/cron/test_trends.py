@@ -19,9 +19,13 @@ CHAT = "/models/chat/completions"
 PAGES = ("/feed.json", "/broken", "/page.html")
 HOURS_6 = timedelta(hours=6)
 
+API_VERSION = "2024-05-01-preview"
+
 
 def _summarizer(httpserver):
-    client = AzureAIClient(httpserver.url_for("/"), "test-key", sleep=lambda _s: None, max_attempts=2)
+    client = AzureAIClient(
+        httpserver.url_for("/"), "test-key", sleep=lambda _s: None, max_attempts=2, api_version=API_VERSION
+    )
     return lambda rising, falling: summary.summarize(client, "DeepSeek-V3", rising, falling, budget_s=5)
 
 
