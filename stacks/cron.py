@@ -24,7 +24,6 @@ from stacks.config import ConfigError, ScheduleConfig, StageConfig
 from stacks.constructs.queue_worker import QueueWorker, dead_letter_queue, visibility_timeout_seconds
 from stacks.data import DataStack
 from stacks.naming import alerts_topic_arn, dlq_name, queue_name
-from stacks.network import NetworkStack
 
 CRON_TASKS = ("trends", "data", "alerts")
 # Every job task's queue: what the sweeper re-sends to, and the DLQs the alerts worker's dlq_depth rules watch.
@@ -40,9 +39,7 @@ SWEEPER_HANDLER = "cron.sweep_handler.lambda_handler"
 class CronStack(cdk.Stack):
     workers: dict[str, QueueWorker]
 
-    def __init__(
-        self, scope: Construct, construct_id: str, *, cfg: StageConfig, network: NetworkStack, data: DataStack, **kwargs
-    ) -> None:
+    def __init__(self, scope: Construct, construct_id: str, *, cfg: StageConfig, data: DataStack, **kwargs) -> None:
         super().__init__(scope, construct_id, **kwargs)
         self.cfg = cfg
         self.workers = {}

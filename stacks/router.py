@@ -32,7 +32,6 @@ from stacks.constructs.python_function import PythonFunction
 from stacks.cron import CRON_TASKS
 from stacks.data import DataStack
 from stacks.function_settings import UPLOADS_PREFIX
-from stacks.network import NetworkStack
 
 OPENAPI_DOCUMENT = Path(__file__).resolve().parents[1] / "docs" / "api" / "openapi.json"
 # The role the document's operator-only routes require (router.contract.OPERATOR_SCOPE_ROLE;
@@ -106,7 +105,6 @@ class RouterStack(cdk.Stack):
         construct_id: str,
         *,
         cfg: StageConfig,
-        network: NetworkStack,
         data: DataStack,
         queues: Mapping[str, sqs.IQueue],
         **kwargs: Any,

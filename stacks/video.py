@@ -15,7 +15,6 @@ from stacks.constructs.nag import acknowledge, acknowledge_cdk_provider
 from stacks.constructs.queue_worker import QueueWorker
 from stacks.data import DataStack
 from stacks.function_settings import UPLOADS_PREFIX
-from stacks.network import NetworkStack
 
 
 @jsii.implements(s3.IBucketNotificationDestination)
@@ -51,9 +50,7 @@ class QueueOfThisAccount:
 class VideoStack(cdk.Stack):
     worker: QueueWorker
 
-    def __init__(
-        self, scope: Construct, construct_id: str, *, cfg: StageConfig, network: NetworkStack, data: DataStack, **kwargs
-    ) -> None:
+    def __init__(self, scope: Construct, construct_id: str, *, cfg: StageConfig, data: DataStack, **kwargs) -> None:
         super().__init__(scope, construct_id, **kwargs)
         v = cfg.video
         # Imported by name so Data does not depend on Video (the notification lives here).

@@ -146,7 +146,6 @@ def test_queues_present_get_url_env_and_send_grant(tmp_path):
         app,
         "RouterWithQueue",
         cfg=stacks.cfg,
-        network=stacks.network,
         data=stacks.data,
         queues={"trends": queue},
         env=env,

@@ -109,7 +109,7 @@ class LocalSystem:
                 self._spawn(spec_path, fn)
         self._wait_healthy()
         (s.state_dir / "endpoints.json").write_text(json.dumps(dataclasses.asdict(self.endpoints), indent=2))
-        self._start_background(dep, database_url, spec_path)
+        self._start_background(database_url, spec_path)
         self.timings["healthy_s"] = time.monotonic() - started
 
     def _database(self) -> str:
@@ -274,7 +274,7 @@ class LocalSystem:
                 )
             time.sleep(0.1)
 
-    def _start_background(self, dep: Deployment, database_url: str, spec_path: Path) -> None:
+    def _start_background(self, database_url: str, spec_path: Path) -> None:
         from tools.local.journal import JobJournal
 
         assert self.endpoints is not None

@@ -10,7 +10,7 @@ from video_clips import make_clip
 
 from common.errors import ConfigurationError
 from tests import function_env
-from video import features, frames, probe, sampling, scenes
+from video import cpu_quota, features, frames, probe, sampling, scenes
 from video.settings import VideoSettings
 
 # Two cuts a second apart (the second one's span can be placed by the first one's decode) and cuts mid-group.
@@ -106,7 +106,7 @@ def test_a_damaged_stream_gives_the_one_thread_result(cut_clip, tmp_path, where)
 
 
 def test_usable_cpus_are_at_least_one_and_at_most_the_affinity():
-    assert 1 <= sampling.usable_cpus() <= len(os.sched_getaffinity(0))
+    assert 1 <= cpu_quota.usable_cpus() <= len(os.sched_getaffinity(0))
 
 
 @pytest.mark.parametrize(("raw", "threads"), [("auto", None), ("3", 3), (" 1 ", 1)])
