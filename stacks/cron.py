@@ -57,10 +57,8 @@ class CronStack(cdk.Stack):
                 handler=HANDLER,
                 description=f"Huntaze {cfg.stage} {task} worker (scheduled)",
                 environment=self._environment(task),
-                vpc=data.vpc,
-                security_groups=[data.workers_sg],
+                database=data.database_access(task),
             )
-            data.grant_database(worker.function, task)
             self.workers[task] = worker
 
         self._grant_trends(self.workers["trends"])
@@ -99,10 +97,8 @@ class CronStack(cdk.Stack):
                 ),
                 **function_settings.sweeper(self.cfg, JOB_TASKS),
             },
-            vpc=self.data.vpc,
-            security_groups=[self.data.workers_sg],
+            database=self.data.database_access(SWEEPER),
         )
-        self.data.grant_database(worker.function, SWEEPER)
         worker.function.add_to_role_policy(
             iam.PolicyStatement(
                 actions=["sqs:SendMessage"], resources=[self._queue_arn(queue_name(self.cfg, t)) for t in JOB_TASKS]

@@ -16,6 +16,7 @@ from stacks import function_settings
 from stacks.config import StageConfig
 from stacks.constructs.nag import acknowledge, acknowledge_cdk_provider
 from stacks.constructs.nag_checkov import acknowledge_checkov
+from stacks.constructs.python_function import DatabaseAccess
 from stacks.db_roles import DB_ROLES
 from stacks.deploy_access import read_only_deploy_role_arns
 from stacks.function_settings import UPLOADS_PREFIX
@@ -323,8 +324,17 @@ class DataStack(cdk.Stack):
     def grant_slack(self, grantee: iam.IGrantable) -> None:
         self.slack_webhook_secret.grant_read(grantee)
 
-    def grant_database(self, fn: lambda_.Function, function: str) -> None:
-        """Let ``fn`` log in as ``function``'s own role (DB_ROLES) with IAM auth tokens:
+    def database_access(self, function: str) -> DatabaseAccess:
+        """The one call that wires a function to the database as ``function``'s own role (DB_ROLES):
+        pass it as ``database=`` to PythonFunction/QueueWorker (VPC, security group, environment, grant)."""
+        return DatabaseAccess(self.vpc, [self.workers_sg], lambda fn: self._connect_as(fn, function))
+
+    def master_database_access(self) -> DatabaseAccess:
+        """The master user, which owns the schema: for the migrate function only."""
+        return DatabaseAccess(self.vpc, [self.workers_sg], self._connect_as_master)
+
+    def _connect_as(self, fn: lambda_.Function, function: str) -> None:
+        """Let ``fn`` log in as ``function``'s own role with IAM auth tokens:
         rds-db:connect for exactly that database user, and where to connect."""
         user = DB_ROLES[function]
         self.db.grant_connect(fn, user)
@@ -335,8 +345,7 @@ class DataStack(cdk.Stack):
         self._session_limits(fn)
         self.database_clients[function] = fn
 
-    def grant_master_database(self, fn: lambda_.Function) -> None:
-        """The master user, which owns the schema: for the migrate function only."""
+    def _connect_as_master(self, fn: lambda_.Function) -> None:
         self.db_secret.grant_read(fn)
         fn.add_environment("DB_SECRET_ARN", self.db_secret.secret_arn)
         self._session_limits(fn)

@@ -135,11 +135,9 @@ class RouterStack(cdk.Stack):
             memory_mb=r.memory_mb,
             timeout=cdk.Duration.seconds(r.timeout_seconds),
             environment=env,
-            vpc=data.vpc,
-            security_groups=[data.workers_sg],
+            database=data.database_access("router"),
             reserved_concurrency=r.reserved_concurrency,
         )
-        data.grant_database(fn, "router")
         synchronous = "The HTTP API invokes it synchronously and returns its error to the caller; a DLQ only serves asynchronous invocations."
         acknowledge(fn, {"Serverless-LambdaDLQ": synchronous})
         acknowledge_checkov(fn, {"CKV_AWS_116": synchronous})

@@ -69,11 +69,9 @@ class VideoStack(cdk.Stack):
                 **function_settings.video(cfg),
                 "UPLOADS_BUCKET": data.uploads_bucket_name,
             },
-            vpc=data.vpc,
-            security_groups=[data.workers_sg],
+            database=data.database_access("video"),
         )
         fn = self.worker.function
-        data.grant_database(fn, "video")
         data.grant_azure(fn)
         # Exactly what the worker does: read objects under uploads/. CDK's grant_read
         # would add an unconditional s3:List* on the whole bucket.

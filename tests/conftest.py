@@ -97,7 +97,7 @@ def database_url(pg_server: str) -> Iterator[str]:
     """This worker's database, migrated with the real migration code."""
     import psycopg
 
-    from common import migrate
+    from migrate import runner as migrate
 
     name, dsn = _create_database(pg_server, "huntaze_test")
     try:

@@ -29,12 +29,10 @@ def ops_function(scope: Construct, cfg: StageConfig, data: DataStack) -> PythonF
         environment={
             "QUEUE_URL_PREFIX": f"https://sqs.{cdk.Aws.REGION}.{cdk.Aws.URL_SUFFIX}/{cdk.Aws.ACCOUNT_ID}/{prefix}-",
         },
-        vpc=data.vpc,
-        security_groups=[data.workers_sg],
+        database=data.database_access("ops"),
         unalarmed_because="an operator invokes it synchronously and sees every error in the CLI",
         reserved_concurrency=cfg.monitoring.ops_reserved_concurrency,
     )
-    data.grant_database(ops, "ops")
     synchronous = (
         "The ops CLI invokes it synchronously and shows its error to the operator; "
         "a DLQ only serves asynchronous invocations."

@@ -131,7 +131,7 @@ class LocalSystem:
 
         self._stack.callback(drop)
         url = make_conninfo(admin, dbname=name)
-        from common import migrate
+        from migrate import runner as migrate
 
         with psycopg.connect(url, autocommit=True) as conn:
             applied = migrate.apply_migrations(conn)

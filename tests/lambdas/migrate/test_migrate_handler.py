@@ -7,7 +7,8 @@ from functools import partial
 import psycopg
 import pytest
 
-from common import db, migrate, settings
+from common import db, settings
+from migrate import runner as migrate
 from tests.fakes import LambdaContext as FakeLambdaContext
 
 pytestmark = pytest.mark.pg
