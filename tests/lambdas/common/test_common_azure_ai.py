@@ -11,7 +11,8 @@ from datetime import UTC, datetime
 import pytest
 from werkzeug import Request, Response
 
-from common.azure_ai import AzureAIClient, ChatResult, Usage, user_message
+from common.azure_ai import AzureAIClient, user_message
+from common.azure_responses import ChatResult, Usage
 from common.errors import PermanentError, TransientError
 from tests.fakes import chat_completion
 
