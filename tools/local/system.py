@@ -212,8 +212,10 @@ class LocalSystem:
             endpoint, key = s.azure or (self.standins.azure_endpoint, "local-stub-key")
             env.update({"AZURE_AI_ENDPOINT": endpoint, "AZURE_AI_KEY": key})
         if fn.environment.get("TREND_SOURCES") == "[]":  # no source configured: the local stand-in
-            stand_in = {"name": "local", "url": self.standins.trends_url, "kind": "json", "count_scale": "views"}
-            env["TREND_SOURCES"] = json.dumps([stand_in])
+            from stacks.config import TrendSourceConfig
+
+            stand_in = TrendSourceConfig(name="local", url=self.standins.trends_url, kind="json", count_scale="views")
+            env["TREND_SOURCES"] = json.dumps([stand_in.model_dump()])
             # The stand-in listens on loopback, which the fetcher refuses unless allowed.
             env["TRENDS_ALLOWED_NETWORKS"] = json.dumps(["127.0.0.0/8"])
         env.update(s.extra_env)

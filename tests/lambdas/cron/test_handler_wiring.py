@@ -9,6 +9,8 @@ import boto3
 import pytest
 from cron_testdata import T0, Context, chat_reply, jobs_rows, scheduled, sqs_event
 
+from stacks.config import TrendSourceConfig
+
 
 @pytest.fixture
 def configure(database_env, monkeypatch):
@@ -62,7 +64,7 @@ def test_trends_worker_fetches_summarises_and_saves(configure, db_conn, httpserv
     }
     handler = configure(
         TASK="trends",
-        TREND_SOURCES=json.dumps([source]),
+        TREND_SOURCES=json.dumps([TrendSourceConfig(**source).model_dump()]),  # as the Cron stack dumps it
         TRENDS_ALLOWED_NETWORKS=json.dumps(["127.0.0.1/32"]),
         AZURE_AI_ENDPOINT=httpserver.url_for("/"),
         AZURE_AI_KEY="test-key",

@@ -7,12 +7,11 @@ from datetime import timedelta
 
 import pytest
 from cron_testdata import T0, chat_reply, json_body
-from trend_fixtures import LOOPBACK, UA
+from trend_fixtures import LOOPBACK, UA, configured
 
 from common.azure_ai import AzureAIClient
 from common.errors import TransientError
 from cron import summary, trends, trends_store
-from cron.sources import Source
 from cron.trend_fetch import Fetcher
 
 CHAT = "/models/chat/completions"
@@ -35,7 +34,7 @@ def _answer(text: str, names: list[str]) -> dict:
 
 def _sources(httpserver):
     def src(name, path, kind, **extra):
-        return Source(name=name, url=httpserver.url_for(path), kind=kind, min_interval_seconds=0, **extra)
+        return configured(name=name, url=httpserver.url_for(path), kind=kind, min_interval_seconds=0, **extra)
 
     return [
         src("feed", "/feed.json", "json", count_scale="views"),

@@ -27,13 +27,18 @@ CREATIVE_CENTER = {
 }
 
 
-def test_the_config_model_and_the_worker_know_the_same_source_fields_and_defaults():
+def test_the_config_model_and_the_worker_know_the_same_source_fields_and_only_the_config_has_defaults():
     worker = {f.name: f.default for f in dataclasses.fields(Source)}
-    config = {name: f.default for name, f in TrendSourceConfig.model_fields.items()}
-    assert config.keys() == worker.keys()
-    assert {k: v for k, v in config.items() if v is not None and repr(v) != "PydanticUndefined"} == {
-        k: v for k, v in worker.items() if v is not None and v is not dataclasses.MISSING
-    }
+    assert worker.keys() == TrendSourceConfig.model_fields.keys()
+    assert all(default is dataclasses.MISSING for default in worker.values())
+
+
+def test_a_source_missing_a_field_is_refused_naming_it():
+    raw = TrendSourceConfig(**CREATIVE_CENTER).model_dump()
+    del raw["max_bytes"]
+    env = {**function_env.trends(), "TREND_SOURCES": json.dumps([raw])}
+    with pytest.raises(ConfigurationError, match="TREND_SOURCES: trend source 'tiktok-cc' lacks max_bytes"):
+        TrendsSettings.from_env(env).trend_sources()
 
 
 def test_a_configured_source_reaches_the_worker_as_the_stack_passes_it():

@@ -6,11 +6,10 @@ import json
 from datetime import timedelta
 
 from cron_testdata import T0, chat_reply, json_body
-from trend_fixtures import LOOPBACK, UA
+from trend_fixtures import LOOPBACK, UA, configured
 
 from common.azure_ai import AzureAIClient
 from cron import summary, trends, trends_store
-from cron.sources import Source
 from cron.trend_fetch import Fetcher
 
 CHAT = "/models/chat/completions"
@@ -33,7 +32,7 @@ def _run(db_conn, httpserver, window, count, answer=None):
         db_conn,
         job_id=None,
         window_start=window,
-        sources=[Source(name="j", url=httpserver.url_for("/t.json"), kind="json", count_scale="posts")],
+        sources=[configured(name="j", url=httpserver.url_for("/t.json"), kind="json", count_scale="posts")],
         fetcher=Fetcher(UA, allowed=LOOPBACK),
         summarize=lambda r, f: summary.summarize(client, "DeepSeek-V3", r, f, budget_s=5),
         top_n=5,

@@ -270,14 +270,12 @@ def trend_sources(httpserver) -> Callable[[], dict[str, str]]:
             "usage": {"prompt_tokens": 5, "completion_tokens": 2, "total_tokens": 7},
         }
     )
-    sources = [
-        {
-            "name": n,
-            "url": httpserver.url_for(f"/{n}.json"),
-            "kind": "json",
-            "count_scale": "posts",
-            "min_interval_seconds": 0,
-        }
+    from stacks.config import TrendSourceConfig
+
+    sources = [  # as the Cron stack dumps them: every field
+        TrendSourceConfig(
+            name=n, url=httpserver.url_for(f"/{n}.json"), kind="json", count_scale="posts", min_interval_seconds=0
+        ).model_dump()
         for n in ("alpha", "beta")
     ]
     return lambda: {
