@@ -212,7 +212,7 @@ class HttpFaultProxy:
         class Handler(_Handler):
             owner = proxy
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server = _QuietServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self._server.server_port}"
         threading.Thread(target=self._server.serve_forever, name=f"fault-{name}", daemon=True).start()
@@ -264,6 +264,12 @@ class HttpFaultProxy:
             return response.status, kept, body
         finally:
             conn.close()
+
+
+class _QuietServer(ThreadingHTTPServer):
+    def handle_error(self, request: object, client_address: object) -> None:
+        # A client or upstream gone mid-request (a cut, a hang released, the system stopping): nothing to report.
+        logger.debug("fault proxy: request from %s ended early", client_address)
 
 
 class _Handler(BaseHTTPRequestHandler):
