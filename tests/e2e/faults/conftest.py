@@ -201,3 +201,34 @@ def assert_nothing_lost(system: LocalSystem, job_ids: Iterable[str]) -> dict[str
 
 def dlq_messages(report: dict[str, Any]) -> dict[str, int]:
     return {q["task"]: q["visible"] + q["in_flight"] for q in report["dlqs"] if q["visible"] + q["in_flight"]}
+
+
+@pytest.fixture(scope="package")
+def clip(tmp_path_factory: pytest.TempPathFactory) -> bytes:
+    """A real 2 s MP4 (the video worker decodes it)."""
+    from tests.lambdas.video.video_clips import make_clip
+
+    path = tmp_path_factory.mktemp("clips") / "fault.mp4"
+    make_clip(path, duration_s=2.0)
+    return path.read_bytes()
+
+
+def video_model(system: LocalSystem) -> str:
+    assert system.deployment is not None
+    return system.deployment.function("video.handler.lambda_handler").environment["VIDEO_MODEL"]
+
+
+def for_model(model: str):
+    """A matcher: chat completions asked of ``model``."""
+    from tools.local.faults import Call
+
+    def match(call: Call) -> bool:
+        return call.path.split("?")[0].endswith("/chat/completions") and f'"model": "{model}"'.encode() in call.body.replace(
+            b'"model":"', b'"model": "'
+        )
+
+    return match
+
+
+def ask(api: Api, prompt: str, **extra: Any):
+    return api.post("/v1/ai/route", {"type": "chat", "prompt": prompt, **extra})
