@@ -296,7 +296,9 @@ class _Handler(BaseHTTPRequestHandler):
         if fault is None:
             return self._answer(*self.owner.forward(call))
         if fault.kind == "status":
-            return self._answer(fault.status, [("Content-Type", "application/json"), *fault.headers.items()], fault.body)
+            return self._answer(
+                fault.status, [("Content-Type", "application/json"), *fault.headers.items()], fault.body
+            )
         if fault.kind == "slow":
             time.sleep(fault.delay_s)
             return self._answer(*self.owner.forward(call))

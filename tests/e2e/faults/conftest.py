@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 import os
 import time
 import uuid
@@ -39,6 +40,8 @@ FAULT_ENV = {"SWEEP_QUEUED_GRACE_SECONDS": "1", "SWEEP_LEASE_GRACE_SECONDS": "1"
 # the client gives up after this and the test fails.
 ANSWER_WITHIN_S = 10.0
 TERMINAL = ("succeeded", "failed")
+# What each scenario saw (sweeps, DLQs, attempts): `pytest -o log_cli=true --log-cli-level=INFO` shows it.
+observed = logging.getLogger("faults.observed")
 
 
 @pytest.fixture(scope="package")
@@ -81,7 +84,9 @@ def operator(fapi: Api, fault_system: LocalSystem) -> Api:
     dep = fault_system.deployment
     assert dep is not None
     scope = dep.functions[dep.api.function].environment["OPERATOR_SCOPE"]
-    token = identity.token("fault-operator", dep.api.audience[0], scope=scope, state_dir=fault_system.settings.state_dir)
+    token = identity.token(
+        "fault-operator", dep.api.audience[0], scope=scope, state_dir=fault_system.settings.state_dir
+    )
     api = Api(fapi.base_url, token)
     api.http = fapi.http
     return api
@@ -141,6 +146,7 @@ def sweep_once(system: LocalSystem) -> dict[str, list[str]]:
     with psycopg.connect(e.database_url, row_factory=dict_row) as conn:
         report = sweeper.sweep(conn, policy, send)
         conn.commit()
+    observed.info("sweep: %s", report.counts())
     return {"resent": report.resent, "requeued": report.requeued, "failed": report.failed}
 
 
@@ -148,13 +154,13 @@ def settle(system: LocalSystem, job_ids: Iterable[str], *, within_s: float = 30)
     """The jobs once every one is terminal (the test fails if one is not within ``within_s``)."""
     ids = list(job_ids)
 
-    def done() -> dict[str, dict[str, Any]] | None:
+    def done() -> tuple[dict[str, dict[str, Any]]] | None:
         rows = job_rows(system, ids)
         every = len(rows) == len(ids) and all(r["status"] in TERMINAL for r in rows.values())
-        return rows if every and not unfinished(system) else None
+        return (rows,) if every and not unfinished(system) else None
 
     try:
-        return wait_for(done, within_s=within_s, what=f"{len(ids)} jobs terminal")
+        return wait_for(done, within_s=within_s, what=f"{len(ids)} jobs terminal")[0]
     except AssertionError as exc:
         left = unfinished(system)
         raise AssertionError(f"{exc}; not terminal: {left}") from None
@@ -195,6 +201,12 @@ def assert_nothing_lost(system: LocalSystem, job_ids: Iterable[str]) -> dict[str
     for row in rows.values():
         assert row["status"] == "succeeded" or row["error_reason"], row
     report, verdict = audit(system)
+    observed.info(
+        "jobs: %s; DLQs: %s; audit: %s",
+        sorted((r["task"], r["status"], r["attempts"], r["error_reason"]) for r in rows.values()),
+        dlq_messages(report),
+        verdict,
+    )
     assert verdict == "lost: 0, duplicated: 0", report
     return rows
 
@@ -223,9 +235,9 @@ def for_model(model: str):
     from tools.local.faults import Call
 
     def match(call: Call) -> bool:
-        return call.path.split("?")[0].endswith("/chat/completions") and f'"model": "{model}"'.encode() in call.body.replace(
-            b'"model":"', b'"model": "'
-        )
+        return call.path.split("?")[0].endswith(
+            "/chat/completions"
+        ) and f'"model": "{model}"'.encode() in call.body.replace(b'"model":"', b'"model": "')
 
     return match
 

@@ -16,7 +16,9 @@ def test_jobs_in_flight_when_postgresql_stops_all_finish_after_it_restarts(
     fault_system: LocalSystem, faults: FaultProxies, operator: Api
 ) -> None:
     # Given a batch of jobs submitted, some keyed, the workers taking them
-    submitted = [submit(operator, ("alerts", "data")[i % 2], key=f"db-batch-{i}" if i % 2 else None) for i in range(BATCH)]
+    submitted = [
+        submit(operator, ("alerts", "data")[i % 2], key=f"db-batch-{i}" if i % 2 else None) for i in range(BATCH)
+    ]
     assert [s.status for s in submitted] == [202] * BATCH, submitted
     ids = [s.body["jobId"] for s in submitted]
 

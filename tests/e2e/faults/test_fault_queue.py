@@ -16,7 +16,11 @@ def test_jobs_whose_send_failed_are_sent_by_the_sweeper_and_run_once(
     # Given SQS failing every SendMessage with a 500 (after the router has committed the job row)
     failing = faults.aws.inject(Fault(aws("sqs", "SendMessage"), "status", 500, body=SQS_ERROR))
     # When clients submit jobs, with and without an Idempotency-Key, and never retry
-    answers = [submit(operator, "alerts", key="sqs-1"), submit(operator, "data", key="sqs-2"), submit(operator, "alerts")]
+    answers = [
+        submit(operator, "alerts", key="sqs-1"),
+        submit(operator, "data", key="sqs-2"),
+        submit(operator, "alerts"),
+    ]
     faults.aws.clear()
     # Then each got a clear 503 naming the job that may not be queued, and its row stays queued
     for answer in answers:
