@@ -109,5 +109,10 @@ JOB_SECONDS := docs/performance/job_seconds.json
 capacity: $(VENV)/.installed
 	$(PY) -m tools.capacity --stage $(STAGE) $(if $(wildcard $(JOB_SECONDS)),--measured $(JOB_SECONDS))
 
+# locust against make local (started here when it is not running); bounded: LOAD_USERS users,
+# LOAD_SECONDS seconds, LOAD_MAX_REQUESTS requests. Ends with the audit's `lost: N, duplicated: N`.
+load: setup
+	$(PY) -m tools.load
+
 clean:
 	rm -rf cdk.out .pytest_cache .ruff_cache

@@ -133,11 +133,27 @@ def test_cached_answers_over_the_nodes_memory_pick_the_next_node(cfg) -> None:
 def test_a_measured_file_is_read_and_a_bad_one_is_refused(tmp_path: Path) -> None:
     # Given a load run's file, a missing one, and bad ones (a string, a zero, no seconds at all)
     good = tmp_path / "good.json"
-    good.write_text(json.dumps({"source": "make load", "seconds": {"video": 0.5}}))
-    assert read_measured(good) == ({"video": 0.5}, "make load")
-    assert read_measured(tmp_path / "absent.json") == ({}, "")
-    for bad in ({"seconds": {"video": "fast"}}, {"seconds": {"video": 0}}, {"source": "x"}):
+    good.write_text(
+        json.dumps({"source": "make load", "seconds": {"data": 0.5}, "video_work_seconds_per_video_second": 0.05})
+    )
+    assert read_measured(good) == ({"data": 0.5}, "make load", 0.05)
+    assert read_measured(tmp_path / "absent.json") == ({}, "", None)
+    for bad, says in (
+        ({"seconds": {"data": "fast"}}, "'seconds' must map"),
+        ({"seconds": {"data": 0}}, "'seconds' must map"),
+        ({"seconds": {"data": True}}, "'seconds' must map"),
+        ({"source": "x"}, "'seconds' must map"),
+        ({"seconds": {}, "video_work_seconds_per_video_second": -1}, "must be a positive number"),
+    ):
         path = tmp_path / "bad.json"
         path.write_text(json.dumps(bad))
-        with pytest.raises(SystemExit, match="'seconds' must map"):
+        with pytest.raises(SystemExit, match=says):
             read_measured(path)
+
+
+def test_a_measured_video_rate_is_scaled_to_the_profiles_clip_and_ai_call(cfg) -> None:
+    # Given 0.05 s of work per clip second measured locally (short clips, a stub model)
+    video = next(w for w in workers(cfg, {}, "a load run", 0.05) if w.name == "video")
+    # Then a job is that rate x the profile's clip length + the profile's AI call, and says so
+    assert video.seconds == pytest.approx(0.05 * cfg.workload.video_seconds_avg + cfg.workload.ai_call_seconds_avg)
+    assert video.source.startswith("measured: 0.05 s per clip second (a load run)")

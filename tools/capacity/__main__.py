@@ -18,14 +18,22 @@ from tools.cost import prices as price_table
 SCALES = (1, 10, 100)
 
 
-def read_measured(path: Path | None) -> tuple[dict[str, float], str]:
+def read_measured(path: Path | None) -> tuple[dict[str, float], str, float | None]:
+    """(seconds per task, where they come from, video work seconds per clip second or None)."""
     if path is None or not path.exists():
-        return {}, ""
+        return {}, "", None
     raw = json.loads(path.read_text())
     seconds = raw.get("seconds")
-    if not isinstance(seconds, dict) or not all(isinstance(v, int | float) and v > 0 for v in seconds.values()):
+    if not isinstance(seconds, dict) or not all(_positive(v) for v in seconds.values()):
         raise SystemExit(f"error: {path}: 'seconds' must map task names to positive numbers")
-    return {str(k): float(v) for k, v in seconds.items()}, str(raw.get("source") or path)
+    rate = raw.get("video_work_seconds_per_video_second")
+    if rate is not None and not _positive(rate):
+        raise SystemExit(f"error: {path}: 'video_work_seconds_per_video_second' must be a positive number")
+    return {str(k): float(v) for k, v in seconds.items()}, str(raw.get("source") or path), rate
+
+
+def _positive(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and value > 0
 
 
 def report(stage: str, measured_path: Path | None, prices_path: Path = price_table.DEFAULT_TABLE) -> str:
@@ -34,8 +42,8 @@ def report(stage: str, measured_path: Path | None, prices_path: Path = price_tab
     cfg = stage_config(stage)
     prices = price_table.load(prices_path)
     assumptions = load_assumptions()
-    measured, source = read_measured(measured_path)
-    found = workers(cfg, measured, source)
+    measured, source, video_rate = read_measured(measured_path)
+    found = workers(cfg, measured, source, video_rate)
     peak = assumptions["peak_to_average"]["value"]
     lines = [
         f"Capacity of stage {stage} (peak hour = {peak}x the average; {assumptions['peak_to_average']['source']})",

@@ -86,8 +86,17 @@ def _value(a: Mapping[str, Any], key: str) -> float:
     return float(a[key]["value"])
 
 
-def workers(cfg: StageConfig, measured: Mapping[str, float] | None = None, measured_from: str = "") -> list[Worker]:
-    """The stage's workers with their seconds per job: measured where the file has them, else the profile's."""
+def workers(
+    cfg: StageConfig,
+    measured: Mapping[str, float] | None = None,
+    measured_from: str = "",
+    video_rate: float | None = None,
+) -> list[Worker]:
+    """The stage's workers with their seconds per job: measured where the file has them, else the profile's.
+
+    ``video_rate``: measured video work seconds per second of clip. A local run's clips are short and
+    its model a stub, so the video job is that rate x the profile's clip length + the profile's AI call.
+    """
     w, measured = cfg.workload, measured or {}
 
     def seconds(name: str, assumed: float, why: str) -> tuple[float, str]:
@@ -95,12 +104,23 @@ def workers(cfg: StageConfig, measured: Mapping[str, float] | None = None, measu
             return float(measured[name]), f"measured: {measured_from}"
         return assumed, f"assumption: {why}"
 
-    video_s = w.video_seconds_avg * w.video_work_seconds_per_video_second + w.ai_call_seconds_avg
+    if video_rate is not None:
+        video = (
+            video_rate * w.video_seconds_avg + w.ai_call_seconds_avg,
+            f"measured: {video_rate:g} s per clip second ({measured_from}) x the profile's "
+            f"{w.video_seconds_avg:g} s clip + its {w.ai_call_seconds_avg:g} s AI call",
+        )
+    else:
+        video = seconds(
+            "video",
+            w.video_seconds_avg * w.video_work_seconds_per_video_second + w.ai_call_seconds_avg,
+            "workload profile: video seconds x work per second + one AI call",
+        )
     found = [
         Worker(
             "video",
             cfg.video.worker.max_concurrency,
-            *seconds("video", video_s, "workload profile: video seconds x work per second + one AI call"),
+            *video,
             memory_mb=cfg.video.worker.memory_mb,
             per_hour_at_1x=w.videos_per_month / HOURS_PER_MONTH,
             setting="video.worker.max_concurrency",
