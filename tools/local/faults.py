@@ -38,9 +38,12 @@ Address = tuple[str, int] | str
 
 
 def _reset(sock: socket.socket) -> None:
-    """Close with a TCP RST (SO_LINGER 0), as a stopped server's kernel answers."""
+    """End the connection now: shutdown (which also wakes a pump thread blocked in recv on it:
+    a bare close() from another thread leaves the connection open), then close with a TCP RST."""
     with contextlib.suppress(OSError):
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    with contextlib.suppress(OSError):
+        sock.shutdown(socket.SHUT_RDWR)
     with contextlib.suppress(OSError):
         sock.close()
 
