@@ -235,9 +235,12 @@ def for_model(model: str):
     from tools.local.faults import Call
 
     def match(call: Call) -> bool:
-        return call.path.split("?")[0].endswith(
-            "/chat/completions"
-        ) and f'"model": "{model}"'.encode() in call.body.replace(b'"model":"', b'"model": "')
+        if not call.path.split("?")[0].endswith("/chat/completions"):
+            return False
+        try:
+            return json.loads(call.body).get("model") == model
+        except ValueError:
+            return False
 
     return match
 

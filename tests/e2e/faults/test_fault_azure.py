@@ -20,12 +20,12 @@ def _prompt() -> str:
 
 def test_a_throttled_call_is_retried_after_retry_after_and_answered(faults: FaultProxies, fapi: Api) -> None:
     # Given Azure answering its next call 429 with Retry-After: 1
-    faults.azure.inject(Fault(CHAT, "status", 429, {"Retry-After": "1"}, times=1))
+    throttled = faults.azure.inject(Fault(CHAT, "status", 429, {"Retry-After": "1"}, times=1))
     # When the AI route is called
     answer = ask(fapi, _prompt())
     # Then the router waited and asked again: the caller gets the answer
     assert answer.status == 200, answer
-    assert faults.azure._faults[0].hits == 1
+    assert throttled.hits == 1
 
 
 @pytest.mark.parametrize(
