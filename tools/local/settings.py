@@ -27,6 +27,8 @@ class Settings:
     slack_webhook: str | None = None
     log_level: str = "WARNING"  # the functions' own (Powertools) log level
     extra_env: dict[str, str] = field(default_factory=dict)
+    # Put tools/local/faults.py's proxies between the functions and every service (the fault tests).
+    fault_proxies: bool = False
 
     @classmethod
     def from_env(cls, env: dict[str, str] | os._Environ[str] = os.environ) -> Settings:

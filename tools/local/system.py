@@ -26,6 +26,7 @@ from typing import Any
 
 from tools.local import identity, services
 from tools.local.deployment import ACCOUNT, Deployment, Function
+from tools.local.faults import FaultProxies
 from tools.local.settings import Endpoints, Settings
 
 logger = logging.getLogger("local")
@@ -54,6 +55,10 @@ class LocalSystem:
         self.endpoints: Endpoints | None = None
         self.deployment: Deployment | None = None
         self.timings: dict[str, float] = {}
+        # Fault proxies between the functions and the services (Settings.fault_proxies; tests only).
+        self.faults: FaultProxies | None = None
+        self._spec_path: Path | None = None
+        self._by_function: dict[str, subprocess.Popen[bytes]] = {}
 
     def __enter__(self) -> LocalSystem:
         try:
@@ -72,6 +77,9 @@ class LocalSystem:
         from tools.local.synth import templates
 
         s, started = self.settings, time.monotonic()
+        if s.fault_proxies:
+            self.faults = FaultProxies()
+            self._stack.callback(self.faults.close)
         # moto's server logs every request through werkzeug; the API front logs one line per request itself.
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
         from tools.local.synth import use_project_node
@@ -103,7 +111,7 @@ class LocalSystem:
             token_path=str(token_path),
             stage=s.stage,
         )
-        spec_path = self._write_spec(dep, port)
+        spec_path = self._spec_path = self._write_spec(dep, port)
         for fn in dep.functions.values():
             if fn.logical_id == dep.api.function or fn.event_sources:
                 self._spawn(spec_path, fn)
@@ -196,10 +204,14 @@ class LocalSystem:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "POWERTOOLS_", "PYTEST", "TEST_"))}
         env.update({k: v for k, v in fn.environment.items() if k not in _REPLACED})
         env.update(e.aws_env)
+        database_url, redis_url = e.database_url, e.redis_url
+        if self.faults is not None:
+            database_url, redis_url = self.faults.database_url(database_url), self.faults.redis_url(redis_url)
+            env["AWS_ENDPOINT_URL"] = self.faults.aws_url(e.aws_endpoint_url)
         env.update(
             {
-                "DATABASE_URL": _as_role(e.database_url, fn.environment.get("DB_USER")),
-                "REDIS_URL": e.redis_url,
+                "DATABASE_URL": _as_role(database_url, fn.environment.get("DB_USER")),
+                "REDIS_URL": redis_url,
                 "AWS_LAMBDA_FUNCTION_NAME": fn.name or fn.logical_id,
                 "POWERTOOLS_LOG_LEVEL": s.log_level,
                 "POWERTOOLS_TRACE_DISABLED": "true",
@@ -210,6 +222,8 @@ class LocalSystem:
         )
         if "AZURE_AI_ENDPOINT" in fn.environment:
             endpoint, key = s.azure or (self.standins.azure_endpoint, "local-stub-key")
+            if self.faults is not None:
+                endpoint = self.faults.azure_url(endpoint)
             env.update({"AZURE_AI_ENDPOINT": endpoint, "AZURE_AI_KEY": key})
         if fn.environment.get("TREND_SOURCES") == "[]":  # no source configured: the local stand-in
             stand_in = {"name": "local", "url": self.standins.trends_url, "kind": "json", "count_scale": "views"}
@@ -241,9 +255,20 @@ class LocalSystem:
         return path
 
     def _spawn(self, spec_path: Path, fn: Function) -> None:
-        self._spawn_module("tools.local.lambda_runtime", [str(spec_path), fn.logical_id], self._function_env(fn))
+        proc = self._spawn_module("tools.local.lambda_runtime", [str(spec_path), fn.logical_id], self._function_env(fn))
+        self._by_function[fn.logical_id] = proc
 
-    def _spawn_module(self, module: str, args: list[str], env: dict[str, str]) -> None:
+    def kill_function(self, logical_id: str) -> None:
+        """SIGKILL the function's process (a Lambda killed: timeout, out of memory), then start a new one,
+        as Lambda starts a new container for the next delivery."""
+        assert self.deployment is not None and self._spec_path is not None
+        proc = self._by_function[logical_id]
+        proc.kill()
+        proc.wait()
+        self._procs.remove(proc)
+        self._spawn(self._spec_path, self.deployment.functions[logical_id])
+
+    def _spawn_module(self, module: str, args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
         proc = subprocess.Popen(
             [sys.executable, "-m", module, *args],
             cwd=ROOT,
@@ -252,6 +277,7 @@ class LocalSystem:
             start_new_session=True,
         )
         self._procs.append(proc)
+        return proc
 
     def _wait_healthy(self) -> None:
         import urllib.error
