@@ -26,6 +26,7 @@ from pydantic import (
     model_validator,
 )
 
+from common import names
 from stacks.constructs.log_retention import SUPPORTED_RETENTION_DAYS
 
 DEFAULT_REGION = "us-east-2"
@@ -504,7 +505,7 @@ class StageConfig(_Section):
 
     @property
     def prefix(self) -> str:
-        return f"huntaze-{self.stage}"
+        return names.prefix(self.stage)
 
 
 def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
