@@ -174,6 +174,10 @@ class DataStack(cdk.Stack):
         # The Monitoring stack finds both by these, not by an export.
         publish_id(self.cache, self.cfg, "cache", self.cache.ref)
         publish_id(self.db, self.cfg, "database", self.db.instance_identifier)
+        # Transition (issue 18 item 8): Monitoring imported these until this change. Kept one release so
+        # this stack can deploy before Monitoring drops its imports; remove once every stage has deployed it.
+        self.export_value(self.db.instance_identifier)
+        self.export_value(self.cache.ref)
         self.cache_endpoint = self.cache.attr_primary_end_point_address
         acknowledge(
             self.cache,

@@ -145,14 +145,14 @@ class MonitoringStack(cdk.Stack):
             self._alarm(
                 "function-errors",
                 fn,
-                metric=function_metric(fn, "Errors", "Sum"),
+                metric=function_metric(self, self.cfg, fn, "Errors", "Sum"),
                 threshold=1,
                 what=f"{label(fn)} raised errors (invocations that failed as a whole).",
             )
             self._alarm(
                 "function-duration",
                 fn,
-                metric=function_metric(fn, "Duration", "Maximum"),
+                metric=function_metric(self, self.cfg, fn, "Duration", "Maximum"),
                 threshold=round(timeout_s * 1000 * ratio),
                 what=f"{label(fn)} ran for {ratio:.0%} or more of its {timeout_s} s timeout.",
             )

@@ -31,7 +31,7 @@ from stacks.constructs.nag import acknowledge
 from stacks.constructs.nag_checkov import acknowledge_checkov
 from stacks.constructs.python_function import PythonFunction
 from stacks.data import UPLOADS_PREFIX, DataStack
-from stacks.naming import function_name, publish_id
+from stacks.naming import publish_id
 from stacks.network import NetworkStack
 
 OPENAPI_DOCUMENT = Path(__file__).resolve().parents[1] / "docs" / "api" / "openapi.json"
@@ -117,6 +117,13 @@ class RouterStack(cdk.Stack):
         self.api = self._api()
         # The Monitoring stack finds the API by this (its id cannot be named in advance), not by an export.
         publish_id(self.api.node.default_child, cfg, "http-api", self.api.api_id)
+        # Its generated name too: naming it now (common.names) would replace the function and change
+        # the value of the export Monitoring imported until this change, which CloudFormation refuses.
+        publish_id(self.function, cfg, "router-function", self.function.function_name)
+        # Transition (issue 18 item 8): Monitoring imported these until this change. Kept one release so
+        # this stack can deploy before Monitoring drops its imports; remove once every stage has deployed it.
+        self.export_value(self.api.api_id)
+        self.export_value(self.function.function_name)
 
     # -- the router Lambda ------------------------------------------------------
     def _function(self, data: DataStack, queues: Mapping[str, sqs.IQueue]) -> PythonFunction:
@@ -160,8 +167,6 @@ class RouterStack(cdk.Stack):
             package="router",
             handler="router.handler.lambda_handler",
             description="HTTP API: AI router, jobs, uploads, events",
-            # A fixed name lets the Monitoring stack watch it without an export.
-            function_name=function_name(self.cfg, "router"),
             memory_mb=r.memory_mb,
             timeout=cdk.Duration.seconds(r.timeout_seconds),
             environment=env,

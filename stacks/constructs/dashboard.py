@@ -35,7 +35,7 @@ def overview_dashboard(stack: cdk.Stack, cfg: StageConfig, w: Watched) -> cloudw
     )
     rows: list[list[cloudwatch.IWidget]] = []
     if w.functions:
-        rows.append(_function_row(w))
+        rows.append(_function_row(stack, cfg, w))
     if w.queues or w.dlqs:
         rows.append(_queue_row(w))
     rows += [_api_row(stack, cfg, api) for api in w.http_apis]
@@ -47,9 +47,9 @@ def overview_dashboard(stack: cdk.Stack, cfg: StageConfig, w: Watched) -> cloudw
     return dashboard
 
 
-def _function_row(w: Watched) -> list[cloudwatch.IWidget]:
+def _function_row(stack: cdk.Stack, cfg: StageConfig, w: Watched) -> list[cloudwatch.IWidget]:
     def each(name: str, statistic: str) -> list[cloudwatch.IMetric]:
-        return [_labelled(function_metric(f, name, statistic), f) for f in w.functions]
+        return [_labelled(function_metric(stack, cfg, f, name, statistic), f) for f in w.functions]
 
     return [
         _graph("Workers: invocations", each("Invocations", "Sum"), width=6),

@@ -129,9 +129,11 @@ def queue_metric(queue: sqs.Queue, metric_name: str, statistic: str) -> cloudwat
     )
 
 
-def function_metric(fn: lambda_.Function, metric_name: str, statistic: str) -> cloudwatch.Metric:
-    """An AWS/Lambda metric of ``fn``, by its literal name where it has one (no cross-stack import)."""
-    name = literal_name(fn, "function_name") or fn.function_name
+def function_metric(
+    scope: Construct, cfg: StageConfig, fn: lambda_.Function, metric_name: str, statistic: str
+) -> cloudwatch.Metric:
+    """An AWS/Lambda metric of ``fn``, by its literal name, else by its published one (no cross-stack import)."""
+    name = literal_name(fn, "function_name") or watched_id(scope, cfg, fn, fn.function_name)
     return cloudwatch.Metric(
         namespace="AWS/Lambda",
         metric_name=metric_name,

@@ -239,7 +239,11 @@ def test_monitoring_imports_nothing_from_another_stack(templates):
 
 @pytest.mark.parametrize(
     ("what", "metric", "dimension"),
-    [("http-api", "5xx", "ApiId"), ("database", "CPUUtilization", "DBInstanceIdentifier")],
+    [
+        ("http-api", "5xx", "ApiId"),
+        ("database", "CPUUtilization", "DBInstanceIdentifier"),
+        ("router-function", "Errors", "FunctionName"),
+    ],
 )
 def test_ids_no_one_can_name_are_read_from_the_parameters_their_stacks_publish(templates, cfg, what, metric, dimension):
     # Given the stack that owns it publishes the id under the naming module's parameter name
@@ -253,11 +257,4 @@ def test_ids_no_one_can_name_are_read_from_the_parameters_their_stacks_publish(t
     (param,) = [k for k, v in mon["Parameters"].items() if v.get("Default") == name]
     assert mon["Parameters"][param]["Type"] == "AWS::SSM::Parameter::Value<String>"
     alarms = [p for p in _alarms(templates["Monitoring"]).values() if p["MetricName"] == metric]
-    assert alarms and all({"Name": dimension, "Value": {"Ref": param}} in a["Dimensions"] for a in alarms)
-
-
-def test_the_router_function_is_watched_by_its_name(templates, cfg):
-    router = names.function(cfg.prefix, "router")
-    templates["Router"].has_resource_properties("AWS::Lambda::Function", {"FunctionName": router})
-    errors = [p for p in _alarms(templates["Monitoring"]).values() if p["MetricName"] == "Errors"]
-    assert any({"Name": "FunctionName", "Value": router} in a["Dimensions"] for a in errors)
+    assert any({"Name": dimension, "Value": {"Ref": param}} in a["Dimensions"] for a in alarms)

@@ -32,6 +32,7 @@ FREE_TIER = "free tier"
 # Types that cost nothing by themselves (their cost, if any, is counted where named).
 FREE_TYPES: Mapping[str, str] = {
     "AWS::CDK::Metadata": "CDK bookkeeping",
+    "AWS::SSM::Parameter": "standard-tier parameters (the published ids) are free",
     "AWS::IAM::Role": "IAM is free",
     "AWS::IAM::Policy": "IAM is free",
     "AWS::IAM::ManagedPolicy": "IAM is free",
