@@ -228,7 +228,7 @@ class RouterStack(cdk.Stack):
             access_log_settings=_AccessLogs(self.access_logs),
         )
         self.authorizer = authorizers.HttpJwtAuthorizer(
-            "Jwt", r.jwt_issuer, jwt_audience=list(r.jwt_audience), authorizer_name=f"{self.cfg.prefix}-jwt"
+            "Jwt", r.jwt_issuer, jwt_audience=list(r.jwt_audience), authorizer_name=names.authorizer(self.cfg.prefix)
         )
         integration = integrations.HttpLambdaIntegration("Router", self.function)
         for method, path, secured, roles in api_routes():

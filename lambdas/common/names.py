@@ -90,6 +90,25 @@ def dashboard(stage_prefix: str) -> str:
     return _of(stage_prefix, "overview")
 
 
+def alarm(stage_prefix: str, kind: str, watched: str) -> str:
+    """An alarm: ``huntaze-dev-dlq-messages-Video-Worker-Dlq`` (CloudWatch's limit is 255 characters)."""
+    return _of(stage_prefix, f"{kind}-{watched}")[:255]
+
+
+def budget(stage_prefix: str, digest: str) -> str:
+    """The monthly budget; ``digest`` changes with its notifications (they are create-only)."""
+    return _of(stage_prefix, f"monthly-{digest}")
+
+
+def role(stage_prefix: str, what: str) -> str:
+    """An IAM role other systems assume by name (the GitHub deploy role)."""
+    return _of(stage_prefix, what)
+
+
+def authorizer(stage_prefix: str) -> str:
+    return _of(stage_prefix, "jwt")
+
+
 def parameter(stage_prefix: str, what: str) -> str:
     """An SSM parameter that publishes an id no one can name in advance: ``/huntaze-dev/ids/http-api``.
 
