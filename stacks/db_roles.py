@@ -9,6 +9,8 @@ themselves stay light.
 
 from __future__ import annotations
 
-DB_ROLES: dict[str, str] = {
-    function: f"huntaze_{function}" for function in ("router", "video", "trends", "data", "alerts", "ops", "sweeper")
-}
+from common.names import APP
+from common.tasks import TASKS
+
+# Every task's worker, the API, the ops function and the sweeper.
+DB_ROLES: dict[str, str] = {function: f"{APP}_{function}" for function in ("router", *TASKS, "ops", "sweeper")}

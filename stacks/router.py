@@ -23,13 +23,15 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
+from common import names
+from common.tasks import SCHEDULED_TASKS
 from stacks.config import StageConfig
 from stacks.constructs.log_retention import retention
 from stacks.constructs.nag import acknowledge
 from stacks.constructs.nag_checkov import acknowledge_checkov
 from stacks.constructs.python_function import PythonFunction
-from stacks.cron import CRON_TASKS
 from stacks.data import UPLOADS_PREFIX, DataStack
+from stacks.naming import publish_id
 from stacks.network import NetworkStack
 
 OPENAPI_DOCUMENT = Path(__file__).resolve().parents[1] / "docs" / "api" / "openapi.json"
@@ -113,6 +115,15 @@ class RouterStack(cdk.Stack):
         self.cfg = cfg
         self.function = self._function(data, queues)
         self.api = self._api()
+        # The Monitoring stack finds the API by this (its id cannot be named in advance), not by an export.
+        publish_id(self.api.node.default_child, cfg, "http-api", self.api.api_id)
+        # Its generated name too: naming it now (common.names) would replace the function and change
+        # the value of the export Monitoring imported until this change, which CloudFormation refuses.
+        publish_id(self.function, cfg, "router-function", self.function.function_name)
+        # Transition (issue 18 item 8): Monitoring imported these until this change. Kept one release so
+        # this stack can deploy before Monitoring drops its imports; remove once every stage has deployed it.
+        self.export_value(self.api.api_id)
+        self.export_value(self.function.function_name)
 
     # -- the router Lambda ------------------------------------------------------
     def _function(self, data: DataStack, queues: Mapping[str, sqs.IQueue]) -> PythonFunction:
@@ -138,7 +149,7 @@ class RouterStack(cdk.Stack):
             "ADMIN_CLAIM": r.admin_claim,
             # Scheduled tasks queued by hand and the /v1/ops routes need the operator scope (router/access.py).
             "OPERATOR_SCOPE": r.operator_scope,
-            "OPERATOR_TASKS": ",".join(CRON_TASKS),
+            "OPERATOR_TASKS": ",".join(SCHEDULED_TASKS),
             # POST /v1/events: the types it accepts, who may write which account, and how old an event
             # may be (the data rollups' look-back: an older one would never be counted).
             "EVENT_TYPES": ",".join(self.cfg.events.types),
@@ -198,7 +209,7 @@ class RouterStack(cdk.Stack):
         api = apigwv2.HttpApi(
             self,
             "HttpApi",
-            api_name=f"{self.cfg.prefix}-api",
+            api_name=names.http_api(self.cfg.prefix),
             description="Huntaze HTTP API (Vercel app -> AI router, jobs, uploads)",
             cors_preflight=cors,
             create_default_stage=False,
@@ -217,7 +228,7 @@ class RouterStack(cdk.Stack):
             access_log_settings=_AccessLogs(self.access_logs),
         )
         self.authorizer = authorizers.HttpJwtAuthorizer(
-            "Jwt", r.jwt_issuer, jwt_audience=list(r.jwt_audience), authorizer_name=f"{self.cfg.prefix}-jwt"
+            "Jwt", r.jwt_issuer, jwt_audience=list(r.jwt_audience), authorizer_name=names.authorizer(self.cfg.prefix)
         )
         integration = integrations.HttpLambdaIntegration("Router", self.function)
         for method, path, secured, roles in api_routes():

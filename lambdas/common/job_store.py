@@ -43,7 +43,8 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from common.errors import PermanentError, TransientError, WorkerError
-from common.jobs import MAX_ERROR_CHARS, RETRIES_EXHAUSTED, TASKS, Job, JobEvent, JobMessage
+from common.jobs import MAX_ERROR_CHARS, RETRIES_EXHAUSTED, Job, JobEvent, JobMessage
+from common.tasks import TASKS
 
 if TYPE_CHECKING:
     import psycopg

@@ -18,8 +18,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from common.schema import Field, SchemaError, Shape
+from common.tasks import SPECS, TASKS
 
-TASKS = ("video", "trends", "data", "alerts")
 # Where uploads live in the uploads bucket (stacks.data.UPLOADS_PREFIX says the same; a test keeps them equal).
 UPLOADS_PREFIX = "uploads/"
 # The one rule for an upload's object key, for POST /v1/jobs and for the keys S3's
@@ -39,10 +39,11 @@ MAX_DATA_RANGE = timedelta(days=93)
 # `rerun` sends the job's payload) ignores them; the API never accepts them.
 RECORD_ONLY: dict[str, frozenset[str]] = {"video": frozenset({"bucket", "etag", "contentType", "size", "filename"})}
 
-TASK_PAYLOADS: dict[str, Shape] = {
+# The tasks whose payload has fields; every other task of the registry takes an empty object.
+_SHAPES: dict[str, Shape] = {
     "video": Shape(
         "VideoPayload",
-        "Analyse an uploaded video.",
+        SPECS["video"].summary,
         {
             "key": Field(
                 "string",
@@ -56,7 +57,7 @@ TASK_PAYLOADS: dict[str, Shape] = {
     ),
     "trends": Shape(
         "TrendsPayload",
-        "Collect a trend snapshot now.",
+        SPECS["trends"].summary,
         {
             "sources": Field(
                 "array",
@@ -69,7 +70,7 @@ TASK_PAYLOADS: dict[str, Shape] = {
     ),
     "data": Shape(
         "DataPayload",
-        "Roll analytics events up now.",
+        SPECS["data"].summary,
         {
             "since": Field(
                 "string",
@@ -90,7 +91,7 @@ TASK_PAYLOADS: dict[str, Shape] = {
     ),
     "alerts": Shape(
         "AlertsPayload",
-        "Evaluate alert rules now.",
+        SPECS["alerts"].summary,
         {
             "rules": Field(
                 "array",
@@ -101,6 +102,12 @@ TASK_PAYLOADS: dict[str, Shape] = {
             )
         },
     ),
+}
+if _SHAPES.keys() - set(TASKS):
+    raise RuntimeError(f"payload shapes for unknown tasks: {sorted(_SHAPES.keys() - set(TASKS))}")
+# Every task's shape, in registry order (the API contract and the OpenAPI document render these).
+TASK_PAYLOADS: dict[str, Shape] = {
+    task: _SHAPES.get(task) or Shape(f"{task.capitalize()}Payload", SPECS[task].summary, {}) for task in TASKS
 }
 
 

@@ -38,7 +38,8 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any, Protocol
 
-TASKS = ("video", "trends", "data", "alerts")
+from common.tasks import TASKS
+
 _OPS: dict[str, Callable[[Any, Any], bool]] = {">": operator.gt, ">=": operator.ge, "<": operator.lt, "<=": operator.le}
 _METRICS = ("event_count", "value_sum")
 

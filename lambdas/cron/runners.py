@@ -7,10 +7,11 @@ their settings; `reset()` forgets them and the settings.
 from __future__ import annotations
 
 import functools
+import importlib
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from common import jobs, payloads
+from common import jobs, payloads, tasks
 from common.errors import ConfigurationError, PermanentError
 from cron.settings import CronSettings, cron_settings
 from cron.settings import reset as reset_settings
@@ -145,15 +146,16 @@ def _rules(name: str) -> Any:
 
 
 def for_task(task: str, deadline: Deadline) -> Runner:
+    """The runner the task registry names for ``task`` ("module:function"), bound to the settings and deadline."""
+    spec = tasks.SPECS.get(task)
+    if spec is None or spec.runner is None:
+        raise ValueError(f"no cron runner for task {task!r}")
     settings = cron_settings()
-    if task == "data":
-        return functools.partial(data, settings=settings, deadline=deadline)
     if task == "trends":
         settings.trend_sources()  # a bad TREND_SOURCES fails here, before any job is touched
-        return functools.partial(trends, settings=settings, deadline=deadline)
-    if task == "alerts":
-        return functools.partial(alerts, settings=settings, deadline=deadline)
-    raise ValueError(f"no cron runner for task {task!r}")
+    module, _, function = spec.runner.partition(":")
+    run = getattr(importlib.import_module(module), function)
+    return functools.partial(run, settings=settings, deadline=deadline)
 
 
 @functools.cache

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from common.errors import ConfigurationError
-from common.jobs import TASKS
+from common.tasks import TASKS
 from ops.errors import OpsError
 
 URL_PREFIX_ENV = "QUEUE_URL_PREFIX"

@@ -9,8 +9,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from common.events import EVENT
-from common.payloads import TASK_PAYLOADS, TASKS
+from common.payloads import TASK_PAYLOADS
 from common.schema import Field, Shape, TaggedShape
+from common.tasks import TASKS
 
 # What the document promises is the most any stage accepts. A stage's config
 # may set lower limits (AI_MAX_IMAGES, AI_MAX_PROMPT_CHARS, UPLOAD_MAX_BYTES,

@@ -7,8 +7,18 @@ from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_lambda as lambda_
 from constructs import IConstruct
 
+from common import names
 from stacks.config import StageConfig
-from stacks.constructs.watched import PERIOD, Watched, cache_node_ids, function_metric, label, queue_metric
+from stacks.constructs.watched import (
+    PERIOD,
+    Watched,
+    api_id,
+    cache_node_ids,
+    database_metric,
+    function_metric,
+    label,
+    queue_metric,
+)
 
 
 def _graph(title: str, metrics: list[cloudwatch.IMetric], width: int = 8) -> cloudwatch.GraphWidget:
@@ -21,15 +31,15 @@ def _labelled(metric: cloudwatch.Metric, node: IConstruct) -> cloudwatch.Metric:
 
 def overview_dashboard(stack: cdk.Stack, cfg: StageConfig, w: Watched) -> cloudwatch.Dashboard:
     dashboard = cloudwatch.Dashboard(
-        stack, "Dashboard", dashboard_name=f"{cfg.prefix}-overview", default_interval=cdk.Duration.hours(24)
+        stack, "Dashboard", dashboard_name=names.dashboard(cfg.prefix), default_interval=cdk.Duration.hours(24)
     )
     rows: list[list[cloudwatch.IWidget]] = []
     if w.functions:
-        rows.append(_function_row(w))
+        rows.append(_function_row(stack, cfg, w))
     if w.queues or w.dlqs:
         rows.append(_queue_row(w))
-    rows += [_api_row(api) for api in w.http_apis]
-    data_row = _data_row(w)
+    rows += [_api_row(stack, cfg, api) for api in w.http_apis]
+    data_row = _data_row(stack, cfg, w)
     if data_row:
         rows.append(data_row)
     for row in rows:
@@ -37,9 +47,9 @@ def overview_dashboard(stack: cdk.Stack, cfg: StageConfig, w: Watched) -> cloudw
     return dashboard
 
 
-def _function_row(w: Watched) -> list[cloudwatch.IWidget]:
+def _function_row(stack: cdk.Stack, cfg: StageConfig, w: Watched) -> list[cloudwatch.IWidget]:
     def each(name: str, statistic: str) -> list[cloudwatch.IMetric]:
-        return [_labelled(function_metric(f, name, statistic), f) for f in w.functions]
+        return [_labelled(function_metric(stack, cfg, f, name, statistic), f) for f in w.functions]
 
     return [
         _graph("Workers: invocations", each("Invocations", "Sum"), width=6),
@@ -67,8 +77,8 @@ def _queue_row(w: Watched) -> list[cloudwatch.IWidget]:
     ]
 
 
-def _api_row(api) -> list[cloudwatch.IWidget]:
-    dims = {"ApiId": api.ref}
+def _api_row(stack: cdk.Stack, cfg: StageConfig, api) -> list[cloudwatch.IWidget]:
+    dims = {"ApiId": api_id(stack, cfg, api)}
 
     def metric(name: str, statistic: str) -> cloudwatch.Metric:
         return cloudwatch.Metric(
@@ -82,13 +92,15 @@ def _api_row(api) -> list[cloudwatch.IWidget]:
     ]
 
 
-def _data_row(w: Watched) -> list[cloudwatch.IWidget]:
+def _data_row(stack: cdk.Stack, cfg: StageConfig, w: Watched) -> list[cloudwatch.IWidget]:
     row: list[cloudwatch.IWidget] = []
     for db in w.databases:
         row += [
-            _graph("RDS: CPU %", [db.metric_cpu_utilization(period=PERIOD)], width=6),
-            _graph("RDS: connections", [db.metric_database_connections(period=PERIOD)], width=6),
-            _graph("RDS: free storage (bytes)", [db.metric_free_storage_space(period=PERIOD)], width=6),
+            _graph("RDS: CPU %", [database_metric(stack, cfg, db, "CPUUtilization", "Average")], width=6),
+            _graph("RDS: connections", [database_metric(stack, cfg, db, "DatabaseConnections", "Average")], width=6),
+            _graph(
+                "RDS: free storage (bytes)", [database_metric(stack, cfg, db, "FreeStorageSpace", "Average")], width=6
+            ),
         ]
     for cache in w.caches:
         row.append(
@@ -101,7 +113,7 @@ def _data_row(w: Watched) -> list[cloudwatch.IWidget]:
                         dimensions_map={"CacheClusterId": n},
                         period=PERIOD,
                     )
-                    for n in cache_node_ids(cache)
+                    for n in cache_node_ids(stack, cfg, cache)
                     for name in ("DatabaseMemoryUsagePercentage", "EngineCPUUtilization")
                 ],
                 width=6,
