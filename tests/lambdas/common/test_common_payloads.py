@@ -248,3 +248,13 @@ def test_record_only_fields_of_one_task_are_not_dropped_for_another():
 
 def test_a_job_payload_that_is_not_an_object_is_still_refused():
     assert refusal("video", ["uploads/a.mp4"], from_job=True) == "'payload' must be a JSON object, got array"
+
+
+@pytest.mark.parametrize("field", ["since", "until"])
+def test_the_longest_time_the_format_allows_is_accepted(field):
+    # Given a time with microseconds and an offset: 32 characters, the format's longest
+    since, until = "2026-03-01T00:00:00.000000+00:00", "2026-03-02T00:00:00.000000+00:00"
+    assert len(since) == len(until) == 32
+    payload = {"since": since, "until": until}
+    # Then it is kept
+    assert payloads.validate("data", payload)[field] == payload[field]
