@@ -76,7 +76,9 @@ def test_the_video_key_is_required():
 # --- lists of names ---------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("task", "field", "most", "longest"), [("trends", "sources", 20, 64), ("alerts", "rules", 50, 128)])
+@pytest.mark.parametrize(
+    ("task", "field", "most", "longest"), [("trends", "sources", 20, 64), ("alerts", "rules", 50, 128)]
+)
 def test_a_name_list_at_its_limits_is_accepted(task, field, most, longest):
     names = ["n" * longest] + [f"n{i}" for i in range(most - 1)]
     assert payloads.validate(task, {field: names}) == {field: names}
