@@ -229,7 +229,7 @@ def test_a_bad_until_is_named_as_until():
 
 
 def test_the_range_limit_is_93_days():
-    assert payloads.MAX_DATA_RANGE == timedelta(days=93)
+    assert timedelta(days=93) == payloads.MAX_DATA_RANGE
 
 
 # --- fields only a job row carries -------------------------------------------------------------

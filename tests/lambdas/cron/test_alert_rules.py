@@ -383,3 +383,31 @@ def test_an_evaluation_time_in_another_zone_is_read_in_utc():
     m = Recorded()
     evaluate("failed_jobs", {}, m, at=datetime(2026, 3, 10, 14, 34, 56, tzinfo=timezone(timedelta(hours=2))))
     assert m.asked[0][1][2] == AT and m.asked[0][1][2].tzinfo == UTC
+
+
+# --- ai_spend -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("used", "breach"), [(799, False), (800, True), (801, True)])
+def test_ai_spend_breaches_from_exactly_its_percent_of_the_daily_budget(used, breach):
+    m = Recorded(tokens=(used, 1000))
+    reading = evaluate("ai_spend", {"percent": 80}, m)
+    assert (reading.breach, reading.value) == (breach, Decimal(used) / 10)
+    assert m.asked == [("tokens", AT)]
+
+
+def test_ai_spend_rounds_the_share_to_a_tenth_and_says_it():
+    reading = evaluate("ai_spend", {"percent": 50}, Recorded(tokens=(1, 3)))
+    assert reading.value == Decimal("33.3")
+    assert reading.message == "AI tokens today: 1 of the 3 daily budget (33.3%, alert at 50%)"
+
+
+def test_ai_spend_without_a_budget_is_zero_percent():
+    reading = evaluate("ai_spend", {"percent": 0.1}, Recorded(tokens=(500, 0)))
+    assert (reading.breach, reading.value) == (False, Decimal(0))
+
+
+def test_ai_spend_refuses_a_negative_percent_and_accepts_zero():
+    with pytest.raises(RuleError, match="^'percent' must be >= 0; got -1$"):
+        alert_rules.check("ai_spend", {"percent": -1})
+    assert alert_rules.check("ai_spend", {"percent": 0}) is None
