@@ -47,9 +47,7 @@ def row(db_conn, job_id):
 
 
 def run(connect, job, work, *, delivery=FIRST, on_failure=None, seconds=60.0):
-    return lifecycle.run(
-        connect, job, work, deadline=Deadline.after(seconds), delivery=delivery, on_failure=on_failure
-    )
+    return lifecycle.run(connect, job, work, deadline=Deadline.after(seconds), delivery=delivery, on_failure=on_failure)
 
 
 # --- success ------------------------------------------------------------------------------------
@@ -63,7 +61,12 @@ def test_work_that_returns_a_summary_succeeds_the_job_with_it(connect, job, db_c
     assert (outcome.status, outcome.reason) == ("succeeded", None)
     assert outcome.job.result == {"n": 3}
     stored = row(db_conn, job.id)
-    assert (stored.status, stored.result, stored.lease_until, stored.error_reason) == ("succeeded", {"n": 3}, None, None)
+    assert (stored.status, stored.result, stored.lease_until, stored.error_reason) == (
+        "succeeded",
+        {"n": 3},
+        None,
+        None,
+    )
 
 
 def test_done_saves_the_workers_rows_in_the_success_transaction(connect, job, db_conn):
@@ -90,7 +93,9 @@ def test_the_lease_covers_the_functions_remaining_time(connect, job, db_conn):
     leases = []
 
     def work(attempt):
-        leases.append(db_conn.execute("SELECT lease_until - now() AS left FROM jobs WHERE id = %s", (job.id,)).fetchone())
+        leases.append(
+            db_conn.execute("SELECT lease_until - now() AS left FROM jobs WHERE id = %s", (job.id,)).fetchone()
+        )
         db_conn.rollback()
 
     run(connect, job, work, seconds=300.0)
