@@ -36,7 +36,7 @@ from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 TASKS = ("video", "trends", "data", "alerts")
 _OPS: dict[str, Callable[[Any, Any], bool]] = {">": operator.gt, ">=": operator.ge, "<": operator.lt, "<=": operator.le}
@@ -95,8 +95,7 @@ class Vocabulary:
 ANY = Vocabulary()
 
 
-@dataclass(frozen=True)
-class _Probe:
+class _Probe(NamedTuple):
     """What an evaluation reads, and when; a definition check has none."""
 
     metrics: Metrics

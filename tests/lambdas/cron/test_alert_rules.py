@@ -411,3 +411,19 @@ def test_ai_spend_refuses_a_negative_percent_and_accepts_zero():
     with pytest.raises(RuleError, match="^'percent' must be >= 0; got -1$"):
         alert_rules.check("ai_spend", {"percent": -1})
     assert alert_rules.check("ai_spend", {"percent": 0}) is None
+
+
+def test_of_several_unknown_keys_the_first_in_order_is_named():
+    with pytest.raises(RuleError, match="^unknown key 'aaa' in 'definition'"):
+        alert_rules.check("dlq_depth", {"zzz": 1, "aaa": 2})
+
+
+def test_a_reading_and_a_vocabulary_are_values():
+    import dataclasses
+
+    reading = alert_rules.Reading(True, Decimal(1), "m")
+    vocabulary = Vocabulary(event_types=("view",))
+    for value, name in ((reading, "breach"), (vocabulary, "event_types")):
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            setattr(value, name, None)
+    assert hash(reading) == hash(alert_rules.Reading(True, Decimal(1), "m"))
