@@ -283,3 +283,12 @@ def test_a_failed_statement_in_the_work_leaves_a_usable_connection_for_the_failu
         outcome = run(same, job, work)
     assert outcome.status == "failed"
     assert row(db_conn, job.id).error == "after a failed statement"
+
+
+def test_done_and_outcome_are_values(connect, job):
+    import dataclasses
+
+    outcome = run(connect, job, lambda attempt: lifecycle.Done({"r": 1}))
+    for value, name in ((outcome, "status"), (lifecycle.Done(1), "result")):
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            setattr(value, name, None)
