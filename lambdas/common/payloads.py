@@ -128,7 +128,7 @@ def validate(
     if from_job and isinstance(payload, dict) and payload.keys() & RECORD_ONLY.get(task, frozenset()):
         payload = {k: v for k, v in payload.items() if k not in RECORD_ONLY[task]}
     out = TASK_PAYLOADS[task].validate(payload, where)
-    if task == "data" and "since" in out:
+    if task == "data":
         data_range(out, default_until=now, where=where)
     return out
 
@@ -157,15 +157,15 @@ def _time(raw: str, where: str) -> datetime:
     try:
         value = datetime.fromisoformat(raw)
     except ValueError:
-        # The shape's pattern passed; the calendar did not (month 13, 25:00).
-        raise SchemaError.at(where, f"is not a valid time: {raw[:64]!r}") from None
+        # The shape's pattern passed (so `raw` is at most 32 characters); the calendar did not (month 13, 25:00).
+        raise SchemaError.at(where, f"is not a valid time: {raw!r}") from None
     if value.tzinfo is None:
         raise SchemaError.at(where, "has no time zone")
     try:
         return value.astimezone(UTC)
     except OverflowError:
         # 0001-01-01T00:00+23:59 is before year 1 in UTC; 9999-12-31T23:59-23:59 after year 9999.
-        raise SchemaError.at(where, f"is outside the years 1-9999 in UTC: {raw[:64]!r}") from None
+        raise SchemaError.at(where, f"is outside the years 1-9999 in UTC: {raw!r}") from None
 
 
 def unknown_names(asked: list[str], known: set[str] | frozenset[str], what: str, where: str) -> None:

@@ -36,7 +36,7 @@ from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from common.tasks import TASKS
 
@@ -96,19 +96,26 @@ class Vocabulary:
 ANY = Vocabulary()
 
 
+class _Probe(NamedTuple):
+    """What an evaluation reads, and when; a definition check has none."""
+
+    metrics: Metrics
+    at: datetime
+
+
 def check(kind: str, definition: Any, vocabulary: Vocabulary = ANY) -> None:
     """Raise `RuleError` (naming the key) if ``definition`` is not a valid ``kind`` definition."""
-    _kind(kind)(_Definition(definition, vocabulary), None, None)
+    _kind(kind)(_Definition(definition, vocabulary), None)
 
 
 def evaluate(kind: str, definition: Any, metrics: Metrics, at: datetime) -> Reading:
     """Measure a rule at ``at``; `RuleError` if its definition is unusable."""
-    reading = _kind(kind)(_Definition(definition, ANY), metrics, at.astimezone(UTC))
+    reading = _kind(kind)(_Definition(definition, ANY), _Probe(metrics, at.astimezone(UTC)))
     assert reading is not None
     return reading
 
 
-def _kind(kind: str) -> Callable[[_Definition, Metrics | None, datetime | None], Reading | None]:
+def _kind(kind: str) -> Callable[[_Definition, _Probe | None], Reading | None]:
     found = _CHECKS.get(kind)
     if found is None:
         raise RuleError(f"unknown kind {kind!r} (known: {', '.join(_CHECKS)})")
@@ -196,13 +203,14 @@ def _no_rollups(scope: dict[str, Any]) -> Reading:
     return Reading(None, None, f"no rollups yet for {_label(scope)} (the data job has not run)")
 
 
-def _threshold(d: _Definition, metrics: Metrics | None, at: datetime | None) -> Reading | None:
+def _threshold(d: _Definition, probe: _Probe | None) -> Reading | None:
     scope, window = _scope(d), _window(d)
     op = d.text("op", choices=tuple(_OPS), default=">")
     limit = d.number("value")
     d.done()
-    if metrics is None or at is None:
+    if probe is None:
         return None
+    metrics, at = probe.metrics, probe.at
     end = _complete_end(metrics, at)
     if end is None:
         return _no_rollups(scope)
@@ -211,13 +219,14 @@ def _threshold(d: _Definition, metrics: Metrics | None, at: datetime | None) -> 
     return Reading(breach, value, f"{_label(scope)} in the {window} to {end:%H:%MZ} is {value} ({op} {limit})", end)
 
 
-def _change(d: _Definition, metrics: Metrics | None, at: datetime | None) -> Reading | None:
+def _change(d: _Definition, probe: _Probe | None) -> Reading | None:
     scope, window = _scope(d), _window(d)
     percent = d.number("percent", minimum=0)
     direction = d.text("direction", choices=("up", "down", "any"), default="any")
     d.done()
-    if metrics is None or at is None:
+    if probe is None:
         return None
+    metrics, at = probe.metrics, probe.at
     end = _complete_end(metrics, at)
     if end is None:
         return _no_rollups(scope)
@@ -233,11 +242,12 @@ def _change(d: _Definition, metrics: Metrics | None, at: datetime | None) -> Rea
     return Reading(breach, change, f"{_label(scope)} changed {change}% ({previous} -> {current}) over {window}", end)
 
 
-def _no_data(d: _Definition, metrics: Metrics | None, at: datetime | None) -> Reading | None:
+def _no_data(d: _Definition, probe: _Probe | None) -> Reading | None:
     scope, window = _scope(d, metric=False), _window(d)
     d.done()
-    if metrics is None or at is None:
+    if probe is None:
         return None
+    metrics, at = probe.metrics, probe.at
     end = _complete_end(metrics, at)
     if end is None:
         return _no_rollups(scope)
@@ -245,45 +255,48 @@ def _no_data(d: _Definition, metrics: Metrics | None, at: datetime | None) -> Re
     return Reading(count == 0, count, f"{count} {scope['event_type']} events in the {window} to {end:%H:%MZ}", end)
 
 
-def _dlq_depth(d: _Definition, metrics: Metrics | None, at: datetime | None) -> Reading | None:
+def _dlq_depth(d: _Definition, probe: _Probe | None) -> Reading | None:
     task = d.text("queue", choices=TASKS)
     limit = d.whole("max", default=0, minimum=0, maximum=10**9)
     d.done()
-    if metrics is None:
+    if probe is None:
         return None
-    depths = metrics.dlq_depth(task)
+    depths = probe.metrics.dlq_depth(task)
     total = sum(depths.values())
     detail = ", ".join(f"{t} {n}" for t, n in sorted(depths.items()) if n) or "all empty"
     return Reading(total > limit, Decimal(total), f"{total} messages in the dead-letter queues ({detail}; max {limit})")
 
 
-def _failed_jobs(d: _Definition, metrics: Metrics | None, at: datetime | None) -> Reading | None:
+def _failed_jobs(d: _Definition, probe: _Probe | None) -> Reading | None:
     task = d.text("task", choices=TASKS)
     minutes = d.whole("window_minutes", default=60, minimum=1, maximum=24 * 60 * 7)
     limit = d.whole("max", default=0, minimum=0, maximum=10**9)
     d.done()
-    if metrics is None or at is None:
+    if probe is None:
         return None
+    metrics, at = probe.metrics, probe.at
     count = metrics.failed_jobs(task=task, start=at - timedelta(minutes=minutes), end=at)
     what = f"{task} jobs" if task else "jobs"
     return Reading(count > limit, Decimal(count), f"{count} failed {what} in the last {minutes} minutes (max {limit})")
 
 
-def _analyses(d: _Definition, metrics: Metrics | None, at: datetime | None) -> Reading | None:
+def _analyses(d: _Definition, probe: _Probe | None) -> Reading | None:
     hours = d.whole("window_hours", default=24, minimum=1, maximum=24 * 31)
     least = d.whole("min", default=1, minimum=1, maximum=10**9)
     d.done()
-    if metrics is None or at is None:
+    if probe is None:
         return None
+    metrics, at = probe.metrics, probe.at
     count = metrics.analyses_succeeded(start=at - timedelta(hours=hours), end=at)
     return Reading(count < least, Decimal(count), f"{count} uploads analysed in the last {hours} hours (min {least})")
 
 
-def _ai_spend(d: _Definition, metrics: Metrics | None, at: datetime | None) -> Reading | None:
+def _ai_spend(d: _Definition, probe: _Probe | None) -> Reading | None:
     percent = d.number("percent", minimum=0)
     d.done()
-    if metrics is None or at is None:
+    if probe is None:
         return None
+    metrics, at = probe.metrics, probe.at
     used, budget = metrics.ai_tokens(at)
     share = (Decimal(used) / budget * 100).quantize(Decimal("0.1")) if budget else Decimal(0)
     return Reading(
@@ -291,7 +304,7 @@ def _ai_spend(d: _Definition, metrics: Metrics | None, at: datetime | None) -> R
     )
 
 
-_CHECKS: dict[str, Callable[[_Definition, Metrics | None, datetime | None], Reading | None]] = {
+_CHECKS: dict[str, Callable[[_Definition, _Probe | None], Reading | None]] = {
     "threshold": _threshold,
     "change": _change,
     "no_data": _no_data,
