@@ -234,9 +234,8 @@ def test_free_types_and_custom_resources_pass_without_a_line_of_cost(cfg, table)
 
 
 def test_the_webhook_notifier_is_priced_per_finished_job_and_endpoint(cfg):
-    from tools.cost.workload import function_use
-
     from stacks.config import WebhookEndpointConfig
+    from tools.cost.workload import function_use
 
     endpoints = tuple(WebhookEndpointConfig(name=n, url=f"https://{n}.example.com/hooks") for n in ("a", "b"))
     two = cfg.model_copy(update={"webhooks": cfg.webhooks.model_copy(update={"endpoints": endpoints})})
