@@ -162,6 +162,13 @@ def _config_with(**webhooks) -> dict:
         ),
         ({"retry_delays_seconds": [5, 50000]}, "webhooks.retry_delays_seconds"),
         ({"worker": {"max_receive_count": 3}}, "webhooks"),
+        (
+            {
+                "endpoints": [{"name": n, "url": f"https://{n}.example.com"} for n in ("a", "b", "c", "d")],
+                "timeout_seconds": 15,
+            },
+            "webhooks",
+        ),
     ],
 )
 def test_a_bad_webhooks_config_stops_synth_naming_the_key(webhooks, key):
