@@ -336,6 +336,79 @@ class RouterConfig(_Section):
         return self
 
 
+JOB_EVENTS = ("job.succeeded", "job.failed")
+# Standard Webhooks' schedule after the first attempt: about a day and a half in all.
+WEBHOOK_RETRY_DELAYS = (5, 300, 1800, 7200, 18000, 36000, 36000)
+# SQS's longest visibility timeout: one wait between attempts can be no longer.
+MAX_WEBHOOK_DELAY_SECONDS = 43_200
+# The notifier's own work around its posts (database, secrets, SQS) within its function timeout.
+WEBHOOK_TIME_MARGIN_SECONDS = 10
+
+
+class WebhookEndpointConfig(_Section):
+    """One receiver of completion webhooks; its signing secret is the Secrets Manager secret
+    ``<prefix>/webhooks/<name>`` (generated at deploy; the receiver is given its value)."""
+
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")
+    # https only: a deployed stage never posts in clear text (the local system's receiver is its own setting).
+    url: str = Field(pattern=r"^https://[^\s/?#@]+(/\S*)?$", max_length=2000)
+    events: tuple[Literal["job.succeeded", "job.failed"], ...] = Field(JOB_EVENTS, min_length=1)
+
+
+class WebhooksConfig(_Section):
+    """Completion webhooks (Standard Webhooks): where job.succeeded / job.failed go, and how they are retried."""
+
+    endpoints: tuple[WebhookEndpointConfig, ...] = ()
+    worker: WorkerConfig = WorkerConfig(memory_mb=256, timeout_seconds=60, batch_size=1, max_receive_count=8)
+    # Seconds a message waits after each failed delivery (the last one repeats).
+    retry_delays_seconds: tuple[int, ...] = Field(WEBHOOK_RETRY_DELAYS, min_length=1)
+    timeout_seconds: float = Field(15.0, gt=0, le=30)
+
+    @field_validator("endpoints")
+    @classmethod
+    def _unique_names(cls, v: tuple[WebhookEndpointConfig, ...]) -> tuple[WebhookEndpointConfig, ...]:
+        names = [e.name for e in v]
+        if len(names) != len(set(names)):
+            raise ValueError("webhook endpoint names must be unique")
+        return v
+
+    @field_validator("retry_delays_seconds")
+    @classmethod
+    def _delays(cls, v: tuple[int, ...]) -> tuple[int, ...]:
+        bad = [d for d in v if not 0 <= d <= MAX_WEBHOOK_DELAY_SECONDS]
+        if bad:
+            raise ValueError(
+                f"each delay must be 0 to {MAX_WEBHOOK_DELAY_SECONDS} s (SQS's longest visibility); got {bad}"
+            )
+        return v
+
+    @model_validator(mode="after")
+    def _every_delay_is_used(self) -> WebhooksConfig:
+        if self.worker.max_receive_count < len(self.retry_delays_seconds) + 1:
+            raise ValueError(
+                f"worker.max_receive_count ({self.worker.max_receive_count}) must be at least one more than "
+                f"retry_delays_seconds ({len(self.retry_delays_seconds)} delays): the first attempt plus one per delay"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _posts_fit_the_timeout(self) -> WebhooksConfig:
+        # Every message of a batch may wait the full timeout at every endpoint; a function that
+        # times out first records none of those attempts and loses the back-off.
+        worst = self.worker.batch_size * len(self.endpoints) * self.timeout_seconds + WEBHOOK_TIME_MARGIN_SECONDS
+        if worst > self.worker.timeout_seconds:
+            raise ValueError(
+                f"worker.timeout_seconds ({self.worker.timeout_seconds}) must cover batch_size "
+                f"({self.worker.batch_size}) x endpoints ({len(self.endpoints)}) x timeout_seconds "
+                f"({self.timeout_seconds:g}) + {WEBHOOK_TIME_MARGIN_SECONDS} s"
+            )
+        return self
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.endpoints)
+
+
 class MonitoringConfig(_Section):
     alert_email: str
     # None means the app's convention, "<prefix>/slack/webhook" (see slack_secret_name()).
@@ -407,6 +480,8 @@ class WorkloadProfile(_Section):
     # Seconds one scheduled run of each cron task takes (task -> seconds).
     scheduled_run_seconds: dict[str, float] = {"trends": 30, "data": 5, "alerts": 3}
     alert_notifications_per_month: int = Field(30, ge=0)
+    # One signed POST of a completion webhook, answered (the notifier waits for it).
+    webhook_post_seconds_avg: float = Field(0.3, ge=0)
     deploys_per_month: int = Field(20, ge=0)
     log_gb_per_month: float = Field(1.0, ge=0)
     nat_gb_per_month: float = Field(5.0, ge=0)
@@ -480,6 +555,7 @@ class StageConfig(_Section):
     events: EventsConfig = EventsConfig()
     azure: AzureConfig = AzureConfig()
     router: RouterConfig = RouterConfig()
+    webhooks: WebhooksConfig = WebhooksConfig()
     monitoring: MonitoringConfig
     workload: WorkloadProfile = WorkloadProfile()
     deploy: DeployConfig = DeployConfig()

@@ -1,4 +1,5 @@
-"""Cron stack: the trends, data and alerts workers, the job sweeper, and the schedules that feed them.
+"""Cron stack: the trends, data and alerts workers, the job sweeper, the schedules that feed them,
+and the completion-webhook notifier (stacks/webhooks.py) when the stage names an endpoint.
 
 EventBridge Scheduler puts the task's envelope (with its scheduled time) on
 the worker's queue; the queue-worker construct does the rest. Scheduler
@@ -28,6 +29,7 @@ from stacks.constructs.queue_worker import QueueWorker, dead_letter_queue, visib
 from stacks.data import DataStack
 from stacks.naming import alerts_topic_arn, dlq_name, queue_arn, queue_name, queue_url
 from stacks.network import NetworkStack
+from stacks.webhooks import WebhookNotifier, announce_to
 
 # The scheduled tasks (the cron worker runs them), from the task registry.
 CRON_TASKS = SCHEDULED_TASKS
@@ -75,6 +77,10 @@ class CronStack(cdk.Stack):
         for task, grant in grants.items():
             grant(self.workers[task])
         self.sweeper = self._sweeper()
+        # Completion webhooks: every job worker announces the jobs it ends to the notifier, built here when configured.
+        for worker in (*self.workers.values(), self.sweeper):  # the sweeper fails abandoned jobs
+            announce_to(worker.function, cfg)
+        self.notifier = WebhookNotifier(self, "Webhooks", cfg=cfg, data=data) if cfg.webhooks.enabled else None
 
         # DESTROY, not CDK's default RETAIN: a group holds no data (its schedules are
         # in this stack), and a retained group under this fixed name would make
