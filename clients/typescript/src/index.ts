@@ -1,0 +1,7 @@
+export { createHuntazeClient, FINISHED_STATUSES, HuntazeClient } from "./client.ts";
+export type { HuntazeClientOptions, VideoUpload, WaitOptions } from "./client.ts";
+export * from "./errors.ts";
+export type { components, paths, webhooks } from "./generated/openapi.ts";
+export { RETRIED_STATUSES, retryAfterMs, retryingFetch } from "./retry.ts";
+export type { RetryOptions } from "./retry.ts";
+export type * from "./types.ts";
