@@ -5,3 +5,5 @@ export type { components, paths, webhooks } from "./generated/openapi.ts";
 export { RETRIED_STATUSES, retryAfterMs, retryingFetch } from "./retry.ts";
 export type { RetryOptions } from "./retry.ts";
 export type * from "./types.ts";
+export { verifyWebhook, webhookHandler, WebhookVerificationError } from "./webhooks.ts";
+export type { VerifiedWebhook, WebhookEvent, WebhookEventType, WebhookHandlerOptions } from "./webhooks.ts";
