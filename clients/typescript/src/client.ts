@@ -1,15 +1,15 @@
 /**
  * The typed client: the calls a Next.js app makes, each returning the API's typed answer or
  * throwing a typed error (errors.ts). Requests go through openapi-fetch over the generated
- * types, and through `retryingFetch` (retry.ts), so every call, the S3 PUT of an upload
- * included, retries 503/429 the same bounded way. `api` is the raw typed client for routes
+ * types, and every call, the S3 PUT of an upload included, retries 503/429 the same
+ * bounded way (retry.ts). `api` is the raw typed client for routes
  * without a method here.
  */
 import createClient, { type Client, type Middleware } from "openapi-fetch";
 
 import { apiError, JobWaitTimeoutError, UploadFailedError } from "./errors.ts";
 import type { paths } from "./generated/openapi.ts";
-import { type RetryOptions, retryAfterMs, retryingFetch } from "./retry.ts";
+import { type RetryOptions, retryAfterMs, retrying, retryingFetch } from "./retry.ts";
 import type {
   AiRouteRequest,
   AiRouteResponse,
@@ -52,12 +52,14 @@ type Result<T> = { data?: T; error?: unknown; response: Response };
 export class HuntazeClient {
   /** The typed openapi-fetch client, authenticated and retrying, for any route of the API. */
   readonly api: Client<paths>;
-  readonly #fetch: (request: Request) => Promise<Response>;
+  readonly #transport: (request: Request) => Promise<Response>;
+  readonly #retry: RetryOptions | undefined;
 
   constructor(options: HuntazeClientOptions) {
-    const transport = options.fetch ?? ((request: Request) => globalThis.fetch(request));
-    this.#fetch = retryingFetch(transport, options.retry);
-    this.api = createClient<paths>({ baseUrl: options.baseUrl.replace(/\/+$/, ""), fetch: this.#fetch });
+    this.#transport = options.fetch ?? ((request: Request) => globalThis.fetch(request));
+    this.#retry = options.retry;
+    const fetch = retryingFetch(this.#transport, options.retry);
+    this.api = createClient<paths>({ baseUrl: options.baseUrl.replace(/\/+$/, ""), fetch });
     this.api.use(bearer(options.token));
   }
 
@@ -79,8 +81,10 @@ export class HuntazeClient {
         body: { filename: video.filename, contentType: video.contentType, size },
       }),
     );
-    const put = await this.#fetch(
-      new Request(ticket.uploadUrl, { method: ticket.method, headers: ticket.headers, body: video.data as BodyInit }),
+    const body = video.data as BodyInit;
+    const put = await retrying(
+      () => this.#transport(new Request(ticket.uploadUrl, { method: ticket.method, headers: ticket.headers, body })),
+      this.#retry,
     );
     if (!put.ok) throw new UploadFailedError(put.status, ticket.jobId, await put.text());
     await put.body?.cancel();

@@ -2,7 +2,7 @@ export { createHuntazeClient, FINISHED_STATUSES, HuntazeClient } from "./client.
 export type { HuntazeClientOptions, VideoUpload, WaitOptions } from "./client.ts";
 export * from "./errors.ts";
 export type { components, paths, webhooks } from "./generated/openapi.ts";
-export { RETRIED_STATUSES, retryAfterMs, retryingFetch } from "./retry.ts";
+export { RETRIED_STATUSES, retryAfterMs, retrying, retryingFetch } from "./retry.ts";
 export type { RetryOptions } from "./retry.ts";
 export type * from "./types.ts";
 export { verifyWebhook, webhookHandler, WebhookVerificationError } from "./webhooks.ts";

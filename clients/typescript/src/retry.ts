@@ -1,8 +1,9 @@
 /**
  * Retries of 503 and 429 answers, waiting what `Retry-After` asks, within bounds.
  *
- * A wrapper around `fetch`, so it covers every request the client makes, the S3 PUT of an
- * upload included. Each attempt sends a clone of the request, so bodies are sent again.
+ * `retryingFetch` wraps `fetch`, so it covers every API call; each attempt sends a clone of
+ * the request. The S3 PUT of an upload goes through `retrying` with a request built anew
+ * from the file per attempt (a clone of a multi-gigabyte body would be held in memory).
  * Bounded twice: at most `maxRetries` retries, and never a wait longer than `maxDelayMs`;
  * an answer whose Retry-After is longer (a daily budget spent until midnight) is returned
  * at once, and becomes a typed error carrying `retryAfterMs`. Without Retry-After the
@@ -25,21 +26,27 @@ export const RETRIED_STATUSES: ReadonlySet<number> = new Set([429, 503]);
 type Fetch = (request: Request) => Promise<Response>;
 
 export function retryingFetch(base: Fetch, options: RetryOptions = {}): Fetch {
+  return (request: Request) => retrying(() => base(request.clone()), options, request.signal);
+}
+
+/** `send` again while it answers 503/429, within the bounds; `send` must build a fresh request each time. */
+export async function retrying(
+  send: () => Promise<Response>,
+  options: RetryOptions = {},
+  signal?: AbortSignal,
+): Promise<Response> {
   const maxRetries = options.maxRetries ?? 3;
   const maxDelayMs = options.maxDelayMs ?? 30_000;
   const baseDelayMs = options.baseDelayMs ?? 500;
   const sleep = options.sleep ?? abortableSleep;
-
-  return async (request: Request) => {
-    for (let retry = 0; ; retry++) {
-      const response = await base(request.clone());
-      if (!RETRIED_STATUSES.has(response.status) || retry >= maxRetries) return response;
-      const delay = retryAfterMs(response.headers.get("retry-after")) ?? baseDelayMs * 2 ** retry;
-      if (delay > maxDelayMs) return response;
-      await response.body?.cancel();
-      await sleep(delay, request.signal);
-    }
-  };
+  for (let retry = 0; ; retry++) {
+    const response = await send();
+    if (!RETRIED_STATUSES.has(response.status) || retry >= maxRetries) return response;
+    const delay = retryAfterMs(response.headers.get("retry-after")) ?? baseDelayMs * 2 ** retry;
+    if (delay > maxDelayMs) return response;
+    await response.body?.cancel();
+    await sleep(delay, signal);
+  }
 }
 
 /** Retry-After as milliseconds from now: delay-seconds or an HTTP date; undefined if absent or unreadable. */

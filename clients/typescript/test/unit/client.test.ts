@@ -66,6 +66,28 @@ describe("client", () => {
     assert.equal(put?.headers.authorization, undefined);
   });
 
+  it("an S3 503 on the PUT is retried with the whole file sent again", async () => {
+    // Given an S3 that asks to slow down once
+    api.answer({ status: 201, body: ticket() });
+    s3.answer({ status: 503, headers: { "retry-after": "1" }, body: "<Error><Code>SlowDown</Code></Error>" }, { status: 200 });
+    const waits: number[] = [];
+    const retrying = createHuntazeClient({
+      baseUrl: api.url,
+      token: "t0ken",
+      retry: { sleep: async (ms) => void waits.push(ms) },
+    });
+
+    // When a video is uploaded
+    await retrying.uploadVideo({ filename: "clip.mp4", contentType: "video/mp4", data: new Blob(["the bytes"]) });
+
+    // Then S3 got the bytes twice, after the wait it asked for
+    assert.deepEqual(
+      s3.seen.map((r) => r.body),
+      ["the bytes", "the bytes"],
+    );
+    assert.deepEqual(waits, [1000]);
+  });
+
   it("a refused PUT is an UploadFailedError naming the job", async () => {
     // Given an S3 that refuses the signature
     api.answer({ status: 201, body: ticket() });
