@@ -219,6 +219,7 @@ RESPONSE_SCHEMAS: dict[str, dict[str, Any]] = {
     },
     "Job": {
         "type": "object",
+        "required": ["jobId", "task", "status", "attempts", "payload", "createdAt", "updatedAt"],
         "properties": {
             "jobId": {"type": "string", "format": "uuid"},
             "task": {"type": "string", "enum": list(TASKS)},
@@ -226,11 +227,31 @@ RESPONSE_SCHEMAS: dict[str, dict[str, Any]] = {
             "attempts": {"type": "integer"},
             "error": {"type": "string", "nullable": True},
             "errorReason": {"type": "string", "nullable": True},
+            "payload": {"type": "object", "description": "The job's input, as its worker reads it."},
             "result": {"description": "The worker's result summary.", "nullable": True},
             "createdAt": {"type": "string", "format": "date-time"},
             "updatedAt": {"type": "string", "format": "date-time"},
             "startedAt": _NULLABLE_TIME,
             "finishedAt": _NULLABLE_TIME,
+            "output": {
+                "description": (
+                    "GET /v1/jobs/{jobId} only: what the worker stored beyond its summary (a video's analysis and "
+                    "features, a trends run's snapshot); null until it has stored it, and for tasks that store "
+                    "nothing more than `result`."
+                ),
+                "nullable": True,
+                "oneOf": [
+                    {"$ref": "#/components/schemas/VideoJobOutput"},
+                    {"$ref": "#/components/schemas/TrendsJobOutput"},
+                ],
+                "discriminator": {
+                    "propertyName": "kind",
+                    "mapping": {
+                        "video": "#/components/schemas/VideoJobOutput",
+                        "trends": "#/components/schemas/TrendsJobOutput",
+                    },
+                },
+            },
         },
     },
     "Event": EVENT.json_schema(),
@@ -290,6 +311,13 @@ OPERATOR_SCOPE_ROLE = "operator"
 
 
 @dataclass(frozen=True)
+class QueryParam:
+    name: str
+    description: str
+    schema: dict[str, Any]
+
+
+@dataclass(frozen=True)
 class RouteSpec:
     method: str
     path: str  # OpenAPI style: /v1/jobs/{jobId}
@@ -307,6 +335,7 @@ class RouteSpec:
     # Operator-only as a whole: the document names OPERATOR_SCOPE_ROLE in the route's
     # security, which the Router stack turns into the stage's operator scope.
     operator: bool = False
+    query: tuple[QueryParam, ...] = ()
 
     @property
     def rule(self) -> str:
@@ -383,7 +412,7 @@ GET_JOB = RouteSpec(
     "GET",
     "/v1/jobs/{jobId}",
     "getJob",
-    "A job's status",
+    "A job's status and, once it succeeded, the worker's full output",
     200,
     "Job",
     errors={400: "`invalid_job_id`: not a UUID", 404: "`job_not_found`: no such job, or not one the caller may see"},
@@ -434,14 +463,17 @@ INGEST_EVENTS = RouteSpec(
     ),
 )
 
-# The operator routes build on RouteSpec above, so they are imported here, at the end.
+# The operator and job-listing routes build on RouteSpec above, so they are imported here, at the end.
+from router.jobs_contract import JOB_SCHEMAS, LIST_JOBS  # noqa: E402
 from router.operator_contract import OPERATOR_ROUTES, OPERATOR_SCHEMAS  # noqa: E402
 
 RESPONSE_SCHEMAS.update(OPERATOR_SCHEMAS)
+RESPONSE_SCHEMAS.update(JOB_SCHEMAS)
 ROUTES: tuple[RouteSpec, ...] = (
     HEALTH,
     AI_ROUTE,
     CREATE_JOB,
+    LIST_JOBS,
     GET_JOB,
     CREATE_UPLOAD,
     INGEST_EVENTS,

@@ -11,6 +11,7 @@ from typing import Any
 from common.payloads import TASK_PAYLOADS
 from common.schema import Shape, TaggedShape
 from router.contract import MAX_IDEMPOTENCY_KEY_CHARS, OPERATOR_SCOPE_ROLE, RESPONSE_SCHEMAS, ROUTES, RouteSpec
+from router.jobs_contract import WEBHOOKS
 
 TITLE = "Huntaze API"
 VERSION = "1.0.0"
@@ -36,6 +37,8 @@ def build() -> dict[str, Any]:
         },
         "security": [{"jwt": []}],
         "paths": paths,
+        # The completion events the notifier posts (OpenAPI 3.1's `webhooks`; generators read it from 3.0 too).
+        "webhooks": WEBHOOKS,
         "components": {
             "securitySchemes": {"jwt": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
             "schemas": dict(sorted(schemas.items())),
@@ -54,6 +57,10 @@ def _operation(spec: RouteSpec) -> dict[str, Any]:
     params = [
         {"name": name, "in": "path", "required": True, "schema": {"type": "string", "format": "uuid"}}
         for name in _path_params(spec.path)
+    ]
+    params += [
+        {"name": q.name, "in": "query", "required": False, "description": q.description, "schema": q.schema}
+        for q in spec.query
     ]
     params += [
         {"name": name, "in": "header", "required": False, "description": text, "schema": _HEADER_SCHEMA}

@@ -68,7 +68,7 @@ def test_no_function_can_drop_alter_or_create_a_table(as_role, function):
     assert _refused(conn, "TRUNCATE job_events")
 
 
-def test_router_creates_jobs_and_records_spend_but_cannot_read_video_analyses(as_role):
+def test_router_creates_jobs_and_records_spend_and_reads_outputs_it_cannot_write(as_role):
     from router import spend
     from router.job_store import create_owned_job, delete_unsent_job, get_owned_job
 
@@ -79,7 +79,15 @@ def test_router_creates_jobs_and_records_spend_but_cannot_read_video_analyses(as
     held = spend.reserve(conn, [spend.Budget("global", 1000), spend.Budget(spend.caller_scope("user-1"), 100)], 40)
     assert spend.settle(conn, held, cost=15, model="DeepSeek-V3", usage=(10, 5))
     assert conn.execute("SELECT spent FROM ai_spend WHERE scope = 'global'").fetchone()["spent"] == 15
-    assert _refused(conn, "SELECT * FROM video_analyses")
+    # GET /v1/jobs/{id} answers the stored analysis and snapshot; writing them is the workers' alone.
+    from router.job_queries import job_output, list_owned_jobs
+
+    for task in ("video", "trends"):
+        made, _ = create_owned_job(conn, task, {}, owner="user-1")
+        assert job_output(conn, made.job) is None
+    assert [j.task for j in list_owned_jobs(conn, "user-1", limit=5)[0]] == ["trends", "video"]
+    assert _refused(conn, "UPDATE video_analyses SET error = 'x'")
+    assert _refused(conn, "INSERT INTO trend_snapshots (window_start) VALUES (now())")
     assert _refused(conn, "SELECT * FROM content_events")
     assert _refused(conn, "DELETE FROM job_events")
 
