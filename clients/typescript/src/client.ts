@@ -15,6 +15,8 @@ import type {
   AiRouteResponse,
   Job,
   JobAccepted,
+  JobFilter,
+  JobPage,
   JobRequest,
   UploadTicket,
   VideoContentType,
@@ -94,6 +96,21 @@ export class HuntazeClient {
   /** A job of the caller, with its result once finished (a NotFoundError for another caller's). */
   async getJob(jobId: string): Promise<Job> {
     return unwrap(await this.api.GET("/v1/jobs/{jobId}", { params: { path: { jobId } } }));
+  }
+
+  /** One page of the caller's jobs, newest first; pass `nextCursor` back as `cursor` for the next. */
+  async listJobs(filter: JobFilter = {}): Promise<JobPage> {
+    return unwrap(await this.api.GET("/v1/jobs", { params: { query: filter } }));
+  }
+
+  /** Every job of the caller that fits the filter, newest first, fetching pages as the loop asks. */
+  async *jobs(filter: Omit<JobFilter, "cursor"> = {}): AsyncGenerator<Job> {
+    let cursor: string | undefined;
+    do {
+      const page = await this.listJobs({ ...filter, ...(cursor ? { cursor } : {}) });
+      yield* page.jobs;
+      cursor = page.nextCursor ?? undefined;
+    } while (cursor);
   }
 
   /** Poll a job until it succeeded or failed (what the `/api/workers/status` route was polled for). */

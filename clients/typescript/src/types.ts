@@ -1,5 +1,5 @@
 /** Names for the generated OpenAPI types the client's callers use. */
-import type { components } from "./generated/openapi.ts";
+import type { components, operations } from "./generated/openapi.ts";
 
 type Schemas = components["schemas"];
 
@@ -7,6 +7,9 @@ export type Job = Schemas["Job"];
 export type JobTask = NonNullable<Job["task"]>;
 export type JobStatus = NonNullable<Job["status"]>;
 export type JobRequest = Schemas["JobRequest"];
+export type JobPage = Schemas["JobPage"];
+/** `task`, `status`, `limit` (1 to 100) and `cursor` of GET /v1/jobs. */
+export type JobFilter = NonNullable<operations["listJobs"]["parameters"]["query"]>;
 export type JobAccepted = Schemas["JobAccepted"];
 export type UploadRequest = Schemas["UploadRequest"];
 export type UploadTicket = Schemas["UploadTicket"];

@@ -65,7 +65,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /**
+         * The caller's jobs, newest first, a page at a time
+         * @description Only the jobs the caller created (POST /v1/jobs, POST /v1/uploads), whoever else may read them. Pages follow the order (createdAt, jobId) newest first and each starts strictly after the last job of the previous one, so jobs created while a client pages never repeat or shift a page; they appear on a fresh first page. `nextCursor` is null on the last page. Items carry `result` (the summary); GET /v1/jobs/{jobId} adds the worker's full `output`.
+         */
+        get: operations["listJobs"];
         put?: never;
         /**
          * Queue a job for a worker
@@ -86,7 +90,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * A job's status
+         * A job's status and, once it succeeded, the worker's full output
          * @description A caller sees the jobs it created (POST /v1/jobs, POST /v1/uploads). Another caller's job is a 404, like one that does not exist, so job ids reveal nothing. Jobs no caller created (scheduled runs, uploads that reached S3 directly) have no owner: only a caller whose JWT carries the configured admin claim (router config `admin_claim` / `admin_claim_value`) sees them; such a caller sees every job.
          */
         get: operations["getJob"];
@@ -150,7 +154,48 @@ export interface paths {
         trace?: never;
     };
 }
-export type webhooks = Record<string, never>;
+export interface webhooks {
+    "job.failed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A job failed for good
+         * @description Sent to each endpoint the stage config subscribes to this event type, signed per the Standard Webhooks specification. Answer 2xx within 15 s to acknowledge. Anything else (another status, a timeout, a refused connection) is retried with exponential back-off over about a day (5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h), always with the same `webhook-id`; the last failure goes to the notifier's dead-letter queue.
+         */
+        post: operations["onJobFailed"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "job.succeeded": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A job succeeded
+         * @description Sent to each endpoint the stage config subscribes to this event type, signed per the Standard Webhooks specification. Answer 2xx within 15 s to acknowledge. Anything else (another status, a timeout, a refused connection) is retried with exponential back-off over about a day (5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h), always with the same `webhook-id`; the last failure goes to the notifier's dead-letter queue.
+         */
+        post: operations["onJobSucceeded"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+}
 export interface components {
     schemas: {
         /**
@@ -403,29 +448,65 @@ export interface components {
             status?: "ok";
         };
         Job: {
-            attempts?: number;
+            attempts: number;
             /** Format: date-time */
-            createdAt?: string;
+            createdAt: string;
             error?: string | null;
             errorReason?: string | null;
             /** Format: date-time */
             finishedAt?: string | null;
             /** Format: uuid */
-            jobId?: string;
+            jobId: string;
+            /** @description GET /v1/jobs/{jobId} only: what the worker stored beyond its summary (a video's analysis and features, a trends run's snapshot); null until it has stored it, and for tasks that store nothing more than `result`. */
+            output?: (components["schemas"]["VideoJobOutput"] | components["schemas"]["TrendsJobOutput"]) | null;
+            /** @description The job's input, as its worker reads it. */
+            payload: Record<string, never>;
             /** @description The worker's result summary. */
             result?: unknown;
             /** Format: date-time */
             startedAt?: string | null;
             /** @enum {string} */
-            status?: "queued" | "running" | "succeeded" | "failed";
+            status: "queued" | "running" | "succeeded" | "failed";
             /** @enum {string} */
-            task?: "video" | "trends" | "data" | "alerts";
+            task: "video" | "trends" | "data" | "alerts";
             /** Format: date-time */
-            updatedAt?: string;
+            updatedAt: string;
         };
         JobAccepted: {
             /** Format: uuid */
             jobId: string;
+        };
+        /** @description Posted when a job failed for good (a permanent error, or its retries ran out; `errorReason` says which). */
+        JobFailedEvent: {
+            data: {
+                attempts: number;
+                /** Format: date-time */
+                createdAt: string;
+                error?: string | null;
+                errorReason?: string | null;
+                /** Format: date-time */
+                finishedAt: string;
+                /** Format: uuid */
+                jobId: string;
+                /** @description The worker's result summary (as on the Job). */
+                result?: unknown;
+                /** @enum {string} */
+                status: "failed";
+                /** @enum {string} */
+                task: "video" | "trends" | "data" | "alerts";
+            };
+            /**
+             * Format: date-time
+             * @description When the job finished.
+             */
+            timestamp: string;
+            /** @enum {string} */
+            type: "job.failed";
+        };
+        JobPage: {
+            jobs: components["schemas"]["Job"][];
+            /** @description Pass as `cursor` for the next page; null on the last page. */
+            nextCursor: string | null;
         };
         /**
          * @description A unit of async work; `task` says which worker runs it and which shape `payload` has.
@@ -437,6 +518,33 @@ export interface components {
          *     }
          */
         JobRequest: components["schemas"]["VideoJobRequest"] | components["schemas"]["TrendsJobRequest"] | components["schemas"]["DataJobRequest"] | components["schemas"]["AlertsJobRequest"];
+        /** @description Posted when a job succeeded. */
+        JobSucceededEvent: {
+            data: {
+                attempts: number;
+                /** Format: date-time */
+                createdAt: string;
+                error?: string | null;
+                errorReason?: string | null;
+                /** Format: date-time */
+                finishedAt: string;
+                /** Format: uuid */
+                jobId: string;
+                /** @description The worker's result summary (as on the Job). */
+                result?: unknown;
+                /** @enum {string} */
+                status: "succeeded";
+                /** @enum {string} */
+                task: "video" | "trends" | "data" | "alerts";
+            };
+            /**
+             * Format: date-time
+             * @description When the job finished.
+             */
+            timestamp: string;
+            /** @enum {string} */
+            type: "job.succeeded";
+        };
         Problem: {
             /** @description Path of the field: `prompt`, `payload.since`, `images[2]`. */
             field: string;
@@ -499,6 +607,27 @@ export interface components {
              * @enum {string}
              */
             type: "reasoning" | "generation";
+        };
+        /** @description A trends run's snapshot of its window. */
+        TrendsJobOutput: {
+            growth?: {
+                [key: string]: unknown;
+            };
+            items: {
+                [key: string]: unknown;
+            }[];
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "trends";
+            model?: string | null;
+            sourceErrors?: {
+                [key: string]: unknown;
+            }[];
+            summary?: string | null;
+            /** Format: date-time */
+            windowStart: string;
         };
         /**
          * @description A trends job.
@@ -587,6 +716,38 @@ export interface components {
             method: "PUT";
             /** Format: uri */
             uploadUrl: string;
+        };
+        /** @description A video job's stored analysis (one per uploaded object version). */
+        VideoJobOutput: {
+            /** @description The model's answer: hook, topics, on_screen_text, suggested_caption, safety_flags, usage. */
+            analysis?: {
+                [key: string]: unknown;
+            } | null;
+            analysisId: number;
+            bucket: string;
+            /** Format: date-time */
+            completedAt?: string | null;
+            error?: string | null;
+            etag?: string;
+            /** @description Measured from the frames: duration_s, orientation, cut_count, cuts, brightness, ... */
+            features?: {
+                [key: string]: unknown;
+            } | null;
+            /** @description The frames sent. */
+            frames?: {
+                [key: string]: unknown;
+            }[] | null;
+            key: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "video";
+            /** @description The multimodal model that analysed it. */
+            model?: string | null;
+            sizeBytes?: number | null;
+            /** @enum {string} */
+            status: "pending" | "running" | "succeeded" | "failed";
         };
         /**
          * @description A video job.
@@ -837,6 +998,62 @@ export interface operations {
                 };
             };
             /** @description `db_*`: the database is unavailable; resend the same batch after Retry-After (nothing is counted twice) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listJobs: {
+        parameters: {
+            query?: {
+                /** @description `nextCursor` of the previous page, as answered (opaque). The filters may change between pages; the cursor keeps its place in the newest-first order. */
+                cursor?: string;
+                /** @description Jobs per page (default 20). */
+                limit?: number;
+                /** @description Only jobs in this status. */
+                status?: "queued" | "running" | "succeeded" | "failed";
+                /** @description Only jobs of this task. */
+                task?: "video" | "trends" | "data" | "alerts";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobPage"];
+                };
+            };
+            /** @description `invalid_request`: a bad or unknown query parameter (each named in `errors`): `task` or `status` not among their values, `limit` not an integer from 1 to 100, a `cursor` this API did not issue */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid JWT: API Gateway's authorizer answers before the function runs */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Unauthorized"];
+                };
+            };
+            /** @description `db_*`: the database is unavailable; retry after Retry-After */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1177,6 +1394,64 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["Error"];
                 };
+            };
+        };
+    };
+    onJobFailed: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The message id, the same on every retry of one event: deduplicate on it. */
+                "webhook-id": string;
+                /** @description `v1,<base64 HMAC-SHA256 of "{webhook-id}.{webhook-timestamp}.{body}">` with the endpoint's secret (`whsec_...`), per the Standard Webhooks specification; verify it with the `standardwebhooks` library. */
+                "webhook-signature": string;
+                /** @description Unix seconds when this attempt was signed. */
+                "webhook-timestamp": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["JobFailedEvent"];
+            };
+        };
+        responses: {
+            /** @description Acknowledged (any 2xx is). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    onJobSucceeded: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The message id, the same on every retry of one event: deduplicate on it. */
+                "webhook-id": string;
+                /** @description `v1,<base64 HMAC-SHA256 of "{webhook-id}.{webhook-timestamp}.{body}">` with the endpoint's secret (`whsec_...`), per the Standard Webhooks specification; verify it with the `standardwebhooks` library. */
+                "webhook-signature": string;
+                /** @description Unix seconds when this attempt was signed. */
+                "webhook-timestamp": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["JobSucceededEvent"];
+            };
+        };
+        responses: {
+            /** @description Acknowledged (any 2xx is). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
         };
     };

@@ -29,6 +29,11 @@ describe("the client against the local system", () => {
     const result = job.result as { analysisId?: string; model?: string };
     assert.ok(result.analysisId, JSON.stringify(job));
     assert.ok(result.model);
+
+    // And it is the newest of the caller's video jobs, one page of one at a time
+    const page = await client.listJobs({ task: "video", limit: 1 });
+    assert.equal(page.jobs.length, 1);
+    assert.equal(page.jobs[0]?.jobId, ticket.jobId);
   });
 
   it("routes a prompt to the model of its type", async () => {

@@ -180,4 +180,24 @@ describe("client", () => {
 
     assert.equal(api.seen[0]?.headers["idempotency-key"], "order-42");
   });
+
+  it("jobs() follows nextCursor page by page, keeping the filter", async () => {
+    // Given two pages of video jobs
+    const job = (n: number) => ({ jobId: `00000000-0000-4000-8000-00000000000${n}`, task: "video", status: "succeeded" });
+    api.answer(
+      { status: 200, body: { jobs: [job(3), job(2)], nextCursor: "c1" } },
+      { status: 200, body: { jobs: [job(1)], nextCursor: null } },
+    );
+
+    // When every job is iterated
+    const ids: string[] = [];
+    for await (const j of client().jobs({ task: "video", limit: 2 })) ids.push(j.jobId ?? "");
+
+    // Then both pages were read, the second from the first's cursor, with the same filter
+    assert.deepEqual(ids.map((id) => id.at(-1)), ["3", "2", "1"]);
+    assert.deepEqual(
+      api.seen.map((r) => r.path),
+      ["/v1/jobs?task=video&limit=2", "/v1/jobs?task=video&limit=2&cursor=c1"],
+    );
+  });
 });
