@@ -329,6 +329,64 @@ class RouterConfig(_Section):
         return self
 
 
+JOB_EVENTS = ("job.succeeded", "job.failed")
+# Standard Webhooks' schedule after the first attempt: about a day and a half in all.
+WEBHOOK_RETRY_DELAYS = (5, 300, 1800, 7200, 18000, 36000, 36000)
+# SQS's longest visibility timeout: one wait between attempts can be no longer.
+MAX_WEBHOOK_DELAY_SECONDS = 43_200
+
+
+class WebhookEndpointConfig(_Section):
+    """One receiver of completion webhooks; its signing secret is the Secrets Manager secret
+    ``<prefix>/webhooks/<name>`` (generated at deploy; the receiver is given its value)."""
+
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")
+    # https only: a deployed stage never posts in clear text (the local system's receiver is its own setting).
+    url: str = Field(pattern=r"^https://[^\s/?#@]+(/\S*)?$", max_length=2000)
+    events: tuple[Literal["job.succeeded", "job.failed"], ...] = Field(JOB_EVENTS, min_length=1)
+
+
+class WebhooksConfig(_Section):
+    """Completion webhooks (Standard Webhooks): where job.succeeded / job.failed go, and how they are retried."""
+
+    endpoints: tuple[WebhookEndpointConfig, ...] = ()
+    worker: WorkerConfig = WorkerConfig(memory_mb=256, timeout_seconds=60, batch_size=5, max_receive_count=8)
+    # Seconds a message waits after each failed delivery (the last one repeats).
+    retry_delays_seconds: tuple[int, ...] = Field(WEBHOOK_RETRY_DELAYS, min_length=1)
+    timeout_seconds: float = Field(15.0, gt=0, le=30)
+
+    @field_validator("endpoints")
+    @classmethod
+    def _unique_names(cls, v: tuple[WebhookEndpointConfig, ...]) -> tuple[WebhookEndpointConfig, ...]:
+        names = [e.name for e in v]
+        if len(names) != len(set(names)):
+            raise ValueError("webhook endpoint names must be unique")
+        return v
+
+    @field_validator("retry_delays_seconds")
+    @classmethod
+    def _delays(cls, v: tuple[int, ...]) -> tuple[int, ...]:
+        bad = [d for d in v if not 0 <= d <= MAX_WEBHOOK_DELAY_SECONDS]
+        if bad:
+            raise ValueError(
+                f"each delay must be 0 to {MAX_WEBHOOK_DELAY_SECONDS} s (SQS's longest visibility); got {bad}"
+            )
+        return v
+
+    @model_validator(mode="after")
+    def _every_delay_is_used(self) -> WebhooksConfig:
+        if self.worker.max_receive_count < len(self.retry_delays_seconds) + 1:
+            raise ValueError(
+                f"worker.max_receive_count ({self.worker.max_receive_count}) must be at least one more than "
+                f"retry_delays_seconds ({len(self.retry_delays_seconds)} delays): the first attempt plus one per delay"
+            )
+        return self
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.endpoints)
+
+
 class MonitoringConfig(_Section):
     alert_email: str
     # None means the app's convention, "<prefix>/slack/webhook" (see slack_secret_name()).
@@ -473,6 +531,7 @@ class StageConfig(_Section):
     events: EventsConfig = EventsConfig()
     azure: AzureConfig = AzureConfig()
     router: RouterConfig = RouterConfig()
+    webhooks: WebhooksConfig = WebhooksConfig()
     monitoring: MonitoringConfig
     workload: WorkloadProfile = WorkloadProfile()
     deploy: DeployConfig = DeployConfig()

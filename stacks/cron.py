@@ -1,4 +1,5 @@
-"""Cron stack: the trends, data and alerts workers, the job sweeper, and the schedules that feed them.
+"""Cron stack: the trends, data and alerts workers, the job sweeper, the schedules that feed them,
+and the completion-webhook notifier (stacks/webhooks.py) when the stage names an endpoint.
 
 EventBridge Scheduler puts the task's envelope (with its scheduled time) on
 the worker's queue; the queue-worker construct does the rest. Scheduler
@@ -26,6 +27,7 @@ from stacks.constructs.queue_worker import QueueWorker, dead_letter_queue, visib
 from stacks.data import DataStack
 from stacks.naming import alerts_topic_arn, dlq_name, queue_name
 from stacks.network import NetworkStack
+from stacks.webhooks import WebhookNotifier, announce_to
 
 CRON_TASKS = ("trends", "data", "alerts")
 # Every job task's queue: what the sweeper re-sends to, and the DLQs the alerts worker's dlq_depth rules watch.
@@ -70,6 +72,10 @@ class CronStack(cdk.Stack):
         self._grant_trends(self.workers["trends"])
         self._grant_alerts(self.workers["alerts"])
         self.sweeper = self._sweeper()
+        # Completion webhooks: every job worker announces the jobs it ends to the notifier, built here when configured.
+        for worker in self.workers.values():
+            announce_to(worker.function, cfg)
+        self.notifier = WebhookNotifier(self, "Webhooks", cfg=cfg, data=data) if cfg.webhooks.enabled else None
 
         # DESTROY, not CDK's default RETAIN: a group holds no data (its schedules are
         # in this stack), and a retained group under this fixed name would make

@@ -14,6 +14,7 @@ from stacks.constructs.nag import acknowledge, acknowledge_cdk_provider
 from stacks.constructs.queue_worker import QueueWorker
 from stacks.data import UPLOADS_PREFIX, DataStack
 from stacks.network import NetworkStack
+from stacks.webhooks import announce_to
 
 
 @jsii.implements(s3.IBucketNotificationDestination)
@@ -82,6 +83,7 @@ class VideoStack(cdk.Stack):
         )
         fn = self.worker.function
         data.grant_database(fn, "video")
+        announce_to(fn, cfg)
         data.grant_azure(fn)
         # Exactly what the worker does: read objects under uploads/. CDK's grant_read
         # would add an unconditional s3:List* on the whole bucket.

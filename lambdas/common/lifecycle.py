@@ -11,6 +11,11 @@ bug (`unexpected_error`), so a job never stays "running". Every outcome is
 written only while this attempt still owns the job: an attempt that outlived
 its lease and was overtaken changes nothing (`stale`).
 
+A job's end (succeeded, failed) is announced after its commit to the
+completion-webhook notifier (`common.completion`). An announcement SQS
+refuses fails the delivery (a transient error): its redelivery finds the job
+finished, as a duplicate, and announces it again.
+
 The worker supplies `connect` (a unit of work on its connection) and `work`;
 `work` gets the attempt (the started `Job`) and returns the job's result
 summary, or a `Done` whose `save` writes the worker's own rows in the same
@@ -26,7 +31,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from common import job_store
+from common import completion, job_store
 from common.errors import PermanentError, TransientError, WorkerError
 
 if TYPE_CHECKING:
@@ -70,6 +75,9 @@ def run(
         attempt = job_store.start_job(conn, job.id, lease_seconds=job_store.lease_for(deadline.hard_left()))
     if attempt is None:
         logger.info("job %s is finished or held by a live attempt; duplicate delivery acknowledged", job.id)
+        if job.is_terminal:
+            # The delivery that ended it may have failed to announce it (and so come back): announce again.
+            completion.announce(job)
         return Outcome("duplicate", job, job.status)
     try:
         value = work(attempt)
@@ -89,6 +97,7 @@ def run(
             return _stale(conn, attempt)
         if done.save is not None:
             done.save(conn)
+    completion.announce(finished)
     return Outcome("succeeded", finished)
 
 
@@ -102,6 +111,7 @@ def _fail(connect: Connect, attempt: Job, err: PermanentError, on_failure: OnFai
                 return _stale(conn, attempt)
             if on_failure is not None:
                 on_failure(conn, err)
+    completion.announce(failed)
     return Outcome("failed", failed, err.reason)
 
 
@@ -116,6 +126,7 @@ def _give_back(connect: Connect, attempt: Job, err: TransientError, delivery: De
             logger.warning("job %s: a newer attempt owns it; this one's %s is not recorded", attempt.id, err.reason)
         elif job.status == "failed":
             logger.error("job %s failed: %s on the last delivery; the message goes to the DLQ", attempt.id, err)
+            completion.announce(job)
         else:
             logger.warning("job %s will be retried: %s", attempt.id, err)
 

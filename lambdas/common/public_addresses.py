@@ -1,11 +1,11 @@
-"""Which addresses a trend fetch may connect to: public ones, plus an explicit allow-list.
+"""Which addresses an outbound request (a trend fetch, a webhook) may connect to: public ones, plus an explicit allow-list.
 
-Every DNS answer and every redirect target is checked before any connection
-is made, and the connection goes to the checked address (a second lookup
-could answer differently). Refused: loopback, private, link-local, shared,
+Every DNS answer (and, for trend fetches, every redirect target) is checked
+before any connection is made, and the connection goes to the checked
+address (a second lookup could answer differently). Refused: loopback, private, link-local, shared,
 multicast, reserved and unspecified ranges, and IPv4-mapped forms of them.
-The allow-list (``TRENDS_ALLOWED_NETWORKS``) exists for local runs and tests
-that serve pages on 127.0.0.1; it can never open the cloud metadata
+The allow-lists (``TRENDS_ALLOWED_NETWORKS``, ``WEBHOOK_ALLOWED_NETWORKS``) exist for local runs and tests
+that serve on 127.0.0.1; they can never open the cloud metadata
 endpoints or link-local space.
 """
 

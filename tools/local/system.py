@@ -170,8 +170,27 @@ class LocalSystem:
             None,
         )
         slack = (slack_name, self.settings.slack_webhook or self.standins.slack_webhook) if slack_name else None
-        provision(dep, session=_EndpointSession(session, url), slack_secret=slack)
+        provision(dep, session=_EndpointSession(session, url), slack_secret=slack, secrets=self._webhook_secrets(dep))
         return url
+
+    def _webhook_secrets(self, dep: Deployment) -> dict[str, str]:
+        """A fresh signing secret for each webhook endpoint, also written to <state_dir>/webhook-secret for the receiver."""
+        import base64
+        import secrets
+
+        names = [
+            endpoint["secret"]
+            for fn in dep.functions.values()
+            for endpoint in json.loads(fn.environment.get("WEBHOOK_ENDPOINTS") or "[]")
+        ]
+        if not names:
+            return {}
+        secret = "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
+        self.settings.state_dir.mkdir(parents=True, exist_ok=True)
+        path = self.settings.state_dir / "webhook-secret"
+        path.write_text(secret + "\n")
+        path.chmod(0o600)
+        return dict.fromkeys(names, secret)
 
     def _moto_server(self) -> str:
         """moto's server in a process of its own: a test's mock_aws() in this process must not touch its state."""
@@ -211,6 +230,13 @@ class LocalSystem:
         if "AZURE_AI_ENDPOINT" in fn.environment:
             endpoint, key = s.azure or (self.standins.azure_endpoint, "local-stub-key")
             env.update({"AZURE_AI_ENDPOINT": endpoint, "AZURE_AI_KEY": key})
+        if "WEBHOOK_ENDPOINTS" in fn.environment:
+            # Every endpoint posts to the local receiver, which listens on loopback (refused unless allowed).
+            receiver = s.webhook_url or self.standins.webhook_url
+            endpoints = [{**e, "url": receiver} for e in json.loads(fn.environment["WEBHOOK_ENDPOINTS"])]
+            env["WEBHOOK_ENDPOINTS"] = json.dumps(endpoints)
+            env["WEBHOOK_REQUIRE_HTTPS"] = "false"
+            env["WEBHOOK_ALLOWED_NETWORKS"] = json.dumps(["127.0.0.0/8", "::1/128"])
         if fn.environment.get("TREND_SOURCES") == "[]":  # no source configured: the local stand-in
             stand_in = {"name": "local", "url": self.standins.trends_url, "kind": "json", "count_scale": "views"}
             env["TREND_SOURCES"] = json.dumps([stand_in])
