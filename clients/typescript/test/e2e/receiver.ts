@@ -7,7 +7,11 @@
  * The pytest driver starts it before the local system, whose notifier is pointed at its
  * URL (LOCAL_WEBHOOK_URL); the secret file is the one the local system writes at start, so
  * it is read per delivery. `GET /deliveries` lists every request that came in, raw (for
- * tampering in the tests), with whether the handler accepted it.
+ * tampering in the tests), with the status the handler answered.
+ *
+ * Like an app whose database is briefly down, its `onEvent` throws on the first delivery of
+ * every `job.failed` message (so the handler answers 500), and the tests see the API send
+ * that message again, with the same webhook-id.
  */
 import { readFileSync } from "node:fs";
 import { createServer } from "node:http";
@@ -25,7 +29,16 @@ const secretFile = process.argv[2];
 if (!secretFile) throw new Error("usage: node test/e2e/receiver.ts <secret-file>");
 
 const deliveries: Delivery[] = [];
-const POST = webhookHandler({ secret: () => readFileSync(secretFile, "utf8").trim(), onEvent: () => {} });
+const failedOnce = new Set<string>();
+const POST = webhookHandler({
+  secret: () => readFileSync(secretFile, "utf8").trim(),
+  onEvent: (event, { id }) => {
+    if (event.type === "job.failed" && !failedOnce.has(id)) {
+      failedOnce.add(id);
+      throw new Error(`first delivery of ${id} refused on purpose`);
+    }
+  },
+});
 
 const server = createServer(async (incoming, outgoing) => {
   if (incoming.method === "GET" && incoming.url === "/deliveries") {

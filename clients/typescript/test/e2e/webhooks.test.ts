@@ -2,7 +2,8 @@
  * The done-when of the webhooks, through the client: a clip uploaded with the client ends in
  * a signed `job.succeeded` at the receiver (test/e2e/receiver.ts, the local system's
  * LOCAL_WEBHOOK_URL), which the helper verifies; the job is then listed. A tampered copy
- * of that delivery is rejected.
+ * of that delivery is rejected. A delivery the receiver answers 500 comes again with the
+ * same webhook-id.
  */
 import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
@@ -17,13 +18,14 @@ const client = createHuntazeClient({ baseUrl: required("HUNTAZE_API_URL"), token
 const receiverUrl = required("HUNTAZE_RECEIVER_URL");
 const secret = async () => (await readFile(required("HUNTAZE_WEBHOOK_SECRET_FILE"), "utf8")).trim();
 
-async function deliveryFor(jobId: string, withinMs = 90_000): Promise<Delivery> {
+/** The receiver's deliveries of a job's events, once `enough` says they are all there. */
+async function deliveriesFor(jobId: string, enough: (ds: Delivery[]) => boolean, withinMs = 90_000): Promise<Delivery[]> {
   const deadline = Date.now() + withinMs;
   for (;;) {
     const all = (await (await fetch(new URL("/deliveries", receiverUrl))).json()) as Delivery[];
-    const found = all.find((d) => d.body.includes(jobId));
-    if (found) return found;
-    assert.ok(Date.now() < deadline, `no webhook for job ${jobId} within ${withinMs} ms; got ${JSON.stringify(all)}`);
+    const found = all.filter((d) => d.body.includes(jobId));
+    if (enough(found)) return found;
+    assert.ok(Date.now() < deadline, `deliveries for job ${jobId} within ${withinMs} ms: ${JSON.stringify(found)}`);
     await sleep(200);
   }
 }
@@ -35,7 +37,7 @@ function asRequest(delivery: Delivery, change: { headers?: Record<string, string
 }
 
 describe("completion webhooks through the client", () => {
-  let delivery: Delivery;
+  let delivery: Delivery | undefined;
 
   it("an uploaded clip's job.succeeded arrives signed, the helper verifies it, and the job is listed", async () => {
     // Given a clip uploaded through the client
@@ -43,9 +45,10 @@ describe("completion webhooks through the client", () => {
     const ticket = await client.uploadVideo({ filename: "hooked.mp4", contentType: "video/mp4", data: clip });
 
     // When the job's webhook has reached the receiver
-    delivery = await deliveryFor(ticket.jobId);
+    [delivery] = await deliveriesFor(ticket.jobId, (ds) => ds.length > 0);
 
     // Then the receiver's route handler (webhookHandler) accepted it ...
+    assert.ok(delivery);
     assert.equal(delivery.status, 204, JSON.stringify(delivery));
     assert.match(delivery.headers["webhook-id"] ?? "", /^msg_[A-Za-z0-9]+$/);
     // ... and verifying it again gives a job.succeeded for this job
@@ -66,20 +69,46 @@ describe("completion webhooks through the client", () => {
   it("a tampered copy of that delivery is rejected by the helper and by the route handler", async () => {
     // Given the genuine delivery (from the test above)
     assert.ok(delivery, "the delivery of the first test");
-    const signature = delivery.headers["webhook-signature"] ?? "";
+    const genuine = delivery;
+    const signature = genuine.headers["webhook-signature"] ?? "";
     const [version, mac = ""] = signature.split(",");
     const forged = `${version},${mac.startsWith("A") ? "B" : "A"}${mac.slice(1)}`;
 
     // When its signature, then its body, is changed
     // Then the helper refuses both, and the receiver answers 401 to the forged signature
     await assert.rejects(
-      verifyWebhook(asRequest(delivery, { headers: { "webhook-signature": forged } }), await secret()),
+      verifyWebhook(asRequest(genuine, { headers: { "webhook-signature": forged } }), await secret()),
       WebhookVerificationError,
     );
-    const body = delivery.body.replace('"job.succeeded"', '"job.failed"');
-    assert.notEqual(body, delivery.body);
-    await assert.rejects(verifyWebhook(asRequest(delivery, { body }), await secret()), WebhookVerificationError);
-    const answer = await fetch(asRequest(delivery, { headers: { "webhook-signature": forged } }));
+    const body = genuine.body.replace('"job.succeeded"', '"job.failed"');
+    assert.notEqual(body, genuine.body);
+    await assert.rejects(verifyWebhook(asRequest(genuine, { body }), await secret()), WebhookVerificationError);
+    const answer = await fetch(asRequest(genuine, { headers: { "webhook-signature": forged } }));
     assert.equal(answer.status, 401);
+  });
+
+  it("a receiver that answers 500 gets the same message again, with the same webhook-id", async () => {
+    // Given bytes that are no video, uploaded through the client: their job fails,
+    // and the receiver's onEvent throws on the first delivery of a job.failed
+    const ticket = await client.uploadVideo({
+      filename: "notes.mp4",
+      contentType: "video/mp4",
+      data: new TextEncoder().encode("these are plain words, not a video ".repeat(40)),
+    });
+
+    // When the API has delivered its job.failed until the receiver took it
+    const deliveries = await deliveriesFor(ticket.jobId, (ds) => ds.some((d) => d.status === 204));
+
+    // Then the first delivery was answered 500, and the one taken carries the same message id and event
+    const [first] = deliveries;
+    const taken = deliveries.find((d) => d.status === 204);
+    assert.ok(first && taken && first !== taken, JSON.stringify(deliveries));
+    assert.equal(first.status, 500);
+    assert.equal(taken.headers["webhook-id"], first.headers["webhook-id"]);
+    const [before, after] = await Promise.all([first, taken].map(async (d) => verifyWebhook(asRequest(d), await secret())));
+    assert.deepEqual(after?.event, before?.event);
+    assert.equal(after?.event.type, "job.failed");
+    assert.equal(after?.event.data.jobId, ticket.jobId);
+    assert.ok(after?.event.data.errorReason, JSON.stringify(after?.event));
   });
 });
