@@ -458,6 +458,8 @@ class WorkloadProfile(_Section):
     # Seconds one scheduled run of each cron task takes (task -> seconds).
     scheduled_run_seconds: dict[str, float] = {"trends": 30, "data": 5, "alerts": 3}
     alert_notifications_per_month: int = Field(30, ge=0)
+    # One signed POST of a completion webhook, answered (the notifier waits for it).
+    webhook_post_seconds_avg: float = Field(0.3, ge=0)
     deploys_per_month: int = Field(20, ge=0)
     log_gb_per_month: float = Field(1.0, ge=0)
     nat_gb_per_month: float = Field(5.0, ge=0)

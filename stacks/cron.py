@@ -73,7 +73,7 @@ class CronStack(cdk.Stack):
         self._grant_alerts(self.workers["alerts"])
         self.sweeper = self._sweeper()
         # Completion webhooks: every job worker announces the jobs it ends to the notifier, built here when configured.
-        for worker in self.workers.values():
+        for worker in (*self.workers.values(), self.sweeper):  # the sweeper fails abandoned jobs
             announce_to(worker.function, cfg)
         self.notifier = WebhookNotifier(self, "Webhooks", cfg=cfg, data=data) if cfg.webhooks.enabled else None
 

@@ -252,6 +252,14 @@ RESPONSE_SCHEMAS: dict[str, dict[str, Any]] = {
                     },
                 },
             },
+            "webhooks": {
+                "type": "array",
+                "description": (
+                    "GET /v1/jobs/{jobId} only: the job's completion webhooks, one per event and endpoint, each "
+                    "with every attempt at it (oldest first)."
+                ),
+                "items": {"$ref": "#/components/schemas/WebhookDelivery"},
+            },
         },
     },
     "Event": EVENT.json_schema(),

@@ -136,7 +136,7 @@ def job_status(raw_id: str, *, caller: str, admin: bool, connection: Connection)
     """The job's view for this caller; 404 alike for no job and someone else's, so ids reveal nothing."""
     from router.access import may_read
     from router.job_listing import job_view
-    from router.job_queries import job_output
+    from router.job_queries import job_output, job_webhooks
     from router.job_store import get_owned_job
 
     try:
@@ -149,4 +149,5 @@ def job_status(raw_id: str, *, caller: str, admin: bool, connection: Connection)
             raise ApiError(404, "job_not_found", f"no job {job_id}")
         # The worker's full result (a video's analysis and features), read only for a job the caller may see.
         output = job_output(conn, found.job)
-    return {**job_view(found.job), "output": output}
+        webhooks = job_webhooks(conn, found.job.id)
+    return {**job_view(found.job), "output": output, "webhooks": webhooks}

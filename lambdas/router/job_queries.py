@@ -78,6 +78,48 @@ def job_output(conn: psycopg.Connection, job: jobs.Job) -> dict[str, Any] | None
     return None
 
 
+def job_webhooks(conn: psycopg.Connection, job_id: uuid.UUID) -> list[dict[str, Any]]:
+    """The job's completion webhooks: each delivery (event x endpoint) with every attempt at it, oldest first."""
+    with conn.transaction():
+        deliveries = conn.execute(
+            "SELECT message_id, endpoint, event_type, status, delivered_at FROM webhook_deliveries "
+            "WHERE job_id = %s ORDER BY created_at, endpoint",
+            (job_id,),
+        ).fetchall()
+        attempts = conn.execute(
+            "SELECT message_id, endpoint, attempt, status_code, error, duration_ms, at FROM webhook_attempts "
+            "WHERE job_id = %s ORDER BY id",
+            (job_id,),
+        ).fetchall()
+    names = ("message_id", "endpoint", "attempt", "status_code", "error", "duration_ms", "at")
+    by_delivery: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for raw in attempts:
+        a = _as_dict(raw, names)
+        by_delivery.setdefault((a["message_id"], a["endpoint"]), []).append(
+            {
+                "attempt": a["attempt"],
+                "at": _iso(a["at"]),
+                "statusCode": a["status_code"],
+                "error": a["error"],
+                "durationMs": a["duration_ms"],
+            }
+        )
+    views = []
+    for raw in deliveries:
+        d = _as_dict(raw, ("message_id", "endpoint", "event_type", "status", "delivered_at"))
+        views.append(
+            {
+                "webhookId": d["message_id"],
+                "endpoint": d["endpoint"],
+                "event": d["event_type"],
+                "status": d["status"],
+                "deliveredAt": _iso(d["delivered_at"]),
+                "attempts": by_delivery.get((d["message_id"], d["endpoint"]), []),
+            }
+        )
+    return views
+
+
 def _video_output(conn: psycopg.Connection, job: jobs.Job) -> dict[str, Any] | None:
     # A job whose object version another job had analysed points at that analysis (`analysisId`).
     analysis_id = job.result.get("analysisId") if isinstance(job.result, dict) else None

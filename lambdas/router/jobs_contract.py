@@ -142,8 +142,43 @@ def _event(event_type: str, status: str, what: str) -> dict[str, Any]:
     }
 
 
+_WEBHOOK_DELIVERY = {
+    "type": "object",
+    "required": ["webhookId", "endpoint", "event", "status", "attempts"],
+    "properties": {
+        "webhookId": {"type": "string", "description": "The `webhook-id` every attempt carried."},
+        "endpoint": {"type": "string", "description": "The endpoint's name in the stage config."},
+        "event": {"type": "string", "enum": list(JOB_EVENT_TYPES)},
+        "status": {
+            "type": "string",
+            "enum": ["pending", "delivered", "failed"],
+            "description": "pending: retrying; failed: the last retry failed too (the message is in the DLQ).",
+        },
+        "deliveredAt": _NULLABLE_TIME,
+        "attempts": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["attempt", "at", "durationMs"],
+                "properties": {
+                    "attempt": {"type": "integer"},
+                    "at": {"type": "string", "format": "date-time"},
+                    "statusCode": {"type": "integer", "nullable": True, "description": "null: no HTTP answer."},
+                    "error": {
+                        "type": "string",
+                        "nullable": True,
+                        "description": "Why it failed (an HTTP status, a timeout, a refused address); null on 2xx.",
+                    },
+                    "durationMs": {"type": "integer"},
+                },
+            },
+        },
+    },
+}
+
 JOB_SCHEMAS: dict[str, dict[str, Any]] = {
     "JobPage": _JOB_PAGE,
+    "WebhookDelivery": _WEBHOOK_DELIVERY,
     "VideoJobOutput": _VIDEO_OUTPUT,
     "TrendsJobOutput": _TRENDS_OUTPUT,
     "JobSucceededEvent": _event("job.succeeded", "succeeded", "succeeded"),

@@ -117,6 +117,13 @@ def test_every_job_worker_may_announce_to_the_notifiers_queue(hooked, task):
     assert policies
 
 
+def test_the_sweeper_may_announce_the_jobs_it_fails(hooked):
+    from common.completion import QUEUE_URL_ENV
+
+    (fn,) = _functions_of_task(hooked, "sweeper")
+    assert QUEUE_URL_ENV in fn["Environment"]["Variables"]
+
+
 def test_a_stage_without_endpoints_builds_no_notifier_and_announces_nothing(templates):
     from common.completion import QUEUE_URL_ENV
 

@@ -80,12 +80,14 @@ def test_router_creates_jobs_and_records_spend_and_reads_outputs_it_cannot_write
     assert spend.settle(conn, held, cost=15, model="DeepSeek-V3", usage=(10, 5))
     assert conn.execute("SELECT spent FROM ai_spend WHERE scope = 'global'").fetchone()["spent"] == 15
     # GET /v1/jobs/{id} answers the stored analysis and snapshot; writing them is the workers' alone.
-    from router.job_queries import job_output, list_owned_jobs
+    from router.job_queries import job_output, job_webhooks, list_owned_jobs
 
     for task in ("video", "trends"):
         made, _ = create_owned_job(conn, task, {}, owner="user-1")
         assert job_output(conn, made.job) is None
     assert [j.task for j in list_owned_jobs(conn, "user-1", limit=5)[0]] == ["trends", "video"]
+    assert job_webhooks(conn, made.job.id) == []
+    assert _refused(conn, "DELETE FROM webhook_attempts")
     assert _refused(conn, "UPDATE video_analyses SET error = 'x'")
     assert _refused(conn, "INSERT INTO trend_snapshots (window_start) VALUES (now())")
     assert _refused(conn, "SELECT * FROM content_events")
@@ -238,3 +240,22 @@ def test_ops_runs_the_audit(as_role):
     from ops import audit
 
     assert audit.audit(as_role("ops"), older_than_s=0) == {"olderThanSeconds": 0, "lost": [], "duplicated": []}
+
+
+def test_webhooks_records_deliveries_and_attempts_but_cannot_change_jobs(as_role, db_conn):
+    from webhooks import store
+
+    job, _ = job_store.create_job(db_conn, "data", {})
+    db_conn.commit()
+    conn = as_role("webhooks")
+    assert job_store.get_job(conn, job.id).id == job.id
+    delivery = store.open_delivery(
+        conn, message_id="msg_1", endpoint="app", job_id=job.id, event_type="job.succeeded", payload={"a": 1}
+    )
+    status = store.record_attempt(
+        conn, delivery, job_id=job.id, status_code=500, error="500", duration_ms=3, last=False
+    )
+    assert status == "pending" and store.find_delivery(conn, "msg_1", "app").attempts == 1
+    assert _refused(conn, "UPDATE jobs SET status = 'failed'")
+    assert _refused(conn, "SELECT * FROM video_analyses")
+    assert _refused(conn, "DELETE FROM webhook_attempts")

@@ -178,3 +178,30 @@ def test_a_trends_job_answers_its_snapshot(call, db_conn):
 def test_a_job_without_stored_output_answers_null(call, db_conn):
     job_id = _job(db_conn, task="video")
     assert call("GET", f"/v1/jobs/{job_id}").body["output"] is None
+
+
+def test_a_job_answers_its_webhook_deliveries_with_every_attempt(call, db_conn):
+    # Given a finished job whose webhook failed once, then was delivered
+    from psycopg.types.json import Jsonb
+
+    job_id = _job(db_conn, task="data", status="succeeded")
+    db_conn.execute(
+        "INSERT INTO webhook_deliveries (message_id, endpoint, job_id, event_type, payload, status, attempts, "
+        "delivered_at) VALUES ('msg_1', 'app', %s, 'job.succeeded', %s, 'delivered', 2, now())",
+        (job_id, Jsonb({"type": "job.succeeded"})),
+    )
+    for attempt, code, error in ((1, 500, "answered HTTP 500"), (2, 204, None)):
+        db_conn.execute(
+            "INSERT INTO webhook_attempts (message_id, endpoint, job_id, attempt, status_code, error, duration_ms) "
+            "VALUES ('msg_1', 'app', %s, %s, %s, %s, 12)",
+            (job_id, attempt, code, error),
+        )
+    db_conn.commit()
+    # When the caller reads the job
+    (delivery,) = call("GET", f"/v1/jobs/{job_id}").body["webhooks"]
+    # Then each attempt is there, in order
+    assert (delivery["webhookId"], delivery["event"], delivery["status"]) == ("msg_1", "job.succeeded", "delivered")
+    assert [(a["attempt"], a["statusCode"], a["error"]) for a in delivery["attempts"]] == [
+        (1, 500, "answered HTTP 500"),
+        (2, 204, None),
+    ]
