@@ -471,6 +471,8 @@ export interface components {
             task: "video" | "trends" | "data" | "alerts";
             /** Format: date-time */
             updatedAt: string;
+            /** @description GET /v1/jobs/{jobId} only: the job's completion webhooks, one per event and endpoint, each with every attempt at it (oldest first). */
+            webhooks?: components["schemas"]["WebhookDelivery"][];
         };
         JobAccepted: {
             /** Format: uuid */
@@ -804,6 +806,31 @@ export interface components {
              * @enum {string}
              */
             type: "vision" | "chat" | "default";
+        };
+        WebhookDelivery: {
+            attempts: {
+                /** Format: date-time */
+                at: string;
+                attempt: number;
+                durationMs: number;
+                /** @description Why it failed (an HTTP status, a timeout, a refused address); null on 2xx. */
+                error?: string | null;
+                /** @description null: no HTTP answer. */
+                statusCode?: number | null;
+            }[];
+            /** Format: date-time */
+            deliveredAt?: string | null;
+            /** @description The endpoint's name in the stage config. */
+            endpoint: string;
+            /** @enum {string} */
+            event: "job.succeeded" | "job.failed";
+            /**
+             * @description pending: retrying; failed: the last retry failed too (the message is in the DLQ).
+             * @enum {string}
+             */
+            status: "pending" | "delivered" | "failed";
+            /** @description The `webhook-id` every attempt carried. */
+            webhookId: string;
         };
     };
     responses: never;
