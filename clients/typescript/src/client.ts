@@ -93,7 +93,7 @@ export class HuntazeClient {
     return ticket;
   }
 
-  /** A job of the caller, with its result once finished (a NotFoundError for another caller's). */
+  /** A job of the caller: status, result, the worker's full output, webhook deliveries (another caller's: NotFoundError). */
   async getJob(jobId: string): Promise<Job> {
     return unwrap(await this.api.GET("/v1/jobs/{jobId}", { params: { path: { jobId } } }));
   }
