@@ -54,7 +54,8 @@ def parse_query(params: Mapping[str, str] | None) -> ListQuery:
     limit = DEFAULT_PAGE
     if "limit" in params:
         raw = params["limit"]
-        if not (raw.isascii() and raw.isdigit() and 1 <= int(raw) <= MAX_PAGE):
+        # Length first: int() of thousands of digits is refused (and slow) before any range check.
+        if not (raw.isascii() and raw.isdigit() and len(raw) <= 4 and 1 <= int(raw) <= MAX_PAGE):
             problems.append(Problem("limit", f"must be an integer from 1 to {MAX_PAGE}"))
         else:
             limit = int(raw)

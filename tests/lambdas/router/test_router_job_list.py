@@ -97,6 +97,8 @@ def test_the_default_page_is_twenty(call, db_conn):
         ({"limit": "101"}, ["limit"]),
         ({"limit": "ten"}, ["limit"]),
         ({"limit": "-1"}, ["limit"]),
+        ({"limit": "9" * 5000}, ["limit"]),
+        ({"limit": "２０"}, ["limit"]),  # full-width digits: isdigit() says yes, int() would take them
         ({"task": "videos"}, ["task"]),
         ({"status": "done"}, ["status"]),
         ({"cursor": "not-a-cursor"}, ["cursor"]),
