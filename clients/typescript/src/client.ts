@@ -9,7 +9,7 @@ import createClient, { type Client, type Middleware } from "openapi-fetch";
 
 import { apiError, JobWaitTimeoutError, UploadFailedError } from "./errors.ts";
 import type { paths } from "./generated/openapi.ts";
-import { type RetryOptions, retryAfterMs, retrying, retryingFetch } from "./retry.ts";
+import { abortableSleep, type RetryOptions, retryAfterMs, retrying, retryingFetch } from "./retry.ts";
 import type {
   AiRouteRequest,
   AiRouteResponse,
@@ -120,8 +120,7 @@ export class HuntazeClient {
       const job = await this.getJob(jobId);
       if (job.status && FINISHED_STATUSES.has(job.status)) return job;
       if (Date.now() >= deadline) throw new JobWaitTimeoutError(jobId, job.status);
-      await new Promise((resolve) => setTimeout(resolve, options.intervalMs ?? 2_000));
-      options.signal?.throwIfAborted();
+      await abortableSleep(options.intervalMs ?? 2_000, options.signal);
     }
   }
 

@@ -59,7 +59,8 @@ export function retryAfterMs(header: string | null, now: number = Date.now()): n
   return Math.max(0, at - now);
 }
 
-function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
+/** setTimeout as a promise that an AbortSignal ends early (rejecting with its reason). */
+export function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal?.aborted) return reject(signal.reason);
     const timer = setTimeout(() => {

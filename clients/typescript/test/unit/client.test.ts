@@ -6,6 +6,7 @@ import {
   ApiError,
   BadRequestError,
   createHuntazeClient,
+  JobWaitTimeoutError,
   NotFoundError,
   UnauthorizedError,
   UploadFailedError,
@@ -199,5 +200,39 @@ describe("client", () => {
       api.seen.map((r) => r.path),
       ["/v1/jobs?task=video&limit=2", "/v1/jobs?task=video&limit=2&cursor=c1"],
     );
+  });
+
+  it("waitForJob polls until the job finished, and an abort ends the wait", async () => {
+    // Given a job that is queued, then running, then succeeded
+    api.answer(
+      { status: 200, body: { jobId: JOB_ID, status: "queued" } },
+      { status: 200, body: { jobId: JOB_ID, status: "running" } },
+      { status: 200, body: { jobId: JOB_ID, status: "succeeded", result: { ok: true } } },
+    );
+
+    // When it is waited for
+    const job = await client().waitForJob(JOB_ID, { intervalMs: 1 });
+
+    // Then the finished job comes back after three polls
+    assert.equal(job.status, "succeeded");
+    assert.equal(api.seen.length, 3);
+
+    // And a wait on a job that never finishes ends when its signal aborts
+    api.reset();
+    api.answer(...Array.from({ length: 50 }, () => ({ status: 200, body: { jobId: JOB_ID, status: "running" } })));
+    const controller = new AbortController();
+    const waiting = client().waitForJob(JOB_ID, { intervalMs: 60_000, signal: controller.signal });
+    controller.abort(new Error("page closed"));
+    await assert.rejects(waiting, /page closed/);
+  });
+
+  it("waitForJob gives up at its timeout with the status it last saw", async () => {
+    api.answer({ status: 200, body: { jobId: JOB_ID, status: "running" } });
+
+    const failure = await client().waitForJob(JOB_ID, { timeoutMs: 0 }).catch((e: unknown) => e);
+
+    assert.ok(failure instanceof JobWaitTimeoutError, String(failure));
+    assert.equal(failure.lastStatus, "running");
+    assert.equal(failure.jobId, JOB_ID);
   });
 });
