@@ -334,6 +334,8 @@ JOB_EVENTS = ("job.succeeded", "job.failed")
 WEBHOOK_RETRY_DELAYS = (5, 300, 1800, 7200, 18000, 36000, 36000)
 # SQS's longest visibility timeout: one wait between attempts can be no longer.
 MAX_WEBHOOK_DELAY_SECONDS = 43_200
+# The notifier's own work around its posts (database, secrets, SQS) within its function timeout.
+WEBHOOK_TIME_MARGIN_SECONDS = 10
 
 
 class WebhookEndpointConfig(_Section):
@@ -350,7 +352,7 @@ class WebhooksConfig(_Section):
     """Completion webhooks (Standard Webhooks): where job.succeeded / job.failed go, and how they are retried."""
 
     endpoints: tuple[WebhookEndpointConfig, ...] = ()
-    worker: WorkerConfig = WorkerConfig(memory_mb=256, timeout_seconds=60, batch_size=5, max_receive_count=8)
+    worker: WorkerConfig = WorkerConfig(memory_mb=256, timeout_seconds=60, batch_size=1, max_receive_count=8)
     # Seconds a message waits after each failed delivery (the last one repeats).
     retry_delays_seconds: tuple[int, ...] = Field(WEBHOOK_RETRY_DELAYS, min_length=1)
     timeout_seconds: float = Field(15.0, gt=0, le=30)
@@ -379,6 +381,19 @@ class WebhooksConfig(_Section):
             raise ValueError(
                 f"worker.max_receive_count ({self.worker.max_receive_count}) must be at least one more than "
                 f"retry_delays_seconds ({len(self.retry_delays_seconds)} delays): the first attempt plus one per delay"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _posts_fit_the_timeout(self) -> WebhooksConfig:
+        # Every message of a batch may wait the full timeout at every endpoint; a function that
+        # times out first records none of those attempts and loses the back-off.
+        worst = self.worker.batch_size * len(self.endpoints) * self.timeout_seconds + WEBHOOK_TIME_MARGIN_SECONDS
+        if worst > self.worker.timeout_seconds:
+            raise ValueError(
+                f"worker.timeout_seconds ({self.worker.timeout_seconds}) must cover batch_size "
+                f"({self.worker.batch_size}) x endpoints ({len(self.endpoints)}) x timeout_seconds "
+                f"({self.timeout_seconds:g}) + {WEBHOOK_TIME_MARGIN_SECONDS} s"
             )
         return self
 

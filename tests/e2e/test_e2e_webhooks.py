@@ -64,3 +64,17 @@ def test_the_job_list_pages_through_the_callers_jobs(api: Api, token_for) -> Non
     assert second.body["nextCursor"] is None
     assert api.get("/v1/jobs?task=video&limit=100").status == 200
     assert not {j["jobId"] for j in api.get("/v1/jobs?limit=100").body["jobs"]} & set(ids)
+
+
+def test_a_receiver_answering_500_gets_the_same_message_again_until_it_acknowledges(webhook_receiver) -> None:
+    # Given the receiver fails the next webhook it gets (jobs keep ending: uploads, the schedules' runs)
+    webhook_receiver.expect_oneshot_request("/hooks", method="POST").respond_with_data("down", status=500)
+
+    def retried() -> list[str]:
+        answers: dict[str, list[int]] = {}
+        for request, response in list(webhook_receiver.log):
+            answers.setdefault(request.headers.get("webhook-id", ""), []).append(response.status_code)
+        return [i for i, codes in answers.items() if 500 in codes and 204 in codes[codes.index(500) + 1 :]]
+
+    # Then that message comes again with the same webhook-id, and the retry is acknowledged
+    assert wait_for(retried, within_s=90, what="a retried webhook")

@@ -162,6 +162,13 @@ def _config_with(**webhooks) -> dict:
         ),
         ({"retry_delays_seconds": [5, 50000]}, "webhooks.retry_delays_seconds"),
         ({"worker": {"max_receive_count": 3}}, "webhooks"),
+        (
+            {
+                "endpoints": [{"name": n, "url": f"https://{n}.example.com"} for n in ("a", "b", "c", "d")],
+                "timeout_seconds": 15,
+            },
+            "webhooks",
+        ),
     ],
 )
 def test_a_bad_webhooks_config_stops_synth_naming_the_key(webhooks, key):
@@ -177,3 +184,14 @@ def test_the_notifier_connects_as_its_own_role_and_counts_in_the_connection_budg
     fn = stacks.data.database_clients["webhooks"]
     assert connection_budget.max_concurrency(fn) == stacks.cfg.webhooks.worker.max_concurrency
     assert connection_budget.check(stacks.cfg, stacks.data) > 0
+
+
+@pytest.mark.parametrize("name", ["Video", "Cron"])
+def test_the_notifier_and_the_announce_grants_raise_no_unacknowledged_nag_error(tmp_path, name):
+    from cdk_nag import AwsSolutionsChecks, ServerlessChecks
+
+    from tests.infra.test_nag import _errors, _stack
+
+    _app, stacks = synth_app("dev", {"webhooks": {"endpoints": ENDPOINTS}}, outdir=str(tmp_path))
+    for pack in (AwsSolutionsChecks, ServerlessChecks):
+        assert _errors(pack, _stack(stacks, name)) == []
