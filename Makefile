@@ -51,6 +51,13 @@ node_modules/.installed: package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
+# The TypeScript client (clients/typescript) has its own package.json and lockfile;
+# its tests run inside `make test` (tests/clients, tests/e2e) on the Node pinned above.
+# None of its packages needs an install script, so none runs.
+clients/typescript/node_modules/.installed: clients/typescript/package-lock.json node_modules/.installed
+	cd clients/typescript && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	touch $@
+
 # checkov pins dependencies (boto3 among them) that the app's own venv must not
 # downgrade, so it gets a venv of its own, from its own hashed lock.
 $(CHECKOV_VENV)/.installed: requirements-checkov.lock
@@ -58,7 +65,7 @@ $(CHECKOV_VENV)/.installed: requirements-checkov.lock
 	$(CHECKOV_VENV)/bin/python -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements-checkov.lock
 	touch $@
 
-setup: $(VENV)/.installed node_modules/.installed $(CHECKOV_VENV)/.installed
+setup: $(VENV)/.installed node_modules/.installed clients/typescript/node_modules/.installed $(CHECKOV_VENV)/.installed
 
 synth: setup
 	$(CDK) synth $(CDK_FLAGS) --quiet
