@@ -193,7 +193,8 @@ def run_incremental(
         if first_pending is not None:
             hi = min(hi, first_pending + max_catchup)
         if lo is not None and hi <= lo:
-            return RollupResult(lo, lo, 0, 0, 0, 0, 0, 0, caught_up=False)
+            # Nothing new can be read: caught up unless the window ends past the watermark.
+            return RollupResult(lo, lo, 0, 0, 0, 0, 0, 0, caught_up=lo >= wanted)
         lookback_start = _hour_floor(window_end - lookback)
         cur.execute(_NEW_EVENTS, {"lo": lo or datetime.min.replace(tzinfo=UTC), "hi": hi, "lookback": lookback_start})
         new = cur.fetchall()
