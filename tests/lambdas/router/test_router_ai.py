@@ -159,16 +159,16 @@ def test_the_router_answers_when_the_cache_is_down(call, httpserver, monkeypatch
 
 
 def test_spend_guard_answers_429_once_the_daily_budget_is_spent(call, httpserver, db_conn):
-    # Given today's spending already reached the 10000-token budget
+    # Given today's spending already reached the $0.01 budget (10000 micro-dollars)
     db_conn.execute(
         "INSERT INTO ai_spend (day, scope, spent) VALUES ((now() AT TIME ZONE 'UTC')::date, 'global', 10000)"
     )
     db_conn.commit()
     # When any model is asked
     answer = call("POST", "/v1/ai/route", {"prompt": "hi", "type": "generation"})
-    # Then the route refuses clearly and Azure is never called
+    # Then the route refuses clearly, in dollars, and Azure is never called
     assert answer.status == 429 and answer.body["error"] == "daily_budget_exceeded"
-    assert "10000" in answer.body["detail"]
+    assert "budget of $0.01 " in answer.body["detail"] and "$0.01 committed" in answer.body["detail"]
     assert httpserver.log == []
 
 
