@@ -72,11 +72,15 @@ def budgets_for(caller: str, settings: AiBudgetSettings) -> tuple[ai_spend.Budge
 
 
 def emit_cost(model: str, usd: float) -> None:
+    """One call's cost as an EMF metric, by model and stage (the dashboard sums it per day)."""
+    import os
+
     from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
-    # The namespace comes from POWERTOOLS_METRICS_NAMESPACE (set on every function).
+    # The namespace comes from POWERTOOLS_METRICS_NAMESPACE (set on every function), shared by the stages.
     with single_metric(name=COST_METRIC, unit=MetricUnit.NoUnit, value=usd) as metric:
         metric.add_dimension(name="Model", value=model)
+        metric.add_dimension(name="Stage", value=os.environ.get("STAGE") or "local")
 
 
 # Settles this container could not write yet: (reservation, call or None to release).

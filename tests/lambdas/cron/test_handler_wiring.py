@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import boto3
 import pytest
-from cron_testdata import T0, Context, chat_reply, jobs_rows, scheduled, sqs_event
+from cron_testdata import AI_BUDGET_ENV, T0, Context, chat_reply, jobs_rows, scheduled, sqs_event
 
 
 @pytest.fixture
@@ -19,6 +19,8 @@ def configure(database_env, monkeypatch):
         monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "true")
         monkeypatch.setenv("STAGE", "test")
         monkeypatch.setenv("MAX_RECEIVE_COUNT", "3")  # QueueWorker sets it from the queue's redrive policy
+        for key, value in AI_BUDGET_ENV.items():
+            monkeypatch.setenv(key, value)
         for key, value in env.items():
             monkeypatch.setenv(key, value)
         settings.reset()

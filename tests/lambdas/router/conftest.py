@@ -32,9 +32,8 @@ def router_env(
     """Environment of the deployed function, pointed at the local services; queues for video and trends only."""
     import boto3
 
-    from common import azure_ai
+    from common import azure_ai, spend_guard
     from common import settings as common_settings
-    from common import spend_guard
     from router import cache, queues, uploads
     from router import settings as router_settings
 
