@@ -96,3 +96,17 @@ def test_the_default_workload_is_priced_and_shown_beside_aws_fixed_and_usage(cfg
         f"month: AWS fixed 35.50 + AWS usage 2.25 + Azure AI {total:.2f} = {35.5 + 2.25 + total:.2f} USD"
     )
     assert Decimal(str(total)) == sum(Decimal(str(line.monthly)) for line in lines)
+
+
+def test_make_cost_prints_the_ai_line_after_the_aws_table(monkeypatch, capsys):
+    from tools.cost import __main__ as cost_main
+
+    # Given a stage whose templates price to nothing (the AWS side is tested on its own)
+    monkeypatch.setattr(cost_main, "read_templates", lambda _out, _stage: {})
+    # When the report runs
+    assert cost_main.main(["--no-compare"]) == 0
+    out = capsys.readouterr().out
+    # Then the Azure AI table follows the AWS one, and the month adds them up
+    assert out.index("Monthly cost of stage 'dev'") < out.index("Azure AI (list prices")
+    assert "route:reasoning    DeepSeek-R1" in out
+    assert out.rstrip().splitlines()[-1] == "month: AWS fixed 0.00 + AWS usage 0.00 + Azure AI 17.20 = 17.20 USD"

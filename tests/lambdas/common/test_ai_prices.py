@@ -67,6 +67,10 @@ def test_the_worst_case_is_the_input_bound_each_image_and_max_tokens_of_output(t
         (-5, 100, 60, 158, 100),  # a negative prompt is none (else 155 would fit the total: apart)
         (10, -1, 60, 70, 60),  # a negative completion is none
         (10, 100, -60, 50, 100),  # a negative reasoning is none
+        (-5, 100, 60, 160, 160),  # a negative prompt counts 0 (not 1): the total fits apart exactly
+        (-5, 100, 60, 159, 100),  # ... and not -1: one short of apart
+        (10, 0, 0, 10, 0),  # nothing answered costs nothing (a clamp to 1 would bill a token)
+        (10, 100, -60, 109, 100),  # a negative reasoning counts 0, not -1 (which would look reported apart)
     ],
 )
 def test_reasoning_tokens_are_billed_as_output_once(prompt, completion, reasoning, total, billed):
@@ -114,6 +118,15 @@ def test_a_price_entry_may_omit_image_tokens_and_reads_its_fields(tmp_path):
     price = _table(tmp_path, GOOD).price("M")
     assert price == ai_prices.ModelPrice("M", Decimal(1), Decimal(2), 0, "https://x", "2026-01-01", True)
     assert _table(tmp_path, {**GOOD, "input_per_million": 0}).price("M").input_per_million == 0
+
+
+def test_prices_cannot_be_changed_once_read(table):
+    import dataclasses
+
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        table.price("DeepSeek-V3").output_per_million = Decimal(0)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        table.models = {}
 
 
 def test_the_container_reads_the_table_once_and_micro_dollars_convert_to_dollars():
