@@ -5,7 +5,8 @@ daily budget and the caller's), all or none, in one transaction. Scopes are
 taken in a fixed order, so two reservations never deadlock. Amounts are
 micro-dollars (`common.ai_prices`). Settling moves the held amount to spent,
 on the reservation's day, and writes the call's row (`ai_calls`) in the same
-transaction, so a retried settle is applied once.
+transaction, so a retried settle is applied once. Rows are read as dicts (the
+connections of `common.db` and the tests use `dict_row`).
 """
 
 from __future__ import annotations
@@ -144,7 +145,7 @@ def committed_today(conn: psycopg.Connection, scopes: Sequence[str]) -> dict[str
             "WHERE day = (now() AT TIME ZONE 'UTC')::date AND scope = ANY(%s)",
             (list(scopes),),
         ).fetchall()
-    found = {_get(r, "scope", 0): int(_get(r, "committed", 1)) for r in rows}
+    found = {r["scope"]: int(r["committed"]) for r in rows}
     return {scope: found.get(scope, 0) for scope in scopes}
 
 
@@ -159,17 +160,14 @@ def spend_by_caller(conn: psycopg.Connection, caller: str | None) -> list[dict[s
             "AND (%(caller)s::text IS NULL OR caller = %(caller)s) GROUP BY caller ORDER BY caller",
             {"caller": caller},
         ).fetchall()
-    return [
-        {"caller": _get(r, "caller", 0), "today": int(_get(r, "today", 1)), "month": int(_get(r, "month", 2))}
-        for r in rows
-    ]
+    return [{"caller": r["caller"], "today": int(r["today"]), "month": int(r["month"])} for r in rows]
 
 
 def job_owner(conn: psycopg.Connection, job_id: uuid.UUID) -> str | None:
     """Who created the job (the caller its AI spend is charged to); None for a scheduled or S3-direct job."""
     with conn.transaction():
         row = conn.execute("SELECT owner FROM jobs WHERE id = %s", (job_id,)).fetchone()
-    return None if row is None else _first(row)  # type: ignore[return-value]
+    return None if row is None else row["owner"]
 
 
 def _committed(conn: psycopg.Connection, day: date, scope: str) -> int:
@@ -179,9 +177,5 @@ def _committed(conn: psycopg.Connection, day: date, scope: str) -> int:
     return int(_first(row))
 
 
-def _get(row: Any, name: str, index: int) -> Any:
-    return row[name] if isinstance(row, dict) else row[index]
-
-
-def _first(row: object) -> object:
-    return next(iter(row.values())) if isinstance(row, dict) else row[0]  # type: ignore[index,union-attr]
+def _first(row: dict[str, Any]) -> Any:
+    return next(iter(row.values()))

@@ -116,3 +116,17 @@ def test_a_jobs_owner_is_who_its_spend_is_charged_to(db_conn):
     assert ai_spend.job_owner(db_conn, owned) == "alice"
     assert ai_spend.job_owner(db_conn, unowned) is None
     assert ai_spend.job_owner(db_conn, uuid.uuid4()) is None
+
+
+def test_ledger_values_cannot_be_changed_once_made():
+    import dataclasses
+    from datetime import date
+
+    values = [
+        ai_spend.Budget("global", 1),
+        ai_spend.Reservation(uuid.uuid4(), date(2026, 1, 1), 1),
+        _call(1),
+    ]
+    for value in values:
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            value.caller = "x"  # type: ignore[misc]
