@@ -305,3 +305,19 @@ def test_a_bad_image_is_refused_naming_its_index(case):
         assert err.value.detail == "'images[1]' says image/jpeg but holds image/png"
     if case == "data_url_not_base64":
         assert err.value.detail == "'images[1]' must be a base64 data: URL"
+
+
+def test_the_cache_key_is_the_hash_of_the_requests_canonical_json():
+    import hashlib
+
+    # Sorted keys, no spaces: the key stays the same across releases, so the cache outlives a deploy
+    canonical = '{"images":["i"],"max_tokens":10,"model":"DeepSeek-V3","prompt":"p"}'
+    expected = "ai:v1:" + hashlib.sha256(canonical.encode()).hexdigest()
+    assert ai._cache_key("DeepSeek-V3", ai.AiRequest("p", "generation", ("i",), 10, 0)) == expected
+
+
+def test_a_request_cannot_be_changed_once_checked():
+    import dataclasses
+
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        ai.AiRequest("p", "t").max_tokens = 5  # type: ignore[misc]
