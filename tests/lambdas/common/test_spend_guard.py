@@ -223,3 +223,50 @@ def test_the_cost_metric_is_emf_by_model_and_stage(monkeypatch, capsys):
     doc = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert (doc["AiCostUsd"], doc["Model"], doc["Stage"]) == ([0.004526], V3, "dev")
     assert doc["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "HuntazeTest"
+
+
+def test_a_settle_is_tried_three_times_then_kept(db_conn):
+    tries = {"n": 0, "down": False}
+    pauses: list[float] = []
+
+    def connection():
+        if tries["down"]:
+            tries["n"] += 1
+            raise TransientError("db_connection_lost", "away")
+        return contextlib.nullcontext(db_conn)
+
+    guard, _ = _guard(db_conn, sleep=pauses.append, connection=connection)
+    reservation = guard.reserve(V3, 100, 0, 1000)
+    tries["down"] = True
+    guard.settle(reservation, V3, Usage(10, 990, 1000), 0)
+    assert (tries["n"], pauses) == (3, [0.05, 0.1])
+    assert _ledger(db_conn)["global"] == (4674, 0)  # still held at its worst case
+
+
+def test_kept_settles_stay_in_the_order_they_were_made(db_conn):
+    down = {"on": False}
+
+    def connection():
+        if down["on"]:
+            raise TransientError("db_connection_lost", "away")
+        return contextlib.nullcontext(db_conn)
+
+    guard, _ = _guard(
+        db_conn, connection=connection, budgets=AiBudgetSettings(daily=10**6, caller_daily=10**6, monthly=1)
+    )
+    held = [guard.reserve(V3, 100, 0, 1000) for _ in range(3)]
+    down["on"] = True
+    for reservation, prompt in zip(held, (1, 2, 3), strict=True):
+        guard.settle(reservation, V3, Usage(prompt, 10, prompt + 10), 0)
+    guard.settle_pending()  # the first fails again and goes back to the front
+    down["on"] = False
+    guard.settle_pending()
+    rows = db_conn.execute("SELECT prompt_tokens FROM ai_calls ORDER BY id").fetchall()
+    assert [r["prompt_tokens"] for r in rows] == [1, 2, 3]
+
+
+def test_who_is_charged_cannot_be_changed_once_set():
+    import dataclasses
+
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        spend_guard.Spender("a", "video").caller = "b"  # type: ignore[misc]
