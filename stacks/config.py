@@ -285,6 +285,14 @@ class AzureConfig(_Section):
     }
     # Request types that are accepted and answered by the "default" model.
     default_types: tuple[str, ...] = ("vision", "chat")
+    # AI spend in USD, priced by lambdas/common/ai_prices.json. Every model call
+    # (the router's AI route, video analyses, trends summaries) reserves its worst
+    # case against the stage's day and its caller's day: over either, the router
+    # answers 429 and a worker retries the job the next UTC day. The alert checker's
+    # ai_spend rule compares the month's spend with monthly_budget_usd.
+    daily_budget_usd: float = Field(2.0, gt=0)
+    caller_daily_budget_usd: float = Field(0.5, gt=0)
+    monthly_budget_usd: float = Field(30.0, gt=0)
 
     @field_validator("models")
     @classmethod
@@ -303,9 +311,6 @@ class RouterConfig(_Section):
     throttle_burst: int = Field(40, ge=1)
     cors_origins: tuple[str, ...] = ()
     cache_ttl_seconds: int = Field(3600, ge=1)
-    daily_token_budget: int = Field(2_000_000, ge=1)
-    # Each caller's (JWT `sub`) share of the day, on top of the global budget: one caller cannot spend it all.
-    caller_daily_token_quota: int = Field(200_000, ge=1)
     max_prompt_chars: int = Field(32_000, ge=1)
     # Lambda's synchronous payload limit is 6 MB; images ride inside the JSON body.
     max_body_bytes: int = Field(4_000_000, ge=1024, le=6_000_000)
@@ -466,6 +471,19 @@ class MonitoringConfig(_Section):
         return self.slack_webhook_secret_name or f"{prefix}/slack/webhook"
 
 
+class AiCalls(_Section):
+    """One kind of model call in the workload: how many a month and the tokens of one (tools/cost prices them)."""
+
+    # None: derived (video: one per video; trends: one per scheduled run).
+    per_month: float | None = Field(None, ge=0)
+    prompt_tokens: int = Field(ge=0)
+    images: int = Field(0, ge=0)
+    # Input tokens one image costs (Phi-4-multimodal's dynamic-HD crops of the image's size).
+    image_tokens: int = Field(0, ge=0)
+    # Output tokens, reasoning included (DeepSeek-R1's chain of thought is billed as output).
+    answer_tokens: int = Field(ge=0)
+
+
 class WorkloadProfile(_Section):
     """What a month of use looks like, for the cost report (tools/cost)."""
 
@@ -492,6 +510,19 @@ class WorkloadProfile(_Section):
     # credited with them (it is alone in its account, or the one that takes
     # them); "none": another stage of the same account already takes them.
     free_tiers: Literal["account", "none"] = "account"
+    # Azure AI calls a month by kind: "route:<type>" (POST /v1/ai/route, the type's model), "video" (one
+    # analysis per video, the vision model), "trends" (one summary per scheduled run, the generation model).
+    # Prompt sizes of video and trends are the app's own prompts measured in UTF-8 bytes / 4 (docs/cost.md);
+    # a 512 px frame is 2 dynamic-HD crops of 448 px plus the global view, 256 tokens each (~800 with
+    # separators). The route mix and its sizes are estimates: no benchmark measures them yet.
+    ai_calls: dict[str, AiCalls] = {
+        "route:reasoning": AiCalls(per_month=1000, prompt_tokens=300, answer_tokens=1500),
+        "route:generation": AiCalls(per_month=3000, prompt_tokens=300, answer_tokens=400),
+        "route:vision": AiCalls(per_month=1000, prompt_tokens=100, images=1, image_tokens=800, answer_tokens=200),
+        "route:chat": AiCalls(per_month=3000, prompt_tokens=300, answer_tokens=300),
+        "video": AiCalls(prompt_tokens=200, images=6, image_tokens=800, answer_tokens=250),
+        "trends": AiCalls(prompt_tokens=1050, answer_tokens=200),
+    }
 
 
 class DeployConfig(_Section):

@@ -171,7 +171,7 @@ class CronStack(cdk.Stack):
         return {
             "ALERT_RULES_FILE": self.cfg.alerts.rules_file,
             "RUNBOOK_BASE_URL": runbook_base_url(self.cfg),
-            "AI_DAILY_TOKEN_BUDGET": str(self.cfg.router.daily_token_budget),
+            **self.data.ai_budget_environment(),
             "ALERTS_TOPIC_ARN": self.alerts_topic_arn,
             **self.data.slack_environment(),
             "DLQ_URLS": cdk.Stack.of(self).to_json_string(

@@ -325,6 +325,16 @@ class DataStack(cdk.Stack):
             "AZURE_AI_ENDPOINT": az.endpoint,
             "AZURE_AI_API_VERSION": az.api_version,
             "AZURE_AI_KEY_SECRET_ARN": self.azure_key_secret.secret_arn,
+            **self.ai_budget_environment(),
+        }
+
+    def ai_budget_environment(self) -> dict[str, str]:
+        """The AI spend budgets (common.settings.AiBudgetSettings reads them)."""
+        az = self.cfg.azure
+        return {
+            "AI_DAILY_BUDGET_USD": str(az.daily_budget_usd),
+            "AI_CALLER_DAILY_BUDGET_USD": str(az.caller_daily_budget_usd),
+            "AI_MONTHLY_BUDGET_USD": str(az.monthly_budget_usd),
         }
 
     def grant_azure(self, grantee: iam.IGrantable) -> None:

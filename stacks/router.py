@@ -134,8 +134,6 @@ class RouterStack(cdk.Stack):
             "AI_MODELS": json.dumps(az.models, sort_keys=True),
             "AI_DEFAULT_TYPES": ",".join(az.default_types),
             "AI_CACHE_TTL_SECONDS": str(r.cache_ttl_seconds),
-            "AI_DAILY_TOKEN_BUDGET": str(r.daily_token_budget),
-            "AI_CALLER_DAILY_TOKEN_QUOTA": str(r.caller_daily_token_quota),
             "AI_MAX_PROMPT_CHARS": str(r.max_prompt_chars),
             "AI_MAX_IMAGES": str(r.max_images),
             "AI_MAX_OUTPUT_TOKENS": str(r.max_output_tokens),

@@ -2,7 +2,9 @@
 
 claim (start under a lease) -> run -> succeeded | failed (permanent) |
 back to queued (transient) | failed as retries_exhausted (transient on the
-queue's last delivery, see `common.job_store.fail_job_with`).
+queue's last delivery, see `common.job_store.fail_job_with`) | deferred
+(queued until a given time: the day's AI budget had no room for its model
+call, `common.errors.OverBudget`).
 
 A delivery whose job is finished or held by a live attempt is a duplicate: it
 is acknowledged without running. A transient failure is recorded and
@@ -20,6 +22,10 @@ The worker supplies `connect` (a unit of work on its connection) and `work`;
 `work` gets the attempt (the started `Job`) and returns the job's result
 summary, or a `Done` whose `save` writes the worker's own rows in the same
 transaction as the success.
+
+A deferred job's message is acknowledged: SQS cannot hold a message until
+tomorrow (its longest delay is 15 minutes), so the job waits as a queued row
+with `not_before`, and the sweeper sends it again once that time has come.
 """
 
 from __future__ import annotations
@@ -32,7 +38,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from common import completion, job_store
-from common.errors import PermanentError, TransientError, WorkerError
+from common.errors import OverBudget, PermanentError, TransientError, WorkerError
 
 if TYPE_CHECKING:
     import psycopg
@@ -56,7 +62,7 @@ class Done:
 
 @dataclass(frozen=True)
 class Outcome:
-    status: str  # succeeded | failed | duplicate | stale
+    status: str  # succeeded | failed | deferred | duplicate | stale
     job: Job  # as this attempt left it (or found it)
     reason: str | None = None
 
@@ -83,6 +89,8 @@ def run(
         value = work(attempt)
     except PermanentError as err:
         return _fail(connect, attempt, err, on_failure)
+    except OverBudget as err:
+        return _defer(connect, attempt, err)
     except TransientError as err:
         _give_back(connect, attempt, err, delivery)
         raise
@@ -113,6 +121,17 @@ def _fail(connect: Connect, attempt: Job, err: PermanentError, on_failure: OnFai
                 on_failure(conn, err)
     completion.announce(failed)
     return Outcome("failed", failed, err.reason)
+
+
+def _defer(connect: Connect, attempt: Job, err: OverBudget) -> Outcome:
+    """Queued again until `err.retry_at`; the message is acknowledged (the sweeper re-sends the job then)."""
+    logger.warning("job %s deferred to %s: %s", attempt.id, err.retry_at.isoformat(), err)
+    with connect() as conn:
+        _clean(conn)
+        deferred = job_store.defer_job(conn, attempt, err, until=err.retry_at)
+        if deferred is None:
+            return _stale(conn, attempt)
+    return Outcome("deferred", deferred, err.reason)
 
 
 def _give_back(connect: Connect, attempt: Job, err: TransientError, delivery: Delivery) -> None:

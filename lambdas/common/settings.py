@@ -159,6 +159,23 @@ class AzureAISettings:
         )
 
 
+@dataclass(frozen=True)
+class AiBudgetSettings:
+    """The AI spend budgets in micro-dollars: the stage's day, each caller's day, the stage's month (the alert's)."""
+
+    daily: int
+    caller_daily: int
+    monthly: int
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> AiBudgetSettings:
+        return cls(
+            daily=_usd(env, "AI_DAILY_BUDGET_USD"),
+            caller_daily=_usd(env, "AI_CALLER_DAILY_BUDGET_USD"),
+            monthly=_usd(env, "AI_MONTHLY_BUDGET_USD"),
+        )
+
+
 @functools.cache
 def database_settings() -> DatabaseSettings:
     return DatabaseSettings.from_env(os.environ)
@@ -174,13 +191,18 @@ def azure_ai_settings() -> AzureAISettings:
     return AzureAISettings.from_env(os.environ)
 
 
+@functools.cache
+def ai_budget_settings() -> AiBudgetSettings:
+    return AiBudgetSettings.from_env(os.environ)
+
+
 def service_name() -> str:
     return _service_name(os.environ)
 
 
 def reset() -> None:
     """Forget cached settings (tests that change the environment)."""
-    for accessor in (database_settings, redis_settings, azure_ai_settings):
+    for accessor in (database_settings, redis_settings, azure_ai_settings, ai_budget_settings):
         accessor.cache_clear()
 
 
@@ -236,6 +258,20 @@ def _int(env: Mapping[str, str], name: str, *, default: int, minimum: int) -> in
     if value < minimum:
         raise ConfigurationError(f"{name} must be >= {minimum}, got {value}")
     return value
+
+
+def _usd(env: Mapping[str, str], name: str) -> int:
+    """A required dollar amount (e.g. "2.50") as whole micro-dollars."""
+    from decimal import Decimal, InvalidOperation
+
+    raw = _required(env, name)
+    try:
+        value = Decimal(raw)
+    except InvalidOperation:
+        raise ConfigurationError(f"{name} must be an amount in USD, got {raw!r}") from None
+    if not value.is_finite() or value <= 0:
+        raise ConfigurationError(f"{name} must be a positive amount in USD, got {raw!r}")
+    return int(value * 1_000_000)
 
 
 def _bool(env: Mapping[str, str], name: str, *, default: bool) -> bool:

@@ -12,9 +12,9 @@ no_data        event_type, [window_hours (1), account_id, content_id]       no e
 dlq_depth      [queue (a task; every watched DLQ if absent), max (0)]       depth > max
 failed_jobs    [task, window_minutes (60), max (0)]                         failed jobs > max
 analyses       [window_hours (24), min (1)]                                 fewer uploads analysed
-ai_spend       percent                                                      AI tokens used today
-                                                                            >= percent of the
-                                                                            daily token budget
+ai_spend       percent                                                      AI dollars spent this
+                                                                            UTC month >= percent
+                                                                            of the monthly budget
 =============  ===========================================================  ====================
 
 Rollup windows end at the data job's watermark, floored to the hour: only
@@ -22,8 +22,9 @@ complete buckets are read, never the hour the data job is still counting
 (which made every rate look like a drop). With no watermark yet the reading
 is "no data". A ``change`` window is compared with the window just before it.
 
-AI spend is recorded today only as tokens (``ai_usage_daily``), not money:
-``ai_spend`` compares those tokens with the router's daily token budget.
+AI spend is every model call's cost (``ai_calls``, priced from the usage
+Azure reported): ``ai_spend`` compares the month so far with the stage's
+monthly AI budget (config ``azure.monthly_budget_usd``).
 
 Every key of a definition must be known to its kind: a typo (``operator``
 for ``op``, ``window_hour``) is a `RuleError` naming the key, not a default.
@@ -66,8 +67,8 @@ class Metrics(Protocol):
 
     def analyses_succeeded(self, *, start: datetime, end: datetime) -> int: ...
 
-    def ai_tokens(self, day: datetime) -> tuple[int, int]:
-        """(tokens used on that UTC day, the daily token budget)."""
+    def ai_spend_month(self, at: datetime) -> tuple[int, int]:
+        """(micro-dollars spent in that UTC month up to `at`, the monthly AI budget in micro-dollars)."""
         ...
 
     def dlq_depth(self, task: str | None) -> dict[str, int]:
@@ -297,10 +298,13 @@ def _ai_spend(d: _Definition, probe: _Probe | None) -> Reading | None:
     if probe is None:
         return None
     metrics, at = probe.metrics, probe.at
-    used, budget = metrics.ai_tokens(at)
+    used, budget = metrics.ai_spend_month(at)
     share = (Decimal(used) / budget * 100).quantize(Decimal("0.1")) if budget else Decimal(0)
+    spent, limit = (Decimal(used) / 1_000_000).quantize(Decimal("0.01")), Decimal(budget) / 1_000_000
     return Reading(
-        share >= percent, share, f"AI tokens today: {used} of the {budget} daily budget ({share}%, alert at {percent}%)"
+        share >= percent,
+        share,
+        f"AI spend this month: ${spent} of the ${limit:.2f} monthly budget ({share}%, alert at {percent}%)",
     )
 
 

@@ -76,14 +76,24 @@ def trends(
     settings: CronSettings,
     deadline: Deadline,
 ) -> dict[str, Any]:
-    from common import azure_ai
+    import contextlib
+
+    from common import ai_spend, azure_ai
+    from common.settings import ai_budget_settings
+    from common.spend_guard import SYSTEM_CALLER, Spender, SpendGuard
     from cron import summary, trends
 
     sources = trends.select(settings.trend_sources(), payload_of(job, msg).get("sources"))
 
     def summarize(rising: Any, falling: Any) -> summary.Summary:
         budget = max(1.0, deadline.left())
-        return summary.summarize(azure_ai.get_client(), settings.generation_model, rising, falling, budget_s=budget)
+        caller = ai_spend.job_owner(conn, job.id) or SYSTEM_CALLER
+        guard = SpendGuard(
+            lambda: contextlib.nullcontext(conn), Spender(caller, "trends", job.id), ai_budget_settings()
+        )
+        return summary.summarize(
+            azure_ai.get_client(), settings.generation_model, rising, falling, budget_s=budget, guard=guard
+        )
 
     return trends.run(
         conn,
@@ -108,6 +118,7 @@ def alerts(
 ) -> dict[str, Any]:
     import time
 
+    from common.settings import ai_budget_settings
     from cron import alerts, alerts_store
     from cron.alert_metrics import SqlMetrics
 
@@ -120,7 +131,7 @@ def alerts(
         at=window_time(job, msg),
         metrics=SqlMetrics(
             conn,
-            ai_token_budget=settings.ai_daily_token_budget,
+            ai_monthly_budget=ai_budget_settings().monthly,
             dlqs=_dlq_depths(tuple(sorted(settings.dlq_urls.items()))),
         ),
         send=alerts.Delivery(

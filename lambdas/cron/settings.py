@@ -41,11 +41,10 @@ class CronSettings:
     alerts_topic_arn: str | None
     slack_webhook_secret: str | None
     dlq_urls: dict[str, str]
-    # The alerts worker: its rules file (a name under lambdas/cron/rules/), where
-    # repository runbook paths resolve, and the router's daily AI token budget.
+    # The alerts worker: its rules file (a name under lambdas/cron/rules/) and where
+    # repository runbook paths resolve.
     alert_rules_file: str = "default.json"
     runbook_base_url: str = ""
-    ai_daily_token_budget: int = 0
     # TREND_SOURCES, checked to be a JSON list; its items are read by `trend_sources()`.
     trend_sources_raw: str = "[]"
 
@@ -67,7 +66,6 @@ class CronSettings:
             dlq_urls=_dlq_urls(env),
             alert_rules_file=env_optional(env, "ALERT_RULES_FILE") or "default.json",
             runbook_base_url=env_optional(env, "RUNBOOK_BASE_URL") or "",
-            ai_daily_token_budget=env_int(env, "AI_DAILY_TOKEN_BUDGET", default=0, minimum=0),
             trend_sources_raw=json.dumps(_json(env, "TREND_SOURCES", list, "a JSON list of sources")),
         )
 

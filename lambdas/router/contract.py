@@ -294,6 +294,44 @@ RESPONSE_SCHEMAS: dict[str, dict[str, Any]] = {
             },
         },
     },
+    "Usage": {
+        "type": "object",
+        "required": ["caller", "todayUsd", "monthUsd", "remainingTodayUsd", "budgets"],
+        "properties": {
+            "caller": {"type": "string", "description": "The caller (JWT `sub`) the figures are for."},
+            "todayUsd": {"type": "number", "description": "What its settled AI calls cost today (UTC), in USD."},
+            "monthUsd": {"type": "number", "description": "What they cost this calendar month (UTC), in USD."},
+            "remainingTodayUsd": {
+                "type": "number",
+                "description": "What its next calls may still spend today: the least of its own and the stage's "
+                "daily budget left, calls in flight counted at their worst case.",
+            },
+            "budgets": {
+                "type": "object",
+                "properties": {
+                    "callerDailyUsd": {"type": "number"},
+                    "stageDailyUsd": {"type": "number"},
+                    "stageRemainingTodayUsd": {"type": "number"},
+                    "stageMonthlyUsd": {"type": "number", "description": "Operators only: the alert's monthly budget."},
+                },
+            },
+            "callers": {
+                "type": "array",
+                "description": "Operators only: every caller with spend this month.",
+                "items": {
+                    "type": "object",
+                    "required": ["caller", "todayUsd", "monthUsd"],
+                    "properties": {
+                        "caller": {"type": "string"},
+                        "todayUsd": {"type": "number"},
+                        "monthUsd": {"type": "number"},
+                    },
+                },
+            },
+            "stageTodayUsd": {"type": "number", "description": "Operators only: every caller's spend today."},
+            "stageMonthUsd": {"type": "number", "description": "Operators only: every caller's spend this month."},
+        },
+    },
     "UploadTicket": {
         "type": "object",
         "required": ["jobId", "uploadUrl", "method", "headers", "bucket", "key", "expiresIn"],
@@ -378,7 +416,9 @@ AI_ROUTE = RouteSpec(
         413: BAD_BODY[413]
         + "; `prompt_too_long` or `too_many_images`: over this stage's AI_MAX_PROMPT_CHARS / AI_MAX_IMAGES",
         422: "Azure refused the request: `content_filtered` (its content filter) or `upstream_rejected` (invalid for the model)",
-        429: "Daily AI budget spent",
+        429: "`daily_budget_exceeded` (the stage's AI budget for the UTC day) or `caller_budget_exceeded` (the "
+        "caller's): no room for this request's worst case (its `max_tokens` at the model's output price); "
+        "Retry-After is the next 00:00 UTC",
         502: "Azure failed, or the AI service is misconfigured on our side (`azure_misconfigured`, `azure_auth_failed`)",
         503: "Azure is throttling or a dependency is down",
         504: "Azure did not answer in time",
@@ -472,6 +512,19 @@ INGEST_EVENTS = RouteSpec(
     ),
 )
 
+USAGE = RouteSpec(
+    "GET",
+    "/v1/usage",
+    "getUsage",
+    "The caller's AI spend today and this month, and its budget left today",
+    200,
+    "Usage",
+    description=(
+        "Every model call (this API's AI route, the caller's video analyses) is priced from the usage Azure "
+        "reports. A caller with the operator scope also sees every caller's spend and the stage's."
+    ),
+)
+
 # The operator and job-listing routes build on RouteSpec above, so they are imported here, at the end.
 from router.jobs_contract import JOB_SCHEMAS, LIST_JOBS  # noqa: E402
 from router.operator_contract import OPERATOR_ROUTES, OPERATOR_SCHEMAS  # noqa: E402
@@ -486,5 +539,6 @@ ROUTES: tuple[RouteSpec, ...] = (
     GET_JOB,
     CREATE_UPLOAD,
     INGEST_EVENTS,
+    USAGE,
     *OPERATOR_ROUTES,
 )

@@ -19,8 +19,6 @@ class RouterSettings:
     models: dict[str, str]  # type -> model; "default" answers default_types
     default_types: tuple[str, ...]
     cache_ttl_s: int
-    daily_token_budget: int
-    caller_daily_token_quota: int
     max_prompt_chars: int
     max_body_bytes: int
     max_images: int
@@ -65,8 +63,6 @@ class RouterSettings:
             models=models,
             default_types=_csv(env.get("AI_DEFAULT_TYPES", "vision,chat")),
             cache_ttl_s=_int(env, "AI_CACHE_TTL_SECONDS", 3600),
-            daily_token_budget=_int(env, "AI_DAILY_TOKEN_BUDGET", 2_000_000),
-            caller_daily_token_quota=_int(env, "AI_CALLER_DAILY_TOKEN_QUOTA", 200_000),
             max_prompt_chars=_int(env, "AI_MAX_PROMPT_CHARS", 32_000),
             max_body_bytes=_int(env, "MAX_BODY_BYTES", 4_000_000),
             max_images=_int(env, "AI_MAX_IMAGES", 4),

@@ -9,6 +9,7 @@ from constructs import IConstruct
 
 from common import names
 from stacks.config import StageConfig
+from stacks.constructs.python_function import METRICS_NAMESPACE
 from stacks.constructs.watched import (
     PERIOD,
     Watched,
@@ -42,6 +43,7 @@ def overview_dashboard(stack: cdk.Stack, cfg: StageConfig, w: Watched) -> cloudw
     data_row = _data_row(stack, cfg, w)
     if data_row:
         rows.append(data_row)
+    rows.append(_ai_row(cfg))
     for row in rows:
         dashboard.add_widgets(*row)
     return dashboard
@@ -120,3 +122,44 @@ def _data_row(stack: cdk.Stack, cfg: StageConfig, w: Watched) -> list[cloudwatch
             )
         )
     return row
+
+
+# The EMF metric each model call emits (lambdas/common/spend_guard.py): its cost in USD, by Model and Stage.
+AI_COST_METRIC = "AiCostUsd"
+
+
+def _ai_row(cfg: StageConfig) -> list[cloudwatch.IWidget]:
+    """Azure AI dollars per UTC day per model, against the daily budget and the monthly budget's daily share.
+
+    The alert at 80% of the monthly budget is the alert checker's ai_spend rule (lambdas/cron/rules).
+    """
+    day = cdk.Duration.days(1)
+    az = cfg.azure
+    per_model = [
+        cloudwatch.MathExpression(
+            # Summed over the functions (the `service` dimension) that called the model.
+            expression=(
+                f'SUM(SEARCH(\'{{{METRICS_NAMESPACE},Model,Stage,service}} MetricName="{AI_COST_METRIC}" '
+                f'Model="{model}" Stage="{cfg.stage}"\', \'Sum\', 86400))'
+            ),
+            label=model,
+            period=day,
+        )
+        for model in sorted(set(az.models.values()))
+    ]
+    return [
+        cloudwatch.GraphWidget(
+            title="Azure AI: USD per day per model",
+            left=per_model,
+            stacked=True,
+            period=day,
+            width=24,
+            height=6,
+            left_annotations=[
+                cloudwatch.HorizontalAnnotation(value=az.daily_budget_usd, label="daily AI budget"),
+                cloudwatch.HorizontalAnnotation(
+                    value=round(az.monthly_budget_usd / 30, 2), label="monthly AI budget / 30"
+                ),
+            ],
+        )
+    ]

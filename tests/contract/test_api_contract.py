@@ -60,9 +60,13 @@ CONFIG = SchemathesisConfig.from_dict(
 # What the stage allows at most is what the document promises (router.contract);
 # the test stage is configured at those limits so valid data is always accepted.
 ENV = {
-    "AI_MODELS": json.dumps({"reasoning": "DeepSeek-R1", "generation": "DeepSeek-V3", "default": "Phi-4"}),
+    "AI_MODELS": json.dumps(
+        {"reasoning": "DeepSeek-R1", "generation": "DeepSeek-V3", "default": "Phi-4-multimodal-instruct"}
+    ),
     "AI_DEFAULT_TYPES": "vision,chat",
-    "AI_DAILY_TOKEN_BUDGET": str(10**12),
+    "AI_DAILY_BUDGET_USD": str(10**9),
+    "AI_CALLER_DAILY_BUDGET_USD": str(10**9),
+    "AI_MONTHLY_BUDGET_USD": str(10**9),
     "AI_MAX_PROMPT_CHARS": "6000000",
     "AI_MAX_IMAGES": "20",
     "AI_MAX_OUTPUT_TOKENS": "1000000",

@@ -98,6 +98,26 @@ def test_one_dashboard(templates, cfg):
     )
 
 
+def test_the_dashboard_shows_ai_dollars_per_day_for_each_configured_model(templates, cfg):
+    import json as _json
+
+    (dashboard,) = templates["Monitoring"].find_resources("AWS::CloudWatch::Dashboard").values()
+    body = dashboard["Properties"]["DashboardBody"]
+    if isinstance(body, dict):  # Fn::Join of text and tokens (region, ids): tokens sit inside strings
+        body = "".join(p if isinstance(p, str) else "TOKEN" for p in body["Fn::Join"][1])
+    widgets = _json.loads(body)["widgets"]
+    (ai,) = [w["properties"] for w in widgets if w["properties"].get("title") == "Azure AI: USD per day per model"]
+    # One daily sum per model of the AiCostUsd metric the spend guard emits, for this stage only
+    expressions = sorted(m[0]["expression"] for m in ai["metrics"])
+    assert expressions == [
+        f'SUM(SEARCH(\'{{Huntaze,Model,Stage,service}} MetricName="AiCostUsd" Model="{model}" '
+        f"Stage=\"{cfg.stage}\"', 'Sum', 86400))"
+        for model in sorted(set(cfg.azure.models.values()))
+    ]
+    assert ai["period"] == 86400 and ai["stacked"] is True
+    assert [a["value"] for a in ai["annotations"]["horizontal"]] == [cfg.azure.daily_budget_usd, 1.0]
+
+
 def test_rds_alarm_thresholds_follow_the_instance(templates, cfg):
     alarms = _alarms(templates["Monitoring"])
     by_metric = {p["MetricName"]: p for p in alarms.values() if p.get("Namespace") == "AWS/RDS"}

@@ -75,6 +75,7 @@ def _router() -> None:
     common_settings.database_settings()
     common_settings.redis_settings()
     common_settings.azure_ai_settings()
+    common_settings.ai_budget_settings()
 
 
 def _video() -> None:
@@ -84,6 +85,7 @@ def _video() -> None:
     messages.max_receive_count()
     common_settings.database_settings()
     common_settings.azure_ai_settings()
+    common_settings.ai_budget_settings()
 
 
 def _cron() -> None:
@@ -95,6 +97,8 @@ def _cron() -> None:
     common_settings.database_settings()
     if os.environ["TASK"] == "trends":
         common_settings.azure_ai_settings()
+    if os.environ["TASK"] in ("trends", "alerts"):
+        common_settings.ai_budget_settings()  # the summary's guard; the ai_spend rule's monthly budget
 
 
 def _sweeper() -> None:

@@ -69,16 +69,15 @@ def test_no_function_can_drop_alter_or_create_a_table(as_role, function):
 
 
 def test_router_creates_jobs_and_records_spend_and_reads_outputs_it_cannot_write(as_role):
-    from router import spend
+    from common import ai_spend
     from router.job_store import create_owned_job, delete_unsent_job, get_owned_job
 
     conn = as_role("router")
     found, created = create_owned_job(conn, "data", {}, owner="user-1", idempotency_key="api:user-1:k")
     assert created and get_owned_job(conn, found.job.id).owner == "user-1"
     delete_unsent_job(conn, found.job.id)
-    held = spend.reserve(conn, [spend.Budget("global", 1000), spend.Budget(spend.caller_scope("user-1"), 100)], 40)
-    assert spend.settle(conn, held, cost=15, model="DeepSeek-V3", usage=(10, 5))
-    assert conn.execute("SELECT spent FROM ai_spend WHERE scope = 'global'").fetchone()["spent"] == 15
+    _spend(conn, "user-1", "ai_route")
+    assert ai_spend.spend_by_caller(conn, "user-1") == [{"caller": "user-1", "today": 15, "month": 15}]
     # GET /v1/jobs/{id} answers the stored analysis and snapshot; writing them is the workers' alone.
     from router.job_queries import job_output, job_webhooks, list_owned_jobs
 
@@ -94,7 +93,19 @@ def test_router_creates_jobs_and_records_spend_and_reads_outputs_it_cannot_write
     assert _refused(conn, "DELETE FROM job_events")
 
 
-def test_video_records_its_analysis_but_cannot_read_spend_or_delete_jobs(as_role):
+def _spend(conn, caller: str, task: str, job_id=None) -> None:
+    """What every model-calling function does: reserve, settle, record the call."""
+    from common import ai_spend
+
+    budgets = [ai_spend.Budget("global", 1000), ai_spend.Budget(ai_spend.caller_scope(caller), 100)]
+    held = ai_spend.reserve(conn, budgets, 40)
+    call = ai_spend.Call(caller, task, "DeepSeek-V3", 10, 5, 0, 0, 15, job_id)
+    assert ai_spend.settle(conn, held, call)
+    assert conn.execute("SELECT spent FROM ai_spend WHERE scope = 'global'").fetchone()["spent"] == 15
+
+
+def test_video_records_its_analysis_and_its_ai_spend_but_cannot_delete_jobs(as_role):
+    from common import ai_spend
     from video import repository
 
     conn = as_role("video")
@@ -102,7 +113,9 @@ def test_video_records_its_analysis_but_cannot_read_spend_or_delete_jobs(as_role
     assert job_store.start_job(conn, job.id, lease_seconds=60) is not None
     row = repository.claim(conn, job.id, "b", "uploads/a.mp4", "etag", 10)
     assert repository.find(conn, "b", "uploads/a.mp4", "etag").id == row.id
-    assert _refused(conn, "SELECT * FROM ai_usage_daily")
+    assert ai_spend.job_owner(conn, job.id) is None
+    _spend(conn, "system", "video", job.id)
+    assert _refused(conn, "DELETE FROM ai_calls")
     assert _refused(conn, "DELETE FROM jobs WHERE id = %s", (job.id,))
 
 
@@ -124,6 +137,7 @@ def test_trends_writes_snapshots_but_cannot_touch_rollups(as_role):
     assert set(trends_store.retry_after(conn, window)) == {"feed"}
     trends_store.set_summary(conn, snapshot.id, "summary", "DeepSeek-V3")
     assert trends_store.get_snapshot(conn, window).summary == "summary"
+    _spend(conn, "system", "trends")
     assert _refused(conn, "SELECT * FROM content_rollups_hourly")
     assert _refused(conn, "SELECT * FROM alert_rules")
 

@@ -33,7 +33,7 @@ class Recorded:
     watermark: datetime | None = AT
     failed: int = 0
     analysed: int = 0
-    tokens: tuple[int, int] = (0, 0)
+    spend: tuple[int, int] = (0, 0)
     depths: dict[str, int] = field(default_factory=dict)
     asked: list[tuple[str, Any]] = field(default_factory=list)
 
@@ -52,9 +52,9 @@ class Recorded:
         self.asked.append(("analyses", (start, end)))
         return self.analysed
 
-    def ai_tokens(self, day) -> tuple[int, int]:
-        self.asked.append(("tokens", day))
-        return self.tokens
+    def ai_spend_month(self, at) -> tuple[int, int]:
+        self.asked.append(("spend", at))
+        return self.spend
 
     def dlq_depth(self, task) -> dict[str, int]:
         self.asked.append(("dlq", task))
@@ -388,22 +388,23 @@ def test_an_evaluation_time_in_another_zone_is_read_in_utc():
 # --- ai_spend -----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("used", "breach"), [(799, False), (800, True), (801, True)])
-def test_ai_spend_breaches_from_exactly_its_percent_of_the_daily_budget(used, breach):
-    m = Recorded(tokens=(used, 1000))
+@pytest.mark.parametrize(("used", "breach"), [(23_970_000, False), (24_000_000, True), (24_030_000, True)])
+def test_ai_spend_breaches_from_exactly_its_percent_of_the_monthly_budget(used, breach):
+    # Given 79.9%, 80% and 80.1% of a $30 monthly budget spent (micro-dollars; the share is compared to a tenth)
+    m = Recorded(spend=(used, 30_000_000))
     reading = evaluate("ai_spend", {"percent": 80}, m)
-    assert (reading.breach, reading.value) == (breach, Decimal(used) / 10)
-    assert m.asked == [("tokens", AT)]
+    assert reading.breach is breach
+    assert m.asked == [("spend", AT)]
 
 
-def test_ai_spend_rounds_the_share_to_a_tenth_and_says_it():
-    reading = evaluate("ai_spend", {"percent": 50}, Recorded(tokens=(1, 3)))
+def test_ai_spend_says_dollars_and_the_share_rounded_to_a_tenth():
+    reading = evaluate("ai_spend", {"percent": 50}, Recorded(spend=(10_004_999, 30_000_000)))
     assert reading.value == Decimal("33.3")
-    assert reading.message == "AI tokens today: 1 of the 3 daily budget (33.3%, alert at 50%)"
+    assert reading.message == "AI spend this month: $10.00 of the $30.00 monthly budget (33.3%, alert at 50%)"
 
 
 def test_ai_spend_without_a_budget_is_zero_percent():
-    reading = evaluate("ai_spend", {"percent": 0.1}, Recorded(tokens=(500, 0)))
+    reading = evaluate("ai_spend", {"percent": 0.1}, Recorded(spend=(500, 0)))
     assert (reading.breach, reading.value) == (False, Decimal(0))
 
 

@@ -153,6 +153,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/usage": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The caller's AI spend today and this month, and its budget left today
+         * @description Every model call (this API's AI route, the caller's video analyses) is priced from the usage Azure reports. A caller with the operator scope also sees every caller's spend and the stage's.
+         */
+        get: operations["getUsage"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export interface webhooks {
     "job.failed": {
@@ -719,6 +739,33 @@ export interface components {
             /** Format: uri */
             uploadUrl: string;
         };
+        Usage: {
+            budgets: {
+                callerDailyUsd?: number;
+                stageDailyUsd?: number;
+                /** @description Operators only: the alert's monthly budget. */
+                stageMonthlyUsd?: number;
+                stageRemainingTodayUsd?: number;
+            };
+            /** @description The caller (JWT `sub`) the figures are for. */
+            caller: string;
+            /** @description Operators only: every caller with spend this month. */
+            callers?: {
+                caller: string;
+                monthUsd: number;
+                todayUsd: number;
+            }[];
+            /** @description What they cost this calendar month (UTC), in USD. */
+            monthUsd: number;
+            /** @description What its next calls may still spend today: the least of its own and the stage's daily budget left, calls in flight counted at their worst case. */
+            remainingTodayUsd: number;
+            /** @description Operators only: every caller's spend this month. */
+            stageMonthUsd?: number;
+            /** @description Operators only: every caller's spend today. */
+            stageTodayUsd?: number;
+            /** @description What its settled AI calls cost today (UTC), in USD. */
+            todayUsd: number;
+        };
         /** @description A video job's stored analysis (one per uploaded object version). */
         VideoJobOutput: {
             /** @description The model's answer: hook, topics, on_screen_text, suggested_caption, safety_flags, usage. */
@@ -928,7 +975,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Daily AI budget spent */
+            /** @description `daily_budget_exceeded` (the stage's AI budget for the UTC day) or `caller_budget_exceeded` (the caller's): no room for this request's worst case (its `max_tokens` at the model's output price); Retry-After is the next 00:00 UTC */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -1420,6 +1467,35 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getUsage: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Usage"];
+                };
+            };
+            /** @description Missing or invalid JWT: API Gateway's authorizer answers before the function runs */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Unauthorized"];
                 };
             };
         };
