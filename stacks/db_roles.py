@@ -10,5 +10,6 @@ themselves stay light.
 from __future__ import annotations
 
 DB_ROLES: dict[str, str] = {
-    function: f"huntaze_{function}" for function in ("router", "video", "trends", "data", "alerts", "ops", "sweeper")
+    function: f"huntaze_{function}"
+    for function in ("router", "video", "trends", "data", "alerts", "ops", "sweeper", "imports")
 }

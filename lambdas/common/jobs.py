@@ -15,7 +15,8 @@ from typing import Any, Literal, get_args
 
 from common.errors import PermanentError
 
-Task = Literal["video", "trends", "data", "alerts"]
+# "imports": one uploaded events file (lambdas/imports), never queued through the API.
+Task = Literal["video", "trends", "data", "alerts", "imports"]
 JobStatus = Literal["queued", "running", "succeeded", "failed"]
 TASKS: tuple[str, ...] = get_args(Task)
 TERMINAL_STATUSES: frozenset[str] = frozenset({"succeeded", "failed"})

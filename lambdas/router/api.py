@@ -298,5 +298,6 @@ def _azure_client():
     return azure_ai.get_client()
 
 
-# The operator routes (alert states, silences) live in their own module; importing it registers them.
-from router import operator_routes  # noqa: E402, F401
+# The operator routes (alert states, silences) and the data read routes (analytics, trends) live in
+# their own modules; importing them registers them.
+from router import data_routes, operator_routes  # noqa: E402, F401

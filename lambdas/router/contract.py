@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from common.events import EVENT
+from common.jobs import TASKS as JOB_TASKS
 from common.payloads import TASK_PAYLOADS, TASKS
 from common.schema import Field, Shape, TaggedShape
 
@@ -221,7 +222,7 @@ RESPONSE_SCHEMAS: dict[str, dict[str, Any]] = {
         "type": "object",
         "properties": {
             "jobId": {"type": "string", "format": "uuid"},
-            "task": {"type": "string", "enum": list(TASKS)},
+            "task": {"type": "string", "enum": list(JOB_TASKS)},
             "status": {"type": "string", "enum": ["queued", "running", "succeeded", "failed"]},
             "attempts": {"type": "integer"},
             "error": {"type": "string", "nullable": True},
@@ -307,6 +308,12 @@ class RouteSpec:
     # Operator-only as a whole: the document names OPERATOR_SCOPE_ROLE in the route's
     # security, which the Router stack turns into the stage's operator scope.
     operator: bool = False
+    # The query string's parameters, each a field of this shape (values are strings).
+    query: Shape | None = None
+    # Answers without a body (a 304), status -> description.
+    bodiless: dict[int, str] = field(default_factory=dict)
+    # Headers of the success answer, name -> description.
+    ok_headers: dict[str, str] = field(default_factory=dict)
 
     @property
     def rule(self) -> str:
@@ -435,9 +442,11 @@ INGEST_EVENTS = RouteSpec(
 )
 
 # The operator routes build on RouteSpec above, so they are imported here, at the end.
+from router.data_contract import DATA_ROUTES, DATA_SCHEMAS  # noqa: E402
 from router.operator_contract import OPERATOR_ROUTES, OPERATOR_SCHEMAS  # noqa: E402
 
 RESPONSE_SCHEMAS.update(OPERATOR_SCHEMAS)
+RESPONSE_SCHEMAS.update(DATA_SCHEMAS)
 ROUTES: tuple[RouteSpec, ...] = (
     HEALTH,
     AI_ROUTE,
@@ -445,5 +454,6 @@ ROUTES: tuple[RouteSpec, ...] = (
     GET_JOB,
     CREATE_UPLOAD,
     INGEST_EVENTS,
+    *DATA_ROUTES,
     *OPERATOR_ROUTES,
 )
