@@ -29,7 +29,8 @@ from stacks.network import NetworkStack
 
 CRON_TASKS = ("trends", "data", "alerts")
 # Every job task's queue: what the sweeper re-sends to, and the DLQs the alerts worker's dlq_depth rules watch.
-JOB_TASKS = ("video", *CRON_TASKS)
+# (The imports worker, stacks/event_imports.py, takes job envelopes besides its S3 notifications.)
+JOB_TASKS = ("video", "imports", *CRON_TASKS)
 WATCHED_DLQ_TASKS = JOB_TASKS
 # Scheduled like the cron tasks, but its runs are not jobs (see lambdas/cron/sweep_handler.py).
 SWEEPER = "sweeper"
@@ -118,7 +119,9 @@ class CronStack(cdk.Stack):
         return worker
 
     def _job_worker(self, task: str) -> WorkerConfig:
-        return self.cfg.video.worker if task == "video" else getattr(self.cfg.cron, task)
+        if task == "video":
+            return self.cfg.video.worker
+        return self.cfg.events.imports if task == "imports" else getattr(self.cfg.cron, task)
 
     def _check_sweeper_graces(self) -> None:
         """Both graces outlast every job queue's visibility timeout (else the sweep races SQS's redelivery)."""
