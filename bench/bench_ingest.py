@@ -1,7 +1,7 @@
 """POST /v1/events through the router's handler into PostgreSQL: one multi-row statement per batch vs one INSERT per event.
 
-    .venv/bin/python bench/bench_ingest.py                  # 20 batches of 1,000 events each way
-    .venv/bin/python bench/bench_ingest.py --batches 200    # the full run recorded in docs/performance/ingest.md
+    .venv/bin/python bench/bench_ingest.py                  # 3 batches of 1,000 events each way (make bench)
+    .venv/bin/python bench/bench_ingest.py --batches 50     # the full run recorded in docs/performance/ingest.md
 
 Both sides are the real handler (router.handler.lambda_handler) serving HTTP
 API events with bodies of 1,000 events each: JSON decoding, the schema, the
@@ -115,7 +115,7 @@ def _row_by_row(per_event_commit: bool) -> Callable:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--batches", type=int, default=20, help="batches of 1,000 events per method")
+    parser.add_argument("--batches", type=int, default=3, help="batches of 1,000 events per method")
     args = parser.parse_args()
 
     dbname = f"bench_ingest_{uuid.uuid4().hex[:8]}"
