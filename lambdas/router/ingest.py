@@ -7,6 +7,7 @@ duplicate, so a client may resend a whole batch after a lost answer.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -23,7 +24,8 @@ def rules_for(claims: Mapping[str, Any], settings: RouterSettings, now: datetime
         types=settings.event_types,
         lookback=settings.event_lookback,
         now=now or datetime.now(UTC),
-        may_write=lambda account: may_write_account(claims, settings, account),
+        # Asked once per event: a batch names few accounts, so each is judged once.
+        may_write=functools.cache(lambda account: may_write_account(claims, settings, account)),
     )
 
 
