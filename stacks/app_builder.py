@@ -68,7 +68,9 @@ def build(app: cdk.App, cfg: StageConfig, *, nag: bool = True) -> AppStacks:
     network = NetworkStack(app, f"{name}-Network", **props("VPC, subnets, NAT"))
     data = DataStack(app, f"{name}-Data", network=network, **props("PostgreSQL, Valkey, uploads bucket, migrations"))
     schema = SchemaStack(app, f"{name}-Schema", data=data, **props("schema migrations, applied on deploy"))
-    video = VideoStack(app, f"{name}-Video", network=network, data=data, **props("video worker"))
+    video = VideoStack(
+        app, f"{name}-Video", network=network, data=data, **props("uploads consumers: video and events imports workers")
+    )
     cron = CronStack(app, f"{name}-Cron", network=network, data=data, **props("scheduled workers"))
     queues = {"video": video.worker.queue, **{task: w.queue for task, w in cron.workers.items()}}
     router = RouterStack(

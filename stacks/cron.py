@@ -135,7 +135,9 @@ class CronStack(cdk.Stack):
         return worker
 
     def _job_worker(self, task: str) -> WorkerConfig:
-        return self.cfg.video.worker if task == "video" else getattr(self.cfg.cron, task)
+        if task == "video":
+            return self.cfg.video.worker
+        return self.cfg.events.imports if task == "imports" else getattr(self.cfg.cron, task)
 
     def _check_sweeper_graces(self) -> None:
         """Both graces outlast every job queue's visibility timeout (else the sweep races SQS's redelivery)."""

@@ -22,6 +22,8 @@ from stacks.naming import publish_id
 from stacks.network import NetworkStack
 
 UPLOADS_PREFIX = "uploads/"
+# NDJSON files of events to import (the imports worker, stacks/event_imports.py).
+EVENTS_PREFIX = "events/"
 POSTGRES_PORT = 5432
 VALKEY_PORT = 6379
 
@@ -248,6 +250,11 @@ class DataStack(cdk.Stack):
                     expiration=cdk.Duration.days(d.uploads_expire_days),
                 ),
                 s3.LifecycleRule(
+                    id="expire-event-imports",
+                    prefix=EVENTS_PREFIX,
+                    expiration=cdk.Duration.days(d.uploads_expire_days),
+                ),
+                s3.LifecycleRule(
                     id="abort-incomplete-multipart", abort_incomplete_multipart_upload_after=cdk.Duration.days(1)
                 ),
             ],
@@ -286,8 +293,12 @@ class DataStack(cdk.Stack):
     @property
     def uploads_objects_finding(self) -> str:
         """How cdk-nag names a grant on ``uploads/*`` (for acknowledging IAM5 on it)."""
+        return self.objects_finding(UPLOADS_PREFIX)
+
+    def objects_finding(self, prefix: str) -> str:
+        """How cdk-nag names a grant on ``<prefix>*`` of the uploads bucket."""
         arn = f"arn:<AWS::Partition>:s3:::{names.uploads_bucket(self.cfg.prefix, '<AWS::AccountId>', '<AWS::Region>')}"
-        return f"Resource::{arn}/{UPLOADS_PREFIX}*"
+        return f"Resource::{arn}/{prefix}*"
 
     def uploads_bucket(self, scope: Construct) -> s3.IBucket:
         """The uploads bucket as seen from another stack; notifications added to it

@@ -1,4 +1,10 @@
-"""Video stack: uploads/ -> SQS -> the video worker -> Azure AI -> PostgreSQL."""
+"""Video stack: the uploads bucket's consumers. uploads/ -> SQS -> the video worker -> Azure AI -> PostgreSQL;
+events/ -> SQS -> the imports worker -> PostgreSQL (stacks/event_imports.py).
+
+Both notifications of the bucket live here, in one notification resource: S3
+keeps one notification configuration per bucket, and two stacks writing it
+would each overwrite the other's.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +18,8 @@ from constructs import Construct
 from stacks.config import StageConfig
 from stacks.constructs.nag import acknowledge, acknowledge_cdk_provider
 from stacks.constructs.queue_worker import QueueWorker
-from stacks.data import UPLOADS_PREFIX, DataStack
+from stacks.data import EVENTS_PREFIX, UPLOADS_PREFIX, DataStack
+from stacks.event_imports import EventImports
 from stacks.network import NetworkStack
 from stacks.webhooks import announce_to
 
@@ -49,6 +56,7 @@ class QueueOfThisAccount:
 
 class VideoStack(cdk.Stack):
     worker: QueueWorker
+    imports: EventImports
 
     def __init__(
         self, scope: Construct, construct_id: str, *, cfg: StageConfig, network: NetworkStack, data: DataStack, **kwargs
@@ -102,6 +110,12 @@ class VideoStack(cdk.Stack):
             s3.EventType.OBJECT_CREATED,
             QueueOfThisAccount(self.worker.queue),
             s3.NotificationKeyFilter(prefix=UPLOADS_PREFIX),
+        )
+        self.imports = EventImports(self, "EventImports", cfg=cfg, data=data, uploads=uploads)
+        uploads.add_event_notification(
+            s3.EventType.OBJECT_CREATED,
+            QueueOfThisAccount(self.imports.queue),
+            s3.NotificationKeyFilter(prefix=EVENTS_PREFIX),
         )
         self._acknowledge(fn, data)
 

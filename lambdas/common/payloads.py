@@ -18,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from common.schema import Field, SchemaError, Shape
-from common.tasks import SPECS, TASKS
+from common.tasks import API_TASKS, SPECS
 
 # Where uploads live in the uploads bucket (stacks.data.UPLOADS_PREFIX says the same; a test keeps them equal).
 UPLOADS_PREFIX = "uploads/"
@@ -103,11 +103,11 @@ _SHAPES: dict[str, Shape] = {
         },
     ),
 }
-if _SHAPES.keys() - set(TASKS):
-    raise RuntimeError(f"payload shapes for unknown tasks: {sorted(_SHAPES.keys() - set(TASKS))}")
+if _SHAPES.keys() - set(API_TASKS):
+    raise RuntimeError(f"payload shapes for unknown tasks: {sorted(_SHAPES.keys() - set(API_TASKS))}")
 # Every task's shape, in registry order (the API contract and the OpenAPI document render these).
 TASK_PAYLOADS: dict[str, Shape] = {
-    task: _SHAPES.get(task) or Shape(f"{task.capitalize()}Payload", SPECS[task].summary, {}) for task in TASKS
+    task: _SHAPES.get(task) or Shape(f"{task.capitalize()}Payload", SPECS[task].summary, {}) for task in API_TASKS
 }
 
 

@@ -34,6 +34,8 @@ class TaskSpec:
     scheduled: bool = False
     # The scheduled worker's entry for this task: "module:function" under lambdas/ (cron.runners looks it up).
     runner: str | None = None
+    # A client may ask for it through POST /v1/jobs (it has a payload shape in common.payloads).
+    client: bool = True
 
 
 REGISTRY: tuple[TaskSpec, ...] = (
@@ -41,6 +43,8 @@ REGISTRY: tuple[TaskSpec, ...] = (
     TaskSpec("trends", "Collect a trend snapshot now.", scheduled=True, runner="cron.runners:trends"),
     TaskSpec("data", "Roll analytics events up now.", scheduled=True, runner="cron.runners:data"),
     TaskSpec("alerts", "Evaluate alert rules now.", scheduled=True, runner="cron.runners:alerts"),
+    # Fed by S3 notifications of files under events/ (lambdas/imports), never asked for at the API.
+    TaskSpec("imports", "Import an uploaded NDJSON events file.", client=False),
 )
 
 SPECS: dict[str, TaskSpec] = {spec.name: spec for spec in REGISTRY}
@@ -48,6 +52,8 @@ SPECS: dict[str, TaskSpec] = {spec.name: spec for spec in REGISTRY}
 TASKS: tuple[str, ...] = tuple(SPECS)
 # The tasks a schedule also feeds (the cron worker's); the others are queue-fed only.
 SCHEDULED_TASKS: tuple[str, ...] = tuple(s.name for s in REGISTRY if s.scheduled)
+# The tasks POST /v1/jobs takes, each with its payload shape.
+API_TASKS: tuple[str, ...] = tuple(s.name for s in REGISTRY if s.client)
 
 
 def spec(task: str) -> TaskSpec:

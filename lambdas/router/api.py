@@ -310,5 +310,6 @@ def _azure_client():
     return azure_ai.get_client()
 
 
-# The operator routes (alert states, silences) and the job listing live in their own modules; importing them registers them.
-from router import job_routes, operator_routes  # noqa: E402, F401
+# The operator routes (alert states, silences), the job listing and the data read routes (analytics,
+# trends) live in their own modules; importing them registers them.
+from router import data_routes, job_routes, operator_routes  # noqa: E402, F401

@@ -11,7 +11,7 @@ from typing import Any
 from common.events import EVENT
 from common.payloads import TASK_PAYLOADS
 from common.schema import Field, Shape, TaggedShape
-from common.tasks import TASKS
+from common.tasks import API_TASKS, TASKS
 
 # What the document promises is the most any stage accepts. A stage's config
 # may set lower limits (AI_MAX_IMAGES, AI_MAX_PROMPT_CHARS, UPLOAD_MAX_BYTES,
@@ -94,7 +94,7 @@ JOB_REQUEST = TaggedShape(
     "JobRequest",
     "A unit of async work; `task` says which worker runs it and which shape `payload` has.",
     "task",
-    {task: _job_request(task) for task in TASKS},
+    {task: _job_request(task) for task in API_TASKS},
 )
 
 UPLOAD_REQUEST = Shape(
@@ -382,7 +382,15 @@ class RouteSpec:
     # Operator-only as a whole: the document names OPERATOR_SCOPE_ROLE in the route's
     # security, which the Router stack turns into the stage's operator scope.
     operator: bool = False
-    query: tuple[QueryParam, ...] = ()
+    # The query string's parameters, each a field of this shape (values are strings).
+    query: Shape | None = None
+    # Query parameters with their own JSON schema each (GET /v1/jobs: an integer limit, an opaque cursor);
+    # the route's module parses them (router.job_listing).
+    query_params: tuple[QueryParam, ...] = ()
+    # Answers without a body (a 304), status -> description.
+    bodiless: dict[int, str] = field(default_factory=dict)
+    # Headers of the success answer, name -> description.
+    ok_headers: dict[str, str] = field(default_factory=dict)
 
     @property
     def rule(self) -> str:
@@ -525,12 +533,14 @@ USAGE = RouteSpec(
     ),
 )
 
-# The operator and job-listing routes build on RouteSpec above, so they are imported here, at the end.
+# The operator, job-listing and data routes build on RouteSpec above, so they are imported here, at the end.
+from router.data_contract import DATA_ROUTES, DATA_SCHEMAS  # noqa: E402
 from router.jobs_contract import JOB_SCHEMAS, LIST_JOBS  # noqa: E402
 from router.operator_contract import OPERATOR_ROUTES, OPERATOR_SCHEMAS  # noqa: E402
 
 RESPONSE_SCHEMAS.update(OPERATOR_SCHEMAS)
 RESPONSE_SCHEMAS.update(JOB_SCHEMAS)
+RESPONSE_SCHEMAS.update(DATA_SCHEMAS)
 ROUTES: tuple[RouteSpec, ...] = (
     HEALTH,
     AI_ROUTE,
@@ -540,5 +550,6 @@ ROUTES: tuple[RouteSpec, ...] = (
     CREATE_UPLOAD,
     INGEST_EVENTS,
     USAGE,
+    *DATA_ROUTES,
     *OPERATOR_ROUTES,
 )

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 
 Connection = Callable[[], AbstractContextManager["psycopg.Connection"]]
 
-QUERY_PARAMETERS = tuple(p.name for p in LIST_JOBS.query)
+QUERY_PARAMETERS = tuple(p.name for p in LIST_JOBS.query_params)
 CURSOR = re.compile(CURSOR_PATTERN.removeprefix("^").removesuffix("$"))
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 

@@ -27,7 +27,7 @@ LIST_JOBS = RouteSpec(
     "The caller's jobs, newest first, a page at a time",
     200,
     "JobPage",
-    query=(
+    query_params=(
         QueryParam("task", "Only jobs of this task.", {"type": "string", "enum": list(TASKS)}),
         QueryParam("status", "Only jobs in this status.", {"type": "string", "enum": list(STATUSES)}),
         QueryParam(

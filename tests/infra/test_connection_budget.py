@@ -22,6 +22,7 @@ def test_every_database_function_is_counted_with_its_cap(stacks, cfg):
         "router": cfg.router.reserved_concurrency,
         "ops": cfg.monitoring.ops_reserved_concurrency,
         "video": cfg.video.worker.max_concurrency,
+        "imports": cfg.events.imports.max_concurrency,
         **{task: getattr(cfg.cron, task).max_concurrency for task in ("trends", "data", "alerts", "sweeper")},
     }
     total = connection_budget.check(cfg, stacks.data)
@@ -41,7 +42,7 @@ def test_a_router_concurrency_over_the_budget_stops_synth_naming_the_numbers(tmp
     with pytest.raises(ConfigError) as err:
         synth_app("dev", overrides={"router": {"reserved_concurrency": 100}}, outdir=str(tmp_path))
     message = str(err.value)
-    assert "router 100 + " in message and "= 112 connections" in message
+    assert "router 100 + " in message and "= 114 connections" in message
     assert "max_connections 79 less the reserve 10 = 69" in message
 
 

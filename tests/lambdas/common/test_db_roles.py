@@ -155,6 +155,11 @@ def test_data_rolls_up_events_but_cannot_write_them(as_role, db_conn):
     conn = as_role("data")
     rollups.run_incremental(conn, window_end=now, lookback=timedelta(hours=48), settle=timedelta(0))
     assert conn.execute("SELECT count(*) AS n FROM content_rollups_hourly").fetchone()["n"] == 1
+    # The rollup moved the account's analytics generation (GET /v1/analytics caches under it)
+    assert (
+        conn.execute("SELECT generation FROM analytics_generations WHERE account_id = 'a'").fetchone()["generation"]
+        >= 1
+    )
     assert _refused(
         conn,
         "INSERT INTO content_events (account_id, content_id, event_type, occurred_at) VALUES ('a', 'c', 'view', now())",
@@ -273,3 +278,29 @@ def test_webhooks_records_deliveries_and_attempts_but_cannot_change_jobs(as_role
     assert _refused(conn, "UPDATE jobs SET status = 'failed'")
     assert _refused(conn, "SELECT * FROM video_analyses")
     assert _refused(conn, "DELETE FROM webhook_attempts")
+
+
+def test_router_reads_analytics_generations_but_cannot_move_them(as_role):
+    from router import analytics_store
+
+    conn = as_role("router")
+    assert analytics_store.generation(conn, "acct-1") == 0
+    assert _refused(conn, "INSERT INTO analytics_generations (account_id) VALUES ('acct-1')")
+
+
+def test_imports_writes_events_and_runs_its_jobs_but_reads_nothing_else(as_role):
+    from common import event_store
+    from common.events import Event
+    from imports import progress
+
+    conn = as_role("imports")
+    job, _ = job_store.create_job(conn, "imports", {"bucket": "b", "key": "events/f.ndjson"}, idempotency_key="k")
+    attempt = job_store.start_job(conn, job.id)
+    assert progress.save(conn, attempt, {"complete": False, "lines": 3})
+    event = Event("e1", "acct-1", "post-1", "view", 1, datetime.now(UTC))
+    assert event_store.insert_events(conn, [event]) == {("acct-1", "e1")}
+    assert job_store.succeed_job(conn, attempt, {"complete": True}) is not None
+    assert _refused(conn, "SELECT value FROM content_events")
+    assert _refused(conn, "SELECT * FROM content_rollups_hourly")
+    assert _refused(conn, "SELECT * FROM trend_snapshots")
+    assert _refused(conn, "DELETE FROM jobs")

@@ -93,7 +93,8 @@ def call(router_env) -> Callable[..., Answer]:
         method: str, path: str, body: Any = None, *, context: LambdaContext | None = None, **kwargs: Any
     ) -> Answer:
         result = lambda_handler(http_event(method, path, body, **kwargs), context or LambdaContext())
-        return Answer(result["statusCode"], json.loads(result["body"]), result.get("headers") or {})
+        body = json.loads(result["body"]) if result.get("body") else None
+        return Answer(result["statusCode"], body, result.get("headers") or {})
 
     return _call
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import base64
 import json
-import urllib.parse
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
+from urllib.parse import urlencode
 
 from tests.fakes import LambdaContext as FakeLambdaContext
 from tests.fakes import chat_completion
@@ -72,7 +72,7 @@ def http_event(
         "version": "2.0",
         "routeKey": route_key,
         "rawPath": path,
-        "rawQueryString": urllib.parse.urlencode(query or {}),
+        "rawQueryString": urlencode(query or {}),
         "headers": all_headers,
         "requestContext": context,
         "isBase64Encoded": bool(base64_body),

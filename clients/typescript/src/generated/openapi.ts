@@ -38,6 +38,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/analytics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Rollups of an account or content item, by hour or day, one zero-filled series per event type
+         * @description The data rollup job's hourly or daily rows for the account (or one content item), summed per bucket. Every bucket of the range is present (zeros where nothing happened), so a chart has no gaps. Events reach the rollups on the data job's next run (every 15 minutes). Answers are cached; a rollup that changes any of the account's rows makes the cached answers unreachable at once.
+         */
+        get: operations["getAnalytics"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/events": {
         parameters: {
             query?: never;
@@ -130,6 +150,26 @@ export interface paths {
         put?: never;
         /** Silence one alert rule, or all of them (a maintenance window), with an expiry */
         post: operations["createSilence"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/trends": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The latest trends snapshot (or one window's): rising and falling items, the sources, the AI summary
+         * @description Any authenticated caller may read it. Poll with If-None-Match: an unchanged snapshot costs a 304.
+         */
+        get: operations["getTrends"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -298,6 +338,41 @@ export interface components {
                 value?: string | null;
             }[];
             silences: components["schemas"]["Silence"][];
+        };
+        Analytics: {
+            accountId: string;
+            contentId?: string | null;
+            /**
+             * Format: date-time
+             * @description The first bucket's start.
+             */
+            from: string;
+            /** @enum {string} */
+            granularity: "hour" | "day";
+            /** @description One per asked event type, in the order asked. */
+            series: {
+                /** @description Every bucket of the range, in order; one with no events has zeros. */
+                buckets: {
+                    /** @description Events counted. */
+                    count: number;
+                    /** Format: date-time */
+                    start: string;
+                    /** @description Sum of their `value`. */
+                    value: number;
+                }[];
+                eventType: string;
+                total: {
+                    /** @description Events counted. */
+                    count: number;
+                    /** @description Sum of their `value`. */
+                    value: number;
+                };
+            }[];
+            /**
+             * Format: date-time
+             * @description The end of the last bucket.
+             */
+            to: string;
         };
         /**
          * @description A data job.
@@ -488,7 +563,7 @@ export interface components {
             /** @enum {string} */
             status: "queued" | "running" | "succeeded" | "failed";
             /** @enum {string} */
-            task: "video" | "trends" | "data" | "alerts";
+            task: "video" | "trends" | "data" | "alerts" | "imports";
             /** Format: date-time */
             updatedAt: string;
             /** @description GET /v1/jobs/{jobId} only: the job's completion webhooks, one per event and endpoint, each with every attempt at it (oldest first). */
@@ -515,7 +590,7 @@ export interface components {
                 /** @enum {string} */
                 status: "failed";
                 /** @enum {string} */
-                task: "video" | "trends" | "data" | "alerts";
+                task: "video" | "trends" | "data" | "alerts" | "imports";
             };
             /**
              * Format: date-time
@@ -557,7 +632,7 @@ export interface components {
                 /** @enum {string} */
                 status: "succeeded";
                 /** @enum {string} */
-                task: "video" | "trends" | "data" | "alerts";
+                task: "video" | "trends" | "data" | "alerts" | "imports";
             };
             /**
              * Format: date-time
@@ -629,6 +704,67 @@ export interface components {
              * @enum {string}
              */
             type: "reasoning" | "generation";
+        };
+        Trends: {
+            /** @description True when no source had an earlier window to compare with: no growth yet. */
+            baseline: boolean;
+            /** Format: date-time */
+            createdAt: string;
+            falling: {
+                change: number;
+                /** @description 0..1: how sure the move is (see the trends worker). */
+                confidence: number;
+                /** @description The count now. */
+                current: number;
+                /** @description `kind:name@scale`. */
+                item: string;
+                /** @description hashtag, sound, topic... */
+                kind: string;
+                name: string;
+                /** @description The count in each answering source's previous window. */
+                previous: number;
+                /** @description change / previous; null when previous is 0. */
+                ratio?: number | null;
+                /** @description What is counted: mentions, views, posts, searches. */
+                scale: string;
+                /** @description The sources it was measured in. */
+                sources?: string[];
+            }[];
+            model?: string | null;
+            rising: {
+                change: number;
+                /** @description 0..1: how sure the move is (see the trends worker). */
+                confidence: number;
+                /** @description The count now. */
+                current: number;
+                /** @description `kind:name@scale`. */
+                item: string;
+                /** @description hashtag, sound, topic... */
+                kind: string;
+                name: string;
+                /** @description The count in each answering source's previous window. */
+                previous: number;
+                /** @description change / previous; null when previous is 0. */
+                ratio?: number | null;
+                /** @description What is counted: mentions, views, posts, searches. */
+                scale: string;
+                /** @description The sources it was measured in. */
+                sources?: string[];
+            }[];
+            sources: {
+                answered: string[];
+                failed: {
+                    reason?: string;
+                    source?: string;
+                }[];
+            };
+            /** @description The AI summary of the movers. */
+            summary: string | null;
+            /**
+             * Format: date-time
+             * @description The window's start.
+             */
+            window: string;
         };
         /** @description A trends run's snapshot of its window. */
         TrendsJobOutput: {
@@ -1013,6 +1149,95 @@ export interface operations {
             };
         };
     };
+    getAnalytics: {
+        parameters: {
+            query: {
+                /**
+                 * @description The account: one the caller's token lists in the accounts claim, or any for an operator.
+                 * @example acct-42
+                 */
+                accountId: string;
+                /**
+                 * @description Only this content item of the account.
+                 * @example post-9001
+                 */
+                contentId?: string;
+                /**
+                 * @description Comma-separated event types (1 to 10) of this stage's list: one series each.
+                 * @example view,like
+                 */
+                eventTypes: string;
+                /**
+                 * @description Start (RFC 3339); taken down to its bucket's start.
+                 * @example 2026-11-01T00:00:00Z
+                 */
+                from: string;
+                /**
+                 * @description The bucket size.
+                 * @example day
+                 */
+                granularity: "hour" | "day";
+                /**
+                 * @description End, exclusive (RFC 3339); after `from`, at most 31 days of hours or 366 of days later.
+                 * @example 2026-11-30T00:00:00Z
+                 */
+                to: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    /** @description `hit` when answered from the cache (invalidated whenever a rollup changes the account) */
+                    "X-Cache"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Analytics"];
+                };
+            };
+            /** @description `invalid_request`: a parameter does not fit (listed in `errors`), an event type this stage does not know, `to` not after `from`, or a range over the granularity's limit */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid JWT: API Gateway's authorizer answers before the function runs */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Unauthorized"];
+                };
+            };
+            /** @description `account_forbidden`: the account is not one the caller's token lists (nor is the caller an operator) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `db_*`: the database is unavailable; retry after Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     ingestEvents: {
         parameters: {
             query?: never;
@@ -1092,7 +1317,7 @@ export interface operations {
                 /** @description Only jobs in this status. */
                 status?: "queued" | "running" | "succeeded" | "failed";
                 /** @description Only jobs of this task. */
-                task?: "video" | "trends" | "data" | "alerts";
+                task?: "video" | "trends" | "data" | "alerts" | "imports";
             };
             header?: never;
             path?: never;
@@ -1392,6 +1617,85 @@ export interface operations {
                 };
             };
             /** @description The database is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getTrends: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Movers per direction, 1 to 50 (default 10).
+                 * @example 10
+                 */
+                limit?: string;
+                /**
+                 * @description The window's start (RFC 3339), as the trends job stored it; absent: the latest snapshot.
+                 * @example 2026-11-30T06:00:00Z
+                 */
+                window?: string;
+            };
+            header?: {
+                /** @description The ETag of the snapshot the caller holds: 304 while it is still current. */
+                "If-None-Match"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    /** @description Identifies this answer; send it back as If-None-Match. */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Trends"];
+                };
+            };
+            /** @description Not modified: the snapshot (and so the answer) is the one the caller's ETag names */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `invalid_request`: `window` is not RFC 3339 or `limit` is out of range */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid JWT: API Gateway's authorizer answers before the function runs */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Unauthorized"];
+                };
+            };
+            /** @description `trends_not_found`: no snapshot yet, or none for that window */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `db_*`: the database is unavailable; retry after Retry-After */
             503: {
                 headers: {
                     [name: string]: unknown;

@@ -1,0 +1,76 @@
+"""The events imports worker: events/ in the uploads bucket -> SQS (+ DLQ) -> the imports function -> PostgreSQL.
+
+NDJSON files of events (a backfill, an export of the app's backend) are put
+under events/ by whoever holds S3 write access there (no API route issues
+URLs for it); each is read by the worker with the rules of POST /v1/events
+and reported on its own job. The function may read objects under events/
+and nothing else in the bucket.
+"""
+
+from __future__ import annotations
+
+import aws_cdk as cdk
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_s3 as s3
+from constructs import Construct
+
+from stacks.config import StageConfig
+from stacks.constructs.nag import acknowledge
+from stacks.constructs.queue_worker import QueueWorker
+from stacks.data import EVENTS_PREFIX, DataStack
+
+TASK = "imports"
+
+
+class EventImports(Construct):
+    def __init__(
+        self, scope: Construct, construct_id: str, *, cfg: StageConfig, data: DataStack, uploads: s3.IBucket
+    ) -> None:
+        super().__init__(scope, construct_id)
+        e = cfg.events
+        self.worker = QueueWorker(
+            self,
+            "Worker",
+            cfg=cfg,
+            worker=e.imports,
+            task=TASK,
+            package="imports",
+            handler="imports.handler.lambda_handler",
+            description="Imports worker: NDJSON (gzip) event files under events/ -> content_events, a report per file",
+            environment={
+                "UPLOADS_BUCKET": data.uploads_bucket_name,
+                "EVENTS_PREFIX": EVENTS_PREFIX,
+                "EVENT_TYPES": ",".join(e.types),
+                "EVENT_LOOKBACK_HOURS": str(cfg.cron.late_event_lookback_hours),
+                "IMPORT_MAX_OBJECT_BYTES": str(e.import_max_object_bytes),
+                "IMPORT_MAX_TEXT_BYTES": str(e.import_max_text_bytes),
+                "IMPORT_MAX_LINES": str(e.import_max_lines),
+            },
+            vpc=data.vpc,
+            security_groups=[data.workers_sg],
+        )
+        fn = self.worker.function
+        data.grant_database(fn, TASK)
+        fn.add_to_role_policy(
+            iam.PolicyStatement(actions=["s3:GetObject"], resources=[uploads.arn_for_objects(f"{EVENTS_PREFIX}*")])
+        )
+        # Without ListBucket a missing object answers 403, not 404; scoped to events/.
+        fn.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["s3:ListBucket"],
+                resources=[uploads.bucket_arn],
+                conditions={"StringLike": {"s3:prefix": [f"{EVENTS_PREFIX}*"]}},
+            )
+        )
+        assert fn.role is not None
+        acknowledge(
+            fn.role,
+            {
+                f"AwsSolutions-IAM5[{data.objects_finding(EVENTS_PREFIX)}]": "The worker reads any events file under "
+                "events/, never elsewhere.",
+            },
+        )
+
+    @property
+    def queue(self) -> cdk.aws_sqs.Queue:
+        return self.worker.queue
