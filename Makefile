@@ -21,7 +21,7 @@ CDK_DIFF_FLAGS ?= --method=template
 
 LOCAL_PORT ?= 8000
 
-.PHONY: help setup synth test lint deploy diff cost bench clean upgrade-check local mutate
+.PHONY: help setup synth test lint deploy diff cost bench clean upgrade-check local mutate capacity load
 
 help:
 	@echo "make synth   - set up, then cdk synth every stack of STAGE=$(STAGE) (bundled, nag-checked) and print the cost report"
@@ -34,6 +34,8 @@ help:
 	@echo "make bench   - benchmarks (each against its peer, in one run)"
 	@echo "make local   - the whole app on this machine (API on LOCAL_PORT=$(LOCAL_PORT)) until Ctrl-C"
 	@echo "make mutate [MODULES=\"path ...\"] [CHANGED_SINCE=ref] - mutation score of the core modules (tools/mutate/targets.toml)"
+	@echo "make capacity - jobs/hour per worker, where the data tier saturates, the settings and cost of 10x/100x"
+	@echo "make load    - locust against make local (started if not running); ends with the audit's lost/duplicated line"
 
 # Installs only what the lock files pin, each file checked against its hash
 # (requirements-dev.lock is compiled from requirements*.txt; see its header).
@@ -49,6 +51,13 @@ node_modules/.installed: package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
+# The TypeScript client (clients/typescript) has its own package.json and lockfile;
+# its tests run inside `make test` (tests/clients, tests/e2e) on the Node pinned above.
+# None of its packages needs an install script, so none runs.
+clients/typescript/node_modules/.installed: clients/typescript/package-lock.json node_modules/.installed
+	cd clients/typescript && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	touch $@
+
 # checkov pins dependencies (boto3 among them) that the app's own venv must not
 # downgrade, so it gets a venv of its own, from its own hashed lock.
 $(CHECKOV_VENV)/.installed: requirements-checkov.lock
@@ -56,7 +65,7 @@ $(CHECKOV_VENV)/.installed: requirements-checkov.lock
 	$(CHECKOV_VENV)/bin/python -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements-checkov.lock
 	touch $@
 
-setup: $(VENV)/.installed node_modules/.installed $(CHECKOV_VENV)/.installed
+setup: $(VENV)/.installed node_modules/.installed clients/typescript/node_modules/.installed $(CHECKOV_VENV)/.installed
 
 synth: setup
 	$(CDK) synth $(CDK_FLAGS) --quiet
@@ -101,6 +110,16 @@ bench: setup
 # HTTP API front, the workers and schedules (tools/local). Foreground until Ctrl-C.
 local: setup
 	LOCAL_PORT=$(LOCAL_PORT) STAGE=$(STAGE) $(PY) -m tools.local run
+
+# Per-job seconds measured by the last `make load` are used where it has them (else the workload profile's).
+JOB_SECONDS := docs/performance/job_seconds.json
+capacity: $(VENV)/.installed
+	$(PY) -m tools.capacity --stage $(STAGE) $(if $(wildcard $(JOB_SECONDS)),--measured $(JOB_SECONDS))
+
+# locust against make local (started here when it is not running); bounded: LOAD_USERS users,
+# LOAD_SECONDS seconds, LOAD_MAX_REQUESTS requests. Ends with the audit's `lost: N, duplicated: N`.
+load: setup
+	$(PY) -m tools.load
 
 clean:
 	rm -rf cdk.out .pytest_cache .ruff_cache

@@ -66,24 +66,21 @@ def health() -> dict[str, str]:
 @app.post("/v1/ai/route")
 def route_ai(body: AiRouteRequest) -> dict[str, Any]:
     from common import azure_ai, db
-    from router import ai, spend
+    from common.settings import ai_budget_settings
+    from common.spend_guard import Spender, SpendGuard
+    from router import ai
     from router.cache import get_cache
-    from router.spend_guard import SpendGuard
 
     settings = router_settings()
     req = ai.AiRequest.from_body(body.model_dump(exclude_none=True), settings)
     caller = "bench"
-    budgets = (
-        spend.Budget(spend.GLOBAL_SCOPE, settings.daily_token_budget),
-        spend.Budget(spend.caller_scope(caller), settings.caller_daily_token_quota),
-    )
     answer, cached = ai.route_prompt(
         req,
         caller=caller,
         settings=settings,
         client=azure_ai.get_client,
         cache=lambda: get_cache(settings.cache_ttl_s),
-        guard=SpendGuard(db.connection, budgets),
+        guard=SpendGuard(db.connection, Spender(caller, "ai_route"), ai_budget_settings()),
         budget_s=settings.ai_deadline_s,
     )
     return {**answer, "cached": cached}

@@ -15,6 +15,7 @@ from stacks.data import DataStack
 from stacks.deploy_access import DeployAccessStack
 from stacks.monitoring import MonitoringStack
 from stacks.network import NetworkStack
+from stacks.ops import OpsStack
 from stacks.router import RouterStack
 from stacks.schema import SchemaStack
 from stacks.video import VideoStack
@@ -30,6 +31,7 @@ class AppStacks:
     cron: CronStack
     router: RouterStack
     monitoring: MonitoringStack
+    ops: OpsStack
     deploy_access: DeployAccessStack
 
     def all(self) -> list[cdk.Stack]:
@@ -41,6 +43,7 @@ class AppStacks:
             self.cron,
             self.router,
             self.monitoring,
+            self.ops,
             self.deploy_access,
         ]
 
@@ -65,7 +68,7 @@ def build(app: cdk.App, cfg: StageConfig, *, nag: bool = True) -> AppStacks:
     network = NetworkStack(app, f"{name}-Network", **props("VPC, subnets, NAT"))
     data = DataStack(app, f"{name}-Data", network=network, **props("PostgreSQL, Valkey, uploads bucket, migrations"))
     schema = SchemaStack(app, f"{name}-Schema", data=data, **props("schema migrations, applied on deploy"))
-    video = VideoStack(app, f"{name}-Video", data=data, **props("video worker"))
+    video = VideoStack(app, f"{name}-Video", data=data, **props("uploads consumers: video and events imports workers"))
     cron = CronStack(app, f"{name}-Cron", data=data, **props("scheduled workers"))
     queues = {"video": video.worker.queue, **{task: w.queue for task, w in cron.workers.items()}}
     router = RouterStack(app, f"{name}-Router", data=data, queues=queues, **props("HTTP API and AI router"))
@@ -76,9 +79,15 @@ def build(app: cdk.App, cfg: StageConfig, *, nag: bool = True) -> AppStacks:
         watched=[network, data, schema, video, cron, router],
         **props("alarms, dashboard, budget"),
     )
+    # Monitoring imports nothing: it reads the others' published ids when it deploys, so it must come after them.
+    for watched in (network, data, schema, video, cron, router):
+        monitoring.add_dependency(watched)
+    ops = OpsStack(app, f"{name}-Ops", data=data, **props("ops function (the ops CLI's job commands)"))
+    # Only for the deploy that moves the ops function out of Monitoring (same fixed name): delete, then create.
+    ops.add_dependency(monitoring)
     deploy_access = DeployAccessStack(app, f"{name}-DeployAccess", **props("GitHub OIDC deploy role"))
 
-    stacks = AppStacks(cfg, network, data, schema, video, cron, router, monitoring, deploy_access)
+    stacks = AppStacks(cfg, network, data, schema, video, cron, router, monitoring, ops, deploy_access)
     connection_budget.check(cfg, data)
     for stack in stacks.all():
         cdk.Aspects.of(stack).add(CheckovBudgetChoices())

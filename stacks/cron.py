@@ -1,4 +1,5 @@
-"""Cron stack: the trends, data and alerts workers, the job sweeper, and the schedules that feed them.
+"""Cron stack: the trends, data and alerts workers, the job sweeper, the schedules that feed them,
+and the completion-webhook notifier (stacks/webhooks.py) when the stage names an endpoint.
 
 EventBridge Scheduler puts the task's envelope (with its scheduled time) on
 the worker's queue; the queue-worker construct does the rest. Scheduler
@@ -18,16 +19,20 @@ from aws_cdk import aws_scheduler as scheduler
 from aws_cdk import aws_scheduler_targets as targets
 from constructs import Construct
 
+from common import names
+from common.tasks import SCHEDULED_TASKS, TASKS
 from stacks import function_settings
 from stacks.alert_rules import check_rules
 from stacks.config import ConfigError, ScheduleConfig, StageConfig
 from stacks.constructs.queue_worker import QueueWorker, dead_letter_queue, visibility_timeout_seconds
 from stacks.data import DataStack
-from stacks.naming import alerts_topic_arn, dlq_name, queue_name
+from stacks.naming import alerts_topic_arn, dlq_name, queue_arn, queue_name, queue_url
+from stacks.webhooks import WebhookNotifier, announce_to
 
-CRON_TASKS = ("trends", "data", "alerts")
+# The scheduled tasks (the cron worker runs them), from the task registry.
+CRON_TASKS = SCHEDULED_TASKS
 # Every job task's queue: what the sweeper re-sends to, and the DLQs the alerts worker's dlq_depth rules watch.
-JOB_TASKS = ("video", *CRON_TASKS)
+JOB_TASKS = TASKS
 WATCHED_DLQ_TASKS = JOB_TASKS
 # Scheduled like the cron tasks, but its runs are not jobs (see lambdas/cron/sweep_handler.py).
 SWEEPER = "sweeper"
@@ -61,18 +66,30 @@ class CronStack(cdk.Stack):
             )
             self.workers[task] = worker
 
-        self._grant_trends(self.workers["trends"])
-        self._grant_alerts(self.workers["alerts"])
+        # Per-task grants beyond the database (a task without an entry needs none).
+        grants = {"trends": self._grant_trends, "alerts": self._grant_alerts}
+        for task, grant in grants.items():
+            grant(self.workers[task])
         self.sweeper = self._sweeper()
+        # Completion webhooks: every job worker announces the jobs it ends to the notifier, built here when configured.
+        for worker in (*self.workers.values(), self.sweeper):  # the sweeper fails abandoned jobs
+            announce_to(worker.function, cfg)
+        self.notifier = WebhookNotifier(self, "Webhooks", cfg=cfg, data=data) if cfg.webhooks.enabled else None
 
         # DESTROY, not CDK's default RETAIN: a group holds no data (its schedules are
         # in this stack), and a retained group under this fixed name would make
         # the retry of a failed first create fail.
         self.schedule_group = scheduler.ScheduleGroup(
-            self, "Schedules", schedule_group_name=cfg.prefix, removal_policy=cdk.RemovalPolicy.DESTROY
+            self,
+            "Schedules",
+            schedule_group_name=names.schedule_group(cfg.prefix),
+            removal_policy=cdk.RemovalPolicy.DESTROY,
         )
         self.schedule_dlq = dead_letter_queue(
-            self, "SchedulesDlq", queue_name=f"{cfg.prefix}-schedules-dlq", of_what="the schedules' SendMessage targets"
+            self,
+            "SchedulesDlq",
+            queue_name=names.schedules_dlq(cfg.prefix),
+            of_what="the schedules' SendMessage targets",
         )
         for task in CRON_TASKS:
             self.schedules[task] = self._schedule(self.workers[task], getattr(cfg.cron, f"{task}_schedule"))
@@ -93,7 +110,7 @@ class CronStack(cdk.Stack):
             description=f"Huntaze {self.cfg.stage} job sweeper (scheduled): re-sends lost jobs, settles abandoned ones",
             environment={
                 "SWEEP_QUEUE_URLS": cdk.Stack.of(self).to_json_string(
-                    {t: self._queue_url(queue_name(self.cfg, t)) for t in JOB_TASKS}
+                    {t: queue_url(queue_name(self.cfg, t)) for t in JOB_TASKS}
                 ),
                 **function_settings.sweeper(self.cfg, JOB_TASKS),
             },
@@ -101,7 +118,7 @@ class CronStack(cdk.Stack):
         )
         worker.function.add_to_role_policy(
             iam.PolicyStatement(
-                actions=["sqs:SendMessage"], resources=[self._queue_arn(queue_name(self.cfg, t)) for t in JOB_TASKS]
+                actions=["sqs:SendMessage"], resources=[queue_arn(queue_name(self.cfg, t)) for t in JOB_TASKS]
             )
         )
         return worker
@@ -124,25 +141,21 @@ class CronStack(cdk.Stack):
             return {**function_settings.trends(self.cfg), **self.data.azure_environment()}
         if task == "data":
             return function_settings.data(self.cfg)
+        if task != "alerts":
+            return {}  # a scheduled task with no settings of its own
         check_rules(self.cfg)  # a bad rule stops synth here, naming the rule and the key
         return {
             **function_settings.alerts(self.cfg),
             "ALERTS_TOPIC_ARN": self.alerts_topic_arn,
             **self.data.slack_environment(),
             "DLQ_URLS": cdk.Stack.of(self).to_json_string(
-                {t: self._queue_url(dlq_name(self.cfg, t)) for t in WATCHED_DLQ_TASKS}
+                {t: queue_url(dlq_name(self.cfg, t)) for t in WATCHED_DLQ_TASKS}
             ),
         }
 
     @property
     def alerts_topic_arn(self) -> str:
         return alerts_topic_arn(self.cfg)
-
-    def _queue_url(self, name: str) -> str:
-        return f"https://sqs.{cdk.Aws.REGION}.{cdk.Aws.URL_SUFFIX}/{cdk.Aws.ACCOUNT_ID}/{name}"
-
-    def _queue_arn(self, name: str) -> str:
-        return f"arn:{cdk.Aws.PARTITION}:sqs:{cdk.Aws.REGION}:{cdk.Aws.ACCOUNT_ID}:{name}"
 
     def _grant_trends(self, worker: QueueWorker) -> None:
         self.data.grant_azure(worker.function)
@@ -153,7 +166,7 @@ class CronStack(cdk.Stack):
         fn.add_to_role_policy(
             iam.PolicyStatement(
                 actions=["sqs:GetQueueAttributes"],
-                resources=[self._queue_arn(dlq_name(self.cfg, t)) for t in WATCHED_DLQ_TASKS],
+                resources=[queue_arn(dlq_name(self.cfg, t)) for t in WATCHED_DLQ_TASKS],
             )
         )
         self.data.grant_slack(fn)
@@ -173,7 +186,7 @@ class CronStack(cdk.Stack):
         return scheduler.Schedule(
             self,
             f"{task.capitalize()}Schedule",
-            schedule_name=f"{self.cfg.prefix}-{task}",
+            schedule_name=names.schedule(self.cfg.prefix, task),
             schedule_group=self.schedule_group,
             description=f"Puts the scheduled {task} envelope on the {task} queue",
             schedule=scheduler.ScheduleExpression.expression(sc.expression, cdk.TimeZone.of(sc.timezone)),

@@ -12,6 +12,7 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
+from common import names
 from stacks import function_settings
 from stacks.config import StageConfig
 from stacks.constructs.nag import acknowledge, acknowledge_cdk_provider
@@ -19,7 +20,8 @@ from stacks.constructs.nag_checkov import acknowledge_checkov
 from stacks.constructs.python_function import DatabaseAccess
 from stacks.db_roles import DB_ROLES
 from stacks.deploy_access import read_only_deploy_role_arns
-from stacks.function_settings import UPLOADS_PREFIX
+from stacks.function_settings import EVENTS_PREFIX, UPLOADS_PREFIX
+from stacks.naming import publish_id
 from stacks.network import NetworkStack
 
 POSTGRES_PORT = 5432
@@ -171,6 +173,13 @@ class DataStack(cdk.Stack):
             snapshot_retention_limit=1 if self.cfg.retain_data else 0,
         )
         self.cache.apply_removal_policy(self.removal_policy)
+        # The Monitoring stack finds both by these, not by an export.
+        publish_id(self.cache, self.cfg, "cache", self.cache.ref)
+        publish_id(self.db, self.cfg, "database", self.db.instance_identifier)
+        # Transition (issue 18 item 8): Monitoring imported these until this change. Kept one release so
+        # this stack can deploy before Monitoring drops its imports; remove once every stage has deployed it.
+        self.export_value(self.db.instance_identifier)
+        self.export_value(self.cache.ref)
         self.cache_endpoint = self.cache.attr_primary_end_point_address
         acknowledge(
             self.cache,
@@ -241,6 +250,11 @@ class DataStack(cdk.Stack):
                     expiration=cdk.Duration.days(d.uploads_expire_days),
                 ),
                 s3.LifecycleRule(
+                    id="expire-event-imports",
+                    prefix=EVENTS_PREFIX,
+                    expiration=cdk.Duration.days(d.uploads_expire_days),
+                ),
+                s3.LifecycleRule(
                     id="abort-incomplete-multipart", abort_incomplete_multipart_upload_after=cdk.Duration.days(1)
                 ),
             ],
@@ -274,13 +288,17 @@ class DataStack(cdk.Stack):
     def uploads_bucket_name(self) -> str:
         """A name every stack can compute (pseudo-parameters, no export), so grants and
         their nag findings read the same in the Video and Router stacks."""
-        return f"{self.cfg.prefix}-uploads-{cdk.Aws.ACCOUNT_ID}-{cdk.Aws.REGION}"
+        return names.uploads_bucket(self.cfg.prefix, cdk.Aws.ACCOUNT_ID, cdk.Aws.REGION)
 
     @property
     def uploads_objects_finding(self) -> str:
         """How cdk-nag names a grant on ``uploads/*`` (for acknowledging IAM5 on it)."""
-        arn = f"arn:<AWS::Partition>:s3:::{self.cfg.prefix}-uploads-<AWS::AccountId>-<AWS::Region>"
-        return f"Resource::{arn}/{UPLOADS_PREFIX}*"
+        return self.objects_finding(UPLOADS_PREFIX)
+
+    def objects_finding(self, prefix: str) -> str:
+        """How cdk-nag names a grant on ``<prefix>*`` of the uploads bucket."""
+        arn = f"arn:<AWS::Partition>:s3:::{names.uploads_bucket(self.cfg.prefix, '<AWS::AccountId>', '<AWS::Region>')}"
+        return f"Resource::{arn}/{prefix}*"
 
     def uploads_bucket(self, scope: Construct) -> s3.IBucket:
         """The uploads bucket as seen from another stack; notifications added to it

@@ -9,6 +9,14 @@ themselves stay light.
 
 from __future__ import annotations
 
+from common.names import APP
+from common.tasks import TASKS
+
+# Every task's worker, the API, the ops function, the sweeper and the webhook notifier.
 DB_ROLES: dict[str, str] = {
-    function: f"huntaze_{function}" for function in ("router", "video", "trends", "data", "alerts", "ops", "sweeper")
+    function: f"{APP}_{function}" for function in ("router", *TASKS, "ops", "sweeper", "webhooks")
 }
+
+# Functions a stage builds only when its config asks for them: the webhook notifier needs an endpoint
+# (stacks/webhooks.py). Their roles exist in every database all the same (the migration makes them).
+OPTIONAL_FUNCTIONS: frozenset[str] = frozenset({"webhooks"})

@@ -14,6 +14,7 @@ import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
+from common import names
 from stacks.config import StageConfig
 from stacks.constructs.github_oidc_role import GITHUB_OIDC_HOST, GITHUB_OIDC_URL, STS_AUDIENCE, GitHubOidcRole
 from stacks.constructs.nag import acknowledge
@@ -63,7 +64,7 @@ class DeployAccessStack(cdk.Stack):
             "Deploy",
             provider_arn=provider_arn,
             subjects=deploy_subjects(cfg),
-            role_name=f"{cfg.prefix}-github-deploy",
+            role_name=names.role(cfg.prefix, "github-deploy"),
             description=f"GitHub Actions deploys of {cfg.stage} from {deploy.github_repository}",
             # deploy, file-publishing, image-publishing and lookup roles of this account and region.
             assumable_role_arns=[f"{bootstrap_role_prefix}-*-{bootstrap_role_suffix}"],

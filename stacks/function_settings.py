@@ -17,6 +17,8 @@ from stacks.config import StageConfig, WorkerConfig
 
 # The key prefix of uploads the video worker analyses (the bucket's notification filter).
 UPLOADS_PREFIX = "uploads/"
+# NDJSON files of events to import (the imports worker, stacks/event_imports.py).
+EVENTS_PREFIX = "events/"
 # VIDEO_DECODE_THREADS when the config leaves it to the CPU count (lambdas/video/settings.py).
 AUTO_THREADS = "auto"
 
@@ -33,8 +35,23 @@ def database(cfg: StageConfig) -> dict[str, str]:
 
 
 def azure(cfg: StageConfig) -> dict[str, str]:
-    """Where Azure AI answers (``AzureAISettings``; the key's secret ARN is the deployment's)."""
-    return {"AZURE_AI_ENDPOINT": cfg.azure.endpoint, "AZURE_AI_API_VERSION": cfg.azure.api_version}
+    """Where Azure AI answers (``AzureAISettings``; the key's secret ARN is the deployment's) and the
+    spend budgets every model call is guarded by (``AiBudgetSettings``)."""
+    return {
+        "AZURE_AI_ENDPOINT": cfg.azure.endpoint,
+        "AZURE_AI_API_VERSION": cfg.azure.api_version,
+        **ai_budgets(cfg),
+    }
+
+
+def ai_budgets(cfg: StageConfig) -> dict[str, str]:
+    """The AI spend budgets in USD (``common.settings.AiBudgetSettings``)."""
+    az = cfg.azure
+    return {
+        "AI_DAILY_BUDGET_USD": str(az.daily_budget_usd),
+        "AI_CALLER_DAILY_BUDGET_USD": str(az.caller_daily_budget_usd),
+        "AI_MONTHLY_BUDGET_USD": str(az.monthly_budget_usd),
+    }
 
 
 def router(cfg: StageConfig, operator_tasks: Iterable[str]) -> dict[str, str]:
@@ -44,8 +61,6 @@ def router(cfg: StageConfig, operator_tasks: Iterable[str]) -> dict[str, str]:
         "AI_MODELS": json.dumps(az.models, sort_keys=True),
         "AI_DEFAULT_TYPES": ",".join(az.default_types),
         "AI_CACHE_TTL_SECONDS": str(r.cache_ttl_seconds),
-        "AI_DAILY_TOKEN_BUDGET": str(r.daily_token_budget),
-        "AI_CALLER_DAILY_TOKEN_QUOTA": str(r.caller_daily_token_quota),
         "AI_MAX_PROMPT_CHARS": str(r.max_prompt_chars),
         "AI_MAX_IMAGES": str(r.max_images),
         "AI_MAX_OUTPUT_TOKENS": str(r.max_output_tokens),
@@ -115,13 +130,16 @@ def alerts(cfg: StageConfig) -> dict[str, str]:
     return {
         "ALERT_RULES_FILE": cfg.alerts.rules_file,
         "RUNBOOK_BASE_URL": runbook_base_url(cfg),
-        "AI_DAILY_TOKEN_BUDGET": str(cfg.router.daily_token_budget),
+        # The ai_spend rule compares the month's spend with the monthly budget.
+        **ai_budgets(cfg),
     }
 
 
 def job_worker(cfg: StageConfig, task: str) -> WorkerConfig:
     """The worker config of a job task's queue."""
-    return cfg.video.worker if task == "video" else getattr(cfg.cron, task)
+    if task == "video":
+        return cfg.video.worker
+    return cfg.events.imports if task == "imports" else getattr(cfg.cron, task)
 
 
 def sweeper(cfg: StageConfig, job_tasks: Iterable[str]) -> dict[str, str]:
@@ -132,4 +150,42 @@ def sweeper(cfg: StageConfig, job_tasks: Iterable[str]) -> dict[str, str]:
         "SWEEP_QUEUED_GRACE_SECONDS": str(c.sweeper_queued_grace_seconds),
         "SWEEP_LEASE_GRACE_SECONDS": str(c.sweeper_lease_grace_seconds),
         "SWEEP_BATCH": str(c.sweeper_batch),
+    }
+
+
+def imports(cfg: StageConfig) -> dict[str, str]:
+    """``ImportSettings``, less the bucket: the same types and look-back as POST /v1/events."""
+    e = cfg.events
+    return {
+        "EVENTS_PREFIX": EVENTS_PREFIX,
+        "EVENT_TYPES": ",".join(e.types),
+        "EVENT_LOOKBACK_HOURS": str(cfg.cron.late_event_lookback_hours),
+        "IMPORT_MAX_OBJECT_BYTES": str(e.import_max_object_bytes),
+        "IMPORT_MAX_TEXT_BYTES": str(e.import_max_text_bytes),
+        "IMPORT_MAX_LINES": str(e.import_max_lines),
+        "IMPORT_MAX_LINE_BYTES": str(e.import_max_line_bytes),
+        "IMPORT_BATCH": str(e.import_batch),
+        "IMPORT_TIME_RESERVE_S": str(e.import_time_reserve_seconds),
+    }
+
+
+def webhook_endpoint_secret(cfg: StageConfig, endpoint: str) -> str:
+    """The Secrets Manager name of an endpoint's signing secret."""
+    return f"{cfg.prefix}/webhooks/{endpoint}"
+
+
+def webhooks(cfg: StageConfig) -> dict[str, str]:
+    """``WebhookSettings``, less the queue URL and the receive count (the worker's)."""
+    w = cfg.webhooks
+    endpoints = [
+        {"name": e.name, "url": e.url, "events": list(e.events), "secret": webhook_endpoint_secret(cfg, e.name)}
+        for e in w.endpoints
+    ]
+    return {
+        "WEBHOOK_ENDPOINTS": json.dumps(endpoints, separators=(",", ":")),
+        "WEBHOOK_RETRY_DELAYS": ",".join(str(d) for d in w.retry_delays_seconds),
+        "WEBHOOK_TIMEOUT_S": str(w.timeout_seconds),
+        # A deployed stage posts over https only, to public addresses only (tools/local widens both).
+        "WEBHOOK_REQUIRE_HTTPS": "true",
+        "WEBHOOK_ALLOWED_NETWORKS": "[]",
     }

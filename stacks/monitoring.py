@@ -1,5 +1,9 @@
 """Monitoring stack: the alerts topic, alarms derived from the app, one dashboard, the budget.
 
+It imports nothing from another stack (no ``Fn::ImportValue``): an export in
+use would turn removing or replacing what it watches into a two-deploy
+deadlock (tests/infra/test_monitoring_stack.py holds it to that).
+
 Alarms are not listed by hand: the stack walks the construct tree of every
 watched stack (``stacks.constructs.watched``) and alarms on what it finds, so a
 new ``QueueWorker`` gets its queue, DLQ and function alarms without anyone
@@ -20,7 +24,10 @@ remembering them:
 
 The NAT instance's alarms live in the Network stack beside it: they carry its
 EC2 recover and reboot actions, and its instance id never becomes an export.
-Queues and functions are watched by their physical names, not by import.
+Queues and functions are watched by their physical names (``common.names``);
+the HTTP API, the database and the cache, whose ids no one can name in
+advance, by the ids their stacks publish to SSM (``stacks.naming.publish_id``),
+read as SSM-typed template parameters when this stack deploys.
 Each alarm's description carries the link to its runbook under docs/runbooks/.
 """
 
@@ -39,10 +46,11 @@ from stacks.constructs.alarms import AlarmFactory, runbook_url
 from stacks.constructs.alerts_topic import alerts_topic, slack_forwarder
 from stacks.constructs.budget import monthly_budget
 from stacks.constructs.dashboard import overview_dashboard
-from stacks.constructs.ops_function import ops_function
 from stacks.constructs.watched import (
     PERIOD,
+    api_id,
     cache_node_ids,
+    database_metric,
     discover,
     function_metric,
     label,
@@ -100,7 +108,6 @@ class MonitoringStack(cdk.Stack):
         self._alarm = self.factory.alarm
         if self.settings.slack_forwarder:
             self.slack_forwarder = slack_forwarder(self, cfg, data, self.topic)
-        self.ops_function = ops_function(self, cfg, data)
         # The forwarder and its DLQ are watched too: they get the same alarms as any other.
         self.watched = discover([*watched, self])
         self._queue_alarms()
@@ -138,14 +145,14 @@ class MonitoringStack(cdk.Stack):
             self._alarm(
                 "function-errors",
                 fn,
-                metric=function_metric(fn, "Errors", "Sum"),
+                metric=function_metric(self, self.cfg, fn, "Errors", "Sum"),
                 threshold=1,
                 what=f"{label(fn)} raised errors (invocations that failed as a whole).",
             )
             self._alarm(
                 "function-duration",
                 fn,
-                metric=function_metric(fn, "Duration", "Maximum"),
+                metric=function_metric(self, self.cfg, fn, "Duration", "Maximum"),
                 threshold=round(timeout_s * 1000 * ratio),
                 what=f"{label(fn)} ran for {ratio:.0%} or more of its {timeout_s} s timeout.",
             )
@@ -173,7 +180,7 @@ class MonitoringStack(cdk.Stack):
 
     def _api_alarms(self) -> None:
         for api in self.watched.http_apis:
-            dims = {"ApiId": api.ref}
+            dims = {"ApiId": api_id(self, self.cfg, api)}
             self._alarm(
                 "api-5xx",
                 api,
@@ -211,7 +218,7 @@ class MonitoringStack(cdk.Stack):
             self._alarm(
                 "rds-cpu",
                 db,
-                metric=db.metric_cpu_utilization(period=PERIOD, statistic="Average"),
+                metric=database_metric(self, self.cfg, db, "CPUUtilization", "Average"),
                 threshold=s.rds_cpu_percent,
                 periods=3,
                 what=f"{label(db)} CPU stayed at {s.rds_cpu_percent:.0f}% or more for 15 minutes.",
@@ -219,7 +226,7 @@ class MonitoringStack(cdk.Stack):
             self._alarm(
                 "rds-storage",
                 db,
-                metric=db.metric_free_storage_space(period=PERIOD, statistic="Minimum"),
+                metric=database_metric(self, self.cfg, db, "FreeStorageSpace", "Minimum"),
                 threshold=int(storage_gb * s.rds_free_storage_ratio * 2**30),
                 comparison=cloudwatch.ComparisonOperator.LESS_THAN_OR_EQUAL_TO_THRESHOLD,
                 what=f"{label(db)} has {s.rds_free_storage_ratio:.0%} or less of its {storage_gb} GB free.",
@@ -227,7 +234,7 @@ class MonitoringStack(cdk.Stack):
             self._alarm(
                 "rds-connections",
                 db,
-                metric=db.metric_database_connections(period=PERIOD, statistic="Maximum"),
+                metric=database_metric(self, self.cfg, db, "DatabaseConnections", "Maximum"),
                 threshold=connections,
                 what=f"{label(db)} reached {connections} connections ({s.rds_connections_ratio:.0%} of its "
                 f"max_connections, {max_connections} on {db_class}).",
@@ -236,7 +243,7 @@ class MonitoringStack(cdk.Stack):
     def _cache_alarms(self) -> None:
         s = self.settings
         for cache in self.watched.caches:
-            nodes = cache_node_ids(cache)
+            nodes = cache_node_ids(self, self.cfg, cache)
             for number, node_id in enumerate(nodes, start=1):
                 dims = {"CacheClusterId": node_id}
                 suffix = "" if len(nodes) == 1 else f"-{number:03d}"

@@ -23,15 +23,17 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
+from common import names
+from common.tasks import SCHEDULED_TASKS
 from stacks import function_settings
 from stacks.config import StageConfig
 from stacks.constructs.log_retention import retention
 from stacks.constructs.nag import acknowledge
 from stacks.constructs.nag_checkov import acknowledge_checkov
 from stacks.constructs.python_function import PythonFunction
-from stacks.cron import CRON_TASKS
 from stacks.data import DataStack
 from stacks.function_settings import UPLOADS_PREFIX
+from stacks.naming import publish_id
 
 OPENAPI_DOCUMENT = Path(__file__).resolve().parents[1] / "docs" / "api" / "openapi.json"
 # The role the document's operator-only routes require (router.contract.OPERATOR_SCOPE_ROLE;
@@ -113,6 +115,15 @@ class RouterStack(cdk.Stack):
         self.cfg = cfg
         self.function = self._function(data, queues)
         self.api = self._api()
+        # The Monitoring stack finds the API by this (its id cannot be named in advance), not by an export.
+        publish_id(self.api.node.default_child, cfg, "http-api", self.api.api_id)
+        # Its generated name too: naming it now (common.names) would replace the function and change
+        # the value of the export Monitoring imported until this change, which CloudFormation refuses.
+        publish_id(self.function, cfg, "router-function", self.function.function_name)
+        # Transition (issue 18 item 8): Monitoring imported these until this change. Kept one release so
+        # this stack can deploy before Monitoring drops its imports; remove once every stage has deployed it.
+        self.export_value(self.api.api_id)
+        self.export_value(self.function.function_name)
 
     # -- the router Lambda ------------------------------------------------------
     def _function(self, data: DataStack, queues: Mapping[str, sqs.IQueue]) -> PythonFunction:
@@ -120,7 +131,7 @@ class RouterStack(cdk.Stack):
         env = {
             **data.cache_environment(),
             **data.azure_environment(),
-            **function_settings.router(self.cfg, CRON_TASKS),
+            **function_settings.router(self.cfg, SCHEDULED_TASKS),
             "UPLOADS_BUCKET": data.uploads_bucket_name,
         }
         for task, queue in sorted(queues.items()):
@@ -172,7 +183,7 @@ class RouterStack(cdk.Stack):
         api = apigwv2.HttpApi(
             self,
             "HttpApi",
-            api_name=f"{self.cfg.prefix}-api",
+            api_name=names.http_api(self.cfg.prefix),
             description="Huntaze HTTP API (Vercel app -> AI router, jobs, uploads)",
             cors_preflight=cors,
             create_default_stage=False,
@@ -191,7 +202,7 @@ class RouterStack(cdk.Stack):
             access_log_settings=_AccessLogs(self.access_logs),
         )
         self.authorizer = authorizers.HttpJwtAuthorizer(
-            "Jwt", r.jwt_issuer, jwt_audience=list(r.jwt_audience), authorizer_name=f"{self.cfg.prefix}-jwt"
+            "Jwt", r.jwt_issuer, jwt_audience=list(r.jwt_audience), authorizer_name=names.authorizer(self.cfg.prefix)
         )
         integration = integrations.HttpLambdaIntegration("Router", self.function)
         for method, path, secured, roles in api_routes():

@@ -1,4 +1,10 @@
-"""Video stack: uploads/ -> SQS -> the video worker -> Azure AI -> PostgreSQL."""
+"""Video stack: the uploads bucket's consumers. uploads/ -> SQS -> the video worker -> Azure AI -> PostgreSQL;
+events/ -> SQS -> the imports worker -> PostgreSQL (stacks/event_imports.py).
+
+Both notifications of the bucket live here, in one notification resource: S3
+keeps one notification configuration per bucket, and two stacks writing it
+would each overwrite the other's.
+"""
 
 from __future__ import annotations
 
@@ -14,7 +20,9 @@ from stacks.config import StageConfig
 from stacks.constructs.nag import acknowledge, acknowledge_cdk_provider
 from stacks.constructs.queue_worker import QueueWorker
 from stacks.data import DataStack
-from stacks.function_settings import UPLOADS_PREFIX
+from stacks.event_imports import EventImports
+from stacks.function_settings import EVENTS_PREFIX, UPLOADS_PREFIX
+from stacks.webhooks import announce_to
 
 
 @jsii.implements(s3.IBucketNotificationDestination)
@@ -49,6 +57,7 @@ class QueueOfThisAccount:
 
 class VideoStack(cdk.Stack):
     worker: QueueWorker
+    imports: EventImports
 
     def __init__(self, scope: Construct, construct_id: str, *, cfg: StageConfig, data: DataStack, **kwargs) -> None:
         super().__init__(scope, construct_id, **kwargs)
@@ -72,6 +81,7 @@ class VideoStack(cdk.Stack):
             database=data.database_access("video"),
         )
         fn = self.worker.function
+        announce_to(fn, cfg)
         data.grant_azure(fn)
         # Exactly what the worker does: read objects under uploads/. CDK's grant_read
         # would add an unconditional s3:List* on the whole bucket.
@@ -90,6 +100,12 @@ class VideoStack(cdk.Stack):
             s3.EventType.OBJECT_CREATED,
             QueueOfThisAccount(self.worker.queue),
             s3.NotificationKeyFilter(prefix=UPLOADS_PREFIX),
+        )
+        self.imports = EventImports(self, "EventImports", cfg=cfg, data=data, uploads=uploads)
+        uploads.add_event_notification(
+            s3.EventType.OBJECT_CREATED,
+            QueueOfThisAccount(self.imports.queue),
+            s3.NotificationKeyFilter(prefix=EVENTS_PREFIX),
         )
         self._acknowledge(fn, data)
 

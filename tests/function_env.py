@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import functools
 
+from common.tasks import SCHEDULED_TASKS
 from stacks import function_settings
 from stacks.config import StageConfig, load_stage_config
 from stacks.synth import cdk_context
 
-OPERATOR_TASKS = ("trends", "data", "alerts")
+OPERATOR_TASKS = SCHEDULED_TASKS
 
 
 @functools.cache
@@ -49,3 +50,15 @@ def data() -> dict[str, str]:
 
 def alerts() -> dict[str, str]:
     return function_settings.alerts(config())
+
+
+def ai_budgets() -> dict[str, str]:
+    return function_settings.ai_budgets(config())
+
+
+def imports() -> dict[str, str]:
+    return function_settings.imports(config())
+
+
+def webhooks() -> dict[str, str]:
+    return function_settings.webhooks(config())

@@ -25,6 +25,8 @@ class Usage:
     prompt_tokens: int = 0
     completion_tokens: int = 0
     total_tokens: int = 0
+    # DeepSeek-R1's chain of thought, when Azure reports it (`completion_tokens_details`); billed as output.
+    reasoning_tokens: int = 0
 
 
 @dataclass(frozen=True)
@@ -115,6 +117,7 @@ def parse(data: bytes, requested_model: str) -> ChatResult:
                 prompt_tokens=int(usage.get("prompt_tokens") or 0),
                 completion_tokens=int(usage.get("completion_tokens") or 0),
                 total_tokens=int(usage.get("total_tokens") or 0),
+                reasoning_tokens=int((usage.get("completion_tokens_details") or {}).get("reasoning_tokens") or 0),
             ),
             finish_reason=choice.get("finish_reason"),
             raw=doc,

@@ -8,6 +8,7 @@ moves it to the DLQ after maxReceiveCount). Both carry a short machine
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import ClassVar
 
 
@@ -44,3 +45,18 @@ class ConfigurationError(RuntimeError):
     crash the invocation loudly (the message returns to the queue, then the DLQ
     alarm fires) instead of failing users' jobs.
     """
+
+
+class OverBudget(TransientError):
+    """A model call the day's AI budget has no room for: nothing was spent, try again at `retry_at`.
+
+    `scope` names the budget ('global', or 'caller:<who>'); amounts are
+    micro-dollars. The router answers 429 with Retry-After; a worker's job is
+    deferred to `retry_at` (the next UTC midnight) instead of failing.
+    """
+
+    def __init__(self, reason: str, message: str, *, scope: str, retry_at: datetime, retry_after_s: int) -> None:
+        super().__init__(reason, message)
+        self.scope = scope
+        self.retry_at = retry_at
+        self.retry_after_s = retry_after_s  # from when it was raised until retry_at

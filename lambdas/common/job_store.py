@@ -43,9 +43,12 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from common.errors import PermanentError, TransientError, WorkerError
-from common.jobs import MAX_ERROR_CHARS, RETRIES_EXHAUSTED, TASKS, Job, JobEvent, JobMessage
+from common.jobs import MAX_ERROR_CHARS, RETRIES_EXHAUSTED, Job, JobEvent, JobMessage
+from common.tasks import TASKS
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     import psycopg
 
 # Added to the worker's remaining time: covers the last writes after the work
@@ -159,7 +162,8 @@ def start_job(
     with conn.transaction():
         with conn.cursor(row_factory=_tuple_row()) as cur:
             cur.execute(
-                "SELECT status, error_reason, lease_until IS NULL OR lease_until < now() FROM jobs WHERE id = %s FOR UPDATE",
+                "SELECT status, error_reason, lease_until IS NULL OR lease_until < now(), "
+                "not_before IS NOT NULL AND not_before > now() FROM jobs WHERE id = %s FOR UPDATE",
                 (uid,),
             )
             current = cur.fetchone()
@@ -171,7 +175,7 @@ def start_job(
         with _cursor(conn, Job) as cur:
             cur.execute(
                 f"UPDATE jobs SET status = 'running', attempts = attempts + 1, started_at = now(), updated_at = now(), "
-                f"finished_at = NULL, lease_until = now() + make_interval(secs => %s) "
+                f"finished_at = NULL, not_before = NULL, lease_until = now() + make_interval(secs => %s) "
                 f"WHERE id = %s RETURNING {_JOB_COLUMNS}",
                 (float(lease_seconds), uid),
             )
@@ -180,8 +184,13 @@ def start_job(
         return job
 
 
-def _start_detail(status: str, error_reason: str | None, lease_expired: bool) -> str | None:
-    """Why an attempt may take a job in this state (its history line), or None if it may not."""
+def _start_detail(status: str, error_reason: str | None, lease_expired: bool, waiting: bool = False) -> str | None:
+    """Why an attempt may take a job in this state (its history line), or None if it may not.
+
+    A queued job deferred to a later time (`waiting`, see `defer_job`) is not taken before then.
+    """
+    if status == "queued" and waiting:
+        return None
     if status == "queued":
         return "started"
     if status == "running" and lease_expired:
@@ -264,6 +273,26 @@ def fail_job_with(
     return fail_job(conn, attempt, permanent=not error.retryable, reason=error.reason, message=error.message)
 
 
+def defer_job(conn: psycopg.Connection, attempt: Job, error: WorkerError, *, until: datetime) -> Job | None:
+    """running -> queued, not started again before `until` (the sweeper re-sends it then); the error is kept.
+
+    `None` if the attempt no longer owns the job.
+    """
+    message = error.message[:MAX_ERROR_CHARS]
+    with conn.transaction():
+        with _cursor(conn, Job) as cur:
+            cur.execute(
+                f"UPDATE jobs SET status = 'queued', error = %(message)s, error_reason = %(reason)s, "
+                f"updated_at = now(), lease_until = NULL, not_before = %(until)s "
+                f"WHERE {_OWNED} RETURNING {_JOB_COLUMNS}",
+                {"message": message, "reason": error.reason, "until": until, **_owner(attempt)},
+            )
+            job = cur.fetchone()
+        if job is not None:
+            _record(conn, job, reason=error.reason, detail=f"deferred to {until.isoformat()}: {message}")
+        return job
+
+
 def fail_unstarted(conn: psycopg.Connection, job_id: uuid.UUID | str, error: PermanentError) -> Job | None:
     """queued -> failed for a job no attempt can run (its message is unreadable, its object gone).
 
@@ -274,7 +303,7 @@ def fail_unstarted(conn: psycopg.Connection, job_id: uuid.UUID | str, error: Per
         with _cursor(conn, Job) as cur:
             cur.execute(
                 f"UPDATE jobs SET status = 'failed', error = %s, error_reason = %s, updated_at = now(), "
-                f"finished_at = now() WHERE id = %s AND status = 'queued' RETURNING {_JOB_COLUMNS}",
+                f"finished_at = now(), not_before = NULL WHERE id = %s AND status = 'queued' RETURNING {_JOB_COLUMNS}",
                 (message, error.reason, _as_uuid(job_id)),
             )
             job = cur.fetchone()
@@ -321,6 +350,7 @@ def claim_stale_queued(conn: psycopg.Connection, *, grace_s: float, limit: int) 
             cur.execute(
                 f"UPDATE jobs SET updated_at = now() WHERE id IN ("
                 f"SELECT id FROM jobs WHERE status = 'queued' AND updated_at < now() - make_interval(secs => %s) "
+                f"AND (not_before IS NULL OR not_before <= now()) "
                 f"ORDER BY updated_at LIMIT %s FOR UPDATE SKIP LOCKED) RETURNING {_JOB_COLUMNS}",
                 (float(grace_s), int(limit)),
             )

@@ -1,4 +1,6 @@
-"""What a job is: the task list, the job and its history as values, and the queue envelope that asks for one.
+"""What a job is: the job and its history as values, and the queue envelope that asks for one.
+
+The task list is `common.tasks` (re-exported here as `TASKS`).
 
 No SQL here (that is `common.job_store`) and no Lambda: these values cross
 every boundary (API answers, queue messages, the ops CLI).
@@ -11,13 +13,12 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Literal, get_args
+from typing import Any, Literal
 
 from common.errors import PermanentError
+from common.tasks import TASKS
 
-Task = Literal["video", "trends", "data", "alerts"]
 JobStatus = Literal["queued", "running", "succeeded", "failed"]
-TASKS: tuple[str, ...] = get_args(Task)
 TERMINAL_STATUSES: frozenset[str] = frozenset({"succeeded", "failed"})
 
 # Error text is for humans; cap it so a huge stack or response body can't bloat rows.

@@ -2,7 +2,9 @@
 
 claim (start under a lease) -> run -> succeeded | failed (permanent) |
 back to queued (transient) | failed as retries_exhausted (transient on the
-queue's last delivery, see `common.job_store.fail_job_with`).
+queue's last delivery, see `common.job_store.fail_job_with`) | deferred
+(queued until a given time: the day's AI budget had no room for its model
+call, `common.errors.OverBudget`).
 
 A delivery whose job is finished or held by a live attempt is a duplicate: it
 is acknowledged without running. A transient failure is recorded and
@@ -11,10 +13,19 @@ bug (`unexpected_error`), so a job never stays "running". Every outcome is
 written only while this attempt still owns the job: an attempt that outlived
 its lease and was overtaken changes nothing (`stale`).
 
+A job's end (succeeded, failed) is announced after its commit to the
+completion-webhook notifier (`common.completion`). An announcement SQS
+refuses fails the delivery (a transient error): its redelivery finds the job
+finished, as a duplicate, and announces it again.
+
 The worker supplies `connect` (a unit of work on its connection) and `work`;
 `work` gets the attempt (the started `Job`) and returns the job's result
 summary, or a `Done` whose `save` writes the worker's own rows in the same
 transaction as the success.
+
+A deferred job's message is acknowledged: SQS cannot hold a message until
+tomorrow (its longest delay is 15 minutes), so the job waits as a queued row
+with `not_before`, and the sweeper sends it again once that time has come.
 """
 
 from __future__ import annotations
@@ -26,8 +37,8 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from common import job_store
-from common.errors import PermanentError, TransientError, WorkerError
+from common import completion, job_store
+from common.errors import OverBudget, PermanentError, TransientError, WorkerError
 
 if TYPE_CHECKING:
     import psycopg
@@ -51,7 +62,7 @@ class Done:
 
 @dataclass(frozen=True)
 class Outcome:
-    status: str  # succeeded | failed | duplicate | stale
+    status: str  # succeeded | failed | deferred | duplicate | stale
     job: Job  # as this attempt left it (or found it)
     reason: str | None = None
 
@@ -70,11 +81,16 @@ def run(
         attempt = job_store.start_job(conn, job.id, lease_seconds=job_store.lease_for(deadline.hard_left()))
     if attempt is None:
         logger.info("job %s is finished or held by a live attempt; duplicate delivery acknowledged", job.id)
+        if job.is_terminal:
+            # The delivery that ended it may have failed to announce it (and so come back): announce again.
+            completion.announce(job)
         return Outcome("duplicate", job, job.status)
     try:
         value = work(attempt)
     except PermanentError as err:
         return _fail(connect, attempt, err, on_failure)
+    except OverBudget as err:
+        return _defer(connect, attempt, err)
     except TransientError as err:
         _give_back(connect, attempt, err, delivery)
         raise
@@ -89,6 +105,7 @@ def run(
             return _stale(conn, attempt)
         if done.save is not None:
             done.save(conn)
+    completion.announce(finished)
     return Outcome("succeeded", finished)
 
 
@@ -102,7 +119,19 @@ def _fail(connect: Connect, attempt: Job, err: PermanentError, on_failure: OnFai
                 return _stale(conn, attempt)
             if on_failure is not None:
                 on_failure(conn, err)
+    completion.announce(failed)
     return Outcome("failed", failed, err.reason)
+
+
+def _defer(connect: Connect, attempt: Job, err: OverBudget) -> Outcome:
+    """Queued again until `err.retry_at`; the message is acknowledged (the sweeper re-sends the job then)."""
+    logger.warning("job %s deferred to %s: %s", attempt.id, err.retry_at.isoformat(), err)
+    with connect() as conn:
+        _clean(conn)
+        deferred = job_store.defer_job(conn, attempt, err, until=err.retry_at)
+        if deferred is None:
+            return _stale(conn, attempt)
+    return Outcome("deferred", deferred, err.reason)
 
 
 def _give_back(connect: Connect, attempt: Job, err: TransientError, delivery: Delivery) -> None:
@@ -116,6 +145,7 @@ def _give_back(connect: Connect, attempt: Job, err: TransientError, delivery: De
             logger.warning("job %s: a newer attempt owns it; this one's %s is not recorded", attempt.id, err.reason)
         elif job.status == "failed":
             logger.error("job %s failed: %s on the last delivery; the message goes to the DLQ", attempt.id, err)
+            completion.announce(job)
         else:
             logger.warning("job %s will be retried: %s", attempt.id, err)
 

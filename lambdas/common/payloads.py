@@ -18,9 +18,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from common.schema import Field, SchemaError, Shape
+from common.tasks import API_TASKS, SPECS
 
-TASKS = ("video", "trends", "data", "alerts")
-# Where uploads live in the uploads bucket (stacks.data.UPLOADS_PREFIX says the same; a test keeps them equal).
+# Where uploads live in the uploads bucket (stacks.function_settings.UPLOADS_PREFIX says the same; a test keeps them equal).
 UPLOADS_PREFIX = "uploads/"
 # The one rule for an upload's object key, for POST /v1/jobs and for the keys S3's
 # notifications bring: under uploads/, any characters but control characters
@@ -39,10 +39,11 @@ MAX_DATA_RANGE = timedelta(days=93)
 # `rerun` sends the job's payload) ignores them; the API never accepts them.
 RECORD_ONLY: dict[str, frozenset[str]] = {"video": frozenset({"bucket", "etag", "contentType", "size", "filename"})}
 
-TASK_PAYLOADS: dict[str, Shape] = {
+# The tasks whose payload has fields; every other task of the registry takes an empty object.
+_SHAPES: dict[str, Shape] = {
     "video": Shape(
         "VideoPayload",
-        "Analyse an uploaded video.",
+        SPECS["video"].summary,
         {
             "key": Field(
                 "string",
@@ -56,7 +57,7 @@ TASK_PAYLOADS: dict[str, Shape] = {
     ),
     "trends": Shape(
         "TrendsPayload",
-        "Collect a trend snapshot now.",
+        SPECS["trends"].summary,
         {
             "sources": Field(
                 "array",
@@ -69,7 +70,7 @@ TASK_PAYLOADS: dict[str, Shape] = {
     ),
     "data": Shape(
         "DataPayload",
-        "Roll analytics events up now.",
+        SPECS["data"].summary,
         {
             "since": Field(
                 "string",
@@ -90,7 +91,7 @@ TASK_PAYLOADS: dict[str, Shape] = {
     ),
     "alerts": Shape(
         "AlertsPayload",
-        "Evaluate alert rules now.",
+        SPECS["alerts"].summary,
         {
             "rules": Field(
                 "array",
@@ -101,6 +102,12 @@ TASK_PAYLOADS: dict[str, Shape] = {
             )
         },
     ),
+}
+if _SHAPES.keys() - set(API_TASKS):
+    raise RuntimeError(f"payload shapes for unknown tasks: {sorted(_SHAPES.keys() - set(API_TASKS))}")
+# Every task's shape, in registry order (the API contract and the OpenAPI document render these).
+TASK_PAYLOADS: dict[str, Shape] = {
+    task: _SHAPES.get(task) or Shape(f"{task.capitalize()}Payload", SPECS[task].summary, {}) for task in API_TASKS
 }
 
 
@@ -121,7 +128,7 @@ def validate(
     if from_job and isinstance(payload, dict) and payload.keys() & RECORD_ONLY.get(task, frozenset()):
         payload = {k: v for k, v in payload.items() if k not in RECORD_ONLY[task]}
     out = TASK_PAYLOADS[task].validate(payload, where)
-    if task == "data" and "since" in out:
+    if task == "data":
         data_range(out, default_until=now, where=where)
     return out
 
@@ -150,15 +157,15 @@ def _time(raw: str, where: str) -> datetime:
     try:
         value = datetime.fromisoformat(raw)
     except ValueError:
-        # The shape's pattern passed; the calendar did not (month 13, 25:00).
-        raise SchemaError.at(where, f"is not a valid time: {raw[:64]!r}") from None
+        # The shape's pattern passed (so `raw` is at most 32 characters); the calendar did not (month 13, 25:00).
+        raise SchemaError.at(where, f"is not a valid time: {raw!r}") from None
     if value.tzinfo is None:
         raise SchemaError.at(where, "has no time zone")
     try:
         return value.astimezone(UTC)
     except OverflowError:
         # 0001-01-01T00:00+23:59 is before year 1 in UTC; 9999-12-31T23:59-23:59 after year 9999.
-        raise SchemaError.at(where, f"is outside the years 1-9999 in UTC: {raw[:64]!r}") from None
+        raise SchemaError.at(where, f"is outside the years 1-9999 in UTC: {raw!r}") from None
 
 
 def unknown_names(asked: list[str], known: set[str] | frozenset[str], what: str, where: str) -> None:

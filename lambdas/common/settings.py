@@ -20,6 +20,7 @@ import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -89,6 +90,17 @@ class Env:
     def words(self, name: str) -> tuple[str, ...]:
         """A comma-separated list (set, possibly empty)."""
         return tuple(part.strip() for part in self.raw(name).split(",") if part.strip())
+
+    def usd(self, name: str) -> int:
+        """A positive dollar amount (e.g. "2.50") as whole micro-dollars."""
+        raw = self.text(name)
+        try:
+            value = Decimal(raw)
+        except InvalidOperation:
+            raise ConfigurationError(f"{name} must be an amount in USD, got {raw!r}") from None
+        if not value.is_finite() or value <= 0:
+            raise ConfigurationError(f"{name} must be a positive amount in USD, got {raw!r}")
+        return int(value * 1_000_000)
 
     def json(self, name: str, kind: type, what: str) -> Any:
         """A JSON value of ``kind`` (set, never blank); ``what`` says what it must be."""
@@ -237,6 +249,24 @@ class AzureAISettings:
         )
 
 
+@dataclass(frozen=True)
+class AiBudgetSettings:
+    """The AI spend budgets in micro-dollars: the stage's day, each caller's day, the stage's month (the alert's)."""
+
+    daily: int
+    caller_daily: int
+    monthly: int
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> AiBudgetSettings:
+        e = Env(env)
+        return cls(
+            daily=e.usd("AI_DAILY_BUDGET_USD"),
+            caller_daily=e.usd("AI_CALLER_DAILY_BUDGET_USD"),
+            monthly=e.usd("AI_MONTHLY_BUDGET_USD"),
+        )
+
+
 @functools.cache
 def database_settings() -> DatabaseSettings:
     return DatabaseSettings.from_env(os.environ)
@@ -252,13 +282,18 @@ def azure_ai_settings() -> AzureAISettings:
     return AzureAISettings.from_env(os.environ)
 
 
+@functools.cache
+def ai_budget_settings() -> AiBudgetSettings:
+    return AiBudgetSettings.from_env(os.environ)
+
+
 def service_name() -> str:
     return Env(os.environ).text("POWERTOOLS_SERVICE_NAME")
 
 
 def reset() -> None:
     """Forget cached settings (tests that change the environment)."""
-    for accessor in (database_settings, redis_settings, azure_ai_settings):
+    for accessor in (database_settings, redis_settings, azure_ai_settings, ai_budget_settings):
         accessor.cache_clear()
 
 

@@ -19,9 +19,9 @@ _METRIC_COLUMNS = {"event_count": "event_count", "value_sum": "value_sum"}
 class SqlMetrics:
     """`alert_rules.Metrics` on the app's tables; DLQ depths from ``dlqs`` (None: no DLQ is watched)."""
 
-    def __init__(self, conn: psycopg.Connection, *, ai_token_budget: int = 0, dlqs: DlqDepths | None = None) -> None:
+    def __init__(self, conn: psycopg.Connection, *, ai_monthly_budget: int = 0, dlqs: DlqDepths | None = None) -> None:
         self.conn = conn
-        self.ai_token_budget = ai_token_budget
+        self.ai_monthly_budget = ai_monthly_budget  # micro-USD
         self.dlqs = dlqs
 
     def rollup_sum(
@@ -66,12 +66,13 @@ class SqlMetrics:
             )
         )
 
-    def ai_tokens(self, day: datetime) -> tuple[int, int]:
+    def ai_spend_month(self, at: datetime) -> tuple[int, int]:
+        day = at.astimezone(UTC).date()
         used = self._one(
-            "SELECT coalesce(sum(prompt_tokens + completion_tokens), 0) FROM ai_usage_daily WHERE day = %(d)s",
-            {"d": day.astimezone(UTC).date()},
+            "SELECT coalesce(sum(cost_micro_usd), 0) FROM ai_calls WHERE day >= %(first)s AND day <= %(d)s",
+            {"first": day.replace(day=1), "d": day},
         )
-        return int(used), self.ai_token_budget
+        return int(used), self.ai_monthly_budget
 
     def dlq_depth(self, task: str | None) -> dict[str, int]:
         if self.dlqs is None:

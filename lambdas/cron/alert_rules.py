@@ -12,9 +12,9 @@ no_data        event_type, [window_hours (1), account_id, content_id]       no e
 dlq_depth      [queue (a task; every watched DLQ if absent), max (0)]       depth > max
 failed_jobs    [task, window_minutes (60), max (0)]                         failed jobs > max
 analyses       [window_hours (24), min (1)]                                 fewer uploads analysed
-ai_spend       percent                                                      AI tokens used today
-                                                                            >= percent of the
-                                                                            daily token budget
+ai_spend       percent                                                      AI dollars spent this
+                                                                            UTC month >= percent
+                                                                            of the monthly budget
 =============  ===========================================================  ====================
 
 Rollup windows end at the data job's watermark, floored to the hour: only
@@ -22,8 +22,9 @@ complete buckets are read, never the hour the data job is still counting
 (which made every rate look like a drop). With no watermark yet the reading
 is "no data". A ``change`` window is compared with the window just before it.
 
-AI spend is recorded today only as tokens (``ai_usage_daily``), not money:
-``ai_spend`` compares those tokens with the router's daily token budget.
+AI spend is every model call's cost (``ai_calls``, priced from the usage
+Azure reported): ``ai_spend`` compares the month so far with the stage's
+monthly AI budget (config ``azure.monthly_budget_usd``).
 
 Every key of a definition must be known to its kind: a typo (``operator``
 for ``op``, ``window_hour``) is a `RuleError` naming the key, not a default.
@@ -36,9 +37,10 @@ from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
-TASKS = ("video", "trends", "data", "alerts")
+from common.tasks import TASKS
+
 _OPS: dict[str, Callable[[Any, Any], bool]] = {">": operator.gt, ">=": operator.ge, "<": operator.lt, "<=": operator.le}
 _METRICS = ("event_count", "value_sum")
 
@@ -65,8 +67,8 @@ class Metrics(Protocol):
 
     def analyses_succeeded(self, *, start: datetime, end: datetime) -> int: ...
 
-    def ai_tokens(self, day: datetime) -> tuple[int, int]:
-        """(tokens used on that UTC day, the daily token budget)."""
+    def ai_spend_month(self, at: datetime) -> tuple[int, int]:
+        """(micro-dollars spent in that UTC month up to `at`, the monthly AI budget in micro-dollars)."""
         ...
 
     def dlq_depth(self, task: str | None) -> dict[str, int]:
@@ -95,19 +97,26 @@ class Vocabulary:
 ANY = Vocabulary()
 
 
+class _Probe(NamedTuple):
+    """What an evaluation reads, and when; a definition check has none."""
+
+    metrics: Metrics
+    at: datetime
+
+
 def check(kind: str, definition: Any, vocabulary: Vocabulary = ANY) -> None:
     """Raise `RuleError` (naming the key) if ``definition`` is not a valid ``kind`` definition."""
-    _kind(kind)(_Definition(definition, vocabulary), None, None)
+    _kind(kind)(_Definition(definition, vocabulary), None)
 
 
 def evaluate(kind: str, definition: Any, metrics: Metrics, at: datetime) -> Reading:
     """Measure a rule at ``at``; `RuleError` if its definition is unusable."""
-    reading = _kind(kind)(_Definition(definition, ANY), metrics, at.astimezone(UTC))
+    reading = _kind(kind)(_Definition(definition, ANY), _Probe(metrics, at.astimezone(UTC)))
     assert reading is not None
     return reading
 
 
-def _kind(kind: str) -> Callable[[_Definition, Metrics | None, datetime | None], Reading | None]:
+def _kind(kind: str) -> Callable[[_Definition, _Probe | None], Reading | None]:
     found = _CHECKS.get(kind)
     if found is None:
         raise RuleError(f"unknown kind {kind!r} (known: {', '.join(_CHECKS)})")
@@ -195,13 +204,14 @@ def _no_rollups(scope: dict[str, Any]) -> Reading:
     return Reading(None, None, f"no rollups yet for {_label(scope)} (the data job has not run)")
 
 
-def _threshold(d: _Definition, metrics: Metrics | None, at: datetime | None) -> Reading | None:
+def _threshold(d: _Definition, probe: _Probe | None) -> Reading | None:
     scope, window = _scope(d), _window(d)
     op = d.text("op", choices=tuple(_OPS), default=">")
     limit = d.number("value")
     d.done()
-    if metrics is None or at is None:
+    if probe is None:
         return None
+    metrics, at = probe.metrics, probe.at
     end = _complete_end(metrics, at)
     if end is None:
         return _no_rollups(scope)
@@ -210,13 +220,14 @@ def _threshold(d: _Definition, metrics: Metrics | None, at: datetime | None) -> 
     return Reading(breach, value, f"{_label(scope)} in the {window} to {end:%H:%MZ} is {value} ({op} {limit})", end)
 
 
-def _change(d: _Definition, metrics: Metrics | None, at: datetime | None) -> Reading | None:
+def _change(d: _Definition, probe: _Probe | None) -> Reading | None:
     scope, window = _scope(d), _window(d)
     percent = d.number("percent", minimum=0)
     direction = d.text("direction", choices=("up", "down", "any"), default="any")
     d.done()
-    if metrics is None or at is None:
+    if probe is None:
         return None
+    metrics, at = probe.metrics, probe.at
     end = _complete_end(metrics, at)
     if end is None:
         return _no_rollups(scope)
@@ -232,11 +243,12 @@ def _change(d: _Definition, metrics: Metrics | None, at: datetime | None) -> Rea
     return Reading(breach, change, f"{_label(scope)} changed {change}% ({previous} -> {current}) over {window}", end)
 
 
-def _no_data(d: _Definition, metrics: Metrics | None, at: datetime | None) -> Reading | None:
+def _no_data(d: _Definition, probe: _Probe | None) -> Reading | None:
     scope, window = _scope(d, metric=False), _window(d)
     d.done()
-    if metrics is None or at is None:
+    if probe is None:
         return None
+    metrics, at = probe.metrics, probe.at
     end = _complete_end(metrics, at)
     if end is None:
         return _no_rollups(scope)
@@ -244,53 +256,59 @@ def _no_data(d: _Definition, metrics: Metrics | None, at: datetime | None) -> Re
     return Reading(count == 0, count, f"{count} {scope['event_type']} events in the {window} to {end:%H:%MZ}", end)
 
 
-def _dlq_depth(d: _Definition, metrics: Metrics | None, at: datetime | None) -> Reading | None:
+def _dlq_depth(d: _Definition, probe: _Probe | None) -> Reading | None:
     task = d.text("queue", choices=TASKS)
     limit = d.whole("max", default=0, minimum=0, maximum=10**9)
     d.done()
-    if metrics is None:
+    if probe is None:
         return None
-    depths = metrics.dlq_depth(task)
+    depths = probe.metrics.dlq_depth(task)
     total = sum(depths.values())
     detail = ", ".join(f"{t} {n}" for t, n in sorted(depths.items()) if n) or "all empty"
     return Reading(total > limit, Decimal(total), f"{total} messages in the dead-letter queues ({detail}; max {limit})")
 
 
-def _failed_jobs(d: _Definition, metrics: Metrics | None, at: datetime | None) -> Reading | None:
+def _failed_jobs(d: _Definition, probe: _Probe | None) -> Reading | None:
     task = d.text("task", choices=TASKS)
     minutes = d.whole("window_minutes", default=60, minimum=1, maximum=24 * 60 * 7)
     limit = d.whole("max", default=0, minimum=0, maximum=10**9)
     d.done()
-    if metrics is None or at is None:
+    if probe is None:
         return None
+    metrics, at = probe.metrics, probe.at
     count = metrics.failed_jobs(task=task, start=at - timedelta(minutes=minutes), end=at)
     what = f"{task} jobs" if task else "jobs"
     return Reading(count > limit, Decimal(count), f"{count} failed {what} in the last {minutes} minutes (max {limit})")
 
 
-def _analyses(d: _Definition, metrics: Metrics | None, at: datetime | None) -> Reading | None:
+def _analyses(d: _Definition, probe: _Probe | None) -> Reading | None:
     hours = d.whole("window_hours", default=24, minimum=1, maximum=24 * 31)
     least = d.whole("min", default=1, minimum=1, maximum=10**9)
     d.done()
-    if metrics is None or at is None:
+    if probe is None:
         return None
+    metrics, at = probe.metrics, probe.at
     count = metrics.analyses_succeeded(start=at - timedelta(hours=hours), end=at)
     return Reading(count < least, Decimal(count), f"{count} uploads analysed in the last {hours} hours (min {least})")
 
 
-def _ai_spend(d: _Definition, metrics: Metrics | None, at: datetime | None) -> Reading | None:
+def _ai_spend(d: _Definition, probe: _Probe | None) -> Reading | None:
     percent = d.number("percent", minimum=0)
     d.done()
-    if metrics is None or at is None:
+    if probe is None:
         return None
-    used, budget = metrics.ai_tokens(at)
+    metrics, at = probe.metrics, probe.at
+    used, budget = metrics.ai_spend_month(at)
     share = (Decimal(used) / budget * 100).quantize(Decimal("0.1")) if budget else Decimal(0)
+    spent, limit = (Decimal(used) / 1_000_000).quantize(Decimal("0.01")), Decimal(budget) / 1_000_000
     return Reading(
-        share >= percent, share, f"AI tokens today: {used} of the {budget} daily budget ({share}%, alert at {percent}%)"
+        share >= percent,
+        share,
+        f"AI spend this month: ${spent} of the ${limit:.2f} monthly budget ({share}%, alert at {percent}%)",
     )
 
 
-_CHECKS: dict[str, Callable[[_Definition, Metrics | None, datetime | None], Reading | None]] = {
+_CHECKS: dict[str, Callable[[_Definition, _Probe | None], Reading | None]] = {
     "threshold": _threshold,
     "change": _change,
     "no_data": _no_data,

@@ -95,15 +95,18 @@ GROUP BY 1
 _KEY = "(f.bucket_start, f.account_id, f.content_id, f.event_type) = (r.bucket_start, r.account_id, r.content_id, r.event_type)"
 
 # fresh: the buckets' numbers now; gone: rows of those buckets nothing backs
-# any more (deleted events); written: rows whose numbers changed. One
-# statement, so a reader never sees a bucket half recomputed.
+# any more (deleted events); written: rows whose numbers changed; bumped: the
+# analytics generation of every account whose rows changed (GET /v1/analytics
+# caches under it, so the change invalidates that account's cached answers at
+# the moment it commits). One statement, so a reader never sees a bucket half
+# recomputed, nor new rows under an old generation.
 _REPLACE = """
 WITH fresh AS MATERIALIZED ({fresh}),
 gone AS (
     DELETE FROM {table} r
     WHERE r.bucket_start = ANY (%(buckets)s::timestamptz[])
       AND NOT EXISTS (SELECT 1 FROM fresh f WHERE {key})
-    RETURNING 1
+    RETURNING r.account_id
 ),
 written AS (
     INSERT INTO {table} AS r (bucket_start, account_id, content_id, event_type, event_count, value_sum, updated_at)
@@ -111,9 +114,15 @@ written AS (
     ON CONFLICT (bucket_start, account_id, content_id, event_type) DO UPDATE
     SET event_count = EXCLUDED.event_count, value_sum = EXCLUDED.value_sum, updated_at = EXCLUDED.updated_at
     WHERE (r.event_count, r.value_sum) IS DISTINCT FROM (EXCLUDED.event_count, EXCLUDED.value_sum)
+    RETURNING r.account_id
+),
+bumped AS (
+    INSERT INTO analytics_generations AS g (account_id)
+    SELECT account_id FROM written UNION SELECT account_id FROM gone
+    ON CONFLICT (account_id) DO UPDATE SET generation = g.generation + 1, updated_at = now()
     RETURNING 1
 )
-SELECT (SELECT count(*) FROM written), (SELECT count(*) FROM gone)
+SELECT (SELECT count(*) FROM written), (SELECT count(*) FROM gone), (SELECT count(*) FROM bumped)
 """
 
 _RECOMPUTE_HOURLY = _REPLACE.format(
@@ -193,7 +202,8 @@ def run_incremental(
         if first_pending is not None:
             hi = min(hi, first_pending + max_catchup)
         if lo is not None and hi <= lo:
-            return RollupResult(lo, lo, 0, 0, 0, 0, 0, 0, caught_up=False)
+            # Nothing new can be read: caught up unless the window ends past the watermark.
+            return RollupResult(lo, lo, 0, 0, 0, 0, 0, 0, caught_up=lo >= wanted)
         lookback_start = _hour_floor(window_end - lookback)
         cur.execute(_NEW_EVENTS, {"lo": lo or datetime.min.replace(tzinfo=UTC), "hi": hi, "lookback": lookback_start})
         new = cur.fetchall()
@@ -269,10 +279,10 @@ def _recompute(
         return (0, 0), (0, 0)
     _check_time(cur, remaining_s, "recomputing hourly rollups")
     cur.execute(_RECOMPUTE_HOURLY, {"buckets": hours})
-    hourly_written, hourly_deleted = cur.fetchone()
+    hourly_written, hourly_deleted, _ = cur.fetchone()
     _check_time(cur, remaining_s, "recomputing daily rollups")
     cur.execute(_RECOMPUTE_DAILY, {"buckets": sorted({_day(h) for h in hours})})
-    daily_written, daily_deleted = cur.fetchone()
+    daily_written, daily_deleted, _ = cur.fetchone()
     return (hourly_written, daily_written), (hourly_deleted, daily_deleted)
 
 

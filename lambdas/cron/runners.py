@@ -7,10 +7,12 @@ their settings; `reset()` forgets them and the settings.
 from __future__ import annotations
 
 import functools
+import importlib
+from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from common import jobs, payloads
+from common import jobs, payloads, tasks
 from common.errors import ConfigurationError, PermanentError
 from cron.settings import AlertsSettings, DataSettings, TrendsSettings, alerts_settings, data_settings, trends_settings
 from cron.settings import reset as reset_settings
@@ -21,6 +23,22 @@ if TYPE_CHECKING:
     from common.deadline import Deadline
     from cron.notify import WebhookUrl
     from cron.worker import Runner
+
+# The attribute naming a runner's settings reader (each task reads only its own variables).
+SETTINGS_READER = "settings_reader"
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def reads(reader: Callable[[], Any]) -> Callable[[_F], _F]:
+    """Declare the settings reader of a runner: `for_task` binds what it returns as ``settings=``."""
+
+    def mark(run: _F) -> _F:
+        setattr(run, SETTINGS_READER, reader)
+        return run
+
+    return mark
+
 
 # Time kept back from the Lambda timeout to record the outcome (the handler's `Deadline` reserve).
 RESERVE_S = 10.0
@@ -39,6 +57,7 @@ def payload_of(job: jobs.Job, msg: jobs.JobMessage) -> dict[str, Any]:
     return payloads.validate(msg.task, msg.payload, now=window_time(job, msg), from_job=True)
 
 
+@reads(data_settings)
 def data(
     conn: psycopg.Connection,
     job: jobs.Job,
@@ -67,6 +86,7 @@ def data(
     ).to_dict()
 
 
+@reads(trends_settings)
 def trends(
     conn: psycopg.Connection,
     job: jobs.Job,
@@ -75,14 +95,24 @@ def trends(
     settings: TrendsSettings,
     deadline: Deadline,
 ) -> dict[str, Any]:
-    from common import azure_ai
+    import contextlib
+
+    from common import ai_spend, azure_ai
+    from common.settings import ai_budget_settings
+    from common.spend_guard import SYSTEM_CALLER, Spender, SpendGuard
     from cron import summary, trends
 
     sources = trends.select(settings.trend_sources(), payload_of(job, msg).get("sources"))
 
     def summarize(rising: Any, falling: Any) -> summary.Summary:
         budget = max(1.0, deadline.left())
-        return summary.summarize(azure_ai.get_client(), settings.generation_model, rising, falling, budget_s=budget)
+        caller = ai_spend.job_owner(conn, job.id) or SYSTEM_CALLER
+        guard = SpendGuard(
+            lambda: contextlib.nullcontext(conn), Spender(caller, "trends", job.id), ai_budget_settings()
+        )
+        return summary.summarize(
+            azure_ai.get_client(), settings.generation_model, rising, falling, budget_s=budget, guard=guard
+        )
 
     return trends.run(
         conn,
@@ -97,6 +127,7 @@ def trends(
     )
 
 
+@reads(alerts_settings)
 def alerts(
     conn: psycopg.Connection,
     job: jobs.Job,
@@ -107,6 +138,7 @@ def alerts(
 ) -> dict[str, Any]:
     import time
 
+    from common.settings import ai_budget_settings
     from cron import alerts, alerts_store
     from cron.alert_metrics import SqlMetrics
 
@@ -119,7 +151,7 @@ def alerts(
         at=window_time(job, msg),
         metrics=SqlMetrics(
             conn,
-            ai_token_budget=settings.ai_daily_token_budget,
+            ai_monthly_budget=ai_budget_settings().monthly,
             dlqs=_dlq_depths(tuple(sorted(settings.dlq_urls.items()))),
         ),
         send=alerts.Delivery(
@@ -145,15 +177,20 @@ def _rules(name: str) -> Any:
 
 
 def for_task(task: str, deadline: Deadline) -> Runner:
-    if task == "data":
-        return functools.partial(data, settings=data_settings(), deadline=deadline)
-    if task == "trends":
-        settings = trends_settings()
+    """The runner the task registry names for ``task`` ("module:function"), bound to its own task's
+    settings (the reader it declares with `reads`) and the deadline."""
+    spec = tasks.SPECS.get(task)
+    if spec is None or spec.runner is None:
+        raise ValueError(f"no cron runner for task {task!r}")
+    module, _, function = spec.runner.partition(":")
+    run = getattr(importlib.import_module(module), function)
+    reader = getattr(run, SETTINGS_READER, None)
+    if reader is None:
+        raise ValueError(f"cron runner {spec.runner} declares no settings reader (@reads)")
+    settings = reader()
+    if isinstance(settings, TrendsSettings):
         settings.trend_sources()  # a bad TREND_SOURCES fails here, before any job is touched
-        return functools.partial(trends, settings=settings, deadline=deadline)
-    if task == "alerts":
-        return functools.partial(alerts, settings=alerts_settings(), deadline=deadline)
-    raise ValueError(f"no cron runner for task {task!r}")
+    return functools.partial(run, settings=settings, deadline=deadline)
 
 
 @functools.cache

@@ -73,10 +73,10 @@ class AlertsSettings:
     slack_webhook_secret: str
     dlq_urls: dict[str, str]
     # Its rules file (a name under lambdas/cron/rules/), where repository runbook
-    # paths resolve (may be blank), and the router's daily AI token budget.
+    # paths resolve (may be blank). The ai_spend rule's monthly budget is
+    # common.settings.AiBudgetSettings's.
     alert_rules_file: str
     runbook_base_url: str
-    ai_daily_token_budget: int
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> AlertsSettings:
@@ -88,7 +88,6 @@ class AlertsSettings:
             dlq_urls=_dlq_urls(e),
             alert_rules_file=e.text("ALERT_RULES_FILE"),
             runbook_base_url=e.raw("RUNBOOK_BASE_URL"),
-            ai_daily_token_budget=e.integer("AI_DAILY_TOKEN_BUDGET", minimum=0),
         )
 
 

@@ -21,8 +21,10 @@ from cron.trend_names import hashtags, normalize
 
 if TYPE_CHECKING:
     from common.azure_ai import AzureAIClient
+    from common.spend_guard import SpendGuard
 
 MAX_SUMMARY_CHARS = 2000
+MAX_ANSWER_TOKENS = 600
 MAX_PROMPT_NAME_CHARS = 60
 ANSWER = Shape(
     "TrendSummary",
@@ -86,15 +88,28 @@ def summarize(
     falling: Sequence[dict[str, Any]],
     *,
     budget_s: float,
+    guard: SpendGuard,
 ) -> Summary:
-    """The checked summary; an empty answer is retried like any other transient failure."""
-    result = client.chat(
-        model=model,
-        messages=[{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": prompt(rising, falling)}],
-        max_tokens=600,
-        temperature=0.3,
-        response_format={"type": "json_object"},
-        budget_s=budget_s,
+    """The checked summary, asked inside the spend guard (over budget: `OverBudget`, the job waits a day).
+
+    An empty answer is retried like any other transient failure.
+    """
+    from common.spend_guard import text_token_bound
+
+    data = prompt(rising, falling)
+    result = guard.call(
+        model,
+        input_tokens=text_token_bound(SYSTEM_PROMPT, data),
+        images=0,
+        max_tokens=MAX_ANSWER_TOKENS,
+        ask=lambda: client.chat(
+            model=model,
+            messages=[{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": data}],
+            max_tokens=MAX_ANSWER_TOKENS,
+            temperature=0.3,
+            response_format={"type": "json_object"},
+            budget_s=budget_s,
+        ),
     )
     if not result.content.strip():
         raise TransientError("azure_empty_answer", f"{model} returned an empty summary")

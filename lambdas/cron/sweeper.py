@@ -66,7 +66,10 @@ def sweep(conn: psycopg.Connection, policy: SweepPolicy, send: Sender) -> SweepR
     report = SweepReport()
     # Abandoned jobs first: they are committed back to queued before anything is sent.
     requeued = job_store.requeue_abandoned(conn, grace_s=policy.lease_grace_s, max_attempts=policy.max_attempts)
-    report.failed = [str(j.id) for j in job_store.fail_abandoned(conn, grace_s=policy.lease_grace_s)]
+    failed = job_store.fail_abandoned(conn, grace_s=policy.lease_grace_s)
+    report.failed = [str(j.id) for j in failed]
+    for job in failed:
+        _announce(job)
     for job in requeued:
         report.requeued.append(str(job.id))
         _send(job, policy, send, report)
@@ -89,3 +92,13 @@ def _send(job: Job, policy: SweepPolicy, send: Sender, report: SweepReport) -> N
     except WorkerError as exc:
         logger.warning("re-send failed", extra={"jobId": str(job.id), "task": job.task, "reason": exc.reason})
         report.send_failures.append(str(job.id))
+
+
+def _announce(job: Job) -> None:
+    """Tell the completion-webhook notifier the job failed (committed above); a refusal is logged, not retried."""
+    from common import completion
+
+    try:
+        completion.announce(job)
+    except WorkerError as exc:
+        logger.error("failed job not announced", extra={"jobId": str(job.id), "reason": exc.reason})

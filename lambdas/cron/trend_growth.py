@@ -27,14 +27,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from common.trend_movers import MIN_CONFIDENCE, item_key, movers
+
+__all__ = ["MIN_CONFIDENCE", "compute_growth", "confidence", "item_key", "movers", "source_counts"]
+
 Key = tuple[str, str, str]  # kind, name, scale
 
 MIN_TOTAL_MOVE = 0.05
-MIN_CONFIDENCE = 0.5
-
-
-def item_key(kind: str, name: str, scale: str) -> str:
-    return f"{kind}:{name}@{scale}"
 
 
 @dataclass
@@ -89,19 +88,6 @@ def confidence(scale: str, previous: int, current: int, sources_moved: int) -> f
         z = abs(current - previous) / math.sqrt(current + previous)
         return math.erf(z / math.sqrt(2))
     return 1 - 0.5**sources_moved
-
-
-def movers(growth: Mapping[str, Mapping[str, Any]], top_n: int) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """(rising, falling): confident moves, most confident first, then the largest relative change."""
-    confident = [g for g in growth.values() if g["change"] and g["confidence"] >= MIN_CONFIDENCE]
-
-    def rank(g: Mapping[str, Any]) -> tuple[float, float, str]:
-        relative = math.inf if g["ratio"] is None else abs(g["ratio"])
-        return (-g["confidence"], -relative, item_key(g["kind"], g["name"], g["scale"]))
-
-    rising = sorted((g for g in confident if g["change"] > 0), key=rank)[:top_n]
-    falling = sorted((g for g in confident if g["change"] < 0), key=rank)[:top_n]
-    return rising, falling
 
 
 def source_counts(items: Sequence[Mapping[str, Any]], source: str) -> dict[Key, int]:

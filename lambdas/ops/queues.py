@@ -12,8 +12,8 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-from common.jobs import TASKS
 from common.settings import Env
+from common.tasks import TASKS
 from ops.errors import OpsError
 
 URL_PREFIX_ENV = "QUEUE_URL_PREFIX"

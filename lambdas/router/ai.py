@@ -11,22 +11,18 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from common.errors import WorkerError
+from common.errors import OverBudget, WorkerError
 from router.errors import ApiError
 from router.settings import RouterSettings
 
 if TYPE_CHECKING:
     from common.azure_ai import AzureAIClient
+    from common.spend_guard import SpendGuard
     from router.cache import ResponseCache
-    from router.spend_guard import SpendGuard
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_MAX_TOKENS = 1024
-# The chat format's own tokens around one user message (role markers, separators).
-MESSAGE_OVERHEAD_TOKENS = 16
-# What one image may cost in prompt tokens, held by the reservation (a tiled high-detail image stays under it).
-IMAGE_TOKEN_BOUND = 2_000
 _MAGIC = {b"\xff\xd8\xff": "image/jpeg", b"\x89PNG\r\n\x1a\n": "image/png"}
 
 
@@ -97,23 +93,26 @@ def _ask(
     guard: SpendGuard,
     budget_s: float,
 ) -> dict[str, Any]:
-    """One model call inside the spend guard: reserve its maximum, call, settle what it used."""
-    reservation = guard.reserve(model, prompt_token_bound(req), req.max_tokens)
+    """One model call inside the spend guard: reserve its worst case, call, settle what it used."""
     content: Any = req.prompt if not parts else [{"type": "text", "text": req.prompt}, *parts]
     try:
-        result = client().chat(
-            model=model,
-            messages=[{"role": "user", "content": content}],
+        result = guard.call(
+            model,
+            input_tokens=prompt_token_bound(req),
+            images=len(req.images),
             max_tokens=req.max_tokens,
-            temperature=req.temperature,
-            budget_s=budget_s,
+            ask=lambda: client().chat(
+                model=model,
+                messages=[{"role": "user", "content": content}],
+                max_tokens=req.max_tokens,
+                temperature=req.temperature,
+                budget_s=budget_s,
+            ),
         )
-    except BaseException as exc:
-        guard.release(reservation)
-        if isinstance(exc, WorkerError):
-            raise upstream_error(exc) from exc
-        raise
-    guard.settle(reservation, model, result.usage.prompt_tokens, result.usage.completion_tokens)
+    except OverBudget as exc:
+        raise over_budget(exc) from None
+    except WorkerError as exc:
+        raise upstream_error(exc) from exc
     return {
         "model": model,
         "output": result.content,
@@ -127,13 +126,15 @@ def _ask(
 
 
 def prompt_token_bound(req: AiRequest) -> int:
-    """At least the prompt tokens the request can cost (what the spend guard reserves).
+    """At least the text prompt tokens the request can cost (the spend guard adds each image at the model's price)."""
+    from common.spend_guard import text_token_bound
 
-    A byte-level BPE token covers at least one byte, so the prompt's UTF-8 size
-    bounds its text; each image is held at `IMAGE_TOKEN_BOUND`. Real usage is
-    settled afterwards either way.
-    """
-    return MESSAGE_OVERHEAD_TOKENS + len(req.prompt.encode("utf-8")) + IMAGE_TOKEN_BOUND * len(req.images)
+    return text_token_bound(req.prompt)
+
+
+def over_budget(exc: OverBudget) -> ApiError:
+    """429 until the budget resets at the next UTC midnight."""
+    return ApiError(429, exc.reason, exc.message, {"Retry-After": str(exc.retry_after_s)})
 
 
 # The shared Azure client's failure reasons, as the caller should see them.

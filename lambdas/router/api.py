@@ -83,25 +83,37 @@ def route_ai() -> Response:
     body = contract.AI_REQUEST.validate(_json_body(settings))
 
     from common import db
-    from router import ai, spend
+    from common.settings import ai_budget_settings
+    from common.spend_guard import Spender, SpendGuard
+    from router import ai
     from router.cache import get_cache
-    from router.spend_guard import SpendGuard
 
     req = ai.AiRequest.from_body(body, settings)
-    budgets = (
-        spend.Budget(spend.GLOBAL_SCOPE, settings.daily_token_budget),
-        spend.Budget(spend.caller_scope(caller), settings.caller_daily_token_quota),
-    )
     answer, cached = ai.route_prompt(
         req,
         caller=caller,
         settings=settings,
         client=_azure_client,
         cache=lambda: get_cache(settings.cache_ttl_s),
-        guard=SpendGuard(db.connection, budgets),
+        guard=SpendGuard(db.connection, Spender(caller, "ai_route"), ai_budget_settings()),
         budget_s=_deadline(settings).budget(settings.ai_deadline_s),
     )
     return json_response(200, {**answer, "cached": cached}, {"X-Cache": "hit" if cached else "miss"})
+
+
+@_route(contract.USAGE)
+def get_usage() -> Response:
+    settings = router_settings()
+    caller = _caller()
+    from common import db
+    from common.settings import ai_budget_settings
+    from router.access import is_operator
+    from router.usage import usage_view
+
+    view = usage_view(
+        caller, operator=is_operator(_claims(), settings), budgets=ai_budget_settings(), connection=db.connection
+    )
+    return json_response(200, view)
 
 
 @_route(contract.CREATE_JOB)
@@ -298,5 +310,6 @@ def _azure_client():
     return azure_ai.get_client()
 
 
-# The operator routes (alert states, silences) live in their own module; importing it registers them.
-from router import operator_routes  # noqa: E402, F401
+# The operator routes (alert states, silences), the job listing and the data read routes (analytics,
+# trends) live in their own modules; importing them registers them.
+from router import data_routes, job_routes, operator_routes  # noqa: E402, F401

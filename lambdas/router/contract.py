@@ -9,8 +9,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from common.events import EVENT
-from common.payloads import TASK_PAYLOADS, TASKS
+from common.payloads import TASK_PAYLOADS
 from common.schema import Field, Shape, TaggedShape
+from common.tasks import API_TASKS, TASKS
 
 # What the document promises is the most any stage accepts. A stage's config
 # may set lower limits (AI_MAX_IMAGES, AI_MAX_PROMPT_CHARS, UPLOAD_MAX_BYTES,
@@ -93,7 +94,7 @@ JOB_REQUEST = TaggedShape(
     "JobRequest",
     "A unit of async work; `task` says which worker runs it and which shape `payload` has.",
     "task",
-    {task: _job_request(task) for task in TASKS},
+    {task: _job_request(task) for task in API_TASKS},
 )
 
 UPLOAD_REQUEST = Shape(
@@ -219,6 +220,7 @@ RESPONSE_SCHEMAS: dict[str, dict[str, Any]] = {
     },
     "Job": {
         "type": "object",
+        "required": ["jobId", "task", "status", "attempts", "payload", "createdAt", "updatedAt"],
         "properties": {
             "jobId": {"type": "string", "format": "uuid"},
             "task": {"type": "string", "enum": list(TASKS)},
@@ -226,11 +228,39 @@ RESPONSE_SCHEMAS: dict[str, dict[str, Any]] = {
             "attempts": {"type": "integer"},
             "error": {"type": "string", "nullable": True},
             "errorReason": {"type": "string", "nullable": True},
+            "payload": {"type": "object", "description": "The job's input, as its worker reads it."},
             "result": {"description": "The worker's result summary.", "nullable": True},
             "createdAt": {"type": "string", "format": "date-time"},
             "updatedAt": {"type": "string", "format": "date-time"},
             "startedAt": _NULLABLE_TIME,
             "finishedAt": _NULLABLE_TIME,
+            "output": {
+                "description": (
+                    "GET /v1/jobs/{jobId} only: what the worker stored beyond its summary (a video's analysis and "
+                    "features, a trends run's snapshot); null until it has stored it, and for tasks that store "
+                    "nothing more than `result`."
+                ),
+                "nullable": True,
+                "oneOf": [
+                    {"$ref": "#/components/schemas/VideoJobOutput"},
+                    {"$ref": "#/components/schemas/TrendsJobOutput"},
+                ],
+                "discriminator": {
+                    "propertyName": "kind",
+                    "mapping": {
+                        "video": "#/components/schemas/VideoJobOutput",
+                        "trends": "#/components/schemas/TrendsJobOutput",
+                    },
+                },
+            },
+            "webhooks": {
+                "type": "array",
+                "description": (
+                    "GET /v1/jobs/{jobId} only: the job's completion webhooks, one per event and endpoint, each "
+                    "with every attempt at it (oldest first)."
+                ),
+                "items": {"$ref": "#/components/schemas/WebhookDelivery"},
+            },
         },
     },
     "Event": EVENT.json_schema(),
@@ -264,6 +294,44 @@ RESPONSE_SCHEMAS: dict[str, dict[str, Any]] = {
             },
         },
     },
+    "Usage": {
+        "type": "object",
+        "required": ["caller", "todayUsd", "monthUsd", "remainingTodayUsd", "budgets"],
+        "properties": {
+            "caller": {"type": "string", "description": "The caller (JWT `sub`) the figures are for."},
+            "todayUsd": {"type": "number", "description": "What its settled AI calls cost today (UTC), in USD."},
+            "monthUsd": {"type": "number", "description": "What they cost this calendar month (UTC), in USD."},
+            "remainingTodayUsd": {
+                "type": "number",
+                "description": "What its next calls may still spend today: the least of its own and the stage's "
+                "daily budget left, calls in flight counted at their worst case.",
+            },
+            "budgets": {
+                "type": "object",
+                "properties": {
+                    "callerDailyUsd": {"type": "number"},
+                    "stageDailyUsd": {"type": "number"},
+                    "stageRemainingTodayUsd": {"type": "number"},
+                    "stageMonthlyUsd": {"type": "number", "description": "Operators only: the alert's monthly budget."},
+                },
+            },
+            "callers": {
+                "type": "array",
+                "description": "Operators only: every caller with spend this month.",
+                "items": {
+                    "type": "object",
+                    "required": ["caller", "todayUsd", "monthUsd"],
+                    "properties": {
+                        "caller": {"type": "string"},
+                        "todayUsd": {"type": "number"},
+                        "monthUsd": {"type": "number"},
+                    },
+                },
+            },
+            "stageTodayUsd": {"type": "number", "description": "Operators only: every caller's spend today."},
+            "stageMonthUsd": {"type": "number", "description": "Operators only: every caller's spend this month."},
+        },
+    },
     "UploadTicket": {
         "type": "object",
         "required": ["jobId", "uploadUrl", "method", "headers", "bucket", "key", "expiresIn"],
@@ -290,6 +358,13 @@ OPERATOR_SCOPE_ROLE = "operator"
 
 
 @dataclass(frozen=True)
+class QueryParam:
+    name: str
+    description: str
+    schema: dict[str, Any]
+
+
+@dataclass(frozen=True)
 class RouteSpec:
     method: str
     path: str  # OpenAPI style: /v1/jobs/{jobId}
@@ -307,6 +382,15 @@ class RouteSpec:
     # Operator-only as a whole: the document names OPERATOR_SCOPE_ROLE in the route's
     # security, which the Router stack turns into the stage's operator scope.
     operator: bool = False
+    # The query string's parameters, each a field of this shape (values are strings).
+    query: Shape | None = None
+    # Query parameters with their own JSON schema each (GET /v1/jobs: an integer limit, an opaque cursor);
+    # the route's module parses them (router.job_listing).
+    query_params: tuple[QueryParam, ...] = ()
+    # Answers without a body (a 304), status -> description.
+    bodiless: dict[int, str] = field(default_factory=dict)
+    # Headers of the success answer, name -> description.
+    ok_headers: dict[str, str] = field(default_factory=dict)
 
     @property
     def rule(self) -> str:
@@ -340,7 +424,9 @@ AI_ROUTE = RouteSpec(
         413: BAD_BODY[413]
         + "; `prompt_too_long` or `too_many_images`: over this stage's AI_MAX_PROMPT_CHARS / AI_MAX_IMAGES",
         422: "Azure refused the request: `content_filtered` (its content filter) or `upstream_rejected` (invalid for the model)",
-        429: "Daily AI budget spent",
+        429: "`daily_budget_exceeded` (the stage's AI budget for the UTC day) or `caller_budget_exceeded` (the "
+        "caller's): no room for this request's worst case (its `max_tokens` at the model's output price); "
+        "Retry-After is the next 00:00 UTC",
         502: "Azure failed, or the AI service is misconfigured on our side (`azure_misconfigured`, `azure_auth_failed`)",
         503: "Azure is throttling or a dependency is down",
         504: "Azure did not answer in time",
@@ -383,7 +469,7 @@ GET_JOB = RouteSpec(
     "GET",
     "/v1/jobs/{jobId}",
     "getJob",
-    "A job's status",
+    "A job's status and, once it succeeded, the worker's full output",
     200,
     "Job",
     errors={400: "`invalid_job_id`: not a UUID", 404: "`job_not_found`: no such job, or not one the caller may see"},
@@ -434,16 +520,36 @@ INGEST_EVENTS = RouteSpec(
     ),
 )
 
-# The operator routes build on RouteSpec above, so they are imported here, at the end.
+USAGE = RouteSpec(
+    "GET",
+    "/v1/usage",
+    "getUsage",
+    "The caller's AI spend today and this month, and its budget left today",
+    200,
+    "Usage",
+    description=(
+        "Every model call (this API's AI route, the caller's video analyses) is priced from the usage Azure "
+        "reports. A caller with the operator scope also sees every caller's spend and the stage's."
+    ),
+)
+
+# The operator, job-listing and data routes build on RouteSpec above, so they are imported here, at the end.
+from router.data_contract import DATA_ROUTES, DATA_SCHEMAS  # noqa: E402
+from router.jobs_contract import JOB_SCHEMAS, LIST_JOBS  # noqa: E402
 from router.operator_contract import OPERATOR_ROUTES, OPERATOR_SCHEMAS  # noqa: E402
 
 RESPONSE_SCHEMAS.update(OPERATOR_SCHEMAS)
+RESPONSE_SCHEMAS.update(JOB_SCHEMAS)
+RESPONSE_SCHEMAS.update(DATA_SCHEMAS)
 ROUTES: tuple[RouteSpec, ...] = (
     HEALTH,
     AI_ROUTE,
     CREATE_JOB,
+    LIST_JOBS,
     GET_JOB,
     CREATE_UPLOAD,
     INGEST_EVENTS,
+    USAGE,
+    *DATA_ROUTES,
     *OPERATOR_ROUTES,
 )

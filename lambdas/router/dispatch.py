@@ -1,4 +1,4 @@
-"""POST /v1/jobs and GET /v1/jobs/{id}: create the job row, then queue its envelope."""
+"""POST /v1/jobs and GET /v1/jobs/{id}: create the job row, then queue its envelope; read one back with its output."""
 
 from __future__ import annotations
 
@@ -135,6 +135,8 @@ def _untouched(job: Job) -> bool:
 def job_status(raw_id: str, *, caller: str, admin: bool, connection: Connection) -> dict[str, Any]:
     """The job's view for this caller; 404 alike for no job and someone else's, so ids reveal nothing."""
     from router.access import may_read
+    from router.job_listing import job_view
+    from router.job_queries import job_output, job_webhooks
     from router.job_store import get_owned_job
 
     try:
@@ -143,8 +145,9 @@ def job_status(raw_id: str, *, caller: str, admin: bool, connection: Connection)
         raise ApiError(400, "invalid_job_id", f"{raw_id[:64]!r} is not a job id (a UUID)") from None
     with connection() as conn:
         found = get_owned_job(conn, job_id)
-    if found is None or not may_read(found.owner, caller, admin=admin):
-        raise ApiError(404, "job_not_found", f"no job {job_id}")
-    view = found.job.to_dict()
-    view.pop("idempotencyKey", None)
-    return view
+        if found is None or not may_read(found.owner, caller, admin=admin):
+            raise ApiError(404, "job_not_found", f"no job {job_id}")
+        # The worker's full result (a video's analysis and features), read only for a job the caller may see.
+        output = job_output(conn, found.job)
+        webhooks = job_webhooks(conn, found.job.id)
+    return {**job_view(found.job), "output": output, "webhooks": webhooks}

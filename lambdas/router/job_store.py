@@ -51,7 +51,7 @@ def get_owned_job(conn: psycopg.Connection, job_id: uuid.UUID) -> OwnedJob | Non
     from psycopg.rows import dict_row
 
     with conn.transaction(), conn.cursor(row_factory=dict_row) as cur:
-        cur.execute(f"SELECT owner, {_job_columns()} FROM jobs WHERE id = %s", (job_id,))
+        cur.execute(f"SELECT owner, {job_columns()} FROM jobs WHERE id = %s", (job_id,))
         row = cur.fetchone()
     if row is None:
         return None
@@ -65,7 +65,7 @@ def delete_unsent_job(conn: psycopg.Connection, job_id: uuid.UUID) -> None:
 
 
 @functools.cache
-def _job_columns() -> str:
+def job_columns() -> str:
     # Job's fields are the jobs table's column names; deriving the list keeps
     # this query in step when common.jobs adds one (as it did lease_until).
     return ", ".join(f.name for f in dataclasses.fields(jobs.Job))

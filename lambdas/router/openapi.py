@@ -9,8 +9,9 @@ import json
 from typing import Any
 
 from common.payloads import TASK_PAYLOADS
-from common.schema import Shape, TaggedShape
+from common.schema import Field, Shape, TaggedShape
 from router.contract import MAX_IDEMPOTENCY_KEY_CHARS, OPERATOR_SCOPE_ROLE, RESPONSE_SCHEMAS, ROUTES, RouteSpec
+from router.jobs_contract import WEBHOOKS
 
 TITLE = "Huntaze API"
 VERSION = "1.0.0"
@@ -36,6 +37,8 @@ def build() -> dict[str, Any]:
         },
         "security": [{"jwt": []}],
         "paths": paths,
+        # The completion events the notifier posts (OpenAPI 3.1's `webhooks`; generators read it from 3.0 too).
+        "webhooks": WEBHOOKS,
         "components": {
             "securitySchemes": {"jwt": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
             "schemas": dict(sorted(schemas.items())),
@@ -55,6 +58,12 @@ def _operation(spec: RouteSpec) -> dict[str, Any]:
         {"name": name, "in": "path", "required": True, "schema": {"type": "string", "format": "uuid"}}
         for name in _path_params(spec.path)
     ]
+    if spec.query is not None:
+        params += [_query_param(name, field) for name, field in spec.query.fields.items()]
+    params += [
+        {"name": q.name, "in": "query", "required": False, "description": q.description, "schema": q.schema}
+        for q in spec.query_params
+    ]
     params += [
         {"name": name, "in": "header", "required": False, "description": text, "schema": _HEADER_SCHEMA}
         for name, text in spec.headers.items()
@@ -72,8 +81,13 @@ def _operation(spec: RouteSpec) -> dict[str, Any]:
             name: {"operationId": operation, "parameters": dict(parameters)}
             for name, (operation, parameters) in spec.links.items()
         }
+    if spec.ok_headers:
+        ok["headers"] = {
+            name: {"description": text, "schema": {"type": "string"}} for name, text in spec.ok_headers.items()
+        }
     responses: dict[str, Any] = {str(spec.ok_status): ok}
-    errors = {status: _response(text, "Error") for status, text in spec.errors.items()}
+    errors: dict[int, Any] = {status: _response(text, "Error") for status, text in spec.errors.items()}
+    errors.update({status: {"description": text} for status, text in spec.bodiless.items()})
     if spec.auth:
         errors[401] = _response(
             "Missing or invalid JWT: API Gateway's authorizer answers before the function runs", "Unauthorized"
@@ -83,6 +97,20 @@ def _operation(spec: RouteSpec) -> dict[str, Any]:
     responses.update({str(status): errors[status] for status in sorted(errors)})
     op["responses"] = responses
     return op
+
+
+def _query_param(name: str, field: Field) -> dict[str, Any]:
+    schema = {k: v for k, v in field.json_schema().items() if k not in ("description", "nullable", "example")}
+    param: dict[str, Any] = {
+        "name": name,
+        "in": "query",
+        "required": field.required,
+        "description": field.description,
+        "schema": schema,
+    }
+    if field.example is not None:
+        param["example"] = field.example
+    return param
 
 
 def _response(description: str, schema: str) -> dict[str, Any]:

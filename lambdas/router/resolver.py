@@ -5,8 +5,8 @@ response, to look for gzip in Accept-Encoding even when no route compresses.
 For payload 2.0 that property builds a case-insensitive copy of all headers,
 splitting comma-joined values into lists: about 20 us per request with the
 headers a browser sends, a third of the time of a rejected request. No option
-turns it off (Powertools 3.37). In payload 2.0 API Gateway already lower-cases
-header names, so the event's own dict answers the lookups Powertools makes with
+turns it off (Powertools 3.22 through 3.37). In payload 2.0 API Gateway already
+lower-cases header names, so the event's own dict answers the lookups Powertools makes with
 it (accept-encoding for compression, origin for CORS) unchanged; a
 comma-joined value stays one string, which both lookups accept.
 """

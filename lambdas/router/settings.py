@@ -22,8 +22,6 @@ class RouterSettings:
     models: dict[str, str]  # type -> model; "default" answers default_types
     default_types: tuple[str, ...]
     cache_ttl_s: int
-    daily_token_budget: int
-    caller_daily_token_quota: int
     max_prompt_chars: int
     max_body_bytes: int
     max_images: int
@@ -69,8 +67,6 @@ class RouterSettings:
             models=models,
             default_types=e.words("AI_DEFAULT_TYPES"),
             cache_ttl_s=e.integer("AI_CACHE_TTL_SECONDS", minimum=1),
-            daily_token_budget=e.integer("AI_DAILY_TOKEN_BUDGET", minimum=1),
-            caller_daily_token_quota=e.integer("AI_CALLER_DAILY_TOKEN_QUOTA", minimum=1),
             max_prompt_chars=e.integer("AI_MAX_PROMPT_CHARS", minimum=1),
             max_body_bytes=e.integer("MAX_BODY_BYTES", minimum=1),
             max_images=e.integer("AI_MAX_IMAGES", minimum=0),

@@ -30,7 +30,7 @@ def issue_upload(
     from common import jobs
     from router.job_store import create_owned_job
 
-    content_type = body["contentType"].strip().lower()
+    content_type = body["contentType"]  # one of the document's enum, exactly (the request shape checked it)
     size = body["size"]
     if content_type not in settings.upload_content_types:
         raise ApiError(

@@ -10,6 +10,7 @@ from typing import Any
 
 from common.azure_ai import AzureAIClient, user_message
 from common.errors import PermanentError
+from common.spend_guard import SpendGuard, text_token_bound
 from video.frames import ModelFrame
 
 PROMPT = """You are analysing a short-form social video (TikTok / Instagram Reels) for its creator.
@@ -83,12 +84,25 @@ def analyse(
     features: dict[str, Any],
     deadline: float,
     max_tokens: int,
+    guard: SpendGuard,
 ) -> Analysis:
-    """Ask the model; a malformed answer is asked once more, then is a permanent failure."""
-    messages = [user_message(prompt(frames, features), [f.jpeg for f in frames])]
+    """Ask the model inside the spend guard; a malformed answer is asked once more, then is a permanent failure.
+
+    Over the day's AI budget is `OverBudget` (the job waits for the next day).
+    """
+    text = prompt(frames, features)
+    messages = [user_message(text, [f.jpeg for f in frames])]
     problem = ""
     for attempt in (1, 2):
-        result = client.chat(model=model, messages=messages, max_tokens=max_tokens, temperature=0.2, deadline=deadline)
+        result = guard.call(
+            model,
+            input_tokens=text_token_bound(text),
+            images=len(frames),
+            max_tokens=max_tokens,
+            ask=lambda: client.chat(
+                model=model, messages=messages, max_tokens=max_tokens, temperature=0.2, deadline=deadline
+            ),
+        )
         try:
             answer = validate(result.content)
         except ValueError as exc:

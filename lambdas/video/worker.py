@@ -19,10 +19,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from common import db, job_store, jobs, lifecycle
+from common import ai_spend, db, job_store, jobs, lifecycle
 from common.deadline import Deadline
 from common.errors import PermanentError, TransientError
 from common.messages import Delivery
+from common.settings import ai_budget_settings
+from common.spend_guard import SYSTEM_CALLER, Spender, SpendGuard
 from video import analysis, features, frames, probe, repository, sampling, scenes, storage
 from video.messages import VideoRequest
 from video.settings import VideoSettings
@@ -61,7 +63,10 @@ def process(
                 "analysis_in_progress", f"job {row.job_id} is analysing this object version; this job takes its result"
             )
         held.append(row)
-        result = _analyse(obj, settings, deadline, client_factory)
+        with db.connection() as conn:
+            caller = ai_spend.job_owner(conn, attempt.id) or SYSTEM_CALLER
+        guard = SpendGuard(db.connection, Spender(caller, "video", attempt.id), ai_budget_settings())
+        result = _analyse(obj, settings, deadline, client_factory, guard)
         return lifecycle.Done(_summary(row.id, result), save=lambda conn: repository.succeed(conn, row, **result))
 
     def on_failure(conn: Any, err: PermanentError) -> None:
@@ -72,7 +77,11 @@ def process(
 
 
 def _analyse(
-    obj: storage.ObjectInfo, settings: VideoSettings, deadline: Deadline, client_factory: Callable[[], Any]
+    obj: storage.ObjectInfo,
+    settings: VideoSettings,
+    deadline: Deadline,
+    client_factory: Callable[[], Any],
+    guard: SpendGuard,
 ) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(dir=settings.work_dir, prefix="video-") as tmp:
         path = Path(tmp) / "upload"
@@ -106,6 +115,7 @@ def _analyse(
         features=feats,
         deadline=deadline.at,
         max_tokens=settings.analysis_max_tokens,
+        guard=guard,
     )
     return {
         "features": feats,

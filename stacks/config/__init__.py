@@ -9,7 +9,7 @@ no credentials and makes no lookups.
 
 One module per concern: ``base`` (shared types), ``infra`` (network, data),
 ``functions`` (Lambda, workers, video), ``cron`` (schedules, trends, alerts,
-events), ``api`` (router, Azure AI), ``operations`` (monitoring, cost, deploy)
+events), ``api`` (router, Azure AI), ``webhooks`` (completion webhooks), ``operations`` (monitoring, cost, deploy)
 and ``stage`` (the whole stage and its loading). Import from ``stacks.config``.
 """
 
@@ -18,12 +18,15 @@ from stacks.config.base import DEFAULT_REGION, ConfigError, RetentionDays
 from stacks.config.cron import AlertsConfig, CronConfig, EventsConfig, ScheduleConfig, TrendSourceConfig
 from stacks.config.functions import POWERTOOLS_LAYER_RELEASES, LambdaConfig, VideoConfig, WorkerConfig
 from stacks.config.infra import DataConfig, NetworkConfig
-from stacks.config.operations import DeployConfig, MonitoringConfig, WorkloadProfile
+from stacks.config.operations import AiCalls, DeployConfig, MonitoringConfig, WorkloadProfile
 from stacks.config.stage import StageConfig, deep_merge, load_stage_config
+from stacks.config.webhooks import JOB_EVENTS, WebhookEndpointConfig, WebhooksConfig
 
 __all__ = [
     "DEFAULT_REGION",
+    "JOB_EVENTS",
     "POWERTOOLS_LAYER_RELEASES",
+    "AiCalls",
     "AlertsConfig",
     "AzureConfig",
     "ConfigError",
@@ -40,6 +43,8 @@ __all__ = [
     "StageConfig",
     "TrendSourceConfig",
     "VideoConfig",
+    "WebhookEndpointConfig",
+    "WebhooksConfig",
     "WorkerConfig",
     "WorkloadProfile",
     "deep_merge",

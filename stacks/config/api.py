@@ -18,6 +18,14 @@ class AzureConfig(Section):
     }
     # Request types that are accepted and answered by the "default" model.
     default_types: tuple[str, ...] = ("vision", "chat")
+    # AI spend in USD, priced by lambdas/common/ai_prices.json. Every model call
+    # (the router's AI route, video analyses, trends summaries) reserves its worst
+    # case against the stage's day and its caller's day: over either, the router
+    # answers 429 and a worker retries the job the next UTC day. The alert checker's
+    # ai_spend rule compares the month's spend with monthly_budget_usd.
+    daily_budget_usd: float = Field(2.0, gt=0)
+    caller_daily_budget_usd: float = Field(0.5, gt=0)
+    monthly_budget_usd: float = Field(30.0, gt=0)
 
     @field_validator("models")
     @classmethod
@@ -36,9 +44,6 @@ class RouterConfig(Section):
     throttle_burst: int = Field(40, ge=1)
     cors_origins: tuple[str, ...] = ()
     cache_ttl_seconds: int = Field(3600, ge=1)
-    daily_token_budget: int = Field(2_000_000, ge=1)
-    # Each caller's (JWT `sub`) share of the day, on top of the global budget: one caller cannot spend it all.
-    caller_daily_token_quota: int = Field(200_000, ge=1)
     max_prompt_chars: int = Field(32_000, ge=1)
     # Lambda's synchronous payload limit is 6 MB; images ride inside the JSON body.
     max_body_bytes: int = Field(4_000_000, ge=1024, le=6_000_000)

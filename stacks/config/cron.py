@@ -114,6 +114,19 @@ class EventsConfig(Section):
     # The JWT claim listing the account ids a token may write events for (the
     # operator scope, for the app's backend, may write any account's).
     accounts_claim: str = Field("accounts", min_length=1)
+    # The imports worker: NDJSON (optionally gzip) files under events/ in the uploads bucket.
+    imports: WorkerConfig = WorkerConfig(memory_mb=512, timeout_seconds=300)
+    # A file over this size is refused unread; reading stops past this much text
+    # (what a gzip file inflates to) or this many lines. Bigger imports are split.
+    import_max_object_bytes: int = Field(256 * 1024 * 1024, ge=1)
+    import_max_text_bytes: int = Field(1024 * 1024 * 1024, ge=1)
+    import_max_lines: int = Field(2_000_000, ge=1)
+    # A longer line is rejected alone (and skipped without being held in memory).
+    import_max_line_bytes: int = Field(64 * 1024, ge=1)
+    # Events written per transaction (the progress saved between batches).
+    import_batch: int = Field(1000, ge=1)
+    # Work stops this long before the Lambda timeout, to save the progress and hand the message back.
+    import_time_reserve_seconds: float = Field(15.0, gt=0)
 
     @field_validator("types")
     @classmethod

@@ -12,25 +12,31 @@ from stacks.config.base import Section
 # release it holds. The tests run on the aws-lambda-powertools pinned in
 # requirements-dev.txt, so the deployed layer must hold that same release
 # (tests/infra/test_powertools_layer.py checks the pin against this table).
-# KNOWN WRONG, to be fixed before a deploy (issue 18 item 7). Evidence gathered offline:
-# - layer 27 is what docs/index.md moved to in aws-powertools/powertools-lambda-python#7757
-#   (from 18); one layer version is published per release (v3.2.0 -> 3, v3.4.0 -> 5, v3.4.1 -> 6,
-#   per that repository's "docs(layer): update layer version number" PRs #5426, #5785, #5869);
-# - a public PR of 2026-06-24 (schubergphilis/terraform-aws-mcaf-securityhub-findings-manager#91)
-#   calls :27 "the latest V3 layer", while aws-lambda-powertools 3.37.0 was published 2026-10;
-# - public code already deploys python313-arm64 layer versions up to :36.
-# So layer 27 predates 3.37.0 and does not hold it; which version does could not be read here.
-# Before a deploy: `aws lambda list-layer-versions --layer-name
-# arn:aws:lambda:us-east-2:017000801446:layer:AWSLambdaPowertoolsPythonV3-python313-arm64`
-# (each Description names the Powertools release), then put that version here and in cdk.json.
-POWERTOOLS_LAYER_RELEASES: dict[int, str] = {27: "3.37.0"}
+# Issue 18 item 7: the tests are pinned to the release a layer version is shown to hold.
+# Evidence (read offline from aws-powertools/powertools-lambda-python):
+# - commit 0219b401d6a97e222cb26ade10456f8626a716d3: docs/includes/_layer_homepage_arm64.md lists
+#   arn:aws:lambda:us-east-2:017000801446:layer:AWSLambdaPowertoolsPythonV3-python313-arm64:25 (every
+#   region, every Python), and aws_lambda_powertools/shared/version.py in the same tree says 3.22.0.
+#   Each release's "docs(layer): update layer version number" change sets both together, e.g.
+#   https://github.com/aws-powertools/powertools-lambda-python/pull/5869 (v3.4.1 -> layer 6, 2025-01-14);
+#   also #5426 (v3.2.0 -> 3, 2024-10-22), #5785 (v3.4.0 -> 5, 2024-12-23).
+# - layer 27 (the version configured before): docs/index.md moves from :18 to :27 in
+#   https://github.com/aws-powertools/powertools-lambda-python/pull/7757 (index.md lags the regional
+#   tables), and schubergphilis/terraform-aws-mcaf-securityhub-findings-manager#91 (2026-06-24) calls
+#   :27 the latest V3 layer (an earlier note here dated 3.37.0, the pin before, to 2026-10; not
+#   re-checked). So 27 holds a release after 3.22.0; which one, and which layer holds 3.37.0, no
+#   source read offline says.
+# The lambda tests (router, ops, notify, cron and video handlers, common) pass on 3.22.0.
+# To move up: `aws lambda get-layer-version-by-arn --arn <arn>:<n>` (its Description names the
+# release), then change this table, cdk.json and requirements-dev.txt together.
+POWERTOOLS_LAYER_RELEASES: dict[int, str] = {25: "3.22.0"}
 
 
 class LambdaConfig(Section):
     # The AWS-managed Powertools layer (python313, arm64); bump together with the
     # pinned aws-lambda-powertools in requirements-dev.txt and POWERTOOLS_LAYER_RELEASES.
     powertools_layer_account: str = "017000801446"
-    powertools_layer_version: int = Field(27, ge=1)
+    powertools_layer_version: int = Field(25, ge=1)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
     @field_validator("powertools_layer_version")

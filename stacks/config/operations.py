@@ -67,6 +67,19 @@ class MonitoringConfig(Section):
         return self.slack_webhook_secret_name or f"{prefix}/slack/webhook"
 
 
+class AiCalls(Section):
+    """One kind of model call in the workload: how many a month and the tokens of one (tools/cost prices them)."""
+
+    # None: derived (video: one per video; trends: one per scheduled run).
+    per_month: float | None = Field(None, ge=0)
+    prompt_tokens: int = Field(ge=0)
+    images: int = Field(0, ge=0)
+    # Input tokens one image costs (Phi-4-multimodal's dynamic-HD crops of the image's size).
+    image_tokens: int = Field(0, ge=0)
+    # Output tokens, reasoning included (DeepSeek-R1's chain of thought is billed as output).
+    answer_tokens: int = Field(ge=0)
+
+
 class WorkloadProfile(Section):
     """What a month of use looks like, for the cost report (tools/cost)."""
 
@@ -81,6 +94,8 @@ class WorkloadProfile(Section):
     # Seconds one scheduled run of each cron task takes (task -> seconds).
     scheduled_run_seconds: dict[str, float] = {"trends": 30, "data": 5, "alerts": 3}
     alert_notifications_per_month: int = Field(30, ge=0)
+    # One signed POST of a completion webhook, answered (the notifier waits for it).
+    webhook_post_seconds_avg: float = Field(0.3, ge=0)
     deploys_per_month: int = Field(20, ge=0)
     log_gb_per_month: float = Field(1.0, ge=0)
     nat_gb_per_month: float = Field(5.0, ge=0)
@@ -91,6 +106,19 @@ class WorkloadProfile(Section):
     # credited with them (it is alone in its account, or the one that takes
     # them); "none": another stage of the same account already takes them.
     free_tiers: Literal["account", "none"] = "account"
+    # Azure AI calls a month by kind: "route:<type>" (POST /v1/ai/route, the type's model), "video" (one
+    # analysis per video, the vision model), "trends" (one summary per scheduled run, the generation model).
+    # Prompt sizes of video and trends are the app's own prompts measured in UTF-8 bytes / 4 (docs/cost.md);
+    # a 512 px frame is 2 dynamic-HD crops of 448 px plus the global view, 256 tokens each (~800 with
+    # separators). The route mix and its sizes are estimates: no benchmark measures them yet.
+    ai_calls: dict[str, AiCalls] = {
+        "route:reasoning": AiCalls(per_month=1000, prompt_tokens=300, answer_tokens=1500),
+        "route:generation": AiCalls(per_month=3000, prompt_tokens=300, answer_tokens=400),
+        "route:vision": AiCalls(per_month=1000, prompt_tokens=100, images=1, image_tokens=800, answer_tokens=200),
+        "route:chat": AiCalls(per_month=3000, prompt_tokens=300, answer_tokens=300),
+        "video": AiCalls(prompt_tokens=200, images=6, image_tokens=800, answer_tokens=250),
+        "trends": AiCalls(prompt_tokens=1050, answer_tokens=200),
+    }
 
 
 class DeployConfig(Section):

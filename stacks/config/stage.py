@@ -9,12 +9,14 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError, field_validator, model_validator
 
+from common import names
 from stacks.config.api import AzureConfig, RouterConfig
 from stacks.config.base import DEFAULT_REGION, ConfigError, RetentionDays, Section
 from stacks.config.cron import AlertsConfig, CronConfig, EventsConfig
 from stacks.config.functions import LambdaConfig, VideoConfig
 from stacks.config.infra import DataConfig, NetworkConfig
 from stacks.config.operations import DeployConfig, MonitoringConfig, WorkloadProfile
+from stacks.config.webhooks import WebhooksConfig
 
 
 class StageConfig(Section):
@@ -33,6 +35,7 @@ class StageConfig(Section):
     events: EventsConfig = EventsConfig()
     azure: AzureConfig = AzureConfig()
     router: RouterConfig = RouterConfig()
+    webhooks: WebhooksConfig = WebhooksConfig()
     monitoring: MonitoringConfig
     workload: WorkloadProfile = WorkloadProfile()
     deploy: DeployConfig = DeployConfig()
@@ -64,7 +67,7 @@ class StageConfig(Section):
 
     @property
     def prefix(self) -> str:
-        return f"huntaze-{self.stage}"
+        return names.prefix(self.stage)
 
 
 def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:

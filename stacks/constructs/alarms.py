@@ -15,6 +15,7 @@ from aws_cdk import aws_cloudwatch_actions as cw_actions
 from aws_cdk import aws_sns as sns
 from constructs import Construct, IConstruct
 
+from common import names
 from stacks.config import StageConfig
 from stacks.constructs.watched import label
 from stacks.naming import alerts_topic_arn
@@ -54,7 +55,7 @@ class AlarmFactory:
         alarm = cloudwatch.Alarm(
             self.scope,
             f"{kind}-{name}",
-            alarm_name=f"{self.cfg.prefix}-{kind}-{name}"[:255],
+            alarm_name=names.alarm(self.cfg.prefix, kind, name),
             alarm_description=f"{what} Runbook: {runbook_url(self.cfg, kind)}",
             metric=metric,
             threshold=threshold,

@@ -12,10 +12,12 @@ from __future__ import annotations
 import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda_destinations as destinations
+from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
+from common import names
 from stacks.config import StageConfig
 from stacks.constructs.nag import acknowledge
 from stacks.constructs.nag_checkov import acknowledge_checkov
@@ -102,9 +104,15 @@ def slack_forwarder(scope: Construct, cfg: StageConfig, data: DataStack, topic: 
         timeout=cdk.Duration.seconds(15),
         environment=data.slack_environment(),
     )
-    data.grant_slack(forwarder)
+    # By its name, not by the Data stack's export: the Monitoring stack imports nothing.
+    secretsmanager.Secret.from_secret_name_v2(
+        scope, "SlackWebhookSecret", cfg.monitoring.slack_secret_name(cfg.prefix)
+    ).grant_read(forwarder)
     dlq = dead_letter_queue(
-        scope, "SlackForwarderDlq", queue_name=f"{cfg.prefix}-slack-dlq", of_what="the Slack forwarder (SNS and Lambda)"
+        scope,
+        "SlackForwarderDlq",
+        queue_name=names.slack_dlq(cfg.prefix),
+        of_what="the Slack forwarder (SNS and Lambda)",
     )
     # SNS redrives what it cannot hand to Lambda; Lambda sends what failed every retry.
     topic.add_subscription(subscriptions.LambdaSubscription(forwarder, dead_letter_queue=dlq))

@@ -16,6 +16,7 @@ import aws_cdk as cdk
 from aws_cdk import aws_budgets as budgets
 from aws_cdk import aws_sns as sns
 
+from common import names
 from stacks.config import StageConfig
 
 DIGEST_CHARS = 8
@@ -44,7 +45,7 @@ def monthly_budget(stack: cdk.Stack, cfg: StageConfig, topic: sns.Topic) -> budg
         stack,
         "MonthlyBudget",
         budget=budgets.CfnBudget.BudgetDataProperty(
-            budget_name=f"{cfg.prefix}-monthly-{digest[:DIGEST_CHARS]}",
+            budget_name=names.budget(cfg.prefix, digest[:DIGEST_CHARS]),
             budget_type="COST",
             time_unit="MONTHLY",
             budget_limit=budgets.CfnBudget.SpendProperty(amount=s.monthly_budget_usd, unit="USD"),

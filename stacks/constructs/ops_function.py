@@ -2,32 +2,33 @@
 
 from __future__ import annotations
 
-import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
+from common import names
+from common.tasks import TASKS
 from stacks.config import StageConfig
 from stacks.constructs.nag import acknowledge
 from stacks.constructs.nag_checkov import acknowledge_checkov
 from stacks.constructs.python_function import PythonFunction
-from stacks.cron import WATCHED_DLQ_TASKS as WORKER_TASKS
 from stacks.data import DataStack
+from stacks.naming import function_name, queue_arn, queue_name, queue_url_base
 
 
 def ops_function(scope: Construct, cfg: StageConfig, data: DataStack) -> PythonFunction:
-    """A rerun sends to a task queue found by name (``<prefix>-<task>``), so the
+    """A rerun sends to a task queue found by name (`common.names.queue`), so the
     function may send to exactly those queues and needs no lookup call."""
-    prefix = cfg.prefix
     ops = PythonFunction(
         scope,
         "Ops",
         cfg=cfg,
         package="ops",
         handler="ops.handler.lambda_handler",
-        function_name=f"{prefix}-ops",
+        function_name=function_name(cfg, "ops"),
         description="Operator actions on jobs (history, re-run) for the ops CLI",
         environment={
-            "QUEUE_URL_PREFIX": f"https://sqs.{cdk.Aws.REGION}.{cdk.Aws.URL_SUFFIX}/{cdk.Aws.ACCOUNT_ID}/{prefix}-",
+            # Every task queue's URL is this plus the task (names.queue_prefix + task == names.queue).
+            "QUEUE_URL_PREFIX": queue_url_base() + names.queue_prefix(cfg.prefix),
         },
         database=data.database_access("ops"),
         unalarmed_because="an operator invokes it synchronously and sees every error in the CLI",
@@ -42,10 +43,7 @@ def ops_function(scope: Construct, cfg: StageConfig, data: DataStack) -> PythonF
     ops.add_to_role_policy(
         iam.PolicyStatement(
             actions=["sqs:SendMessage"],
-            resources=[
-                f"arn:{cdk.Aws.PARTITION}:sqs:{cdk.Aws.REGION}:{cdk.Aws.ACCOUNT_ID}:{prefix}-{task}"
-                for task in WORKER_TASKS
-            ],
+            resources=[queue_arn(queue_name(cfg, task)) for task in TASKS],
         )
     )
     return ops

@@ -30,6 +30,9 @@ UNALARMED_TAG = "huntaze:alarms"
 if RUNTIME.name != f"python{PYTHON_VERSION}":
     raise RuntimeError("stacks/constructs/bundling.py PYTHON_VERSION must match RUNTIME")
 
+# The CloudWatch namespace of the functions' own (EMF) metrics.
+METRICS_NAMESPACE = "Huntaze"
+
 
 @jsii.implements(cdk.ILocalBundling)
 class _LocalPipBundling:
@@ -97,7 +100,7 @@ class PythonFunction(lambda_.Function):
         env = {
             "STAGE": cfg.stage,
             "POWERTOOLS_SERVICE_NAME": package,
-            "POWERTOOLS_METRICS_NAMESPACE": "Huntaze",
+            "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
             "POWERTOOLS_LOG_LEVEL": cfg.lambdas.log_level,
             **(environment or {}),
         }

@@ -27,7 +27,7 @@ from stacks.config import StageConfig, WorkerConfig
 from stacks.constructs.nag import acknowledge
 from stacks.constructs.nag_checkov import acknowledge_checkov
 from stacks.constructs.python_function import DatabaseAccess, PythonFunction
-from stacks.naming import dlq_name, queue_name
+from stacks.naming import dlq_name, function_name, queue_name
 
 VISIBILITY_TIMEOUT_FACTOR = 6
 DLQ_RETENTION = cdk.Duration.days(14)
@@ -98,7 +98,7 @@ class QueueWorker(Construct):
             handler=handler,
             description=description,
             # A fixed name lets the Monitoring stack watch it without an export.
-            function_name=f"{cfg.prefix}-{task}",
+            function_name=function_name(cfg, task),
             memory_mb=worker.memory_mb,
             timeout=timeout,
             ephemeral_storage_mb=worker.ephemeral_storage_mb,

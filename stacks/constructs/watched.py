@@ -22,7 +22,10 @@ from aws_cdk import aws_rds as rds
 from aws_cdk import aws_scheduler as scheduler
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
-from constructs import IConstruct
+from constructs import Construct, IConstruct
+
+from stacks.config import StageConfig
+from stacks.naming import published_id, resolved_id
 
 PERIOD = cdk.Duration.minutes(5)
 
@@ -126,9 +129,11 @@ def queue_metric(queue: sqs.Queue, metric_name: str, statistic: str) -> cloudwat
     )
 
 
-def function_metric(fn: lambda_.Function, metric_name: str, statistic: str) -> cloudwatch.Metric:
-    """An AWS/Lambda metric of ``fn``, by its literal name where it has one (no cross-stack import)."""
-    name = literal_name(fn, "function_name") or fn.function_name
+def function_metric(
+    scope: Construct, cfg: StageConfig, fn: lambda_.Function, metric_name: str, statistic: str
+) -> cloudwatch.Metric:
+    """An AWS/Lambda metric of ``fn``, by its literal name, else by its published one (no cross-stack import)."""
+    name = literal_name(fn, "function_name") or watched_id(scope, cfg, fn, fn.function_name)
     return cloudwatch.Metric(
         namespace="AWS/Lambda",
         metric_name=metric_name,
@@ -150,7 +155,38 @@ def timeout_seconds(fn: lambda_.Function) -> int:
     return int(value) if isinstance(value, int | float) else 3
 
 
-def cache_node_ids(cache: elasticache.CfnReplicationGroup) -> list[str]:
+def watched_id(scope: Construct, cfg: StageConfig, resource: IConstruct, own_id: str) -> str:
+    """``resource``'s id as ``scope`` may use it: the published one (`stacks.naming.publish_id`), read
+    without an export, when ``resource`` lives in another stack; ``own_id`` within the same stack."""
+    if cdk.Stack.of(resource) is cdk.Stack.of(scope):
+        return own_id
+    what = published_id(resource)
+    if what is None:
+        raise ValueError(
+            f"{resource.node.path} is watched from another stack, but its id is not published (stacks.naming.publish_id)"
+        )
+    return resolved_id(scope, cfg, what)
+
+
+def database_metric(
+    scope: Construct, cfg: StageConfig, db: rds.DatabaseInstance, metric_name: str, statistic: str
+) -> cloudwatch.Metric:
+    """An AWS/RDS metric of ``db``, by its published identifier (no cross-stack import)."""
+    return cloudwatch.Metric(
+        namespace="AWS/RDS",
+        metric_name=metric_name,
+        dimensions_map={"DBInstanceIdentifier": watched_id(scope, cfg, db, db.instance_identifier)},
+        period=PERIOD,
+        statistic=statistic,
+    )
+
+
+def api_id(scope: Construct, cfg: StageConfig, api: apigwv2.CfnApi) -> str:
+    return watched_id(scope, cfg, api, api.ref)
+
+
+def cache_node_ids(scope: Construct, cfg: StageConfig, cache: elasticache.CfnReplicationGroup) -> list[str]:
     """ElastiCache names a replication group's nodes <group id>-001, -002, ..."""
     count = cdk.Stack.of(cache).resolve(cache.num_cache_clusters) or 1
-    return [cdk.Fn.join("", [cache.ref, f"-{i:03d}"]) for i in range(1, int(count) + 1)]
+    group = watched_id(scope, cfg, cache, cache.ref)
+    return [cdk.Fn.join("", [group, f"-{i:03d}"]) for i in range(1, int(count) + 1)]

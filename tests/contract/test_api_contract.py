@@ -32,6 +32,7 @@ from hypothesis import HealthCheck, settings
 from schemathesis.config import SchemathesisConfig
 
 from router import openapi
+from router.data_contract import ANALYTICS, TRENDS
 from router.operator_contract import CREATE_SILENCE
 from tests.fakes import LambdaContext, chat_completion
 
@@ -59,9 +60,13 @@ CONFIG = SchemathesisConfig.from_dict(
 # What the stage allows at most is what the document promises (router.contract);
 # the test stage is configured at those limits so valid data is always accepted.
 ENV = {
-    "AI_MODELS": json.dumps({"reasoning": "DeepSeek-R1", "generation": "DeepSeek-V3", "default": "Phi-4"}),
+    "AI_MODELS": json.dumps(
+        {"reasoning": "DeepSeek-R1", "generation": "DeepSeek-V3", "default": "Phi-4-multimodal-instruct"}
+    ),
     "AI_DEFAULT_TYPES": "vision,chat",
-    "AI_DAILY_TOKEN_BUDGET": str(10**12),
+    "AI_DAILY_BUDGET_USD": str(10**9),
+    "AI_CALLER_DAILY_BUDGET_USD": str(10**9),
+    "AI_MONTHLY_BUDGET_USD": str(10**9),
     "AI_MAX_PROMPT_CHARS": "6000000",
     "AI_MAX_IMAGES": "20",
     "AI_MAX_OUTPUT_TOKENS": "1000000",
@@ -159,6 +164,8 @@ def _documented_prose_rules(ctx, case) -> bool:
 
     * a data job's range: "`until` after `since`, at most 93 days, a real
       calendar time" (test_router_task_contract);
+    * the analytics query's range and event types, and the trends query's
+      limit and window (test_router_analytics, test_router_trends);
     * a silence's `rule` must name one of the stage's alert rules, which live
       in its database, not in the document (the `api` fixture loads the
       stage's rule file, so the documented example and the maintenance
@@ -169,6 +176,8 @@ def _documented_prose_rules(ctx, case) -> bool:
 
     if case.meta is None or case.meta.generation.mode is not GenerationMode.POSITIVE:
         return True
+    if case.operation.path in _QUERY_RULES:
+        return _QUERY_RULES[case.operation.path](dict(case.query or {}))
     body = case.body
     if not isinstance(body, dict):
         return True
@@ -178,6 +187,36 @@ def _documented_prose_rules(ctx, case) -> bool:
     if body.get("task") == "data" and isinstance(body.get("payload"), dict):
         return _fits_the_data_range_rule(body["payload"])
     return True
+
+
+def _fits_the_analytics_rules(query: dict[str, Any]) -> bool:
+    """GET /v1/analytics: "`to` after `from`, within the granularity's range, event types of the stage's list"."""
+    from router import analytics
+    from router.settings import RouterSettings
+    from tests import function_env
+
+    settings = RouterSettings.from_env({**function_env.router(), **ENV})
+    return _parses(lambda: analytics.parse(query, settings))
+
+
+def _fits_the_trends_rules(query: dict[str, Any]) -> bool:
+    """GET /v1/trends: "`limit` 1 to 50, `window` a real calendar time"."""
+    from router import trends
+
+    return _parses(lambda: trends.parse(query))
+
+
+def _parses(parse: Any) -> bool:
+    from common.schema import SchemaError
+
+    try:
+        parse()
+    except (SchemaError, KeyError, ValueError):
+        return False
+    return True
+
+
+_QUERY_RULES = {ANALYTICS.path: _fits_the_analytics_rules, TRENDS.path: _fits_the_trends_rules}
 
 
 @functools.cache
@@ -210,6 +249,8 @@ def api(monkeypatch, database_env, db_conn, redis_url, redis_client, aws, httpse
     from cron import alerts_store
 
     alerts_store.apply_rules(db_conn, _stage_rules())
+    # A trends snapshot with a mover each way, so GET /v1/trends answers its 200 (and its 304) too.
+    _seed_trends(db_conn)
 
     from common import azure_ai
     from common import settings as common_settings
@@ -249,6 +290,34 @@ def api(monkeypatch, database_env, db_conn, redis_url, redis_client, aws, httpse
     yield
     for reset in resets:
         reset()
+
+
+def _seed_trends(conn: Any) -> None:
+    from psycopg.types.json import Jsonb
+
+    def move(name: str, previous: int, current: int) -> dict[str, Any]:
+        change = current - previous
+        return {
+            "kind": "hashtag",
+            "name": name,
+            "scale": "mentions",
+            "previous": previous,
+            "current": current,
+            "change": change,
+            "ratio": round(change / previous, 4),
+            "confidence": 0.99,
+            "sources": ["blog"],
+        }
+
+    conn.execute(
+        "INSERT INTO trend_snapshots (window_start, growth, summary, model, source_reports) "
+        "VALUES (now() - interval '1 hour', %s, 'Up and down.', 'DeepSeek-V3', %s) ON CONFLICT DO NOTHING",
+        (
+            Jsonb({"hashtag:up@mentions": move("up", 10, 30), "hashtag:down@mentions": move("down", 30, 10)}),
+            Jsonb({"blog": {"items": 2}}),
+        ),
+    )
+    conn.commit()
 
 
 @schema.parametrize()

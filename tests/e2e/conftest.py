@@ -24,7 +24,22 @@ from tools.local.system import LocalSystem
 
 
 @pytest.fixture(scope="session")
-def local_system(pg_server: str, redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalSystem]:
+def webhook_receiver() -> Iterator[object]:
+    """The completion webhooks' receiver (LOCAL_WEBHOOK_URL of the local system): acknowledges every POST."""
+    from pytest_httpserver import HTTPServer
+
+    server = HTTPServer(host="127.0.0.1", port=0)
+    server.expect_request("/hooks", method="POST").respond_with_data("", status=204)
+    server.start()
+    yield server
+    server.clear()
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def local_system(
+    pg_server: str, redis_url: str, tmp_path_factory: pytest.TempPathFactory, webhook_receiver
+) -> Iterator[LocalSystem]:
     settings = Settings(
         port=0,
         state_dir=tmp_path_factory.mktemp("local-state"),
@@ -32,6 +47,7 @@ def local_system(pg_server: str, redis_url: str, tmp_path_factory: pytest.TempPa
         redis_url=redis_url,
         time_scale=0.001,
         schedule_scale=0.01,
+        webhook_url=webhook_receiver.url_for("/hooks"),
     )
     with LocalSystem(settings) as system:
         yield system

@@ -22,7 +22,7 @@ from stacks.synth import ROOT, cdk_context, synth_stage
 
 CDK_CONTEXT: dict[str, Any] = cdk_context()
 # Every stack of a stage, by the short name the `templates` fixture uses.
-STACK_NAMES = ["Network", "Data", "Schema", "Video", "Cron", "Router", "Monitoring", "DeployAccess"]
+STACK_NAMES = ["Network", "Data", "Schema", "Video", "Cron", "Router", "Monitoring", "Ops", "DeployAccess"]
 _ASSET_HASH = re.compile(r"\b[0-9a-f]{64}\b")
 # A Lambda version's logical id ends in a hash of the function, code included.
 _VERSION_HASH = re.compile(r"(CurrentVersion[0-9A-F]{8})[0-9a-f]{32}")

@@ -39,32 +39,46 @@ def _names(templates: dict) -> dict[str, tuple[str, str]]:
     return found
 
 
-def _targets(value: Any, exports: dict, names: dict) -> set[tuple[str, str]]:
-    """(stack, logical id) of every resource a dimension value points at (by import, reference or name)."""
+def _published(templates: dict) -> dict[str, tuple[str, str]]:
+    """Monitoring's SSM-typed parameter -> (stack, logical id) whose id the SSM parameter it reads publishes."""
+    owners = {}
+    for stack, t in templates.items():
+        for r in t.find_resources("AWS::SSM::Parameter").values():
+            value = r["Properties"]["Value"]
+            ref = value.get("Ref") or (value.get("Fn::GetAtt") or [None])[0]
+            owners[r["Properties"]["Name"]] = (stack, ref)
+    params = templates["Monitoring"].to_json().get("Parameters") or {}
+    return {pid: owners[p["Default"]] for pid, p in params.items() if p.get("Default") in owners}
+
+
+def _targets(value: Any, exports: dict, names: dict, published: dict | None = None) -> set[tuple[str, str]]:
+    """(stack, logical id) of every resource a dimension value points at (by import, reference, name or published id)."""
     if isinstance(value, tuple):  # (dimension name, literal value)
         return {names[value]} if value in names else set()
     if isinstance(value, dict):
         if "Fn::ImportValue" in value:
             return {exports[value["Fn::ImportValue"]]}
+        if "Ref" in value and value["Ref"] in (published or {}):
+            return {published[value["Ref"]]}
         if "Ref" in value:
             return {("Monitoring", value["Ref"])}
         if "Fn::GetAtt" in value:
             return {("Monitoring", value["Fn::GetAtt"][0])}
-        return set().union(*(_targets(v, exports, names) for v in value.values())) if value else set()
+        return set().union(*(_targets(v, exports, names, published) for v in value.values())) if value else set()
     if isinstance(value, list):
-        return set().union(*(_targets(v, exports, names) for v in value)) if value else set()
+        return set().union(*(_targets(v, exports, names, published) for v in value)) if value else set()
     return set()
 
 
 @pytest.fixture(scope="module")
 def covered(templates) -> dict[tuple[str, str], set[str]]:
     """(stack, logical id) -> metric names alarmed on it."""
-    exports, names = _exports(templates), _names(templates)
+    exports, names, published = _exports(templates), _names(templates), _published(templates)
     result: dict[tuple[str, str], set[str]] = {}
     for props in (r["Properties"] for r in templates["Monitoring"].find_resources("AWS::CloudWatch::Alarm").values()):
         for dim in props.get("Dimensions", []):
             value = (dim["Name"], dim["Value"]) if isinstance(dim["Value"], str) else dim["Value"]
-            for target in _targets(value, exports, names):
+            for target in _targets(value, exports, names, published):
                 result.setdefault(target, set()).add(props["MetricName"])
     return result
 

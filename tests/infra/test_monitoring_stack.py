@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -10,6 +11,7 @@ import pytest
 from aws_cdk.assertions import Match, Template
 from cdk_nag import AwsSolutionsChecks
 
+from common import names
 from stacks.constructs.queue_worker import QueueWorker
 from stacks.data import DataStack
 from stacks.monitoring import MonitoringStack, max_db_connections, runbook_url
@@ -41,7 +43,8 @@ def test_slack_forwarder_reads_the_webhook_secret(templates, cfg):
     )
     mon.has_resource_properties("AWS::SNS::Subscription", {"Protocol": "lambda"})
     policies = mon.find_resources("AWS::IAM::Policy")
-    assert "SlackWebhook" in str(policies), "the forwarder's role cannot read the Data stack's webhook secret"
+    # By the secret's name (no import from the Data stack): its ARN ends in the name and AWS's 6-character suffix
+    assert f"secret:{name}-??????" in json.dumps(policies), "the forwarder's role cannot read the webhook secret"
 
 
 def test_every_alarm_notifies_the_topic_and_links_an_existing_runbook(templates, cfg):
@@ -93,6 +96,26 @@ def test_one_dashboard(templates, cfg):
     templates["Monitoring"].has_resource_properties(
         "AWS::CloudWatch::Dashboard", {"DashboardName": f"{cfg.prefix}-overview"}
     )
+
+
+def test_the_dashboard_shows_ai_dollars_per_day_for_each_configured_model(templates, cfg):
+    import json as _json
+
+    (dashboard,) = templates["Monitoring"].find_resources("AWS::CloudWatch::Dashboard").values()
+    body = dashboard["Properties"]["DashboardBody"]
+    if isinstance(body, dict):  # Fn::Join of text and tokens (region, ids): tokens sit inside strings
+        body = "".join(p if isinstance(p, str) else "TOKEN" for p in body["Fn::Join"][1])
+    widgets = _json.loads(body)["widgets"]
+    (ai,) = [w["properties"] for w in widgets if w["properties"].get("title") == "Azure AI: USD per day per model"]
+    # One daily sum per model of the AiCostUsd metric the spend guard emits, for this stage only
+    expressions = sorted(m[0]["expression"] for m in ai["metrics"])
+    assert expressions == [
+        f'SUM(SEARCH(\'{{Huntaze,Model,Stage,service}} MetricName="AiCostUsd" Model="{model}" '
+        f"Stage=\"{cfg.stage}\"', 'Sum', 86400))"
+        for model in sorted(set(cfg.azure.models.values()))
+    ]
+    assert ai["period"] == 86400 and ai["stacked"] is True
+    assert [a["value"] for a in ai["annotations"]["horizontal"]] == [cfg.azure.daily_budget_usd, 1.0]
 
 
 def test_rds_alarm_thresholds_follow_the_instance(templates, cfg):
@@ -226,7 +249,32 @@ def test_slack_forwarder_failures_land_in_an_alarmed_dlq(templates, cfg):
     )
 
 
-def test_monitoring_imports_no_queue_and_no_worker_function(templates):
-    # Watched by name: removing a worker is one deploy, not an "export in use" deadlock.
-    imports = str([v for v in _alarms(templates["Monitoring"]).values() if "ImportValue" in str(v)])
-    assert "Queue" not in imports and "WorkerFunction" not in imports
+def test_monitoring_imports_nothing_from_another_stack(templates):
+    # Given the dev stage / When synthesized
+    text = json.dumps(templates["Monitoring"].to_json())
+    # Then no value of another stack comes in as an export: removing or replacing what it
+    # watches (a worker, the router, the API) is one deploy, never an "export in use" deadlock
+    assert "Fn::ImportValue" not in text
+
+
+@pytest.mark.parametrize(
+    ("what", "metric", "dimension"),
+    [
+        ("http-api", "5xx", "ApiId"),
+        ("database", "CPUUtilization", "DBInstanceIdentifier"),
+        ("router-function", "Errors", "FunctionName"),
+    ],
+)
+def test_ids_no_one_can_name_are_read_from_the_parameters_their_stacks_publish(templates, cfg, what, metric, dimension):
+    # Given the stack that owns it publishes the id under the naming module's parameter name
+    name = names.parameter(cfg.prefix, what)
+    owners = [
+        s for s, t in templates.items() if t.find_resources("AWS::SSM::Parameter", {"Properties": {"Name": name}})
+    ]
+    assert len(owners) == 1 and owners != ["Monitoring"], owners
+    # Then Monitoring reads it as an SSM-typed template parameter, and its alarm uses that value
+    mon = templates["Monitoring"].to_json()
+    (param,) = [k for k, v in mon["Parameters"].items() if v.get("Default") == name]
+    assert mon["Parameters"][param]["Type"] == "AWS::SSM::Parameter::Value<String>"
+    alarms = [p for p in _alarms(templates["Monitoring"]).values() if p["MetricName"] == metric]
+    assert any({"Name": dimension, "Value": {"Ref": param}} in a["Dimensions"] for a in alarms)

@@ -1,4 +1,4 @@
-"""The ops function (Monitoring stack): what the ops CLI's job commands invoke inside the VPC."""
+"""The ops function (Ops stack): what the ops CLI's job commands invoke inside the VPC."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ from common.jobs import TASKS
 
 
 def _ops(templates, cfg) -> tuple[str, dict]:
-    functions = templates["Monitoring"].find_resources(
+    functions = templates["Ops"].find_resources(
         "AWS::Lambda::Function", {"Properties": {"FunctionName": f"{cfg.prefix}-ops"}}
     )
-    assert len(functions) == 1, "no function named <prefix>-ops in the Monitoring stack"
+    assert len(functions) == 1, "no function named <prefix>-ops in the Ops stack"
     ((logical_id, resource),) = functions.items()
     return logical_id, resource["Properties"]
 
@@ -21,7 +21,7 @@ def _role_ref(props: dict) -> dict:
 
 
 def _statements(templates, role_ref: dict) -> list[dict]:
-    policies = templates["Monitoring"].find_resources("AWS::IAM::Policy")
+    policies = templates["Ops"].find_resources("AWS::IAM::Policy")
     return [
         s
         for p in policies.values()
@@ -56,8 +56,8 @@ def test_it_runs_in_the_vpc_with_the_workers_security_group(stacks, templates, c
     _, props = _ops(templates, cfg)
     assert len(props["VpcConfig"]["SubnetIds"]) == 2 and len(props["VpcConfig"]["SecurityGroupIds"]) == 1
     # Then the function carries exactly that group
-    assert stacks.monitoring.ops_function.connections.security_groups == [stacks.data.workers_sg]
-    assert stacks.monitoring.resolve(props["VpcConfig"]["SecurityGroupIds"][0]) == stacks.monitoring.resolve(
+    assert stacks.ops.ops_function.connections.security_groups == [stacks.data.workers_sg]
+    assert stacks.ops.resolve(props["VpcConfig"]["SecurityGroupIds"][0]) == stacks.ops.resolve(
         stacks.data.workers_sg.security_group_id
     )
 
@@ -95,7 +95,7 @@ def test_it_is_tagged_unalarmed_and_gets_no_alarms(templates, cfg):
     # An operator invokes it synchronously and sees every error: no $0.10/month alarms for it
     logical_id, fn = _ops(templates, cfg)
     assert {"Key": "huntaze:alarms", "Value": "off"} in fn["Tags"]
-    alarms = templates["Monitoring"].find_resources("AWS::CloudWatch::Alarm")
+    alarms = templates["Ops"].find_resources("AWS::CloudWatch::Alarm")
     assert not [
         a
         for a in alarms.values()

@@ -1,4 +1,16 @@
-"""The deployed Powertools layer holds the release the tests run on (requirements-dev.txt's pin)."""
+"""The deployed Powertools layer holds the release the tests run on (requirements-dev.txt's pin).
+
+Which release a layer version holds is evidence, not a guess: layer 25 of
+AWSLambdaPowertoolsPythonV3-python313-arm64 holds 3.22.0, as
+aws-powertools/powertools-lambda-python commit 0219b401d6a97e222cb26ade10456f8626a716d3
+shows (docs/includes/_layer_homepage_arm64.md lists :25 in every region while
+aws_lambda_powertools/shared/version.py in the same tree is 3.22.0; the release's
+"docs(layer): update layer version number" change sets both, as
+https://github.com/aws-powertools/powertools-lambda-python/pull/5869 did for
+v3.4.1 -> layer 6 on 2025-01-14). The layer 27 configured before holds some release
+after 3.22.0; nothing read offline ties it (or any layer) to the 3.37.0 the tests ran on
+(see stacks/config/functions.py).
+"""
 
 from __future__ import annotations
 

@@ -116,8 +116,9 @@ def test_function_runs_in_the_vpc_with_db_cache_azure_and_upload_settings(router
     ):
         assert name in env, name
     assert json.loads(env["AI_MODELS"]) == cfg.azure.models
-    assert env["AI_DAILY_TOKEN_BUDGET"] == str(cfg.router.daily_token_budget)
-    assert env["AI_CALLER_DAILY_TOKEN_QUOTA"] == str(cfg.router.caller_daily_token_quota)
+    assert env["AI_DAILY_BUDGET_USD"] == str(cfg.azure.daily_budget_usd)
+    assert env["AI_CALLER_DAILY_BUDGET_USD"] == str(cfg.azure.caller_daily_budget_usd)
+    assert env["AI_MONTHLY_BUDGET_USD"] == str(cfg.azure.monthly_budget_usd)
     assert float(env["AI_DEADLINE_SECONDS"]) < cfg.router.timeout_seconds
     assert "AZURE_AI_KEY" not in env  # the key itself never sits in the template
     assert "AzureApiKey" in json.dumps(env["AZURE_AI_KEY_SECRET_ARN"])  # the Data stack's secret

@@ -48,7 +48,8 @@ def test_the_sweeper_logs_in_as_its_own_role_with_its_config(cron, cfg):
     assert env["DB_USER"] == "huntaze_sweeper"
     assert json.loads(env["SWEEP_MAX_ATTEMPTS"]) == {
         "video": cfg.video.worker.max_receive_count,
-        **{t: getattr(cfg.cron, t).max_receive_count for t in JOB_TASKS if t != "video"},
+        "imports": cfg.events.imports.max_receive_count,
+        **{t: getattr(cfg.cron, t).max_receive_count for t in JOB_TASKS if t not in ("video", "imports")},
     }
     assert (env["SWEEP_QUEUED_GRACE_SECONDS"], env["SWEEP_LEASE_GRACE_SECONDS"], env["SWEEP_BATCH"]) == (
         str(cfg.cron.sweeper_queued_grace_seconds),

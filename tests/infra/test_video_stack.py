@@ -148,6 +148,8 @@ def test_queue_admits_s3_only_for_the_uploads_bucket_of_this_account(templates):
         for s in policy["Properties"]["PolicyDocument"]["Statement"]
         if s.get("Principal") == {"Service": "s3.amazonaws.com"}
     ]
-    assert len(s3) == 1
-    assert s3[0]["Condition"]["StringEquals"] == {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}
-    assert "aws:SourceArn" in s3[0]["Condition"]["ArnLike"]
+    # One per notified queue: the video worker's (uploads/) and the imports worker's (events/)
+    assert len(s3) == 2
+    for statement in s3:
+        assert statement["Condition"]["StringEquals"] == {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}
+        assert "aws:SourceArn" in statement["Condition"]["ArnLike"]

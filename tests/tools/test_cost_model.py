@@ -231,3 +231,15 @@ def test_free_types_and_custom_resources_pass_without_a_line_of_cost(cfg, table)
     }
     report = price_templates(templates, cfg, table)
     assert report.total == 0
+
+
+def test_the_webhook_notifier_is_priced_per_finished_job_and_endpoint(cfg):
+    from stacks.config import WebhookEndpointConfig
+    from tools.cost.workload import function_use
+
+    endpoints = tuple(WebhookEndpointConfig(name=n, url=f"https://{n}.example.com/hooks") for n in ("a", "b"))
+    two = cfg.model_copy(update={"webhooks": cfg.webhooks.model_copy(update={"endpoints": endpoints})})
+    use = function_use(two, {"TASK": "webhooks"})
+    scheduled = sum(runs_per_month(getattr(cfg.cron, f"{t}_schedule").expression) for t in ("trends", "data", "alerts"))
+    assert use.invocations == pytest.approx(cfg.workload.videos_per_month + scheduled)
+    assert use.seconds == pytest.approx(2 * cfg.workload.webhook_post_seconds_avg)

@@ -53,11 +53,13 @@ def test_each_worker_function_is_fed_by_its_queue_as_configured(dep, cfg, task: 
     assert fn.timeout_s == _worker(cfg, task).timeout_seconds
 
 
-def test_uploads_notify_the_video_queue(dep, cfg) -> None:
-    (notification,) = dep.notifications
+def test_uploads_notify_the_video_queue_and_events_files_the_imports_queue(dep, cfg) -> None:
+    by_prefix = {n["Filter"]["Key"]["FilterRules"][0]["Value"]: n["QueueArn"] for n in dep.notifications}
 
-    assert notification["QueueArn"] == dep.queue_arn(f"{cfg.prefix}-video")
-    assert notification["Filter"]["Key"]["FilterRules"] == [{"Name": "prefix", "Value": "uploads/"}]
+    assert by_prefix == {
+        "uploads/": dep.queue_arn(f"{cfg.prefix}-video"),
+        "events/": dep.queue_arn(f"{cfg.prefix}-imports"),
+    }
     assert dep.bucket.startswith(f"{cfg.prefix}-uploads-")
 
 

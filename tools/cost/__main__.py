@@ -11,7 +11,9 @@ import json
 import sys
 from pathlib import Path
 
+from common import ai_prices
 from tools.cost import prices as price_table
+from tools.cost.ai import ai_lines, ai_table
 from tools.cost.model import UnpricedResourceError, price_templates
 from tools.cost.report import side_by_side, table
 
@@ -72,6 +74,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     budget, target = cfg.monitoring.monthly_budget_usd, cfg.monitoring.fixed_cost_target_usd
     print(table(report, budget=budget, target=target))
+    print(ai_table(ai_lines(cfg, ai_prices.load()), aws_fixed=report.fixed, aws_usage=report.usage))
 
     if not args.no_compare:
         from tools.cost.variant import synth_templates

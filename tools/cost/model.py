@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from common import names
 from stacks.config import StageConfig
 from tools.cost.prices import PriceError, PriceTable
 from tools.cost.workload import Use, function_use, runs_per_month
@@ -31,6 +32,7 @@ FREE_TIER = "free tier"
 # Types that cost nothing by themselves (their cost, if any, is counted where named).
 FREE_TYPES: Mapping[str, str] = {
     "AWS::CDK::Metadata": "CDK bookkeeping",
+    "AWS::SSM::Parameter": "standard-tier parameters (the published ids) are free",
     "AWS::IAM::Role": "IAM is free",
     "AWS::IAM::Policy": "IAM is free",
     "AWS::IAM::ManagedPolicy": "IAM is free",
@@ -259,8 +261,9 @@ class _Pricer:
 
     def queue(self, stack: str, rid: str, props: Mapping[str, Any], polled: bool) -> None:
         name = str(props.get("QueueName", rid))
-        task = name.removeprefix(f"{self.cfg.prefix}-")
-        messages = 0.0 if task.endswith("-dlq") else self._messages(task)
+        dlq = names.task_of_dlq(self.cfg.prefix, name) is not None
+        task = name.removeprefix(names.queue_prefix(self.cfg.prefix))
+        messages = 0.0 if dlq else self._messages(task)
         # Lambda's pollers long-poll an event-source queue around the clock, work or not.
         idle = self.cfg.workload.sqs_idle_receives_per_queue_month if polled else 0
         requests = messages * SQS_REQUESTS_PER_MESSAGE
@@ -270,7 +273,7 @@ class _Pricer:
         self.add(
             stack,
             rid,
-            "SQS queue" + (" (DLQ)" if task.endswith("-dlq") else ""),
+            "SQS queue" + (" (DLQ)" if dlq else ""),
             fixed=idle * self.p["sqs.request"],
             usage=requests * self.p["sqs.request"],
             note=note,

@@ -77,6 +77,15 @@ def function_use(cfg: StageConfig, environment: dict[str, str]) -> Use:
     if task == "video":
         seconds = w.video_seconds_avg * w.video_work_seconds_per_video_second + w.ai_call_seconds_avg
         return Use(w.videos_per_month, seconds, f"{w.videos_per_month} videos of {w.video_seconds_avg:g} s")
+    if task == "webhooks":
+        # One message per finished job (every upload, every scheduled run), one POST per subscribed endpoint.
+        jobs = w.videos_per_month + sum(
+            runs_per_month(getattr(cfg.cron, f"{t}_schedule").expression) for t in ("trends", "data", "alerts")
+        )
+        endpoints = max(len(cfg.webhooks.endpoints), 1)
+        return Use(
+            jobs, w.webhook_post_seconds_avg * endpoints, f"{jobs:,.0f} job completions to {endpoints} endpoint(s)"
+        )
     schedule = getattr(cfg.cron, f"{task}_schedule", None) if task else None
     if schedule is not None:
         runs = runs_per_month(schedule.expression)

@@ -41,6 +41,9 @@ def run() -> int:
             f'token    {e.token_path}  (sub {identity.DEV_SUBJECT}; curl -H "Authorization: Bearer $(cat {e.token_path})")'
         )
         print(f"AWS      {e.aws_endpoint_url}  (S3/SQS; python -m tools.ops --local dlq list)")
+        receiver = system.settings.webhook_url or "the stand-in (set LOCAL_WEBHOOK_URL for your own)"
+        secret = system.settings.state_dir / "webhook-secret"
+        print(f"webhooks {receiver}  (signing secret in {secret})")
         print(f"healthy  in {system.timings['healthy_s']:.1f} s; Ctrl-C stops everything", flush=True)
         stop.wait()
         print("stopping...", flush=True)

@@ -56,12 +56,14 @@ def token(
     issuer: str = ISSUER,
     state_dir: Path = STATE_DIR,
     now: float | None = None,
+    extra: dict[str, Any] | None = None,
 ) -> str:
-    """An RS256 access token for ``sub`` signed by the local issuer."""
+    """An RS256 access token for ``sub`` signed by the local issuer (``extra``: more claims, as an accounts list)."""
     import jwt
 
     issued = int(now if now is not None else time.time())
     claims: dict[str, Any] = {"iss": issuer, "sub": sub, "aud": audience, "iat": issued, "exp": issued + ttl_s}
     if scope:
         claims["scope"] = scope
+    claims.update(extra or {})
     return jwt.encode(claims, _private_key(state_dir), algorithm="RS256", headers={"kid": KEY_ID})

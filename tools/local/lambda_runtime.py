@@ -236,7 +236,11 @@ def poll_forever(spec: dict[str, Any], handler: Handler) -> None:
         )
     while True:
         for poller in pollers:
-            poller.run_once(handler, lambda: _context(spec))
+            try:
+                poller.run_once(handler, lambda: _context(spec))
+            except Exception as exc:  # noqa: BLE001 - Lambda's poller outlives an SQS error; so does this one
+                log.warning("%s poller: %s: %s; polling again", label, type(exc).__name__, exc)
+                time.sleep(0.5)
 
 
 def exit_with_parent() -> None:

@@ -25,8 +25,12 @@ class Settings:
     schedule_scale: float = 1.0
     azure: tuple[str, str] | None = None  # (endpoint, key) of the real Azure AI
     slack_webhook: str | None = None
+    # The completion webhooks' receiver (LOCAL_WEBHOOK_URL); None: the stand-in, which logs what it gets.
+    webhook_url: str | None = None
     log_level: str = "WARNING"  # the functions' own (Powertools) log level
     extra_env: dict[str, str] = field(default_factory=dict)
+    # Put tools/local/faults.py's proxies between the functions and every service (the fault tests).
+    fault_proxies: bool = False
 
     @classmethod
     def from_env(cls, env: dict[str, str] | os._Environ[str] = os.environ) -> Settings:
@@ -45,6 +49,7 @@ class Settings:
             schedule_scale=float(env.get("LOCAL_SCHEDULE_SCALE", base.schedule_scale)),
             azure=azure,
             slack_webhook=env.get("SLACK_WEBHOOK_URL") or None,
+            webhook_url=env.get("LOCAL_WEBHOOK_URL") or None,
             log_level=env.get("LOCAL_LOG_LEVEL", base.log_level),
         )
 

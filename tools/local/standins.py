@@ -8,6 +8,7 @@ One small HTTP server, used only for what is not configured for real:
   with them, so the video worker's validation runs for real.
 * ``POST /slack``: an incoming webhook that logs what it was sent.
 * ``GET /trends``: a JSON trend source (``items`` of name/count/type).
+* ``POST /webhooks``: a completion-webhook receiver that logs each event's type, job and webhook-id.
 """
 
 from __future__ import annotations
@@ -105,6 +106,15 @@ def _app(switches: _Switches, environ: dict[str, Any], start_response: Any) -> A
         text = (request.get_json(force=True, silent=True) or {}).get("text", "")
         logger.info("slack stand-in got: %s", str(text).splitlines()[0][:160] if text else "(no text)")
         response = Response("ok", content_type="text/plain")
+    elif request.method == "POST" and request.path == "/webhooks":
+        event = request.get_json(force=True, silent=True) or {}
+        logger.info(
+            "webhook stand-in got %s for job %s (%s)",
+            event.get("type"),
+            (event.get("data") or {}).get("jobId"),
+            request.headers.get("webhook-id"),
+        )
+        response = Response("", status=204)
     elif request.method == "GET" and request.path == "/trends":
         response = Response(json.dumps({"items": TREND_ITEMS}), content_type="application/json")
     else:
@@ -128,6 +138,10 @@ class StandIns:
     @property
     def slack_webhook(self) -> str:
         return f"{self.url}/slack"
+
+    @property
+    def webhook_url(self) -> str:
+        return f"{self.url}/webhooks"
 
     @property
     def trends_url(self) -> str:

@@ -18,7 +18,10 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[2]
 CACHE_DIR = ROOT / ".cache" / "local-templates"
 # What the templates are made from: any change here means a new synth.
-_INPUTS = ("app.py", "cdk.json", "requirements.txt", "docs/api/openapi.json", "stacks/**/*.py")
+_INPUTS = ("app.py", "cdk.json", "requirements.txt", "docs/api/openapi.json", "stacks/**/*.py", "tools/local/synth.py")
+# The local system always runs the completion-webhook notifier: one endpoint, which it points at its
+# own receiver (LOCAL_WEBHOOK_URL, else the stand-in); the URL here only makes the stage build it.
+LOCAL_OVERRIDES = {"webhooks": {"endpoints": [{"name": "local", "url": "https://receiver.local.invalid/webhooks"}]}}
 
 
 def inputs_digest() -> str:
@@ -62,7 +65,7 @@ def synthesize(stage: str = "dev") -> dict[str, dict[str, Any]]:
     from stacks.synth import synth_stage
 
     with tempfile.TemporaryDirectory(prefix="huntaze-local-synth-") as outdir:
-        app, stacks = synth_stage(stage, outdir=outdir)
+        app, stacks = synth_stage(stage, LOCAL_OVERRIDES, outdir=outdir)
         assembly = app.synth()
         return {
             stack.stack_name.split("-")[-1]: assembly.get_stack_by_name(stack.stack_name).template

@@ -26,6 +26,7 @@ from typing import Any
 
 from tools.local import identity, services
 from tools.local.deployment import ACCOUNT, Deployment, Function
+from tools.local.faults import FaultProxies
 from tools.local.settings import Endpoints, Settings
 
 logger = logging.getLogger("local")
@@ -54,6 +55,10 @@ class LocalSystem:
         self.endpoints: Endpoints | None = None
         self.deployment: Deployment | None = None
         self.timings: dict[str, float] = {}
+        # Fault proxies between the functions and the services (Settings.fault_proxies; tests only).
+        self.faults: FaultProxies | None = None
+        self._spec_path: Path | None = None
+        self._by_function: dict[str, subprocess.Popen[bytes]] = {}
 
     def __enter__(self) -> LocalSystem:
         try:
@@ -72,6 +77,9 @@ class LocalSystem:
         from tools.local.synth import templates
 
         s, started = self.settings, time.monotonic()
+        if s.fault_proxies:
+            self.faults = FaultProxies()
+            self._stack.callback(self.faults.close)
         # moto's server logs every request through werkzeug; the API front logs one line per request itself.
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
         from tools.local.synth import use_project_node
@@ -103,7 +111,7 @@ class LocalSystem:
             token_path=str(token_path),
             stage=s.stage,
         )
-        spec_path = self._write_spec(dep, port)
+        spec_path = self._spec_path = self._write_spec(dep, port)
         for fn in dep.functions.values():
             if fn.logical_id == dep.api.function or fn.event_sources:
                 self._spawn(spec_path, fn)
@@ -170,8 +178,27 @@ class LocalSystem:
             None,
         )
         slack = (slack_name, self.settings.slack_webhook or self.standins.slack_webhook) if slack_name else None
-        provision(dep, session=_EndpointSession(session, url), slack_secret=slack)
+        provision(dep, session=_EndpointSession(session, url), slack_secret=slack, secrets=self._webhook_secrets(dep))
         return url
+
+    def _webhook_secrets(self, dep: Deployment) -> dict[str, str]:
+        """A fresh signing secret for each webhook endpoint, also written to <state_dir>/webhook-secret for the receiver."""
+        import base64
+        import secrets
+
+        names = [
+            endpoint["secret"]
+            for fn in dep.functions.values()
+            for endpoint in json.loads(fn.environment.get("WEBHOOK_ENDPOINTS") or "[]")
+        ]
+        if not names:
+            return {}
+        secret = "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
+        self.settings.state_dir.mkdir(parents=True, exist_ok=True)
+        path = self.settings.state_dir / "webhook-secret"
+        path.write_text(secret + "\n")
+        path.chmod(0o600)
+        return dict.fromkeys(names, secret)
 
     def _moto_server(self) -> str:
         """moto's server in a process of its own: a test's mock_aws() in this process must not touch its state."""
@@ -196,10 +223,14 @@ class LocalSystem:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "POWERTOOLS_", "PYTEST", "TEST_"))}
         env.update({k: v for k, v in fn.environment.items() if k not in _REPLACED})
         env.update(e.aws_env)
+        database_url, redis_url = e.database_url, e.redis_url
+        if self.faults is not None:
+            database_url, redis_url = self.faults.database_url(database_url), self.faults.redis_url(redis_url)
+            env["AWS_ENDPOINT_URL"] = self.faults.aws_url(e.aws_endpoint_url)
         env.update(
             {
-                "DATABASE_URL": _as_role(e.database_url, fn.environment.get("DB_USER")),
-                "REDIS_URL": e.redis_url,
+                "DATABASE_URL": _as_role(database_url, fn.environment.get("DB_USER")),
+                "REDIS_URL": redis_url,
                 "AWS_LAMBDA_FUNCTION_NAME": fn.name or fn.logical_id,
                 "POWERTOOLS_LOG_LEVEL": s.log_level,
                 "POWERTOOLS_TRACE_DISABLED": "true",
@@ -210,7 +241,16 @@ class LocalSystem:
         )
         if "AZURE_AI_ENDPOINT" in fn.environment:
             endpoint, key = s.azure or (self.standins.azure_endpoint, "local-stub-key")
+            if self.faults is not None:
+                endpoint = self.faults.azure_url(endpoint)
             env.update({"AZURE_AI_ENDPOINT": endpoint, "AZURE_AI_KEY": key})
+        if "WEBHOOK_ENDPOINTS" in fn.environment:
+            # Every endpoint posts to the local receiver, which listens on loopback (refused unless allowed).
+            receiver = s.webhook_url or self.standins.webhook_url
+            endpoints = [{**e, "url": receiver} for e in json.loads(fn.environment["WEBHOOK_ENDPOINTS"])]
+            env["WEBHOOK_ENDPOINTS"] = json.dumps(endpoints)
+            env["WEBHOOK_REQUIRE_HTTPS"] = "false"
+            env["WEBHOOK_ALLOWED_NETWORKS"] = json.dumps(["127.0.0.0/8", "::1/128"])
         if fn.environment.get("TREND_SOURCES") == "[]":  # no source configured: the local stand-in
             from stacks.config import TrendSourceConfig
 
@@ -243,9 +283,20 @@ class LocalSystem:
         return path
 
     def _spawn(self, spec_path: Path, fn: Function) -> None:
-        self._spawn_module("tools.local.lambda_runtime", [str(spec_path), fn.logical_id], self._function_env(fn))
+        proc = self._spawn_module("tools.local.lambda_runtime", [str(spec_path), fn.logical_id], self._function_env(fn))
+        self._by_function[fn.logical_id] = proc
 
-    def _spawn_module(self, module: str, args: list[str], env: dict[str, str]) -> None:
+    def kill_function(self, logical_id: str) -> None:
+        """SIGKILL the function's process (a Lambda killed: timeout, out of memory), then start a new one,
+        as Lambda starts a new container for the next delivery."""
+        assert self.deployment is not None and self._spec_path is not None
+        proc = self._by_function[logical_id]
+        proc.kill()
+        proc.wait()
+        self._procs.remove(proc)
+        self._spawn(self._spec_path, self.deployment.functions[logical_id])
+
+    def _spawn_module(self, module: str, args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
         proc = subprocess.Popen(
             [sys.executable, "-m", module, *args],
             cwd=ROOT,
@@ -254,6 +305,7 @@ class LocalSystem:
             start_new_session=True,
         )
         self._procs.append(proc)
+        return proc
 
     def _wait_healthy(self) -> None:
         import urllib.error

@@ -1,4 +1,4 @@
-"""SQS operations on the app's queues, found by name: ``huntaze-<stage>-<task>`` and ``...-dlq``."""
+"""SQS operations on the app's queues, found by name (`common.names`): ``huntaze-<stage>-<task>`` and ``...-dlq``."""
 
 from __future__ import annotations
 
@@ -6,11 +6,11 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from common import names
 from ops.errors import OpsError
 
 __all__ = ["OpsError", "QueueInfo", "Queues", "RedriveResult"]
 
-DLQ_SUFFIX = "-dlq"
 MAX_BATCH = 10
 # Codes SQS answers where StartMessageMoveTask is not available (e.g. a FIFO DLQ or an emulator).
 _UNSUPPORTED = {
@@ -40,10 +40,10 @@ class RedriveResult:
 class Queues:
     def __init__(self, sqs: Any, stage: str) -> None:
         self.sqs = sqs
-        self.prefix = f"huntaze-{stage}-"
+        self.stage_prefix = names.prefix(stage)
 
     def queue_url(self, task: str, *, dlq: bool) -> str:
-        name = f"{self.prefix}{task}{DLQ_SUFFIX if dlq else ''}"
+        name = (names.dlq if dlq else names.queue)(self.stage_prefix, task)
         try:
             return self.sqs.get_queue_url(QueueName=name)["QueueUrl"]
         except self.sqs.exceptions.QueueDoesNotExist:
@@ -51,10 +51,11 @@ class Queues:
 
     def dlq_tasks(self) -> list[str]:
         urls: list[str] = []
-        for page in self.sqs.get_paginator("list_queues").paginate(QueueNamePrefix=self.prefix):
+        prefix = names.queue_prefix(self.stage_prefix)
+        for page in self.sqs.get_paginator("list_queues").paginate(QueueNamePrefix=prefix):
             urls += page.get("QueueUrls", [])
-        names = (u.rsplit("/", 1)[-1] for u in urls)
-        return sorted(n[len(self.prefix) : -len(DLQ_SUFFIX)] for n in names if n.endswith(DLQ_SUFFIX))
+        tasks = (names.task_of_dlq(self.stage_prefix, u.rsplit("/", 1)[-1]) for u in urls)
+        return sorted(t for t in tasks if t is not None)
 
     def list_dlqs(self) -> list[QueueInfo]:
         result = []

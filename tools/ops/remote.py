@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from common import names
 from ops.errors import OpsError
 
 
 def function_name(stage: str) -> str:
-    """The ops function's name by the app's convention (stacks/constructs/ops_function.py)."""
-    return f"huntaze-{stage}-ops"
+    """The ops function's name (`common.names`, as stacks/constructs/ops_function.py names it)."""
+    return names.function(names.prefix(stage), "ops")
 
 
 def invoke(client: Any, name: str, payload: dict[str, Any]) -> Any:

@@ -68,23 +68,44 @@ def test_no_function_can_drop_alter_or_create_a_table(as_role, function):
     assert _refused(conn, "TRUNCATE job_events")
 
 
-def test_router_creates_jobs_and_records_spend_but_cannot_read_video_analyses(as_role):
-    from router import spend
+def test_router_creates_jobs_and_records_spend_and_reads_outputs_it_cannot_write(as_role):
+    from common import ai_spend
     from router.job_store import create_owned_job, delete_unsent_job, get_owned_job
 
     conn = as_role("router")
     found, created = create_owned_job(conn, "data", {}, owner="user-1", idempotency_key="api:user-1:k")
     assert created and get_owned_job(conn, found.job.id).owner == "user-1"
     delete_unsent_job(conn, found.job.id)
-    held = spend.reserve(conn, [spend.Budget("global", 1000), spend.Budget(spend.caller_scope("user-1"), 100)], 40)
-    assert spend.settle(conn, held, cost=15, model="DeepSeek-V3", usage=(10, 5))
-    assert conn.execute("SELECT spent FROM ai_spend WHERE scope = 'global'").fetchone()["spent"] == 15
-    assert _refused(conn, "SELECT * FROM video_analyses")
+    _spend(conn, "user-1", "ai_route")
+    assert ai_spend.spend_by_caller(conn, "user-1") == [{"caller": "user-1", "today": 15, "month": 15}]
+    # GET /v1/jobs/{id} answers the stored analysis and snapshot; writing them is the workers' alone.
+    from router.job_queries import job_output, job_webhooks, list_owned_jobs
+
+    for task in ("video", "trends"):
+        made, _ = create_owned_job(conn, task, {}, owner="user-1")
+        assert job_output(conn, made.job) is None
+    assert [j.task for j in list_owned_jobs(conn, "user-1", limit=5)[0]] == ["trends", "video"]
+    assert job_webhooks(conn, made.job.id) == []
+    assert _refused(conn, "DELETE FROM webhook_attempts")
+    assert _refused(conn, "UPDATE video_analyses SET error = 'x'")
+    assert _refused(conn, "INSERT INTO trend_snapshots (window_start) VALUES (now())")
     assert _refused(conn, "SELECT * FROM content_events")
     assert _refused(conn, "DELETE FROM job_events")
 
 
-def test_video_records_its_analysis_but_cannot_read_spend_or_delete_jobs(as_role):
+def _spend(conn, caller: str, task: str, job_id=None) -> None:
+    """What every model-calling function does: reserve, settle, record the call."""
+    from common import ai_spend
+
+    budgets = [ai_spend.Budget("global", 1000), ai_spend.Budget(ai_spend.caller_scope(caller), 100)]
+    held = ai_spend.reserve(conn, budgets, 40)
+    call = ai_spend.Call(caller, task, "DeepSeek-V3", 10, 5, 0, 0, 15, job_id)
+    assert ai_spend.settle(conn, held, call)
+    assert conn.execute("SELECT spent FROM ai_spend WHERE scope = 'global'").fetchone()["spent"] == 15
+
+
+def test_video_records_its_analysis_and_its_ai_spend_but_cannot_delete_jobs(as_role):
+    from common import ai_spend
     from video import repository
 
     conn = as_role("video")
@@ -92,7 +113,9 @@ def test_video_records_its_analysis_but_cannot_read_spend_or_delete_jobs(as_role
     assert job_store.start_job(conn, job.id, lease_seconds=60) is not None
     row = repository.claim(conn, job.id, "b", "uploads/a.mp4", "etag", 10)
     assert repository.find(conn, "b", "uploads/a.mp4", "etag").id == row.id
-    assert _refused(conn, "SELECT * FROM ai_usage_daily")
+    assert ai_spend.job_owner(conn, job.id) is None
+    _spend(conn, "system", "video", job.id)
+    assert _refused(conn, "DELETE FROM ai_calls")
     assert _refused(conn, "DELETE FROM jobs WHERE id = %s", (job.id,))
 
 
@@ -114,6 +137,7 @@ def test_trends_writes_snapshots_but_cannot_touch_rollups(as_role):
     assert set(trends_store.retry_after(conn, window)) == {"feed"}
     trends_store.set_summary(conn, snapshot.id, "summary", "DeepSeek-V3")
     assert trends_store.get_snapshot(conn, window).summary == "summary"
+    _spend(conn, "system", "trends")
     assert _refused(conn, "SELECT * FROM content_rollups_hourly")
     assert _refused(conn, "SELECT * FROM alert_rules")
 
@@ -131,6 +155,11 @@ def test_data_rolls_up_events_but_cannot_write_them(as_role, db_conn):
     conn = as_role("data")
     rollups.run_incremental(conn, window_end=now, lookback=timedelta(hours=48), settle=timedelta(0))
     assert conn.execute("SELECT count(*) AS n FROM content_rollups_hourly").fetchone()["n"] == 1
+    # The rollup moved the account's analytics generation (GET /v1/analytics caches under it)
+    assert (
+        conn.execute("SELECT generation FROM analytics_generations WHERE account_id = 'a'").fetchone()["generation"]
+        >= 1
+    )
     assert _refused(
         conn,
         "INSERT INTO content_events (account_id, content_id, event_type, occurred_at) VALUES ('a', 'c', 'view', now())",
@@ -230,3 +259,48 @@ def test_ops_runs_the_audit(as_role):
     from ops import audit
 
     assert audit.audit(as_role("ops"), older_than_s=0) == {"olderThanSeconds": 0, "lost": [], "duplicated": []}
+
+
+def test_webhooks_records_deliveries_and_attempts_but_cannot_change_jobs(as_role, db_conn):
+    from webhooks import store
+
+    job, _ = job_store.create_job(db_conn, "data", {})
+    db_conn.commit()
+    conn = as_role("webhooks")
+    assert job_store.get_job(conn, job.id).id == job.id
+    delivery = store.open_delivery(
+        conn, message_id="msg_1", endpoint="app", job_id=job.id, event_type="job.succeeded", payload={"a": 1}
+    )
+    status = store.record_attempt(
+        conn, delivery, job_id=job.id, status_code=500, error="500", duration_ms=3, last=False
+    )
+    assert status == "pending" and store.find_delivery(conn, "msg_1", "app").attempts == 1
+    assert _refused(conn, "UPDATE jobs SET status = 'failed'")
+    assert _refused(conn, "SELECT * FROM video_analyses")
+    assert _refused(conn, "DELETE FROM webhook_attempts")
+
+
+def test_router_reads_analytics_generations_but_cannot_move_them(as_role):
+    from router import analytics_store
+
+    conn = as_role("router")
+    assert analytics_store.generation(conn, "acct-1") == 0
+    assert _refused(conn, "INSERT INTO analytics_generations (account_id) VALUES ('acct-1')")
+
+
+def test_imports_writes_events_and_runs_its_jobs_but_reads_nothing_else(as_role):
+    from common import event_store
+    from common.events import Event
+    from imports import progress
+
+    conn = as_role("imports")
+    job, _ = job_store.create_job(conn, "imports", {"bucket": "b", "key": "events/f.ndjson"}, idempotency_key="k")
+    attempt = job_store.start_job(conn, job.id)
+    assert progress.save(conn, attempt, {"complete": False, "lines": 3})
+    event = Event("e1", "acct-1", "post-1", "view", 1, datetime.now(UTC))
+    assert event_store.insert_events(conn, [event]) == {("acct-1", "e1")}
+    assert job_store.succeed_job(conn, attempt, {"complete": True}) is not None
+    assert _refused(conn, "SELECT value FROM content_events")
+    assert _refused(conn, "SELECT * FROM content_rollups_hourly")
+    assert _refused(conn, "SELECT * FROM trend_snapshots")
+    assert _refused(conn, "DELETE FROM jobs")

@@ -36,7 +36,7 @@ class World:
     now: datetime = T0
     slack_answers: list[tuple[int, dict[str, str]]] = field(default_factory=list)
     slept: list[float] = field(default_factory=list)
-    ai_budget: int = 1000
+    ai_budget: int = 1000  # micro-USD a month
     remaining_s: float = 60.0
 
     def __post_init__(self) -> None:
@@ -94,7 +94,7 @@ class World:
             job_id=job_id,
             at=at or self.now,
             metrics=SqlMetrics(
-                self.conn, ai_token_budget=self.ai_budget, dlqs=DlqDepths({"video": self.dlq}, self.sqs)
+                self.conn, ai_monthly_budget=self.ai_budget, dlqs=DlqDepths({"video": self.dlq}, self.sqs)
             ),
             send=self.delivery(),
             clock=clock or (lambda: self.now),

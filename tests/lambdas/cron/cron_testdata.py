@@ -122,3 +122,22 @@ def scheduled(task: str = "data", when=T0, payload=None) -> str:
 def jobs_rows(conn):
     with conn.transaction():
         return conn.execute("SELECT task, status, idempotency_key, attempts, error_reason, result FROM jobs").fetchall()
+
+
+# The AI budgets the trends tests run under (micro-dollars): room for every summary they ask for.
+AI_BUDGET_ENV = {"AI_DAILY_BUDGET_USD": "1", "AI_CALLER_DAILY_BUDGET_USD": "1", "AI_MONTHLY_BUDGET_USD": "30"}
+
+
+def spend_guard(conn: Any, *, daily: int = 1_000_000) -> Any:
+    """A spend guard on the test's connection, for `summary.summarize` called directly."""
+    import contextlib
+
+    from common.settings import AiBudgetSettings
+    from common.spend_guard import Spender, SpendGuard
+
+    return SpendGuard(
+        lambda: contextlib.nullcontext(conn),
+        Spender("system", "trends"),
+        AiBudgetSettings(daily=daily, caller_daily=10 * daily, monthly=30 * daily),
+        metric=lambda _model, _usd: None,
+    )

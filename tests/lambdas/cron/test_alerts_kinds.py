@@ -55,12 +55,14 @@ def analysis(w: World, hours_ago: int) -> None:
         )
 
 
-def tokens(w: World, n: int) -> None:
+def spent(w: World, micro_usd: int) -> None:
+    """This month's AI calls cost `micro_usd` in all (the world's budget is 1000)."""
     with w.conn.transaction():
+        w.conn.execute("DELETE FROM ai_calls")
         w.conn.execute(
-            "INSERT INTO ai_usage_daily (day, model, requests, prompt_tokens, completion_tokens) "
-            "VALUES (%s, 'm', 1, %s, 0) ON CONFLICT (day, model) DO UPDATE SET prompt_tokens = EXCLUDED.prompt_tokens",
-            (w.now.date(), n),
+            "INSERT INTO ai_calls (day, caller, task, model, prompt_tokens, completion_tokens, cost_micro_usd) "
+            "VALUES (%s, 'u', 'ai_route', 'm', 1, 1, %s)",
+            (w.now.date(), micro_usd),
         )
 
 
@@ -89,7 +91,7 @@ CASES = {
         lambda w: w.conn.execute("DELETE FROM jobs"),
     ),
     "analyses": ({"window_hours": 24, "min": 1}, lambda w: analysis(w, 30), lambda w: analysis(w, 2)),
-    "ai_spend": ({"percent": 80}, lambda w: tokens(w, 900), lambda w: tokens(w, 100)),
+    "ai_spend": ({"percent": 80}, lambda w: spent(w, 800), lambda w: spent(w, 799)),
 }
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from common.errors import ConfigurationError
+from common.settings import AiBudgetSettings
 from cron import runners
 from cron.settings import AlertsSettings, DataSettings, TrendsSettings, alerts_settings
 from tests import function_env
@@ -26,7 +27,11 @@ DEPLOYED = {
 READERS = {
     TrendsSettings: function_env.trends,
     DataSettings: function_env.data,
-    AlertsSettings: lambda: {**function_env.alerts(), **DEPLOYED},
+    # The alerts worker's AI budgets are common.settings.AiBudgetSettings's (the ai_spend rule's month).
+    AlertsSettings: lambda: {
+        k: v for k, v in {**function_env.alerts(), **DEPLOYED}.items() if k not in function_env.ai_budgets()
+    },
+    AiBudgetSettings: function_env.ai_budgets,
 }
 
 
@@ -73,7 +78,8 @@ def test_a_missing_variable_is_refused_naming_it(reader, variable):
         (AlertsSettings, {"DLQ_URLS": "[1]"}, "DLQ_URLS"),
         (AlertsSettings, {"DLQ_URLS": "{not json"}, "DLQ_URLS"),
         (AlertsSettings, {"DLQ_URLS": '{"video": 3}'}, "DLQ_URLS"),
-        (AlertsSettings, {"AI_DAILY_TOKEN_BUDGET": "-1"}, "AI_DAILY_TOKEN_BUDGET"),
+        (AiBudgetSettings, {"AI_MONTHLY_BUDGET_USD": "-1"}, "AI_MONTHLY_BUDGET_USD"),
+        (AiBudgetSettings, {"AI_DAILY_BUDGET_USD": "two dollars"}, "AI_DAILY_BUDGET_USD"),
         (TrendsSettings, {"TREND_SOURCES": '{"name": "x"}'}, "TREND_SOURCES"),
         (TrendsSettings, {"TREND_SOURCES": "nope"}, "TREND_SOURCES"),
         (TrendsSettings, {"TREND_SOURCES": " "}, "TREND_SOURCES"),
@@ -88,6 +94,7 @@ def test_a_missing_variable_is_refused_naming_it(reader, variable):
         "dlq-not-json",
         "dlq-not-url",
         "negative-budget",
+        "text-budget",
         "sources-object",
         "sources-not-json",
         "sources-blank",

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import boto3
 import pytest
-from cron_testdata import T0, Context, chat_reply, jobs_rows, scheduled, sqs_event
+from cron_testdata import AI_BUDGET_ENV, T0, Context, chat_reply, jobs_rows, scheduled, sqs_event
 
 from stacks.config import TrendSourceConfig
 
@@ -24,6 +24,8 @@ def configure(database_env, monkeypatch):
         for key, value in {**function_env.trends(), **function_env.alerts(), **function_env.azure("", "")}.items():
             monkeypatch.setenv(key, value)
         monkeypatch.setenv("MAX_RECEIVE_COUNT", "3")  # QueueWorker sets it from the queue's redrive policy
+        for key, value in AI_BUDGET_ENV.items():
+            monkeypatch.setenv(key, value)
         for key, value in env.items():
             monkeypatch.setenv(key, value)
         settings.reset()
@@ -83,6 +85,45 @@ def test_trends_worker_fetches_summarises_and_saves(configure, db_conn, httpserv
     assert snap == {"summary": "#fyp leads.", "model": "DeepSeek-V3"}
     (chat,) = [r for r, _ in httpserver.log if r.path.endswith("/chat/completions")]
     assert chat.headers["api-key"] == "test-key"
+
+
+def test_a_trends_summary_over_the_days_ai_budget_defers_the_job_to_midnight(configure, db_conn, httpserver):
+    from cron import trends_store
+
+    # Given a rising trend to summarise, and a stage AI day of one micro-dollar
+    trends_store.insert_snapshot(
+        db_conn,
+        job_id=None,
+        window_start=T0 - timedelta(hours=6),
+        items=[{"kind": "hashtag", "name": "fyp", "scale": "views", "count": 2, "sources": {"local": 2}}],
+        growth={},
+        source_errors=[],
+        source_reports={"local": {"items": 1, "skipped": 0, "skippedRows": []}},
+    )
+    httpserver.expect_request("/trends.json").respond_with_json({"items": [{"name": "#fyp", "count": 10}]})
+    source = {"name": "local", "url": httpserver.url_for("/trends.json"), "kind": "json", "count_scale": "views"}
+    handler = configure(
+        TASK="trends",
+        TREND_SOURCES=json.dumps([TrendSourceConfig(**source, min_interval_seconds=0).model_dump()]),
+        TRENDS_ALLOWED_NETWORKS=json.dumps(["127.0.0.1/32"]),
+        AZURE_AI_ENDPOINT=httpserver.url_for("/"),
+        AZURE_AI_KEY="test-key",
+        GENERATION_MODEL="DeepSeek-V3",
+        AI_DAILY_BUDGET_USD="0.000001",
+    )
+    # When the scheduled message arrives
+    response = handler(sqs_event(scheduled("trends")), Context(function_name="huntaze-test-trends"))
+    # Then the message is acknowledged, the model was not asked, and the job waits for the next UTC day
+    assert response == {"batchItemFailures": []}
+    assert not [r for r, _ in httpserver.log if r.path.endswith("/chat/completions")]
+    (job,) = jobs_rows(db_conn)
+    assert (job["status"], job["error_reason"]) == ("queued", "daily_budget_exceeded")
+    with db_conn.transaction():
+        wait = db_conn.execute("SELECT not_before FROM jobs").fetchone()["not_before"]
+    assert (wait.hour, wait.minute, wait.second) == (0, 0, 0) and wait > datetime.now(UTC)
+    # And the window's snapshot is saved, so the next day only summarises
+    with db_conn.transaction():
+        assert trends_store.get_snapshot(db_conn, T0).summary is None
 
 
 def test_alerts_worker_applies_its_rules_file_and_notifies_through_sns_and_slack(

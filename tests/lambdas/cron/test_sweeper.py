@@ -127,6 +127,20 @@ def test_an_abandoned_job_with_its_attempts_spent_fails_as_retries_exhausted(db_
     assert _receive_all(queue) == []
 
 
+def test_an_abandoned_job_the_sweeper_fails_is_announced_to_the_webhook_notifier(db_conn, policy, queue, monkeypatch):
+    from common import completion
+
+    sqs, _ = queue
+    events_url = sqs.create_queue(QueueName="huntaze-test-webhooks")["QueueUrl"]
+    monkeypatch.setenv(completion.QUEUE_URL_ENV, events_url)
+    completion.reset()
+    job = _abandoned_job(db_conn, attempts=MAX_ATTEMPTS)
+    _sweep(db_conn, policy)
+    completion.reset()
+    (message,) = sqs.receive_message(QueueUrl=events_url).get("Messages", [])
+    assert json.loads(message["Body"]) == {"jobId": str(job.id), "attempt": MAX_ATTEMPTS, "event": "job.failed"}
+
+
 def test_a_running_job_inside_its_lease_is_left_alone(db_conn, policy, queue):
     # Given a job running under a live lease
     job, _ = job_store.create_job(db_conn, "data", {})

@@ -6,11 +6,11 @@ import json
 from datetime import timedelta
 
 import pytest
-from cron_testdata import T0, chat_reply, json_body
+from cron_testdata import T0, chat_reply, json_body, spend_guard
 from trend_fixtures import LOOPBACK, UA, configured
 
 from common.azure_ai import AzureAIClient
-from common.errors import TransientError
+from common.errors import OverBudget, TransientError
 from cron import summary, trends, trends_store
 from cron.trend_fetch import Fetcher
 
@@ -21,11 +21,11 @@ HOURS_6 = timedelta(hours=6)
 API_VERSION = "2024-05-01-preview"
 
 
-def _summarizer(httpserver):
+def _summarizer(httpserver, guard):
     client = AzureAIClient(
         httpserver.url_for("/"), "test-key", sleep=lambda _s: None, max_attempts=2, api_version=API_VERSION
     )
-    return lambda rising, falling: summary.summarize(client, "DeepSeek-V3", rising, falling, budget_s=5)
+    return lambda rising, falling: summary.summarize(client, "DeepSeek-V3", rising, falling, budget_s=5, guard=guard)
 
 
 def _answer(text: str, names: list[str]) -> dict:
@@ -43,14 +43,14 @@ def _sources(httpserver):
     ]
 
 
-def _run(db_conn, httpserver, window, sources=None, fetcher=None, remaining_s=None):
+def _run(db_conn, httpserver, window, sources=None, fetcher=None, remaining_s=None, daily=1_000_000):
     return trends.run(
         db_conn,
         job_id=None,
         window_start=window,
         sources=sources if sources is not None else _sources(httpserver),
         fetcher=fetcher or Fetcher(UA, allowed=LOOPBACK),
-        summarize=_summarizer(httpserver),
+        summarize=_summarizer(httpserver, spend_guard(db_conn, daily=daily)),
         top_n=5,
         now=window,
         remaining_s=remaining_s,
@@ -209,6 +209,30 @@ def test_retry_after_an_ai_failure_summarises_without_fetching_again(db_conn, ht
     assert result["summarized"] is True
     assert trends_store.get_snapshot(db_conn, T0 + HOURS_6).summary == "#fyp is up."
     assert [r.path for r, _ in httpserver.log] == [CHAT]
+
+
+def test_a_summary_over_the_days_ai_budget_waits_and_its_retry_only_summarises(db_conn, httpserver):
+    # Given a baseline, then a window whose summary's worst case (600 tokens of DeepSeek-V3 output alone
+    # is 2736 micro-dollars) does not fit a 2000 micro-dollar day
+    _serve(httpserver, views=100)
+    _run(db_conn, httpserver, T0)
+    _serve(httpserver, views=900)
+    # When the window runs
+    with pytest.raises(OverBudget) as over:
+        _run(db_conn, httpserver, T0 + HOURS_6, daily=2_000)
+    # Then it is over budget until the next midnight (the job lifecycle defers it), the model was not asked,
+    # and the snapshot is saved without a summary
+    assert over.value.reason == "daily_budget_exceeded" and over.value.retry_at.hour == 0
+    assert CHAT not in [r.path for r, _ in httpserver.log]
+    assert trends_store.get_snapshot(db_conn, T0 + HOURS_6).summary is None
+    # When it runs again with room in the budget
+    _serve(httpserver, views=999)
+    httpserver.expect_request(CHAT, method="POST").respond_with_json(_answer("#fyp is up.", ["fyp"]))
+    result = _run(db_conn, httpserver, T0 + HOURS_6)
+    # Then only the summary is asked for, and its cost is recorded against the trends task
+    assert result["summarized"] is True and [r.path for r, _ in httpserver.log] == [CHAT]
+    calls = db_conn.execute("SELECT caller, task, model FROM ai_calls").fetchall()
+    assert calls == [{"caller": "system", "task": "trends", "model": "DeepSeek-V3"}]
 
 
 def test_no_configured_sources_skips_the_window(db_conn, httpserver):

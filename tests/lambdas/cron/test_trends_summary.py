@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
-from cron_testdata import T0, chat_reply, json_body
+from cron_testdata import T0, chat_reply, json_body, spend_guard
 from trend_fixtures import LOOPBACK, UA, configured
 
 from common.azure_ai import AzureAIClient
@@ -34,7 +34,7 @@ def _run(db_conn, httpserver, window, count, answer=None):
         window_start=window,
         sources=[configured(name="j", url=httpserver.url_for("/t.json"), kind="json", count_scale="posts")],
         fetcher=Fetcher(UA, allowed=LOOPBACK),
-        summarize=lambda r, f: summary.summarize(client, "DeepSeek-V3", r, f, budget_s=5),
+        summarize=lambda r, f: summary.summarize(client, "DeepSeek-V3", r, f, budget_s=5, guard=spend_guard(db_conn)),
         top_n=5,
         now=window,
     )

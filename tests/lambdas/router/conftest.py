@@ -32,7 +32,7 @@ def router_env(
     """Environment of the deployed function, pointed at the local services; queues for video and trends only."""
     import boto3
 
-    from common import azure_ai
+    from common import azure_ai, spend_guard
     from common import settings as common_settings
     from router import cache, queues, uploads
     from router import settings as router_settings
@@ -47,7 +47,10 @@ def router_env(
         **function_env.azure(httpserver.url_for("/").rstrip("/"), AZURE_KEY),
         "AI_MODELS": json.dumps(MODELS),
         "AI_DEFAULT_TYPES": "vision,chat",
-        "AI_DAILY_TOKEN_BUDGET": "10000",
+        # Micro-dollars: a day of 10000, a caller's day and the month of 1000000.
+        "AI_DAILY_BUDGET_USD": "0.01",
+        "AI_CALLER_DAILY_BUDGET_USD": "1",
+        "AI_MONTHLY_BUDGET_USD": "1",
         "AI_MAX_PROMPT_CHARS": "2000",
         "MAX_BODY_BYTES": "200000",
         "AI_MAX_IMAGES": "2",
@@ -77,6 +80,7 @@ def router_env(
             queues.reset,
             uploads.reset,
             azure_ai.reset_client,
+            spend_guard.reset,
         ):
             reset()
 
@@ -94,7 +98,8 @@ def call(router_env) -> Callable[..., Answer]:
         method: str, path: str, body: Any = None, *, context: LambdaContext | None = None, **kwargs: Any
     ) -> Answer:
         result = lambda_handler(http_event(method, path, body, **kwargs), context or LambdaContext())
-        return Answer(result["statusCode"], json.loads(result["body"]), result.get("headers") or {})
+        body = json.loads(result["body"]) if result.get("body") else None
+        return Answer(result["statusCode"], body, result.get("headers") or {})
 
     return _call
 

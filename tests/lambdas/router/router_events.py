@@ -7,6 +7,7 @@ import json
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
+from urllib.parse import urlencode
 
 from tests.fakes import LambdaContext as FakeLambdaContext
 from tests.fakes import chat_completion
@@ -34,6 +35,7 @@ def http_event(
     raw_body: str | None = None,
     claims: dict[str, str] | None = CLAIMS,
     base64_body: bool | str = False,
+    query: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """An API Gateway HTTP API payload-2.0 event as the JWT authorizer passes it on."""
     all_headers = {"host": "api.example.com", "user-agent": "pytest"}
@@ -70,13 +72,15 @@ def http_event(
         "version": "2.0",
         "routeKey": route_key,
         "rawPath": path,
-        "rawQueryString": "",
+        "rawQueryString": urlencode(query or {}),
         "headers": all_headers,
         "requestContext": context,
         "isBase64Encoded": bool(base64_body),
     }
     if text is not None:
         event["body"] = text
+    if query:
+        event["queryStringParameters"] = dict(query)
     return event
 
 

@@ -159,16 +159,16 @@ def test_the_router_answers_when_the_cache_is_down(call, httpserver, monkeypatch
 
 
 def test_spend_guard_answers_429_once_the_daily_budget_is_spent(call, httpserver, db_conn):
-    # Given today's spending already reached the 10000-token budget
+    # Given today's spending already reached the $0.01 budget (10000 micro-dollars)
     db_conn.execute(
         "INSERT INTO ai_spend (day, scope, spent) VALUES ((now() AT TIME ZONE 'UTC')::date, 'global', 10000)"
     )
     db_conn.commit()
     # When any model is asked
     answer = call("POST", "/v1/ai/route", {"prompt": "hi", "type": "generation"})
-    # Then the route refuses clearly and Azure is never called
+    # Then the route refuses clearly, in dollars, and Azure is never called
     assert answer.status == 429 and answer.body["error"] == "daily_budget_exceeded"
-    assert "10000" in answer.body["detail"]
+    assert "budget of $0.01 " in answer.body["detail"] and "$0.01 committed" in answer.body["detail"]
     assert httpserver.log == []
 
 
@@ -336,3 +336,87 @@ def test_bad_input_gets_a_clear_4xx_and_costs_nothing(call, httpserver, db_conn,
     assert answer.body["error"] == error and answer.body["detail"]
     assert httpserver.log == []
     assert _usage_rows(db_conn) == []
+
+
+def test_over_budget_is_a_429_whose_retry_after_is_the_time_to_midnight():
+    from datetime import UTC, datetime
+
+    from common.errors import OverBudget
+    from router.ai import over_budget
+
+    # Given the guard refused a call at 23:59:30 UTC on the caller's budget
+    error = OverBudget(
+        "caller_budget_exceeded",
+        "your daily AI budget of $0.5 has no room",
+        scope="caller:u",
+        retry_at=datetime(2026, 12, 1, tzinfo=UTC),
+        retry_after_s=30,
+    )
+    # Then the answer is a 429 naming that budget, retried in 30 s (at 00:00 UTC)
+    answer = over_budget(error)
+    assert (answer.status, answer.error, answer.detail) == (
+        429,
+        "caller_budget_exceeded",
+        "your daily AI budget of $0.5 has no room",
+    )
+    assert answer.headers == {"Retry-After": "30"}
+
+
+def test_the_reservation_counts_the_prompts_utf8_bytes_and_each_image_at_the_models_image_price(
+    call, httpserver, db_conn, monkeypatch
+):
+    from common import ai_spend, spend_guard
+
+    # Given the guard's reservations are watched
+    held: list[int] = []
+    real = ai_spend.reserve
+    monkeypatch.setattr(
+        ai_spend, "reserve", lambda conn, budgets, amount: held.append(amount) or real(conn, budgets, amount)
+    )
+    monkeypatch.setattr(spend_guard, "emit_cost", lambda _m, _usd: None)
+    httpserver.expect_request(PATH, method="POST").respond_with_json(completion("Phi-4-multimodal-instruct", "ok"))
+    image = base64.b64encode(PNG).decode()
+    # When a vision prompt of 2 two-byte characters, 2 images and max_tokens 100 is routed
+    answer = call(
+        "POST", "/v1/ai/route", {"prompt": "éé", "type": "vision", "images": [image, image], "max_tokens": 100}
+    )
+    # Then it held (16 + 4 + 2 x 2000) x 0.08 + 100 x 0.32 micro-dollars, and Azure was asked for 100 tokens at most
+    assert answer.status == 200, answer.body
+    assert held == [354]  # 321.6 + 32 = 353.6, rounded up
+    assert json.loads(httpserver.log[0][0].get_data())["max_tokens"] == 100
+
+
+def test_the_default_max_tokens_is_reserved_and_sent(call, httpserver, monkeypatch):
+    from common import ai_spend
+
+    held: list[int] = []
+    real = ai_spend.reserve
+    monkeypatch.setattr(
+        ai_spend, "reserve", lambda conn, budgets, amount: held.append(amount) or real(conn, budgets, amount)
+    )
+    httpserver.expect_request(PATH, method="POST").respond_with_json(completion("DeepSeek-V3", "ok"))
+    assert call("POST", "/v1/ai/route", {"prompt": "hi", "type": "generation"}).status == 200
+    # (16 + 2) x 1.14 + 1024 x 4.56 = 4689.96
+    assert held == [4690]
+    assert json.loads(httpserver.log[0][0].get_data())["max_tokens"] == 1024
+
+
+def test_requests_exactly_at_the_stages_limits_are_accepted(call, httpserver, monkeypatch):
+    from common import settings
+
+    # Given a generous day (4096 output tokens of DeepSeek-V3 cost more than the fixture's $0.01)
+    monkeypatch.setenv("AI_DAILY_BUDGET_USD", "1")
+    settings.reset()
+    httpserver.expect_request(PATH, method="POST").respond_with_json(completion("DeepSeek-V3", "ok"))
+    # When the prompt has exactly AI_MAX_PROMPT_CHARS (2000) and max_tokens is exactly AI_MAX_OUTPUT_TOKENS (4096)
+    at_limit = {"prompt": "x" * 2000, "type": "generation", "max_tokens": 4096}
+    assert call("POST", "/v1/ai/route", at_limit).status == 200
+    # Then one more of either is refused, naming the limit
+    over_tokens = call("POST", "/v1/ai/route", {**at_limit, "max_tokens": 4097})
+    assert (over_tokens.status, over_tokens.body["detail"]) == (400, "'max_tokens' must be at most 4096")
+    over_prompt = call("POST", "/v1/ai/route", {**at_limit, "prompt": "x" * 2001})
+    assert over_prompt.status == 413 and "the limit is 2000" in over_prompt.body["detail"]
+    # And exactly AI_MAX_IMAGES (2) images are taken
+    image = base64.b64encode(PNG).decode()
+    httpserver.expect_request(PATH, method="POST").respond_with_json(completion("Phi-4-multimodal-instruct", "ok"))
+    assert call("POST", "/v1/ai/route", {"prompt": "p", "type": "vision", "images": [image, image]}).status == 200

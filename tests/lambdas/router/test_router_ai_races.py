@@ -64,23 +64,20 @@ def run_all(count: int, target: Callable[[int], Any]) -> list[Any]:
 
 def _route(req: Any, caller: str, client: HeldClient, cache: Any = None) -> Any:
     from common import db
-    from router import ai, spend
+    from common.settings import ai_budget_settings
+    from common.spend_guard import Spender, SpendGuard
+    from router import ai
     from router.cache import get_cache
     from router.settings import router_settings
-    from router.spend_guard import SpendGuard
 
     settings = router_settings()
-    budgets = (
-        spend.Budget(spend.GLOBAL_SCOPE, settings.daily_token_budget),
-        spend.Budget(spend.caller_scope(caller), settings.caller_daily_token_quota),
-    )
     return ai.route_prompt(
         req,
         caller=caller,
         settings=settings,
         client=lambda: client,
         cache=cache or (lambda: get_cache(settings.cache_ttl_s)),
-        guard=SpendGuard(db.connection, budgets),
+        guard=SpendGuard(db.connection, Spender(caller, "ai_route"), ai_budget_settings()),
         budget_s=10.0,
     )
 
@@ -92,14 +89,22 @@ def _committed(db_conn) -> dict:
     ).fetchone()
 
 
-def test_concurrent_requests_cannot_overshoot_the_daily_budget(router_env, threaded_db, db_conn, httpserver):
+def test_concurrent_requests_cannot_overshoot_the_daily_budget(
+    router_env, threaded_db, db_conn, httpserver, monkeypatch
+):
+    from common import ai_prices
+    from common import settings as common_settings
     from router import ai
     from router.errors import ApiError
 
-    # Given a 10000-token budget with room left for exactly three requests of at most 1017 tokens
+    # Given a $1 day with room left for exactly three requests' worst case (DeepSeek-V3, max_tokens 1000)
+    monkeypatch.setenv("AI_DAILY_BUDGET_USD", "1")
+    common_settings.reset()
     req = ai.AiRequest("p", "generation", max_tokens=1000)
-    most = ai.prompt_token_bound(req) + req.max_tokens
-    already = 10_000 - 3 * most
+    most = ai_prices.prices().price("DeepSeek-V3").worst_case(ai.prompt_token_bound(req), 0, 1000)
+    assert most == 4580  # (16 + 1) x 1.14 + 1000 x 4.56, rounded up
+    budget = 1_000_000
+    already = budget - 3 * most - most // 2  # three fit, a fourth does not
     db_conn.execute(
         "INSERT INTO ai_spend (day, scope, spent) VALUES ((now() AT TIME ZONE 'UTC')::date, 'global', %s)", (already,)
     )
@@ -121,9 +126,11 @@ def test_concurrent_requests_cannot_overshoot_the_daily_budget(router_env, threa
     errors = [o for o in out if isinstance(o, ApiError)]
     assert {(e.status, e.body()["error"]) for e in errors} == {(429, "daily_budget_exceeded")}
     assert all(0 < int(e.headers["Retry-After"]) <= 86_400 for e in errors)
-    # And the day's spending is what the three used, nothing is left held, and the budget holds
-    assert _committed(db_conn) == {"spent": already + 3 * 1000, "reserved": 0}
-    assert already + 3 * 1000 <= 10_000
+    # And the day's spending is what the three cost (10 x 1.14 + 990 x 4.56 = 4525.8, rounded up), nothing is
+    # left held, and the budget holds: the overshoot is at most one reservation (here none at all)
+    one_call = 4526
+    assert _committed(db_conn) == {"spent": already + 3 * one_call, "reserved": 0}
+    assert already + 3 * one_call <= budget < already + 3 * one_call + most
 
 
 def test_identical_deterministic_requests_share_one_model_call_and_reveal_nothing(
@@ -162,58 +169,82 @@ def test_identical_deterministic_requests_share_one_model_call_and_reveal_nothin
     again, from_cache = _route(req, "user-3", client, cache=lambda: cache)
     assert again["output"] == "shared answer" and from_cache is True
     assert len(httpserver.log) == 1
-    # And the spend counts the one call
-    assert _committed(db_conn)["spent"] == 11 + 7
+    # And the spend counts the one call: 11 x 1.14 + 7 x 4.56 = 44.46 micro-dollars, rounded up
+    assert _committed(db_conn)["spent"] == 45
 
 
-def test_a_caller_over_its_daily_quota_gets_429_until_midnight_and_others_go_on(
-    call, router_env, httpserver, monkeypatch
+def test_a_caller_over_its_daily_budget_gets_429_until_midnight_and_others_go_on(
+    call, router_env, httpserver, monkeypatch, db_conn
 ):
-    from router import settings
+    from common import settings
 
-    # Given each caller may use 2500 tokens a day, and answers that cost 1000 each
-    monkeypatch.setenv("AI_CALLER_DAILY_TOKEN_QUOTA", "2500")
+    # Given each caller may spend $0.012 a day (12000 micro-dollars), a stage day of $1, and answers that cost 4526
+    monkeypatch.setenv("AI_CALLER_DAILY_BUDGET_USD", "0.012")
+    monkeypatch.setenv("AI_DAILY_BUDGET_USD", "1")
     settings.reset()
     httpserver.expect_request(PATH, method="POST").respond_with_json(
         completion("DeepSeek-V3", "ok", prompt_tokens=10, completion_tokens=990)
     )
     request = {"prompt": "hi", "type": "generation", "max_tokens": 1000}
     mine = {"sub": "greedy"}
-    # When one caller asks three times
+    # When one caller asks three times (each reserves its worst case, 4581)
     answers = [call("POST", "/v1/ai/route", request, claims=mine) for _ in range(3)]
-    # Then the third is refused with its quota named and a Retry-After at the next midnight
+    # Then the third is refused with its budget named and a Retry-After at the next midnight
     assert [a.status for a in answers] == [200, 200, 429]
-    assert answers[2].body["error"] == "caller_quota_exceeded" and "2500" in answers[2].body["detail"]
+    assert answers[2].body["error"] == "caller_budget_exceeded"
+    assert "your daily AI budget of $0.012 " in answers[2].body["detail"]
+    assert "(up to $0.004581; $0.009052 committed)" in answers[2].body["detail"]
     assert 0 < int(answers[2].headers["Retry-After"]) <= 86_400
     # And another caller is still served
     assert call("POST", "/v1/ai/route", request, claims={"sub": "someone-else"}).status == 200
+    # And each call is recorded with its caller, task, model, usage and cost
+    calls = db_conn.execute(
+        "SELECT caller, task, model, prompt_tokens, completion_tokens, cost_micro_usd FROM ai_calls ORDER BY id"
+    ).fetchall()
+    assert calls == [
+        {
+            "caller": who,
+            "task": "ai_route",
+            "model": "DeepSeek-V3",
+            "prompt_tokens": 10,
+            "completion_tokens": 990,
+            "cost_micro_usd": 4526,
+        }
+        for who in ("greedy", "greedy", "someone-else")
+    ]
 
 
 def test_a_reservation_is_charged_to_the_day_it_was_taken_in(db_conn):
-    from router import spend
+    from common import ai_spend
 
     # Given a reservation taken just before midnight (moved to yesterday)
-    reservation = spend.reserve(db_conn, [spend.Budget("global", 10_000)], 1_000)
+    reservation = ai_spend.reserve(db_conn, [ai_spend.Budget("global", 10_000)], 1_000)
     db_conn.execute("UPDATE ai_spend SET day = day - 1")
     db_conn.execute("UPDATE ai_spend_reservations SET day = day - 1")
     db_conn.commit()
     yesterday = db_conn.execute("SELECT day FROM ai_spend_reservations").fetchone()["day"]
-    moved = spend.Reservation(reservation.id, yesterday, reservation.amount)
+    moved = ai_spend.Reservation(reservation.id, yesterday, reservation.amount)
+    call = ai_spend.Call("u", "ai_route", "DeepSeek-V3", 200, 500, 0, 0, 700)
     # When it is settled after midnight
-    assert spend.settle(db_conn, moved, cost=700, model="DeepSeek-V3", usage=(200, 500)) is True
+    assert ai_spend.settle(db_conn, moved, call) is True
     db_conn.commit()
     # Then yesterday is charged the real cost, today nothing, and a second settle changes nothing
     rows = db_conn.execute("SELECT day, spent, reserved FROM ai_spend").fetchall()
     assert rows == [{"day": yesterday, "spent": 700, "reserved": 0}]
     usage = db_conn.execute("SELECT day, prompt_tokens, completion_tokens FROM ai_usage_daily").fetchall()
     assert usage == [{"day": yesterday, "prompt_tokens": 200, "completion_tokens": 500}]
-    assert spend.settle(db_conn, moved, cost=700, model="DeepSeek-V3", usage=(200, 500)) is False
+    assert db_conn.execute("SELECT day, cost_micro_usd FROM ai_calls").fetchall() == [
+        {"day": yesterday, "cost_micro_usd": 700}
+    ]
+    assert ai_spend.settle(db_conn, moved, call) is False
+    assert db_conn.execute("SELECT count(*) AS n FROM ai_calls").fetchone()["n"] == 1
 
 
 def test_a_failed_settle_is_kept_and_written_before_the_next_request(database_env, db_conn):
-    from common import db
+    from common import db, spend_guard
+    from common.azure_responses import Usage
     from common.errors import TransientError
-    from router import spend, spend_guard
+    from common.settings import AiBudgetSettings
 
     spend_guard.reset()
     down = {"on": False}
@@ -223,19 +254,31 @@ def test_a_failed_settle_is_kept_and_written_before_the_next_request(database_en
             raise TransientError("db_connection_lost", "database away")
         return db.connection()
 
-    guard = spend_guard.SpendGuard(connection, [spend.Budget("global", 10_000)], sleep=lambda _s: None)
-    # Given a request whose settle finds the database away every time
-    reservation = guard.reserve("DeepSeek-V3", 100, 1000)
+    guard = spend_guard.SpendGuard(
+        connection,
+        spend_guard.Spender("u", "ai_route"),
+        AiBudgetSettings(daily=1_000_000, caller_daily=1_000_000, monthly=1_000_000),
+        metric=lambda _m, _usd: None,
+        sleep=lambda _s: None,
+    )
+    # Given a request whose settle finds the database away every time (worst case 100 x 1.14 + 1000 x 4.56)
+    reservation = guard.reserve("DeepSeek-V3", 100, 0, 1000)
     down["on"] = True
-    guard.settle(reservation, "DeepSeek-V3", 90, 310)
+    guard.settle(reservation, "DeepSeek-V3", Usage(90, 310, 400), 0)
     db_conn.rollback()
-    assert db_conn.execute("SELECT spent, reserved FROM ai_spend").fetchone() == {"spent": 0, "reserved": 1100}
+    assert db_conn.execute("SELECT spent, reserved FROM ai_spend WHERE scope = 'global'").fetchone() == {
+        "spent": 0,
+        "reserved": 4674,
+    }
     # When the database is back and the next request reserves
     down["on"] = False
-    guard.reserve("DeepSeek-V3", 100, 1000)
-    # Then the earlier usage is settled first (real cost spent, its hold released)
+    guard.reserve("DeepSeek-V3", 100, 0, 1000)
+    # Then the earlier usage is settled first (90 x 1.14 + 310 x 4.56 = 1516.2 -> 1517 spent, its hold released)
     db_conn.rollback()
-    assert db_conn.execute("SELECT spent, reserved FROM ai_spend").fetchone() == {"spent": 400, "reserved": 1100}
+    assert db_conn.execute("SELECT spent, reserved FROM ai_spend WHERE scope = 'global'").fetchone() == {
+        "spent": 1517,
+        "reserved": 4674,
+    }
     spend_guard.reset()
 
 
