@@ -74,7 +74,13 @@ def test_every_worker_takes_its_concurrency_from_the_config_and_says_where_its_s
     assert found["router"].seconds == cfg.workload.api_duration_ms_avg / 1000
     assert found["router"].concurrency == cfg.router.reserved_concurrency
     assert found["data"].concurrency == cfg.cron.data.max_concurrency
-    assert set(found) == {"video", "router", "trends", "data", "alerts", "sweeper"}
+    assert set(found) == {"video", "router", "imports", "trends", "data", "alerts", "sweeper"}
+    # And the S3-fed imports worker is a backfill, not a share of the workload that scales with it
+    assert (found["imports"].concurrency, found["imports"].per_hour_at_1x, found["imports"].scales) == (
+        cfg.events.imports.max_concurrency,
+        0.0,
+        False,
+    )
 
 
 def test_a_workload_the_configured_concurrency_carries_changes_nothing(cfg) -> None:
@@ -157,3 +163,23 @@ def test_a_measured_video_rate_is_scaled_to_the_profiles_clip_and_ai_call(cfg) -
     # Then a job is that rate x the profile's clip length + the profile's AI call, and says so
     assert video.seconds == pytest.approx(0.05 * cfg.workload.video_seconds_avg + cfg.workload.ai_call_seconds_avg)
     assert video.source.startswith("measured: 0.05 s per clip second (a load run)")
+
+
+def test_a_stage_with_webhook_endpoints_counts_the_notifier(cfg) -> None:
+    # Given the dev config with two endpoints
+    from stacks.config import WebhookEndpointConfig
+
+    hooks = cfg.webhooks.model_copy(
+        update={
+            "endpoints": (
+                WebhookEndpointConfig(name="app", url="https://app.example.com/hooks"),
+                WebhookEndpointConfig(name="crm", url="https://crm.example.com/hooks"),
+            )
+        }
+    )
+    found = {w.name: w for w in workers(cfg.model_copy(update={"webhooks": hooks}))}
+    # Then the notifier posts twice per video job, at its configured concurrency
+    notifier = found["webhooks"]
+    assert notifier.concurrency == cfg.webhooks.worker.max_concurrency
+    assert notifier.per_hour_at_1x == cfg.workload.videos_per_month * 2 / 730
+    assert notifier.seconds == cfg.workload.webhook_post_seconds_avg

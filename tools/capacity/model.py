@@ -86,6 +86,10 @@ def _value(a: Mapping[str, Any], key: str) -> float:
     return float(a[key]["value"])
 
 
+# Seconds one events import file takes (an assumption until bench/ measures one).
+IMPORT_FILE_SECONDS = 60.0
+
+
 def workers(
     cfg: StageConfig,
     measured: Mapping[str, float] | None = None,
@@ -134,6 +138,30 @@ def workers(
             setting="router.reserved_concurrency",
         ),
     ]
+    # The S3-fed events imports worker: backfills, not a steady load (the profile has no import rate).
+    found.append(
+        Worker(
+            "imports",
+            cfg.events.imports.max_concurrency,
+            *seconds("imports", IMPORT_FILE_SECONDS, "one events file of about 100,000 lines, no benchmark yet"),
+            memory_mb=cfg.events.imports.memory_mb,
+            per_hour_at_1x=0.0,
+            scales=False,
+            setting="events.imports.max_concurrency",
+        )
+    )
+    if cfg.webhooks.enabled:
+        found.append(
+            Worker(
+                "webhooks",
+                cfg.webhooks.worker.max_concurrency,
+                *seconds("webhooks", w.webhook_post_seconds_avg, "workload profile: webhook_post_seconds_avg"),
+                memory_mb=cfg.webhooks.worker.memory_mb,
+                # One post per endpoint for each finished video job (the bulk of the jobs).
+                per_hour_at_1x=w.videos_per_month * len(cfg.webhooks.endpoints) / HOURS_PER_MONTH,
+                setting="webhooks.worker.max_concurrency",
+            )
+        )
     for task in ("trends", "data", "alerts", "sweeper"):
         worker = getattr(cfg.cron, task)
         schedule = getattr(cfg.cron, f"{task}_schedule")
