@@ -14,6 +14,7 @@ from pathlib import Path
 from tools.cost import prices as price_table
 from tools.cost.model import UnpricedResourceError, price_templates
 from tools.cost.report import side_by_side, table
+from tools.cost.savings import avoided_secrets
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -66,7 +67,8 @@ def main(argv: list[str] | None = None) -> int:
     cfg = stage_config(args.stage)
     prices = price_table.load(args.prices)
     try:
-        report = price_templates(read_templates(args.cdk_out, args.stage), cfg, prices)
+        templates = read_templates(args.cdk_out, args.stage)
+        report = price_templates(templates, cfg, prices)
     except UnpricedResourceError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
@@ -79,7 +81,16 @@ def main(argv: list[str] | None = None) -> int:
         other = "gateway" if cfg.network.nat_mode == "instance" else "instance"
         other_cfg, other_templates = synth_templates(args.stage, {"network": {"nat_mode": other}})
         other_report = price_templates(other_templates, other_cfg, prices)
-        print(side_by_side(report, f"NAT {cfg.network.nat_mode}", other_report, f"NAT {other}"))
+        print(
+            side_by_side(
+                report,
+                f"NAT {cfg.network.nat_mode}",
+                other_report,
+                f"NAT {other}",
+                avoided=avoided_secrets(templates),
+                secret_price=prices["secretsmanager.secret.month"],
+            )
+        )
     return 1 if args.check and report.fixed > min(budget, target or budget) else 0
 
 

@@ -1,4 +1,5 @@
-"""Create, on the local AWS endpoint, what the templates deploy: queues, bucket, notification, topics.
+"""Create, on the local AWS endpoint, what the templates deploy: queues, bucket, notification, topics,
+and the SSM SecureString parameters an operator creates before the first deploy.
 
 Dead-letter queues go first so each redrive policy points at a queue that
 exists. Putting the bucket notification makes S3 send its ``s3:TestEvent`` to
@@ -12,7 +13,7 @@ from typing import Any
 from tools.local.deployment import Deployment
 
 
-def provision(deployment: Deployment, *, session: Any, slack_secret: tuple[str, str] | None = None) -> None:
+def provision(deployment: Deployment, *, session: Any, parameters: dict[str, str] | None = None) -> None:
     sqs, s3, sns = session.client("sqs"), session.client("s3"), session.client("sns")
     dlqs_first = sorted(deployment.queues.values(), key=lambda q: q.dlq_name is not None)
     for queue in dlqs_first:
@@ -40,6 +41,5 @@ def provision(deployment: Deployment, *, session: Any, slack_secret: tuple[str, 
         )
     for topic in deployment.topics:
         sns.create_topic(Name=topic)
-    if slack_secret:
-        name, url = slack_secret
-        session.client("secretsmanager").create_secret(Name=name, SecretString=url)
+    for name, value in (parameters or {}).items():
+        session.client("ssm").put_parameter(Name=name, Value=value, Type="SecureString", Overwrite=True)

@@ -33,7 +33,9 @@ ROOT = Path(__file__).resolve().parents[2]
 # What a function's process imports from, as in its Lambda asset (lambdas/) plus the tools.
 SOURCE_PATH = os.pathsep.join([str(ROOT), str(ROOT / "lambdas")])
 HEALTH_TIMEOUT_S = 60.0
-# Template env vars that name a secret or host the local endpoints stand in for.
+# Template env vars that name a secret or host the local endpoints stand in for. The SSM
+# parameters (AZURE_AI_KEY_PARAMETER, SLACK_WEBHOOK_PARAMETER) stay: moto's SSM holds them.
+# The local Valkey has no IAM auth: REDIS_URL replaces the host and the IAM user.
 _REPLACED = (
     "DB_SECRET_ARN",
     "DB_HOST",
@@ -41,8 +43,8 @@ _REPLACED = (
     "DB_NAME",
     "DB_USER",
     "REDIS_HOST",
-    "REDIS_AUTH_SECRET_ARN",
-    "AZURE_AI_KEY_SECRET_ARN",
+    "REDIS_IAM_USER",
+    "REDIS_CACHE_NAME",
 )
 
 
@@ -161,17 +163,17 @@ class LocalSystem:
         self.standins = StandIns().start()
         self._stack.callback(self.standins.stop)
         session = boto3.Session(aws_access_key_id="local", aws_secret_access_key="local", region_name=dep.region)
-        slack_name = next(
-            (
-                f.environment["SLACK_WEBHOOK_SECRET_NAME"]
-                for f in dep.functions.values()
-                if "SLACK_WEBHOOK_SECRET_NAME" in f.environment
-            ),
-            None,
-        )
-        slack = (slack_name, self.settings.slack_webhook or self.standins.slack_webhook) if slack_name else None
-        provision(dep, session=_EndpointSession(session, url), slack_secret=slack)
+        provision(dep, session=_EndpointSession(session, url), parameters=self._secure_parameters(dep))
         return url
+
+    def _secure_parameters(self, dep: Deployment) -> dict[str, str]:
+        """The SecureString parameters the operator would create: the Slack webhook and the
+        Azure key (the configured ones, else the stand-ins'), by the names the functions read."""
+        values = {
+            "SLACK_WEBHOOK_PARAMETER": self.settings.slack_webhook or self.standins.slack_webhook,
+            "AZURE_AI_KEY_PARAMETER": self.settings.azure[1] if self.settings.azure else "local-stub-key",
+        }
+        return {f.environment[k]: v for f in dep.functions.values() for k, v in values.items() if k in f.environment}
 
     def _moto_server(self) -> str:
         """moto's server in a process of its own: a test's mock_aws() in this process must not touch its state."""
@@ -208,9 +210,8 @@ class LocalSystem:
                 "PYTHONUNBUFFERED": "1",
             }
         )
-        if "AZURE_AI_ENDPOINT" in fn.environment:
-            endpoint, key = s.azure or (self.standins.azure_endpoint, "local-stub-key")
-            env.update({"AZURE_AI_ENDPOINT": endpoint, "AZURE_AI_KEY": key})
+        if "AZURE_AI_ENDPOINT" in fn.environment:  # the key is in moto's SSM (_secure_parameters)
+            env["AZURE_AI_ENDPOINT"] = s.azure[0] if s.azure else self.standins.azure_endpoint
         if fn.environment.get("TREND_SOURCES") == "[]":  # no source configured: the local stand-in
             stand_in = {"name": "local", "url": self.standins.trends_url, "kind": "json", "count_scale": "views"}
             env["TREND_SOURCES"] = json.dumps([stand_in])
