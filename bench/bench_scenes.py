@@ -83,7 +83,9 @@ with av.open(path, "w", format="mp4") as out:
         if k != shot:
             shot, img = k, scene(k)
         t = i - (cut_frames[k - 1] if k else 0)
-        x = int((t * 7) % (img.shape[1] - w))
+        span = img.shape[1] - w
+        x = int((t * 7) % (2 * span))
+        x = x if x < span else 2 * span - x  # back and forth: a pan never jumps (a jump would be a cut)
         y = int((np.sin(t / 20) * 0.5 + 0.5) * (img.shape[0] - h))
         frame = img[y : y + h, x : x + w].astype(np.int16) + rng.integers(-6, 7, (h, w, 1), dtype=np.int16)
         vf = av.VideoFrame.from_ndarray(np.clip(frame, 0, 255).astype(np.uint8), format="rgb24")
