@@ -64,7 +64,9 @@ def main(argv: list[str] | None = None) -> int:
         except RefreshError as err:
             print(f"price refresh skipped: {err}", file=sys.stderr)
 
-    cfg = stage_config(args.stage)
+    from tools.cost import measured
+
+    cfg, read = measured.apply(stage_config(args.stage))
     prices = price_table.load(args.prices)
     try:
         templates = read_templates(args.cdk_out, args.stage)
@@ -74,12 +76,14 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     budget, target = cfg.monitoring.monthly_budget_usd, cfg.monitoring.fixed_cost_target_usd
     print(table(report, budget=budget, target=target))
+    print(read)
 
     if not args.no_compare:
         from tools.cost.variant import synth_templates
 
         other = "gateway" if cfg.network.nat_mode == "instance" else "instance"
         other_cfg, other_templates = synth_templates(args.stage, {"network": {"nat_mode": other}})
+        other_cfg, _ = measured.apply(other_cfg)
         other_report = price_templates(other_templates, other_cfg, prices)
         print(
             side_by_side(
