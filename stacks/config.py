@@ -153,7 +153,9 @@ class WorkerConfig(_Section):
 
 
 class VideoConfig(_Section):
-    worker: WorkerConfig = WorkerConfig(memory_mb=2048, timeout_seconds=300, ephemeral_storage_mb=2048)
+    # 512 MB: the cheapest size that keeps a 3-minute clip within the time budget
+    # (bench/bench_unit_cost.py, docs/performance/unit-cost.md); videos go to /tmp, not memory.
+    worker: WorkerConfig = WorkerConfig(memory_mb=512, timeout_seconds=300, ephemeral_storage_mb=2048)
     max_bytes: int = Field(500 * 1024 * 1024, ge=1)
     max_duration_seconds: float = Field(180.0, gt=0)
     sample_fps: float = Field(1.0, gt=0)
@@ -423,8 +425,9 @@ class WebhooksConfig(_Section):
 
 class MonitoringConfig(_Section):
     alert_email: str
-    # None means the app's convention, "<prefix>/slack/webhook" (see slack_secret_name()).
-    slack_webhook_secret_name: str | None = None
+    # The SSM SecureString parameter holding the webhook URL; None means the app's
+    # convention, "/<prefix>/slack/webhook" (see slack_parameter_name()).
+    slack_webhook_parameter: str | None = Field(None, pattern=r"^/[\w./-]+$")
     # A small forwarder Lambda posts each alert to the Slack webhook.
     slack_forwarder: bool = True
     monthly_budget_usd: float
@@ -474,8 +477,8 @@ class MonitoringConfig(_Section):
             raise ValueError("must be greater than 0")
         return v
 
-    def slack_secret_name(self, prefix: str) -> str:
-        return self.slack_webhook_secret_name or f"{prefix}/slack/webhook"
+    def slack_parameter_name(self, prefix: str) -> str:
+        return self.slack_webhook_parameter or f"/{prefix}/slack/webhook"
 
 
 class AiCalls(_Section):

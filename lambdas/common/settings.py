@@ -12,7 +12,6 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import quote
 
 from common.errors import ConfigurationError
 
@@ -95,13 +94,16 @@ class DatabaseSettings:
 
 @dataclass(frozen=True)
 class RedisSettings:
-    """Redis/Valkey location: a URL, or host/port with an auth-token secret."""
+    """Redis/Valkey location: a URL (tests/local), or host/port with ElastiCache IAM
+    authentication as ``iam_user`` on the replication group ``cache_name``."""
 
     url: str | None
     host: str | None
     port: int
-    auth_secret_arn: str | None
     tls: bool
+    iam_user: str | None = None
+    cache_name: str | None = None
+    region: str | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> RedisSettings:
@@ -109,22 +111,27 @@ class RedisSettings:
         host = _optional(env, "REDIS_HOST")
         if url is None and host is None:
             raise ConfigurationError("REDIS_HOST is not set (nor REDIS_URL for local runs)")
+        iam_user = None if url else _optional(env, "REDIS_IAM_USER")
+        cache_name = _optional(env, "REDIS_CACHE_NAME")
+        if iam_user and not cache_name:
+            raise ConfigurationError("REDIS_CACHE_NAME is not set (IAM auth signs for the replication group)")
         return cls(
             url=url,
             host=host,
             port=_int(env, "REDIS_PORT", default=6379, minimum=1),
-            auth_secret_arn=None if url else _optional(env, "REDIS_AUTH_SECRET_ARN"),
-            # ElastiCache in this design always has in-transit encryption on.
+            # ElastiCache in this design always has in-transit encryption on (IAM auth requires it).
             tls=_bool(env, "REDIS_TLS", default=True),
+            iam_user=iam_user,
+            cache_name=cache_name if iam_user else None,
+            region=_optional(env, "AWS_REGION"),
         )
 
-    def build_url(self, password: str | None = None) -> str:
-        """The URL for `redis.Redis.from_url`; `password` is the auth token."""
+    def build_url(self) -> str:
+        """The URL for `redis.Redis.from_url` (credentials come from a provider, not the URL)."""
         if self.url:
             return self.url
         scheme = "rediss" if self.tls else "redis"
-        auth = f":{quote(password, safe='')}@" if password else ""
-        return f"{scheme}://{auth}{self.host}:{self.port}/0"
+        return f"{scheme}://{self.host}:{self.port}/0"
 
 
 @dataclass(frozen=True)
@@ -133,13 +140,13 @@ class AzureAISettings:
 
     endpoint: str
     api_version: str
-    key_secret_arn: str | None
+    key_parameter: str | None
     key: str | None = None
 
     def __repr__(self) -> str:  # never print the key in logs
         return (
             f"AzureAISettings(endpoint={self.endpoint!r}, api_version={self.api_version!r}, "
-            f"key_secret_arn={self.key_secret_arn!r}, key={'***' if self.key else None})"
+            f"key_parameter={self.key_parameter!r}, key={'***' if self.key else None})"
         )
 
     @classmethod
@@ -148,13 +155,13 @@ class AzureAISettings:
         if not endpoint.startswith(("https://", "http://")):
             raise ConfigurationError(f"AZURE_AI_ENDPOINT must be an http(s) URL, got {endpoint!r}")
         key = _optional(env, "AZURE_AI_KEY")
-        key_secret_arn = _optional(env, "AZURE_AI_KEY_SECRET_ARN")
-        if key is None and key_secret_arn is None:
-            raise ConfigurationError("AZURE_AI_KEY_SECRET_ARN is not set (nor AZURE_AI_KEY for local runs)")
+        key_parameter = _optional(env, "AZURE_AI_KEY_PARAMETER")
+        if key is None and key_parameter is None:
+            raise ConfigurationError("AZURE_AI_KEY_PARAMETER is not set (nor AZURE_AI_KEY for local runs)")
         return cls(
             endpoint=endpoint.rstrip("/"),
             api_version=_optional(env, "AZURE_AI_API_VERSION") or DEFAULT_AZURE_AI_API_VERSION,
-            key_secret_arn=None if key else key_secret_arn,
+            key_parameter=None if key else key_parameter,
             key=key,
         )
 

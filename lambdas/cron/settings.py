@@ -39,7 +39,7 @@ class CronSettings:
     ingest_settle: timedelta
     rollup_max_catchup: timedelta
     alerts_topic_arn: str | None
-    slack_webhook_secret: str | None
+    slack_webhook_parameter: str | None
     dlq_urls: dict[str, str]
     # The alerts worker: its rules file (a name under lambdas/cron/rules/) and where
     # repository runbook paths resolve.
@@ -62,7 +62,7 @@ class CronSettings:
             ingest_settle=timedelta(seconds=env_int(env, "INGEST_SETTLE_SECONDS", default=60, minimum=0)),
             rollup_max_catchup=timedelta(hours=env_int(env, "ROLLUP_MAX_CATCHUP_HOURS", default=24, minimum=1)),
             alerts_topic_arn=env_optional(env, "ALERTS_TOPIC_ARN"),
-            slack_webhook_secret=env_optional(env, "SLACK_WEBHOOK_SECRET_NAME"),
+            slack_webhook_parameter=env_optional(env, "SLACK_WEBHOOK_PARAMETER"),
             dlq_urls=_dlq_urls(env),
             alert_rules_file=env_optional(env, "ALERT_RULES_FILE") or "default.json",
             runbook_base_url=env_optional(env, "RUNBOOK_BASE_URL") or "",

@@ -45,7 +45,8 @@ def test_database_secret_and_timeout():
         (RedisSettings, {"REDIS_HOST": "h", "REDIS_TLS": "maybe"}, "REDIS_TLS"),
         (AzureAISettings, {"AZURE_AI_KEY": "k"}, "AZURE_AI_ENDPOINT"),
         (AzureAISettings, {"AZURE_AI_ENDPOINT": "example.com", "AZURE_AI_KEY": "k"}, "AZURE_AI_ENDPOINT"),
-        (AzureAISettings, {"AZURE_AI_ENDPOINT": "https://x"}, "AZURE_AI_KEY_SECRET_ARN"),
+        (AzureAISettings, {"AZURE_AI_ENDPOINT": "https://x"}, "AZURE_AI_KEY_PARAMETER"),
+        (RedisSettings, {"REDIS_HOST": "h", "REDIS_IAM_USER": "u"}, "REDIS_CACHE_NAME"),
     ],
 )
 def test_missing_or_invalid_variables_are_named(cls, env, variable):
@@ -75,13 +76,15 @@ def test_database_server_limits_have_lambda_defaults_and_can_be_overridden():
     )
 
 
-def test_redis_url_from_host_uses_tls_and_auth_token():
-    s = RedisSettings.from_env({"REDIS_HOST": "cache.internal", "REDIS_AUTH_SECRET_ARN": "arn:r"})
-    assert (s.tls, s.port, s.auth_secret_arn) == (True, 6379, "arn:r")
-    assert s.build_url("t/k:en") == "rediss://:t%2Fk%3Aen@cache.internal:6379/0"
+def test_redis_url_from_host_uses_tls_and_iam_user():
+    env = {"REDIS_HOST": "cache.internal", "REDIS_IAM_USER": "hz-router", "REDIS_CACHE_NAME": "rg1"}
+    s = RedisSettings.from_env({**env, "AWS_REGION": "us-east-2"})
+    assert (s.tls, s.port, s.iam_user, s.cache_name, s.region) == (True, 6379, "hz-router", "rg1", "us-east-2")
+    assert s.build_url() == "rediss://cache.internal:6379/0"  # no password in the URL: IAM tokens instead
     plain = RedisSettings.from_env({"REDIS_HOST": "h", "REDIS_PORT": "6380", "REDIS_TLS": "false"})
-    assert plain.build_url() == "redis://h:6380/0"
-    assert RedisSettings.from_env({"REDIS_URL": "redis://x:1/3"}).build_url("ignored") == "redis://x:1/3"
+    assert (plain.build_url(), plain.iam_user) == ("redis://h:6380/0", None)
+    local = RedisSettings.from_env({"REDIS_URL": "redis://x:1/3", **env})
+    assert (local.build_url(), local.iam_user) == ("redis://x:1/3", None)  # a local URL never signs
 
 
 def test_azure_settings_defaults_and_key_hidden():

@@ -62,7 +62,7 @@ def router_env(
         "EVENT_ACCOUNTS_CLAIM": ACCOUNTS_CLAIM,
         "EVENT_LOOKBACK_HOURS": str(LOOKBACK_HOURS),
     }
-    for name in ("QUEUE_URL_DATA", "QUEUE_URL_ALERTS", "REDIS_HOST", "AZURE_AI_KEY_SECRET_ARN"):
+    for name in ("QUEUE_URL_DATA", "QUEUE_URL_ALERTS", "REDIS_HOST", "AZURE_AI_KEY_PARAMETER"):
         monkeypatch.delenv(name, raising=False)
     for name, value in env.items():
         monkeypatch.setenv(name, value)
