@@ -1,11 +1,16 @@
-"""Rollups of content_events: the data worker's SQL vs a naive row-by-row Python upsert loop.
+"""Rollups of content_events: the data worker's incremental run against PostgreSQL's own answer.
 
-Both run in the same process against the same PostgreSQL, on the same
-generated events, into freshly emptied rollup tables; the script checks that
-they produce identical rollups, then prints both times and the ratio.
+1. Against ``REFRESH MATERIALIZED VIEW``: on a history of H events, one
+   scheduled run that adds 20,000 new events (15 minutes of traffic), timed
+   against refreshing materialized views of the same hourly and daily rollups
+   over the whole history. Run at each history size: the incremental run's
+   time should follow the increment, not the history.
+2. Against a naive row-by-row Python upsert loop (the second line): both from
+   empty rollups on the same events; the script checks they agree.
 
-    .venv/bin/python bench/bench_rollups.py                 # 1,000,000 events, naive loop on all of them
-    .venv/bin/python bench/bench_rollups.py --naive-rows 200000   # naive loop timed on a prefix, extrapolated
+    .venv/bin/python bench/bench_rollups.py                              # histories 100k and 1M (make bench)
+    .venv/bin/python bench/bench_rollups.py --histories 1000000,10000000 # the full size (issue 16)
+    .venv/bin/python bench/bench_rollups.py --events 1000000 --naive-rows 0  # naive loop on every event
 
 PostgreSQL: TEST_PG_ADMIN_DSN or 127.0.0.1:5432 (user postgres). A throwaway
 database is created and dropped.
@@ -99,17 +104,132 @@ def same(conn: psycopg.Connection, name: str) -> bool:
         return conn.execute(q).fetchone()[0] == 0
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--events", type=int, default=1_000_000)
-    parser.add_argument(
-        "--naive-rows", type=int, default=None, help="time the naive loop on this many events and extrapolate"
-    )
-    args = parser.parse_args()
+INCREMENT = 20_000
+HISTORY_DAYS = 30
+MATVIEWS = """
+CREATE MATERIALIZED VIEW mv_hourly AS
+SELECT date_trunc('hour', occurred_at, 'UTC') AS bucket_start, account_id, content_id, event_type,
+       count(*) AS event_count, sum(value) AS value_sum
+FROM content_events GROUP BY 1, 2, 3, 4;
+CREATE UNIQUE INDEX ON mv_hourly (bucket_start, account_id, content_id, event_type);
+CREATE MATERIALIZED VIEW mv_daily AS
+SELECT date_trunc('day', occurred_at, 'UTC') AS bucket_start, account_id, content_id, event_type,
+       count(*) AS event_count, sum(value) AS value_sum
+FROM content_events GROUP BY 1, 2, 3, 4;
+CREATE UNIQUE INDEX ON mv_daily (bucket_start, account_id, content_id, event_type);
+"""
+# The increment: 15 minutes of traffic, ingested after the history, occurring in the last 20 minutes.
+INCREMENT_SQL = """
+INSERT INTO content_events (account_id, content_id, event_type, value, occurred_at, ingested_at)
+SELECT 'acct-' || (random() * 4)::int, 'c-' || (random() * 39)::int,
+       (ARRAY['view', 'like', 'share', 'comment'])[1 + (random() * 3)::int],
+       round((random() * 50)::numeric, 1),
+       %(end)s - random() * interval '20 minutes',
+       %(end)s + random() * interval '14 minutes'
+FROM generate_series(1, %(n)s);
+"""
 
+
+def fresh_database() -> str:
     dbname = f"bench_rollups_{uuid.uuid4().hex[:8]}"
     with psycopg.connect(ADMIN_DSN, autocommit=True) as admin:
         admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(dbname)))
+    return dbname
+
+
+def drop_database(dbname: str) -> None:
+    with psycopg.connect(ADMIN_DSN, autocommit=True) as admin:
+        admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(dbname)))
+
+
+def incremental_vs_refresh(history: int) -> tuple[float, float]:
+    """(incremental run adding INCREMENT events, refresh of both views) in seconds, on ``history`` events."""
+    dbname = fresh_database()
+    try:
+        with psycopg.connect(make_conninfo(ADMIN_DSN, dbname=dbname), autocommit=True) as conn:
+            migrate.apply_migrations(conn)
+            t = time.perf_counter()
+            conn.execute("SELECT setseed(0.42)")
+            conn.execute(GENERATE.format(days=HISTORY_DAYS), {"end": WINDOW_END, "n": history})
+            conn.execute("VACUUM ANALYZE content_events")
+            conn.autocommit = False
+            # The history is already rolled up (the earlier scheduled runs).
+            rollups.run_incremental(
+                conn,
+                window_end=WINDOW_END,
+                lookback=timedelta(days=HISTORY_DAYS + 1),
+                settle=timedelta(0),
+                max_catchup=timedelta(days=365),
+            )
+            conn.autocommit = True
+            conn.execute(MATVIEWS)
+            conn.execute("VACUUM ANALYZE")
+            print(f"history {history:>11,}: generated, rolled up and viewed in {time.perf_counter() - t:.1f}s")
+            conn.execute(INCREMENT_SQL, {"end": WINDOW_END, "n": INCREMENT})
+            conn.autocommit = False
+            # The scheduled run (data worker: 2 days of late-event look-back, 1 minute settle).
+            t = time.perf_counter()
+            result = rollups.run_incremental(
+                conn,
+                window_end=WINDOW_END + timedelta(minutes=16),
+                lookback=timedelta(days=2),
+                settle=timedelta(minutes=1),
+            )
+            incremental_s = time.perf_counter() - t
+            assert result.events == INCREMENT, result
+            conn.autocommit = True
+            t = time.perf_counter()
+            conn.execute("REFRESH MATERIALIZED VIEW mv_hourly")
+            conn.execute("REFRESH MATERIALIZED VIEW mv_daily")
+            refresh_s = time.perf_counter() - t
+            mismatch = conn.execute(
+                "SELECT count(*) FROM ((SELECT bucket_start, account_id, content_id, event_type, event_count, value_sum "
+                "FROM content_rollups_hourly EXCEPT SELECT * FROM mv_hourly) UNION ALL (SELECT * FROM mv_hourly EXCEPT "
+                "SELECT bucket_start, account_id, content_id, event_type, event_count, value_sum "
+                "FROM content_rollups_hourly)) d"
+            ).fetchone()[0]
+            if mismatch:
+                raise SystemExit(f"incremental rollups and the refreshed view disagree on {mismatch} hourly rows")
+            print(
+                f"history {history:>11,}: incremental run {incremental_s * 1000:8.1f} ms "
+                f"({result.hours} hours recomputed); REFRESH MATERIALIZED VIEW hourly+daily {refresh_s:8.2f} s"
+            )
+            return incremental_s, refresh_s
+    finally:
+        drop_database(dbname)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument(
+        "--histories", default="100000,1000000", help="history sizes, comma-separated (full size: 1000000,10000000)"
+    )
+    parser.add_argument("--events", type=int, default=100_000, help="events for the naive-loop comparison")
+    parser.add_argument(
+        "--naive-rows",
+        type=int,
+        default=20_000,
+        help="time the naive loop on this many events and extrapolate (0: all of them)",
+    )
+    args = parser.parse_args()
+    histories = [int(h) for h in args.histories.split(",")]
+    naive_ratio = naive_comparison(args.events, args.naive_rows or None)
+    timings = {h: incremental_vs_refresh(h) for h in histories}
+    small, large = histories[0], histories[-1]
+    growth = timings[large][0] / timings[small][0]
+    print(
+        f"incremental run: {timings[small][0] * 1000:.1f} ms at {small:,} events of history, "
+        f"{timings[large][0] * 1000:.1f} ms at {large:,} ({growth:.2f}x; target <= 1.5x)"
+    )
+    print(f"rollups naive: {naive_ratio:.1f}x naive row-by-row loop (target >= 20)")
+    ratio = timings[large][1] / timings[large][0]
+    print(f"rollups: {ratio:.0f}x REFRESH MATERIALIZED VIEW at {large:,} events (target >= 100)")
+
+
+def naive_comparison(events: int, naive_rows: int | None) -> float:
+    """The worker's SQL from empty rollups vs the naive loop, on ``events`` events: the ratio."""
+    args = argparse.Namespace(events=events, naive_rows=naive_rows)
+    dbname = fresh_database()
     try:
         with psycopg.connect(make_conninfo(ADMIN_DSN, dbname=dbname), autocommit=True) as conn:
             migrate.apply_migrations(conn)
@@ -156,10 +276,9 @@ def main() -> None:
                     f"naive loop : {measured:8.2f}s on the first {done:,} events -> {naive_s:8.2f}s EXTRAPOLATED "
                     f"linearly to {args.events:,} (not measured)"
                 )
-            print(f"ratio      : {naive_s / sql_s:8.1f}x faster with the worker's SQL (target >= 20x)")
+            return naive_s / sql_s
     finally:
-        with psycopg.connect(ADMIN_DSN, autocommit=True) as admin:
-            admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(dbname)))
+        drop_database(dbname)
 
 
 def reset_rollups_ac(conn: psycopg.Connection) -> None:

@@ -87,14 +87,24 @@ def route_ai(body: AiRouteRequest) -> dict[str, Any]:
 
 
 @app.post("/v1/jobs", status_code=202)
-def create_job(body: JobRequest, idempotency_key: str | None = Header(None)) -> dict[str, str]:
+def create_job(request: Request, body: JobRequest, idempotency_key: str | None = Header(None)) -> dict[str, str]:
     from common import db
     from router import dispatch, queues
+    from router.access import require_operator_for
 
     settings = router_settings()
+    # The caller and its scopes, from the JWT authorizer's claims Mangum passes on.
+    claims = request.scope["aws.event"]["requestContext"]["authorizer"]["jwt"]["claims"]
+    require_operator_for(body.task, claims, settings)
     task, payload = dispatch.validate_job(body.model_dump(exclude_none=True), settings)
     job_id, _ = dispatch.submit_job(
-        task, payload, idempotency_key, settings=settings, connection=db.connection, send=queues.send
+        task,
+        payload,
+        idempotency_key,
+        owner=claims["sub"],
+        settings=settings,
+        connection=db.connection,
+        send=queues.send,
     )
     return {"jobId": str(job_id)}
 

@@ -81,10 +81,10 @@ def build(app: cdk.App, cfg: StageConfig, *, nag: bool = True) -> AppStacks:
     )
     # Monitoring imports nothing: it reads the others' published ids when it deploys, so it must come after them.
     for watched in (network, data, schema, video, cron, router):
-        monitoring.add_dependency(watched)
+        monitoring.add_stack_dependency(watched)
     ops = OpsStack(app, f"{name}-Ops", data=data, **props("ops function (the ops CLI's job commands)"))
     # Only for the deploy that moves the ops function out of Monitoring (same fixed name): delete, then create.
-    ops.add_dependency(monitoring)
+    ops.add_stack_dependency(monitoring)
     deploy_access = DeployAccessStack(app, f"{name}-DeployAccess", **props("GitHub OIDC deploy role"))
 
     stacks = AppStacks(cfg, network, data, schema, video, cron, router, monitoring, ops, deploy_access)

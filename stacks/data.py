@@ -9,7 +9,6 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_rds as rds
 from aws_cdk import aws_s3 as s3
-from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
 from common import names
@@ -18,6 +17,7 @@ from stacks.config import StageConfig
 from stacks.constructs.nag import acknowledge, acknowledge_cdk_provider
 from stacks.constructs.nag_checkov import acknowledge_checkov
 from stacks.constructs.python_function import DatabaseAccess
+from stacks.constructs.secure_parameter import SecureParameter
 from stacks.db_roles import DB_ROLES
 from stacks.deploy_access import read_only_deploy_role_arns
 from stacks.function_settings import EVENTS_PREFIX, UPLOADS_PREFIX
@@ -139,13 +139,24 @@ class DataStack(cdk.Stack):
             self, "CacheSg", vpc=self.vpc, description="Valkey: workers only", allow_all_outbound=False
         )
         self.cache_sg.add_ingress_rule(self.workers_sg, ec2.Port.tcp(VALKEY_PORT), "Lambda workers")
-        self.cache_auth = secretsmanager.Secret(
+        # No password: one user, authenticated with IAM (elasticache:Connect, granted per
+        # function), in a user group of its own. IAM auth needs the user id and name to match.
+        self.cache_user_id = user_id = f"{self.cfg.prefix}-router"
+        self.cache_user = elasticache.CfnUser(
             self,
-            "CacheAuth",
-            secret_name=f"{self.cfg.prefix}/cache/auth",
-            description="Valkey AUTH token",
-            generate_secret_string=secretsmanager.SecretStringGenerator(password_length=48, exclude_punctuation=True),
-            removal_policy=self.removal_policy,
+            "CacheRouterUser",
+            engine="valkey",
+            user_id=user_id,
+            user_name=user_id,
+            access_string="on ~* +@all -@dangerous",
+            authentication_mode={"Type": "iam"},
+        )
+        self.cache_user_group = elasticache.CfnUserGroup(
+            self,
+            "CacheUsers",
+            engine="valkey",
+            user_group_id=f"{self.cfg.prefix}-cache",
+            user_ids=[self.cache_user.ref],
         )
         subnets = elasticache.CfnSubnetGroup(
             self,
@@ -166,7 +177,7 @@ class DataStack(cdk.Stack):
             transit_encryption_enabled=True,
             transit_encryption_mode="required",
             at_rest_encryption_enabled=True,
-            auth_token=self.cache_auth.secret_value.unsafe_unwrap(),
+            user_group_ids=[self.cache_user_group.ref],
             cache_subnet_group_name=subnets.ref,
             security_group_ids=[self.cache_sg.security_group_id],
             port=VALKEY_PORT,
@@ -181,20 +192,19 @@ class DataStack(cdk.Stack):
         self.export_value(self.db.instance_identifier)
         self.export_value(self.cache.ref)
         self.cache_endpoint = self.cache.attr_primary_end_point_address
+        # With in-transit encryption the primary endpoint is "master.<group id>.<hash>.<region>.cache.amazonaws.com":
+        # the id (which IAM tokens are signed for) comes from the endpoint every consumer already imports,
+        # so no new cross-stack export is needed (consumers can deploy before this stack).
+        self.cache_name = cdk.Fn.select(1, cdk.Fn.split(".", self.cache_endpoint))
         acknowledge(
             self.cache,
             {
                 "AwsSolutions-AEC4": "The cache only holds router responses that can be recomputed; "
                 "a replica would double its cost for no durability gain.",
                 "AwsSolutions-AEC5": "The cache sits in isolated subnets behind a security group that admits only "
-                "the workers, with TLS and AUTH; a non-default port adds no protection there.",
-            },
-        )
-        acknowledge(
-            self.cache_auth,
-            {
-                "AwsSolutions-SMG4": "ElastiCache AUTH rotation needs a coordinated modify-replication-group; "
-                "the token is rotated by hand with the runbook."
+                "the workers, with TLS and IAM authentication; a non-default port adds no protection there.",
+                "AwsSolutions-AEC6": "Clients authenticate with ElastiCache IAM auth (a user group whose only user "
+                "requires IAM tokens), which replaces the AUTH token this rule looks for.",
             },
         )
 
@@ -305,42 +315,24 @@ class DataStack(cdk.Stack):
         live in that stack, so Data never depends on its consumers."""
         return s3.Bucket.from_bucket_name(scope, "Uploads", self.uploads_bucket_name)
 
-    # -- Secrets of outside services -------------------------------------------
+    # -- Keys of outside services ---------------------------------------------
     def _integration_secrets(self) -> None:
-        """Created here with a placeholder so every stack gets a real ARN; the values
-        are pasted after the first deploy (docs/deploy.md). Neither can be rotated by AWS."""
-        reason = (
-            "The value is issued outside AWS (Azure AI Foundry, Slack) and rotated there; the new value is "
-            "pasted with put-secret-value (docs/deploy.md) and the functions refresh their cached copy."
-        )
-        self.azure_key_secret = secretsmanager.Secret(
-            self,
-            "AzureApiKey",
-            secret_name=f"{self.cfg.prefix}/azure/api-key",
-            description="Azure AI Foundry API key (paste the real key after the first deploy)",
-            removal_policy=self.removal_policy,
-        )
-        self.slack_webhook_secret = secretsmanager.Secret(
-            self,
-            "SlackWebhook",
-            secret_name=self.cfg.monitoring.slack_secret_name(self.cfg.prefix),
-            description="Slack incoming-webhook URL for alerts (paste it after the first deploy)",
-            removal_policy=self.removal_policy,
-        )
-        for secret in (self.azure_key_secret, self.slack_webhook_secret):
-            acknowledge(secret, {"AwsSolutions-SMG4": reason})
+        """SSM SecureString parameters the operator creates before the first deploy
+        (docs/deploy.md): issued outside AWS (Azure AI Foundry, Slack), never rotated by it."""
+        self.azure_key = SecureParameter(f"/{self.cfg.prefix}/azure/api-key")
+        self.slack_webhook = SecureParameter(self.cfg.monitoring.slack_parameter_name(self.cfg.prefix))
 
     def azure_environment(self) -> dict[str, str]:
-        return {**function_settings.azure(self.cfg), "AZURE_AI_KEY_SECRET_ARN": self.azure_key_secret.secret_arn}
+        return {**function_settings.azure(self.cfg), "AZURE_AI_KEY_PARAMETER": self.azure_key.name}
 
     def grant_azure(self, grantee: iam.IGrantable) -> None:
-        self.azure_key_secret.grant_read(grantee)
+        self.azure_key.grant_read(grantee)
 
     def slack_environment(self) -> dict[str, str]:
-        return {"SLACK_WEBHOOK_SECRET_NAME": self.cfg.monitoring.slack_secret_name(self.cfg.prefix)}
+        return {"SLACK_WEBHOOK_PARAMETER": self.slack_webhook.name}
 
     def grant_slack(self, grantee: iam.IGrantable) -> None:
-        self.slack_webhook_secret.grant_read(grantee)
+        self.slack_webhook.grant_read(grantee)
 
     def database_access(self, function: str) -> DatabaseAccess:
         """The one call that wires a function to the database as ``function``'s own role (DB_ROLES):
@@ -373,12 +365,20 @@ class DataStack(cdk.Stack):
             fn.add_environment(name, value)
 
     def grant_cache(self, grantee: iam.IGrantable) -> None:
-        self.cache_auth.grant_read(grantee)
+        """elasticache:Connect as the cache's IAM user, on this replication group only."""
+        arn = f"arn:{cdk.Aws.PARTITION}:elasticache:{cdk.Aws.REGION}:{cdk.Aws.ACCOUNT_ID}"
+        grantee.grant_principal.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=["elasticache:Connect"],
+                resources=[f"{arn}:replicationgroup:{self.cache_name}", f"{arn}:user:{self.cache_user_id}"],
+            )
+        )
 
     def cache_environment(self) -> dict[str, str]:
         return {
             "REDIS_HOST": self.cache_endpoint,
             "REDIS_PORT": str(VALKEY_PORT),
             "REDIS_TLS": "true",
-            "REDIS_AUTH_SECRET_ARN": self.cache_auth.secret_arn,
+            "REDIS_IAM_USER": self.cache_user_id,
+            "REDIS_CACHE_NAME": self.cache_name,
         }

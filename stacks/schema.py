@@ -57,5 +57,5 @@ class SchemaStack(cdk.Stack):
             timeout=MIGRATE_TIMEOUT.plus(TRIGGER_MARGIN),
             invocation_type=triggers.InvocationType.REQUEST_RESPONSE,
         )
-        self.add_dependency(data, "migrations need the database and its security group rules")
+        self.add_stack_dependency(data, "migrations need the database and its security group rules")
         acknowledge_cdk_provider(self, "AWSCDK.TriggerCustomResourceProviderCustomResourceProvider", "trigger provider")

@@ -122,7 +122,7 @@ class AzureAIClient:
 
     @classmethod
     def from_settings(cls, settings: AzureAISettings | None = None, **kwargs: Any) -> AzureAIClient:
-        """A client whose key comes from AZURE_AI_KEY or, cached, from Secrets Manager."""
+        """A client whose key comes from AZURE_AI_KEY or, cached, from its SSM SecureString parameter."""
         from common.settings import azure_ai_settings
 
         settings = settings or azure_ai_settings()
@@ -132,11 +132,11 @@ class AzureAIClient:
         else:
             from common import secrets
 
-            arn = settings.key_secret_arn
-            assert arn is not None
+            name = settings.key_parameter
+            assert name is not None
 
             def api_key(refresh: bool) -> str:
-                return secrets.get_secret_string(arn, refresh=refresh).strip()
+                return secrets.get_secure_parameter(name, refresh=refresh).strip()
 
         return cls(settings.endpoint, api_key, api_version=settings.api_version, **kwargs)
 

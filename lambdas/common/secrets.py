@@ -1,7 +1,10 @@
-"""Secrets Manager reads with a per-container cache (Powertools parameters).
+"""Secret reads with a per-container cache (Powertools parameters).
 
-A cached value may be stale after a rotation; callers that see an auth failure
-call again with `refresh=True` to bypass the cache once.
+Two stores: Secrets Manager for what AWS rotates (the database master
+password), and SSM SecureString parameters for values issued outside AWS and
+never rotated by it (the Azure AI key, the Slack webhook), which cost nothing
+with the AWS-managed key. A cached value may be stale after a change; callers
+that see an auth failure call again with `refresh=True` to bypass the cache once.
 """
 
 from __future__ import annotations
@@ -31,8 +34,19 @@ def get_secret_json(secret_id: str, *, max_age: int = DEFAULT_MAX_AGE_S, refresh
     return value
 
 
+def get_secure_parameter(name: str, *, max_age: int = DEFAULT_MAX_AGE_S, refresh: bool = False) -> str:
+    """An SSM SecureString parameter, decrypted (its KMS key is SSM's AWS-managed one)."""
+    from aws_lambda_powertools.utilities import parameters
+
+    try:
+        value = parameters.get_parameter(name, decrypt=True, max_age=max_age, force_fetch=refresh)
+    except parameters.exceptions.GetParameterError as exc:
+        raise TransientError("secret_unavailable", f"cannot read parameter {name}: {exc}") from exc
+    return str(value)
+
+
 def clear_cache() -> None:
-    """Drop every cached secret and the cached Secrets Manager client."""
+    """Drop every cached secret and parameter, and the cached clients."""
     from aws_lambda_powertools.utilities import parameters
 
     parameters.clear_caches()

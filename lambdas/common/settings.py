@@ -23,7 +23,6 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 from common.errors import ConfigurationError
 
@@ -183,37 +182,46 @@ class DatabaseSettings:
 
 @dataclass(frozen=True)
 class RedisSettings:
-    """Redis/Valkey location: a URL, or host/port with an auth-token secret."""
+    """Redis/Valkey location: a URL (tests/local), or host/port with ElastiCache IAM
+    authentication as ``iam_user`` on the replication group ``cache_name``."""
 
     url: str | None
     host: str | None
     port: int
-    auth_secret_arn: str | None
     tls: bool
+    iam_user: str | None = None
+    cache_name: str | None = None
+    region: str | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> RedisSettings:
         e = Env(env)
         url = e.optional("REDIS_URL")
         if url is not None:  # local runs and tests: the URL says it all
-            return cls(url=url, host=None, port=0, auth_secret_arn=None, tls=False)
+            return cls(url=url, host=None, port=0, tls=False)
         if e.optional("REDIS_HOST") is None:
             raise ConfigurationError("REDIS_HOST is not set (nor REDIS_URL for local runs)")
+        # ElastiCache IAM auth (the deployed cache); without it, a cache that needs no login.
+        iam_user = e.optional("REDIS_IAM_USER")
+        cache_name = e.optional("REDIS_CACHE_NAME")
+        if iam_user and not cache_name:
+            raise ConfigurationError("REDIS_CACHE_NAME is not set (IAM auth signs for the replication group)")
         return cls(
             url=None,
             host=e.text("REDIS_HOST"),
             port=e.integer("REDIS_PORT", minimum=1),
-            auth_secret_arn=e.optional("REDIS_AUTH_SECRET_ARN"),
             tls=e.flag("REDIS_TLS"),
+            iam_user=iam_user,
+            cache_name=cache_name if iam_user else None,
+            region=e.optional("AWS_REGION"),
         )
 
-    def build_url(self, password: str | None = None) -> str:
-        """The URL for `redis.Redis.from_url`; `password` is the auth token."""
+    def build_url(self) -> str:
+        """The URL for `redis.Redis.from_url` (credentials come from a provider, not the URL)."""
         if self.url:
             return self.url
         scheme = "rediss" if self.tls else "redis"
-        auth = f":{quote(password, safe='')}@" if password else ""
-        return f"{scheme}://{auth}{self.host}:{self.port}/0"
+        return f"{scheme}://{self.host}:{self.port}/0"
 
 
 @dataclass(frozen=True)
@@ -222,13 +230,13 @@ class AzureAISettings:
 
     endpoint: str
     api_version: str
-    key_secret_arn: str | None
+    key_parameter: str | None
     key: str | None = None
 
     def __repr__(self) -> str:  # never print the key in logs
         return (
             f"AzureAISettings(endpoint={self.endpoint!r}, api_version={self.api_version!r}, "
-            f"key_secret_arn={self.key_secret_arn!r}, key={'***' if self.key else None})"
+            f"key_parameter={self.key_parameter!r}, key={'***' if self.key else None})"
         )
 
     @classmethod
@@ -238,13 +246,13 @@ class AzureAISettings:
         if not endpoint.startswith(("https://", "http://")):
             raise ConfigurationError(f"AZURE_AI_ENDPOINT must be an http(s) URL, got {endpoint!r}")
         key = e.optional("AZURE_AI_KEY")
-        key_secret_arn = e.optional("AZURE_AI_KEY_SECRET_ARN")
-        if key is None and key_secret_arn is None:
-            raise ConfigurationError("AZURE_AI_KEY_SECRET_ARN is not set (nor AZURE_AI_KEY for local runs)")
+        key_parameter = e.optional("AZURE_AI_KEY_PARAMETER")
+        if key is None and key_parameter is None:
+            raise ConfigurationError("AZURE_AI_KEY_PARAMETER is not set (nor AZURE_AI_KEY for local runs)")
         return cls(
             endpoint=endpoint.rstrip("/"),
             api_version=e.text("AZURE_AI_API_VERSION"),
-            key_secret_arn=None if key else key_secret_arn,
+            key_parameter=None if key else key_parameter,
             key=key,
         )
 

@@ -208,22 +208,24 @@ def _dlq_depths(urls: tuple[tuple[str, str], ...]) -> Any:
 
 
 def _notifier(settings: AlertsSettings) -> Any:
-    return _cached_notifier(settings.alerts_topic_arn, settings.slack_webhook_secret)
+    return _cached_notifier(settings.alerts_topic_arn, settings.slack_webhook_parameter)
 
 
 @functools.cache
-def _cached_notifier(topic_arn: str, slack_secret: str) -> Any:
+def _cached_notifier(topic_arn: str, slack_parameter: str) -> Any:
     from cron.notify import Notifier
 
-    return Notifier(topic_arn=topic_arn, slack_webhook_url=slack_webhook_url(slack_secret) if slack_secret else None)
+    return Notifier(
+        topic_arn=topic_arn, slack_webhook_url=slack_webhook_url(slack_parameter) if slack_parameter else None
+    )
 
 
-def slack_webhook_url(secret_name: str) -> WebhookUrl:
-    """The webhook URL from Secrets Manager (cached; ``refresh=True`` reads it again)."""
+def slack_webhook_url(parameter_name: str) -> WebhookUrl:
+    """The webhook URL from its SSM SecureString parameter (cached; ``refresh=True`` reads it again)."""
     from common import secrets
 
     def url(*, refresh: bool = False) -> str:
-        return secrets.get_secret_string(secret_name, refresh=refresh).strip()
+        return secrets.get_secure_parameter(parameter_name, refresh=refresh).strip()
 
     return url
 

@@ -70,7 +70,7 @@ class DataSettings:
 class AlertsSettings:
     stage: str
     alerts_topic_arn: str
-    slack_webhook_secret: str
+    slack_webhook_parameter: str
     dlq_urls: dict[str, str]
     # Its rules file (a name under lambdas/cron/rules/), where repository runbook
     # paths resolve (may be blank). The ai_spend rule's monthly budget is
@@ -84,7 +84,7 @@ class AlertsSettings:
         return cls(
             stage=e.text("STAGE"),
             alerts_topic_arn=e.text("ALERTS_TOPIC_ARN"),
-            slack_webhook_secret=e.text("SLACK_WEBHOOK_SECRET_NAME"),
+            slack_webhook_parameter=e.text("SLACK_WEBHOOK_PARAMETER"),
             dlq_urls=_dlq_urls(e),
             alert_rules_file=e.text("ALERT_RULES_FILE"),
             runbook_base_url=e.raw("RUNBOOK_BASE_URL"),

@@ -1,4 +1,4 @@
-"""SNS alerts topic -> Slack. Thin: read the webhook secret, format, post.
+"""SNS alerts topic -> Slack. Thin: read the webhook (SSM SecureString), format, post.
 
 Carries the CloudWatch alarms (ALARM and OK) and the budget notifications.
 A message published for one channel only (the alert rules' email, tagged
@@ -29,7 +29,7 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, int]:
         if slack.for_one_channel(sns):
             skipped += 1
             continue
-        webhook_url = secrets.get_secret_string(Env(os.environ).text("SLACK_WEBHOOK_SECRET_NAME")).strip()
+        webhook_url = secrets.get_secure_parameter(Env(os.environ).text("SLACK_WEBHOOK_PARAMETER")).strip()
         slack_webhook.post(webhook_url, slack.format_alert(sns.get("Subject"), sns.get("Message", "")))
         sent += 1
     logger.info("forwarded alerts to Slack", extra={"count": sent, "skipped": skipped})

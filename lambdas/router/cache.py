@@ -120,7 +120,7 @@ class ResponseCache:
 
 
 def connect_from_settings() -> redis.Redis:
-    """A client for the configured cache: TLS and the AUTH token from Secrets Manager in AWS."""
+    """A client for the configured cache: TLS and ElastiCache IAM auth tokens in AWS."""
     import redis
     from redis.backoff import NoBackoff
     from redis.retry import Retry
@@ -128,13 +128,15 @@ def connect_from_settings() -> redis.Redis:
     from common.settings import redis_settings
 
     settings = redis_settings()
-    password = None
-    if settings.auth_secret_arn:
-        from common import secrets
+    credentials = None
+    if settings.iam_user:
+        from common.elasticache_auth import IamCredentialProvider
 
-        password = secrets.get_secret_string(settings.auth_secret_arn)
+        assert settings.cache_name and settings.region
+        credentials = IamCredentialProvider(settings.iam_user, settings.cache_name, settings.region)
     return redis.Redis.from_url(
-        settings.build_url(password),
+        settings.build_url(),
+        credential_provider=credentials,
         socket_connect_timeout=SOCKET_TIMEOUT_S,
         socket_timeout=SOCKET_TIMEOUT_S,
         retry_on_timeout=False,

@@ -67,7 +67,9 @@ class WorkerConfig(Section):
 
 
 class VideoConfig(Section):
-    worker: WorkerConfig = WorkerConfig(memory_mb=2048, timeout_seconds=300, ephemeral_storage_mb=2048)
+    # 512 MB: the cheapest size that keeps a 3-minute clip within the time budget
+    # (bench/bench_unit_cost.py, docs/performance/unit-cost.md); videos go to /tmp, not memory.
+    worker: WorkerConfig = WorkerConfig(memory_mb=512, timeout_seconds=300, ephemeral_storage_mb=2048)
     max_bytes: int = Field(500 * 1024 * 1024, ge=1)
     max_duration_seconds: float = Field(180.0, gt=0)
     sample_fps: float = Field(1.0, gt=0)

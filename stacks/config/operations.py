@@ -12,8 +12,9 @@ from stacks.config.base import EMAIL, Section
 
 class MonitoringConfig(Section):
     alert_email: str
-    # None means the app's convention, "<prefix>/slack/webhook" (see slack_secret_name()).
-    slack_webhook_secret_name: str | None = None
+    # The SSM SecureString parameter holding the webhook URL; None means the app's
+    # convention, "/<prefix>/slack/webhook" (see slack_parameter_name()).
+    slack_webhook_parameter: str | None = Field(None, pattern=r"^/[\w./-]+$")
     # A small forwarder Lambda posts each alert to the Slack webhook.
     slack_forwarder: bool = True
     monthly_budget_usd: float
@@ -63,8 +64,8 @@ class MonitoringConfig(Section):
             raise ValueError("must be greater than 0")
         return v
 
-    def slack_secret_name(self, prefix: str) -> str:
-        return self.slack_webhook_secret_name or f"{prefix}/slack/webhook"
+    def slack_parameter_name(self, prefix: str) -> str:
+        return self.slack_webhook_parameter or f"/{prefix}/slack/webhook"
 
 
 class AiCalls(Section):

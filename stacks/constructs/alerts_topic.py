@@ -12,7 +12,6 @@ from __future__ import annotations
 import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda_destinations as destinations
-from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
@@ -104,10 +103,8 @@ def slack_forwarder(scope: Construct, cfg: StageConfig, data: DataStack, topic: 
         timeout=cdk.Duration.seconds(15),
         environment=data.slack_environment(),
     )
-    # By its name, not by the Data stack's export: the Monitoring stack imports nothing.
-    secretsmanager.Secret.from_secret_name_v2(
-        scope, "SlackWebhookSecret", cfg.monitoring.slack_secret_name(cfg.prefix)
-    ).grant_read(forwarder)
+    # By the parameter's name, not by an export from the Data stack: the Monitoring stack imports nothing.
+    data.grant_slack(forwarder)
     dlq = dead_letter_queue(
         scope,
         "SlackForwarderDlq",

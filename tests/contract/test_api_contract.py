@@ -274,7 +274,7 @@ def api(monkeypatch, database_env, db_conn, redis_url, redis_client, aws, httpse
         "REDIS_URL": redis_url,
     }.items():
         monkeypatch.setenv(name, value)
-    for name in ("REDIS_HOST", "AZURE_AI_KEY_SECRET_ARN"):
+    for name in ("REDIS_HOST", "AZURE_AI_KEY_PARAMETER"):
         monkeypatch.delenv(name, raising=False)
     httpserver.expect_request("/models/chat/completions").respond_with_json(chat_completion("ok", model="Phi-4"))
     resets = (

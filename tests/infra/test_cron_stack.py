@@ -126,7 +126,7 @@ def test_alerts_worker_publishes_to_the_alerts_topic_by_name_and_reads_dlq_depth
                 "Variables": Match.object_like(
                     {
                         "TASK": "alerts",
-                        "SLACK_WEBHOOK_SECRET_NAME": f"{cfg.prefix}/slack/webhook",
+                        "SLACK_WEBHOOK_PARAMETER": f"/{cfg.prefix}/slack/webhook",
                         "ALERTS_TOPIC_ARN": {"Fn::Join": ["", Match.array_with([f":{cfg.prefix}-alerts"])]},
                         "DLQ_URLS": Match.any_value(),
                     }

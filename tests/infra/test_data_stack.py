@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from aws_cdk.assertions import Match
 
 
@@ -51,13 +53,28 @@ def test_database_and_cache_admit_only_the_workers_security_group(templates):
         assert "CidrIp" not in rule["Properties"]
 
 
-def test_valkey_on_t4g_micro_with_tls_and_auth(templates):
+def test_valkey_on_t4g_micro_with_tls_and_iam_auth_only(templates, cfg):
     cache = _one(templates["Data"], "AWS::ElastiCache::ReplicationGroup")["Properties"]
     assert cache["Engine"] == "valkey"
     assert cache["CacheNodeType"] == "cache.t4g.micro"
-    assert cache["TransitEncryptionEnabled"] is True
+    assert cache["TransitEncryptionEnabled"] is True and cache["TransitEncryptionMode"] == "required"
     assert cache["AtRestEncryptionEnabled"] is True
-    assert "{{resolve:secretsmanager:" in str(cache["AuthToken"])
+    assert "AuthToken" not in cache  # no shared password: the user group's IAM user instead
+    # Its user group holds one user, who can only log in with an IAM token (id == name, as IAM auth needs)
+    group = _one(templates["Data"], "AWS::ElastiCache::UserGroup")["Properties"]
+    user = _one(templates["Data"], "AWS::ElastiCache::User")["Properties"]
+    assert cache["UserGroupIds"] == [
+        {"Ref": next(iter(templates["Data"].find_resources("AWS::ElastiCache::UserGroup")))}
+    ]
+    assert (group["Engine"], len(group["UserIds"])) == ("valkey", 1)
+    assert user["AuthenticationMode"] == {"Type": "iam"}
+    assert user["UserId"] == user["UserName"] == f"{cfg.prefix}-router"
+
+
+def test_router_may_connect_to_the_cache_only_as_its_iam_user(templates, cfg):
+    router_policies = json.dumps(templates["Router"].find_resources("AWS::IAM::Policy"))
+    assert '"elasticache:Connect"' in router_policies
+    assert f":user:{cfg.prefix}-router" in router_policies and ":replicationgroup:" in router_policies
 
 
 def test_uploads_bucket_is_private_tls_only_and_encrypted(templates):
@@ -127,7 +144,7 @@ def test_prod_data_is_retained_and_protected(prod_stacks, prod_templates):
         *t.find_resources("AWS::S3::Bucket").values(),
         *t.find_resources("AWS::SecretsManager::Secret").values(),
     ]
-    assert len(stateful) == 8  # db, cache, 2 buckets, 4 secrets (db admin, cache auth, azure, slack)
+    assert len(stateful) == 5  # db, cache, 2 buckets, the db admin secret (the others are SSM parameters)
     assert {r["DeletionPolicy"] for r in stateful} == {"RetainExceptOnCreate"}
     assert {r["UpdateReplacePolicy"] for r in stateful} == {"Retain"}
     assert prod_stacks.data.termination_protection is True

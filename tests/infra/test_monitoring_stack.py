@@ -31,20 +31,19 @@ def test_alerts_topic_has_the_name_the_alerts_worker_builds_its_arn_from(templat
     mon.has_resource_properties("AWS::SNS::Subscription", {"Protocol": "email", "Endpoint": cfg.monitoring.alert_email})
 
 
-def test_slack_forwarder_reads_the_webhook_secret(templates, cfg):
+def test_slack_forwarder_reads_the_webhook_parameter(templates, cfg):
     mon = templates["Monitoring"]
-    name = f"{cfg.prefix}/slack/webhook"
+    name = f"/{cfg.prefix}/slack/webhook"
     mon.has_resource_properties(
         "AWS::Lambda::Function",
         {
             "Handler": "notify.handler.lambda_handler",
-            "Environment": {"Variables": Match.object_like({"SLACK_WEBHOOK_SECRET_NAME": name})},
+            "Environment": {"Variables": Match.object_like({"SLACK_WEBHOOK_PARAMETER": name})},
         },
     )
     mon.has_resource_properties("AWS::SNS::Subscription", {"Protocol": "lambda"})
     policies = mon.find_resources("AWS::IAM::Policy")
-    # By the secret's name (no import from the Data stack): its ARN ends in the name and AWS's 6-character suffix
-    assert f"secret:{name}-??????" in json.dumps(policies), "the forwarder's role cannot read the webhook secret"
+    assert f":parameter{name}" in str(policies), "the forwarder's role cannot read the webhook parameter"
 
 
 def test_every_alarm_notifies_the_topic_and_links_an_existing_runbook(templates, cfg):

@@ -109,9 +109,10 @@ def test_function_runs_in_the_vpc_with_db_cache_azure_and_upload_settings(router
     for name in (
         "DB_HOST",
         "REDIS_HOST",
-        "REDIS_AUTH_SECRET_ARN",
+        "REDIS_IAM_USER",
+        "REDIS_CACHE_NAME",
         "AZURE_AI_ENDPOINT",
-        "AZURE_AI_KEY_SECRET_ARN",
+        "AZURE_AI_KEY_PARAMETER",
         "UPLOADS_BUCKET",
     ):
         assert name in env, name
@@ -121,7 +122,7 @@ def test_function_runs_in_the_vpc_with_db_cache_azure_and_upload_settings(router
     assert env["AI_MONTHLY_BUDGET_USD"] == str(cfg.azure.monthly_budget_usd)
     assert float(env["AI_DEADLINE_SECONDS"]) < cfg.router.timeout_seconds
     assert "AZURE_AI_KEY" not in env  # the key itself never sits in the template
-    assert "AzureApiKey" in json.dumps(env["AZURE_AI_KEY_SECRET_ARN"])  # the Data stack's secret
+    assert env["AZURE_AI_KEY_PARAMETER"] == f"/{cfg.prefix}/azure/api-key"  # a name; the operator creates it
 
 
 def test_function_may_put_only_under_uploads(router):

@@ -151,12 +151,12 @@ def _notify() -> None:
 
     alarm = {"Records": [{"Sns": {"Subject": "ALARM", "Message": "{}"}}]}
     with (
-        mock.patch.object(handler.secrets, "get_secret_string", return_value="https://hooks.example/x") as secret,
+        mock.patch.object(handler.secrets, "get_secure_parameter", return_value="https://hooks.example/x") as secret,
         mock.patch.object(handler.slack_webhook, "post"),
     ):
         handler.lambda_handler.__wrapped__(alarm, None)
     ((name,), _) = secret.call_args
-    assert name == os.environ["SLACK_WEBHOOK_SECRET_NAME"]
+    assert name == os.environ["SLACK_WEBHOOK_PARAMETER"]
 
 
 def _migrate() -> None:

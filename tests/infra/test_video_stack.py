@@ -78,7 +78,7 @@ def test_function_sized_from_config(templates, cfg):
     env = props["Environment"]["Variables"]
     assert env["VIDEO_MAX_BYTES"] == str(cfg.video.max_bytes)
     assert env["VIDEO_MODEL"] == "Phi-4-multimodal-instruct"
-    assert "AZURE_AI_KEY_SECRET_ARN" in env and env["DB_USER"] == "huntaze_video"
+    assert env["AZURE_AI_KEY_PARAMETER"] == f"/{cfg.prefix}/azure/api-key" and env["DB_USER"] == "huntaze_video"
     assert "DB_SECRET_ARN" not in env  # the master secret is the migrate function's alone
     assert "AZURE_AI_KEY" not in env  # the key itself never sits in the template
 
@@ -101,21 +101,23 @@ def test_worker_reads_only_uploads_prefix(templates):
     assert s3_actions == {"s3:GetObject", "s3:ListBucket"}  # no List*/GetBucket* wildcards
     listing = next(s for s in statements if s["Action"] == "s3:ListBucket")
     assert listing["Condition"] == {"StringLike": {"s3:prefix": ["uploads/*"]}}
-    secret_reads = [s for s in statements if "secretsmanager:GetSecretValue" in _list(s["Action"])]
-    assert secret_reads
+    parameter_reads = [s for s in statements if "ssm:GetParameter" in _list(s["Action"])]
+    assert parameter_reads and not [s for s in statements if "secretsmanager:GetSecretValue" in _list(s["Action"])]
 
 
-def test_azure_key_comes_from_the_data_stack_secret(templates):
-    fn = next(
-        iter(
-            templates["Video"]
-            .find_resources("AWS::Lambda::Function", {"Properties": {"Handler": "video.handler.lambda_handler"}})
-            .values()
-        )
+def test_azure_key_is_decrypted_only_through_ssm_for_its_own_parameter(templates, cfg):
+    # Given the worker's policy / Then kms:Decrypt holds only via SSM for the Azure key parameter
+    policies = templates["Video"].find_resources("AWS::IAM::Policy")
+    worker = next(p for name, p in policies.items() if name.startswith("WorkerFunction"))
+    statements = worker["Properties"]["PolicyDocument"]["Statement"]
+    decrypt = next(s for s in statements if s["Action"] == "kms:Decrypt")
+    conditions = decrypt["Condition"]["StringEquals"]
+    assert "ssm." in json.dumps(conditions["kms:ViaService"])
+    assert json.dumps(conditions["kms:EncryptionContext:PARAMETER_ARN"]).endswith(
+        f':parameter/{cfg.prefix}/azure/api-key"]]}}'
     )
-    ref = fn["Properties"]["Environment"]["Variables"]["AZURE_AI_KEY_SECRET_ARN"]
-    assert "AzureApiKey" in ref["Fn::ImportValue"]
-    templates["Video"].resource_count_is("AWS::SecretsManager::Secret", 0)
+    for stack in templates.values():
+        stack.resource_count_is("AWS::SecretsManager::Secret", 0 if stack is not templates["Data"] else 1)
 
 
 def test_nag_has_no_errors(stacks):

@@ -16,6 +16,7 @@ from tools.cost import prices as price_table
 from tools.cost.ai import ai_lines, ai_table
 from tools.cost.model import UnpricedResourceError, price_templates
 from tools.cost.report import side_by_side, table
+from tools.cost.savings import avoided_secrets
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -65,15 +66,19 @@ def main(argv: list[str] | None = None) -> int:
         except RefreshError as err:
             print(f"price refresh skipped: {err}", file=sys.stderr)
 
-    cfg = stage_config(args.stage)
+    from tools.cost import measured
+
+    cfg, read = measured.apply(stage_config(args.stage))
     prices = price_table.load(args.prices)
     try:
-        report = price_templates(read_templates(args.cdk_out, args.stage), cfg, prices)
+        templates = read_templates(args.cdk_out, args.stage)
+        report = price_templates(templates, cfg, prices)
     except UnpricedResourceError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     budget, target = cfg.monitoring.monthly_budget_usd, cfg.monitoring.fixed_cost_target_usd
     print(table(report, budget=budget, target=target))
+    print(read)
     print(ai_table(ai_lines(cfg, ai_prices.load()), aws_fixed=report.fixed, aws_usage=report.usage))
 
     if not args.no_compare:
@@ -81,8 +86,18 @@ def main(argv: list[str] | None = None) -> int:
 
         other = "gateway" if cfg.network.nat_mode == "instance" else "instance"
         other_cfg, other_templates = synth_templates(args.stage, {"network": {"nat_mode": other}})
+        other_cfg, _ = measured.apply(other_cfg)
         other_report = price_templates(other_templates, other_cfg, prices)
-        print(side_by_side(report, f"NAT {cfg.network.nat_mode}", other_report, f"NAT {other}"))
+        print(
+            side_by_side(
+                report,
+                f"NAT {cfg.network.nat_mode}",
+                other_report,
+                f"NAT {other}",
+                avoided=avoided_secrets(templates),
+                secret_price=prices["secretsmanager.secret.month"],
+            )
+        )
     return 1 if args.check and report.fixed > min(budget, target or budget) else 0
 
 

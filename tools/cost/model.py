@@ -68,6 +68,8 @@ FREE_TYPES: Mapping[str, str] = {
     "AWS::RDS::DBParameterGroup": "no charge",
     "AWS::ElastiCache::SubnetGroup": "no charge",
     "AWS::ElastiCache::ParameterGroup": "no charge",
+    "AWS::ElastiCache::User": "no charge (RBAC users, IAM auth)",
+    "AWS::ElastiCache::UserGroup": "no charge",
     "AWS::S3::BucketPolicy": "no charge",
     "AWS::SQS::QueuePolicy": "no charge",
     "AWS::SNS::Topic": "no charge; 1,000 emails and Lambda deliveries a month are free",

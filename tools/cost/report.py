@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from tools.cost.model import CostReport
 
 _FREE_TIERS = {
@@ -54,8 +56,17 @@ def _row(stack: str, resource: str, what: str, fixed: float, usage: float, note:
     return f"{stack:<11} {resource[:44]:<44} {what[:38]:<38} {_money(fixed)} {_money(usage)}  {note}".rstrip()
 
 
-def side_by_side(left: CostReport, left_name: str, right: CostReport, right_name: str) -> str:
-    """Totals of the same app in two shapes, and the lines that differ."""
+def side_by_side(
+    left: CostReport,
+    left_name: str,
+    right: CostReport,
+    right_name: str,
+    *,
+    avoided: Sequence[str] = (),
+    secret_price: float = 0.0,
+) -> str:
+    """Totals of the same app in two shapes, the lines that differ, and what both save
+    by keeping ``avoided`` secrets out of Secrets Manager (``secret_price`` each)."""
 
     def nat_lines(report: CostReport) -> float:
         return sum(
@@ -72,4 +83,9 @@ def side_by_side(left: CostReport, left_name: str, right: CostReport, right_name
         ("total", lambda r: r.total),
     ):
         rows.append(f"{title:<28} {pick(left):>{width}.2f} {pick(right):>{width}.2f}")
+    if avoided:
+        saving = len(avoided) * secret_price
+        title = f"saved: {len(avoided)} secrets"
+        rows.append(f"{title:<28} {-saving:>{width}.2f} {-saving:>{width}.2f}  (already in the figures above)")
+        rows += [f"  {line}: {secret_price:.2f} a month" for line in avoided]
     return "\n".join(rows)

@@ -1,4 +1,5 @@
-"""Create, on the local AWS endpoint, what the templates deploy: queues, bucket, notification, topics, secrets.
+"""Create, on the local AWS endpoint, what the templates deploy: queues, bucket, notification, topics,
+the webhook signing secrets, and the SSM SecureString parameters an operator creates before the first deploy.
 
 Dead-letter queues go first so each redrive policy points at a queue that
 exists. Putting the bucket notification makes S3 send its ``s3:TestEvent`` to
@@ -16,7 +17,7 @@ def provision(
     deployment: Deployment,
     *,
     session: Any,
-    slack_secret: tuple[str, str] | None = None,
+    parameters: dict[str, str] | None = None,
     secrets: dict[str, str] | None = None,
 ) -> None:
     sqs, s3, sns = session.client("sqs"), session.client("s3"), session.client("sns")
@@ -46,5 +47,7 @@ def provision(
         )
     for topic in deployment.topics:
         sns.create_topic(Name=topic)
-    for name, value in ([slack_secret] if slack_secret else []) + list((secrets or {}).items()):
+    for name, value in (parameters or {}).items():
+        session.client("ssm").put_parameter(Name=name, Value=value, Type="SecureString", Overwrite=True)
+    for name, value in (secrets or {}).items():
         session.client("secretsmanager").create_secret(Name=name, SecretString=value)

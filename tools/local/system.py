@@ -34,7 +34,9 @@ ROOT = Path(__file__).resolve().parents[2]
 # What a function's process imports from, as in its Lambda asset (lambdas/) plus the tools.
 SOURCE_PATH = os.pathsep.join([str(ROOT), str(ROOT / "lambdas")])
 HEALTH_TIMEOUT_S = 60.0
-# Template env vars that name a secret or host the local endpoints stand in for.
+# Template env vars that name a secret or host the local endpoints stand in for. The SSM
+# parameters (AZURE_AI_KEY_PARAMETER, SLACK_WEBHOOK_PARAMETER) stay: moto's SSM holds them.
+# The local Valkey has no IAM auth: REDIS_URL replaces the host and the IAM user.
 _REPLACED = (
     "DB_SECRET_ARN",
     "DB_HOST",
@@ -42,8 +44,8 @@ _REPLACED = (
     "DB_NAME",
     "DB_USER",
     "REDIS_HOST",
-    "REDIS_AUTH_SECRET_ARN",
-    "AZURE_AI_KEY_SECRET_ARN",
+    "REDIS_IAM_USER",
+    "REDIS_CACHE_NAME",
 )
 
 
@@ -169,17 +171,22 @@ class LocalSystem:
         self.standins = StandIns().start()
         self._stack.callback(self.standins.stop)
         session = boto3.Session(aws_access_key_id="local", aws_secret_access_key="local", region_name=dep.region)
-        slack_name = next(
-            (
-                f.environment["SLACK_WEBHOOK_SECRET_NAME"]
-                for f in dep.functions.values()
-                if "SLACK_WEBHOOK_SECRET_NAME" in f.environment
-            ),
-            None,
+        provision(
+            dep,
+            session=_EndpointSession(session, url),
+            parameters=self._secure_parameters(dep),
+            secrets=self._webhook_secrets(dep),
         )
-        slack = (slack_name, self.settings.slack_webhook or self.standins.slack_webhook) if slack_name else None
-        provision(dep, session=_EndpointSession(session, url), slack_secret=slack, secrets=self._webhook_secrets(dep))
         return url
+
+    def _secure_parameters(self, dep: Deployment) -> dict[str, str]:
+        """The SecureString parameters the operator would create: the Slack webhook and the
+        Azure key (the configured ones, else the stand-ins'), by the names the functions read."""
+        values = {
+            "SLACK_WEBHOOK_PARAMETER": self.settings.slack_webhook or self.standins.slack_webhook,
+            "AZURE_AI_KEY_PARAMETER": self.settings.azure[1] if self.settings.azure else "local-stub-key",
+        }
+        return {f.environment[k]: v for f in dep.functions.values() for k, v in values.items() if k in f.environment}
 
     def _webhook_secrets(self, dep: Deployment) -> dict[str, str]:
         """A fresh signing secret for each webhook endpoint, also written to <state_dir>/webhook-secret for the receiver."""
@@ -239,11 +246,11 @@ class LocalSystem:
                 "PYTHONUNBUFFERED": "1",
             }
         )
-        if "AZURE_AI_ENDPOINT" in fn.environment:
-            endpoint, key = s.azure or (self.standins.azure_endpoint, "local-stub-key")
+        if "AZURE_AI_ENDPOINT" in fn.environment:  # the key is in moto's SSM (_secure_parameters)
+            endpoint = s.azure[0] if s.azure else self.standins.azure_endpoint
             if self.faults is not None:
                 endpoint = self.faults.azure_url(endpoint)
-            env.update({"AZURE_AI_ENDPOINT": endpoint, "AZURE_AI_KEY": key})
+            env["AZURE_AI_ENDPOINT"] = endpoint
         if "WEBHOOK_ENDPOINTS" in fn.environment:
             # Every endpoint posts to the local receiver, which listens on loopback (refused unless allowed).
             receiver = s.webhook_url or self.standins.webhook_url

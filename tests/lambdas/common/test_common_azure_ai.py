@@ -600,22 +600,22 @@ def test_connection_refused_is_unavailable(fake_time):
     assert info.value.reason == "azure_unavailable"
 
 
-def test_key_from_secrets_manager(aws, httpserver, monkeypatch):
+def test_key_from_ssm_secure_parameter(aws, httpserver, monkeypatch):
     import boto3
 
     from common import azure_ai, settings
 
-    # Given the key in Secrets Manager and the settings pointing at it
-    arn = boto3.client("secretsmanager").create_secret(Name="azure", SecretString="sm-key\n")["ARN"]
+    # Given the key in an SSM SecureString parameter and the settings naming it
+    boto3.client("ssm").put_parameter(Name="/huntaze-test/azure/api-key", Value="sm-key\n", Type="SecureString")
     monkeypatch.setenv("AZURE_AI_ENDPOINT", httpserver.url_for("/"))
     monkeypatch.setenv("AZURE_AI_API_VERSION", API_VERSION)
-    monkeypatch.setenv("AZURE_AI_KEY_SECRET_ARN", arn)
+    monkeypatch.setenv("AZURE_AI_KEY_PARAMETER", "/huntaze-test/azure/api-key")
     monkeypatch.delenv("AZURE_AI_KEY", raising=False)
     settings.reset()
     azure_ai.reset_client()
     expect(httpserver, headers={"api-key": "sm-key"}).respond_with_json(completion("ok"))
     try:
-        # When the container client is used / Then it sends the secret's key
+        # When the container client is used / Then it sends the decrypted key
         assert azure_ai.get_client().chat(model="m", messages=[], budget_s=5).content == "ok"
         assert azure_ai.get_client() is azure_ai.get_client()
     finally:

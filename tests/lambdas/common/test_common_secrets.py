@@ -37,3 +37,23 @@ def test_unreadable_secret_is_transient(aws):
     with pytest.raises(TransientError) as info:
         secrets.get_secret_string("arn:aws:secretsmanager:us-east-2:123456789012:secret:missing")
     assert info.value.reason == "secret_unavailable"
+
+
+def test_secure_parameter_is_decrypted_and_cached_until_refresh(aws):
+    # Given a SecureString parameter (what the operator creates for the Azure key) read once
+    ssm = boto3.client("ssm")
+    ssm.put_parameter(Name="/huntaze-test/azure/api-key", Value="key-1", Type="SecureString")
+    assert secrets.get_secure_parameter("/huntaze-test/azure/api-key") == "key-1"
+    # When the operator overwrites it
+    ssm.put_parameter(Name="/huntaze-test/azure/api-key", Value="key-2", Type="SecureString", Overwrite=True)
+    # Then a normal read is served from the cache, and a refresh reads the new value
+    assert secrets.get_secure_parameter("/huntaze-test/azure/api-key") == "key-1"
+    assert secrets.get_secure_parameter("/huntaze-test/azure/api-key", refresh=True) == "key-2"
+
+
+def test_missing_parameter_is_transient(aws):
+    # Given no parameter of that name (the first-deploy step was skipped)
+    with pytest.raises(TransientError) as info:
+        secrets.get_secure_parameter("/huntaze-test/slack/webhook")
+    # Then the read fails as retryable, naming the parameter
+    assert info.value.reason == "secret_unavailable" and "/huntaze-test/slack/webhook" in str(info.value)

@@ -14,7 +14,8 @@ REDIS_HOST = {
     "REDIS_HOST": "cache.internal",
     "REDIS_PORT": "6379",
     "REDIS_TLS": "true",
-    "REDIS_AUTH_SECRET_ARN": "arn:r",
+    "REDIS_IAM_USER": "hz-router",
+    "REDIS_CACHE_NAME": "rg1",
 }
 AZURE = function_env.azure("https://ai.example/", "sekret")
 
@@ -79,9 +80,10 @@ def test_a_missing_database_variable_is_named_not_defaulted(variable):
         (RedisSettings, {**REDIS_HOST, "REDIS_PORT": ""}, "REDIS_PORT"),
         (RedisSettings, {**REDIS_HOST, "REDIS_TLS": "maybe"}, "REDIS_TLS"),
         (RedisSettings, {k: v for k, v in REDIS_HOST.items() if k != "REDIS_TLS"}, "REDIS_TLS"),
+        (RedisSettings, {k: v for k, v in REDIS_HOST.items() if k != "REDIS_CACHE_NAME"}, "REDIS_CACHE_NAME"),
         (AzureAISettings, {**AZURE, "AZURE_AI_ENDPOINT": ""}, "AZURE_AI_ENDPOINT"),
         (AzureAISettings, {**AZURE, "AZURE_AI_ENDPOINT": "example.com"}, "AZURE_AI_ENDPOINT"),
-        (AzureAISettings, {**AZURE, "AZURE_AI_KEY": ""}, "AZURE_AI_KEY_SECRET_ARN"),
+        (AzureAISettings, {**AZURE, "AZURE_AI_KEY": ""}, "AZURE_AI_KEY_PARAMETER"),
         (AzureAISettings, {k: v for k, v in AZURE.items() if k != "AZURE_AI_API_VERSION"}, "AZURE_AI_API_VERSION"),
     ],
 )
@@ -90,13 +92,14 @@ def test_missing_or_invalid_variables_are_named(cls, env, variable):
         cls.from_env(env)
 
 
-def test_redis_url_from_host_uses_tls_and_auth_token():
-    s = RedisSettings.from_env(REDIS_HOST)
-    assert (s.tls, s.port, s.auth_secret_arn) == (True, 6379, "arn:r")
-    assert s.build_url("t/k:en") == "rediss://:t%2Fk%3Aen@cache.internal:6379/0"
+def test_redis_url_from_host_uses_tls_and_iam_user():
+    s = RedisSettings.from_env({**REDIS_HOST, "AWS_REGION": "us-east-2"})
+    assert (s.tls, s.port, s.iam_user, s.cache_name, s.region) == (True, 6379, "hz-router", "rg1", "us-east-2")
+    assert s.build_url() == "rediss://cache.internal:6379/0"  # no password in the URL: IAM tokens instead
     plain = RedisSettings.from_env({"REDIS_HOST": "h", "REDIS_PORT": "6380", "REDIS_TLS": "false"})
-    assert plain.build_url() == "redis://h:6380/0"
-    assert RedisSettings.from_env({"REDIS_URL": "redis://x:1/3"}).build_url("ignored") == "redis://x:1/3"
+    assert (plain.build_url(), plain.iam_user) == ("redis://h:6380/0", None)
+    local = RedisSettings.from_env({"REDIS_URL": "redis://x:1/3", **REDIS_HOST})
+    assert (local.build_url(), local.iam_user) == ("redis://x:1/3", None)  # a local URL never signs
 
 
 def test_azure_settings_from_config_and_key_hidden():

@@ -21,7 +21,7 @@ LAMBDAS = Path(__file__).resolve().parents[3] / "lambdas"
 DEPLOYED = {
     "STAGE": "test",
     "ALERTS_TOPIC_ARN": "arn:aws:sns:us-east-2:123456789012:huntaze-test-alerts",
-    "SLACK_WEBHOOK_SECRET_NAME": "huntaze-test/slack/webhook",
+    "SLACK_WEBHOOK_PARAMETER": "/huntaze-test/slack/webhook",
     "DLQ_URLS": json.dumps({"video": "https://sqs.example/huntaze-test-video-dlq"}),
 }
 READERS = {

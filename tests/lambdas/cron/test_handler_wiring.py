@@ -132,14 +132,16 @@ def test_alerts_worker_applies_its_rules_file_and_notifies_through_sns_and_slack
     from cron import rule_file
 
     # Given a DLQ with a message, the alerts topic, the Slack webhook secret and a rules file with a DLQ rule
-    sqs, sns, sm = boto3.client("sqs"), boto3.client("sns"), boto3.client("secretsmanager")
+    sqs, sns = boto3.client("sqs"), boto3.client("sns")
     dlq = sqs.create_queue(QueueName="huntaze-test-video-dlq")["QueueUrl"]
     sqs.send_message(QueueUrl=dlq, MessageBody="stuck")
     topic = sns.create_topic(Name="huntaze-test-alerts")["TopicArn"]
     inbox = sqs.create_queue(QueueName="inbox")["QueueUrl"]
     inbox_arn = sqs.get_queue_attributes(QueueUrl=inbox, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=inbox_arn)
-    sm.create_secret(Name="huntaze-test/slack/webhook", SecretString=httpserver.url_for("/hook"))
+    boto3.client("ssm").put_parameter(
+        Name="/huntaze-test/slack/webhook", Value=httpserver.url_for("/hook"), Type="SecureString"
+    )
     httpserver.expect_request("/hook", method="POST").respond_with_data("ok")
     rule = {"name": "video-dlq", "kind": "dlq_depth", "severity": "critical", "breaches": 1, "evaluations": 1}
     routes = {"critical": ["email", "slack"], "warning": ["slack"]}
@@ -148,7 +150,7 @@ def test_alerts_worker_applies_its_rules_file_and_notifies_through_sns_and_slack
     handler = configure(
         TASK="alerts",
         ALERTS_TOPIC_ARN=topic,
-        SLACK_WEBHOOK_SECRET_NAME="huntaze-test/slack/webhook",
+        SLACK_WEBHOOK_PARAMETER="/huntaze-test/slack/webhook",
         DLQ_URLS=json.dumps({"video": dlq}),
         ALERT_RULES_FILE="test.json",
     )

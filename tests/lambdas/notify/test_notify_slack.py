@@ -17,10 +17,10 @@ ALARM = {
 
 
 def test_handler_posts_each_alarm_with_its_runbook(aws, httpserver, monkeypatch):
-    boto3.client("secretsmanager").create_secret(
-        Name="huntaze-dev/slack/webhook", SecretString=httpserver.url_for("/hook")
+    boto3.client("ssm").put_parameter(
+        Name="/huntaze-dev/slack/webhook", Value=httpserver.url_for("/hook"), Type="SecureString"
     )
-    monkeypatch.setenv("SLACK_WEBHOOK_SECRET_NAME", "huntaze-dev/slack/webhook")
+    monkeypatch.setenv("SLACK_WEBHOOK_PARAMETER", "/huntaze-dev/slack/webhook")
     httpserver.expect_oneshot_request("/hook", method="POST").respond_with_data("ok")
     event = {"Records": [{"Sns": {"Subject": "ALARM", "Message": json.dumps(ALARM)}}]}
 
@@ -35,7 +35,7 @@ def test_plain_text_messages_keep_subject_and_body():
 
 def test_handler_skips_a_message_published_for_email_only(aws, httpserver, monkeypatch):
     # Given a rule alert the alerts worker published for email (it posts to Slack itself)
-    monkeypatch.setenv("SLACK_WEBHOOK_SECRET_NAME", "huntaze-dev/slack/webhook")
+    monkeypatch.setenv("SLACK_WEBHOOK_PARAMETER", "/huntaze-dev/slack/webhook")
     email_only = {
         "Subject": "[huntaze dev] FIRING x",
         "Message": "FIRING x",

@@ -67,7 +67,7 @@ def router_env(
         # Any caller may queue any task here; tests/lambdas/router/test_router_operator_scope.py sets the stage's list.
         "OPERATOR_TASKS": "",
     }
-    for name in ("QUEUE_URL_DATA", "QUEUE_URL_ALERTS", "REDIS_HOST", "AZURE_AI_KEY_SECRET_ARN"):
+    for name in ("QUEUE_URL_DATA", "QUEUE_URL_ALERTS", "REDIS_HOST", "AZURE_AI_KEY_PARAMETER"):
         monkeypatch.delenv(name, raising=False)
     for name, value in env.items():
         monkeypatch.setenv(name, value)

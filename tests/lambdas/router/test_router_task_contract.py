@@ -51,7 +51,7 @@ def contract(router_env, call, monkeypatch, db_conn) -> Iterator[Any]:
         **function_env.alerts(),
         **function_env.video(),
         "ALERTS_TOPIC_ARN": topic,
-        "SLACK_WEBHOOK_SECRET_NAME": "huntaze-test/slack",
+        "SLACK_WEBHOOK_PARAMETER": "/huntaze-test/slack",
         "DLQ_URLS": "{}",
     }.items():
         if name not in os.environ:  # a test's own fixture (a rules file, say) set it first
@@ -343,9 +343,11 @@ def add_rule(tmp_path, monkeypatch) -> Any:
 def slack(httpserver, aws) -> dict[str, str]:
     import boto3
 
-    boto3.client("secretsmanager").create_secret(Name="huntaze-test/slack", SecretString=httpserver.url_for("/hook"))
+    boto3.client("ssm").put_parameter(
+        Name="/huntaze-test/slack", Value=httpserver.url_for("/hook"), Type="SecureString"
+    )
     httpserver.expect_request("/hook", method="POST").respond_with_data("ok")
-    return {"SLACK_WEBHOOK_SECRET_NAME": "huntaze-test/slack"}
+    return {"SLACK_WEBHOOK_PARAMETER": "/huntaze-test/slack"}
 
 
 def evaluated_rules(conn: Any) -> list[str]:
