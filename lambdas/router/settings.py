@@ -11,7 +11,7 @@ from datetime import timedelta
 
 from common.errors import ConfigurationError
 from common.events import DEFAULT_LOOKBACK_HOURS
-from router.contract import TASKS
+from common.tasks import TASKS
 
 
 @dataclass(frozen=True)
