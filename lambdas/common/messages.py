@@ -122,13 +122,16 @@ def drop_unreadable(
 
 
 def _record_on_job(conn: psycopg.Connection, job_id: uuid.UUID, error: PermanentError, *, task: str) -> None:
-    from common import job_store
+    from common import completion, job_store
 
     job = job_store.get_job(conn, job_id)
     # Another task's job was not this queue's to run, and a running or finished
     # one has had a readable message (fail_unstarted leaves those alone): failing those would be a guess.
     if job is not None and job.task == task:
-        job_store.fail_unstarted(conn, job.id, error)
+        failed = job_store.fail_unstarted(conn, job.id, error)
+        # Committed by fail_unstarted's own transaction: the notifier hears of this end like any other
+        # (a job already finished is announced again; the notifier delivers one end once).
+        completion.announce(failed or job)
 
 
 def _count_unreadable(task: str) -> None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime
 
-from common import db, job_store, jobs, lifecycle
+from common import completion, db, job_store, jobs, lifecycle
 from common.deadline import Deadline
 from common.errors import PermanentError
 from common.events import EventRules
@@ -96,5 +96,7 @@ def _fail_without_object(request: ImportRequest, err: PermanentError) -> lifecyc
         payload = {"bucket": request.bucket, "key": request.key}
         job = job_store.create_job(conn, TASK, payload, idempotency_key=f"{TASK}:{request.bucket}/{request.key}")[0]
         failed = job_store.fail_unstarted(conn, job.id, err)
+    # After the commit, as the lifecycle does for every job it ends.
+    completion.announce(failed or job)
     logger.warning("events file not imported: %s", err)
     return lifecycle.Outcome("failed", failed or job, err.reason)

@@ -14,7 +14,7 @@ from datetime import timedelta
 
 from common.errors import ConfigurationError
 from common.settings import Env
-from router.contract import TASKS
+from common.tasks import TASKS
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from common import ai_spend, db, job_store, jobs, lifecycle
+from common import ai_spend, completion, db, job_store, jobs, lifecycle
 from common.deadline import Deadline
 from common.errors import PermanentError, TransientError
 from common.messages import Delivery
@@ -155,6 +155,8 @@ def _fail_without_object(request: VideoRequest, err: PermanentError) -> lifecycl
             payload = {"bucket": request.bucket, "key": request.key}
             job = job_store.create_job(conn, "video", payload, idempotency_key=key)[0]
         failed = job_store.fail_unstarted(conn, job.id, err)
+    # After the commit, as the lifecycle does for every job it ends.
+    completion.announce(failed or job)
     return lifecycle.Outcome("failed", failed or job, err.reason)
 
 

@@ -163,10 +163,12 @@ def test_overriding_one_key_of_a_section_keeps_the_sections_other_defaults():
     config["stages"]["dev"]["video"] = {"worker": {"batch_size": 5}}
     cfg = load_stage_config(config, "dev", environ={})
     default = load_stage_config(CONFIG, "dev", environ={}).video.worker
-    # Then the video worker keeps its own sizing (512 MB, 300 s), not WorkerConfig's bare defaults
+    # Then the video worker keeps its own sizing (300 s, 2 GB of /tmp), not WorkerConfig's bare defaults
     assert cfg.video.worker.batch_size == 5
-    assert (cfg.video.worker.memory_mb, cfg.video.worker.timeout_seconds) == (
+    worker = cfg.video.worker
+    assert (worker.memory_mb, worker.timeout_seconds, worker.ephemeral_storage_mb) == (
         default.memory_mb,
         default.timeout_seconds,
+        default.ephemeral_storage_mb,
     )
-    assert default.memory_mb == 512
+    assert (default.timeout_seconds, default.ephemeral_storage_mb) == (300, 2048)

@@ -107,3 +107,34 @@ def test_a_stage_without_webhooks_sends_nothing(aws, database_env, db_conn, monk
 
 def _refuse(**_kwargs):
     raise ConnectionError("SQS is unreachable")
+
+
+def test_a_queued_job_failed_for_its_unreadable_message_is_announced(events_queue, db_conn, monkeypatch):
+    from common import messages
+
+    monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", "huntaze-test")  # the unreadable-message count
+    sqs, url = events_queue
+    # Given a queued job whose message names it but is otherwise unreadable
+    job = _job(db_conn)
+    body = json.dumps({"jobId": str(job.id), "task": "data", "payload": "not an object"})
+    # When the worker drops the message
+    messages.drop_unreadable(Delivery("m1", body, 1, 3), PermanentError("malformed_message", "bad"), task="data")
+    # Then the job is failed and its end announced as job.failed
+    assert job_store.get_job(db_conn, job.id).status == "failed"
+    assert _messages(sqs, url) == [{"jobId": str(job.id), "attempt": 0, "event": "job.failed"}]
+
+
+def test_a_job_running_elsewhere_is_not_announced_for_an_unreadable_copy_of_its_message(
+    events_queue, db_conn, monkeypatch
+):
+    from common import messages
+
+    monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", "huntaze-test")
+    sqs, url = events_queue
+    job = _job(db_conn)
+    job_store.start_job(db_conn, job.id)
+    db_conn.commit()
+    body = json.dumps({"jobId": str(job.id), "task": "data", "payload": 1})
+    messages.drop_unreadable(Delivery("m1", body, 1, 3), PermanentError("malformed_message", "bad"), task="data")
+    assert job_store.get_job(db_conn, job.id).status == "running"
+    assert _messages(sqs, url) == []

@@ -292,3 +292,37 @@ def test_done_and_outcome_are_values(connect, job):
     for value, name in ((outcome, "status"), (lifecycle.Done(1), "result")):
         with pytest.raises(dataclasses.FrozenInstanceError):
             setattr(value, name, None)
+
+
+def over_budget(at):
+    from common.errors import OverBudget
+
+    return OverBudget("daily_budget_exceeded", "no room today", scope="global", retry_at=at, retry_after_s=60)
+
+
+def test_a_call_over_the_ai_budget_defers_the_job_to_the_given_time(connect, job, db_conn):
+    from datetime import UTC, datetime
+
+    midnight = datetime(2031, 1, 2, tzinfo=UTC)
+
+    def work(attempt):
+        raise over_budget(midnight)
+
+    outcome = run(connect, job, work)
+    assert (outcome.status, outcome.reason) == ("deferred", "daily_budget_exceeded")
+    stored = row(db_conn, job.id)
+    assert (stored.status, stored.lease_until, stored.error_reason) == ("queued", None, "daily_budget_exceeded")
+    not_before = db_conn.execute("SELECT not_before FROM jobs WHERE id = %s", (job.id,)).fetchone()["not_before"]
+    assert not_before == midnight
+
+
+def test_a_deferral_after_being_overtaken_changes_nothing(connect, job, db_conn):
+    from datetime import UTC, datetime
+
+    def work(attempt):
+        overtake(db_conn, job.id)
+        raise over_budget(datetime(2031, 1, 2, tzinfo=UTC))
+
+    outcome = run(connect, job, work)
+    assert (outcome.status, outcome.job.attempts) == ("stale", 2)
+    assert row(db_conn, job.id).status == "running"

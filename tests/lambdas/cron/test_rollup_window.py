@@ -170,3 +170,25 @@ def test_a_phase_lowers_the_statement_timeout_to_the_time_left_and_never_raises_
         shown = cur.execute("SHOW statement_timeout").fetchone()
     # Then its statements may run for the time left at most
     assert next(iter(shown.values())) == expected
+
+
+def test_a_recompute_of_an_empty_range_is_refused(db_conn):
+    with pytest.raises(ValueError, match="must end after it starts"):
+        rollups.recompute_range(db_conn, start=T0, end=T0)
+
+
+def test_an_incremental_run_reports_the_rows_it_deleted_per_table(db_conn):
+    # Given accounts a and b rolled up in two hours of one day, then b's events deleted,
+    # and a new event of account a in each of those hours
+    insert_events(
+        db_conn, [event(acct, hour) for acct in "ab" for hour in (2, 3)], ingested_at=T0 - timedelta(minutes=30)
+    )
+    run(db_conn, T0)
+    db_conn.execute("DELETE FROM content_events WHERE account_id = 'b'")
+    db_conn.commit()
+    insert_events(db_conn, [event("a", 2), event("a", 3)], ingested_at=T0 + timedelta(minutes=5))
+    # When the next run recomputes those hours
+    result = run(db_conn, T0 + timedelta(minutes=15))
+    # Then b's two hourly rows and its daily row are deleted, and a's rows are rewritten
+    assert (result.hourly_rows_deleted, result.daily_rows_deleted) == (2, 1)
+    assert (result.hourly_rows_written, result.daily_rows_written) == (2, 1)

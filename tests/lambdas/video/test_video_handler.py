@@ -164,6 +164,25 @@ def test_missing_object_fails_its_job(video_env, db_conn):
     assert (job["status"], job["error_reason"]) == ("failed", "object_not_found")
 
 
+def test_a_job_failed_for_its_missing_object_is_announced_to_the_webhook_notifier(video_env, db_conn, monkeypatch):
+    import boto3
+
+    from common import completion
+
+    # Given a stage with a completion-webhook queue
+    sqs = boto3.client("sqs", region_name="us-east-2")
+    url = sqs.create_queue(QueueName="huntaze-test-webhooks")["QueueUrl"]
+    monkeypatch.setenv(completion.QUEUE_URL_ENV, url)
+    completion.reset()
+    # When the notification of an object that is gone arrives
+    assert run(s3_body("uploads/gone.mp4")) == {"batchItemFailures": []}
+    # Then the job's failure is announced like any job's end
+    job = job_of(db_conn, "uploads/gone.mp4")
+    got = sqs.receive_message(QueueUrl=url).get("Messages", [])
+    assert [json.loads(m["Body"]) for m in got] == [{"jobId": str(job["id"]), "attempt": 0, "event": "job.failed"}]
+    completion.reset()
+
+
 @pytest.mark.parametrize(
     ("payload", "named"),
     [
