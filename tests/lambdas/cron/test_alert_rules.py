@@ -428,3 +428,8 @@ def test_a_reading_and_a_vocabulary_are_values():
         with pytest.raises(dataclasses.FrozenInstanceError):
             setattr(value, name, None)
     assert hash(reading) == hash(alert_rules.Reading(True, Decimal(1), "m"))
+
+
+def test_ai_spend_says_large_amounts_in_exact_dollars():
+    reading = evaluate("ai_spend", {"percent": 50}, Recorded(spend=(10_000_000_000, 30_000_000_000)))
+    assert reading.message == "AI spend this month: $10000.00 of the $30000.00 monthly budget (33.3%, alert at 50%)"
