@@ -142,8 +142,8 @@ def main() -> None:
         admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(dbname)))
     try:
         dsn = make_conninfo(ADMIN_DSN, dbname=dbname)
-        from common import migrate
         from cron import rollups
+        from migrate import runner as migrate
 
         with psycopg.connect(dsn, autocommit=True) as conn:
             migrate.apply_migrations(conn)

@@ -31,7 +31,7 @@ from psycopg import sql  # noqa: E402
 from psycopg.conninfo import make_conninfo  # noqa: E402
 from psycopg.rows import dict_row  # noqa: E402
 
-from common import migrate  # noqa: E402
+from migrate import runner as migrate  # noqa: E402
 from router.job_queries import Position, list_owned_jobs  # noqa: E402
 from router.job_store import job_columns  # noqa: E402
 

@@ -33,8 +33,8 @@ import psycopg  # noqa: E402
 from psycopg import sql  # noqa: E402
 from psycopg.conninfo import make_conninfo  # noqa: E402
 
-from common import migrate  # noqa: E402
 from cron import rollups  # noqa: E402
+from migrate import runner as migrate  # noqa: E402
 
 ADMIN_DSN = os.environ.get("TEST_PG_ADMIN_DSN", "host=127.0.0.1 port=5432 user=postgres dbname=postgres")
 WINDOW_END = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)

@@ -33,7 +33,7 @@ t0 = time.perf_counter()
 sys.path[:0] = [{lambdas!r}]
 from pathlib import Path
 import av, numpy
-from video import features, frames, probe, sampling, scenes
+from video import cpu_quota, features, frames, probe, sampling, scenes
 def vm(key):
     for line in open("/proc/self/status"):
         if line.startswith(key):
@@ -43,7 +43,7 @@ base_mb = vm("VmRSS:")
 p = Path({clip!r})
 t, c = time.perf_counter(), time.process_time()
 info = probe.probe(p)
-threads = {threads!r} or sampling.decode_threads()
+threads = {threads!r} or cpu_quota.usable_cpus()
 ss = sampling.sample(p, info, fps=1.0, max_frames=180, model_max_side=512, threads=threads)
 cuts = scenes.detect_cuts(ss.samples, ss.decoded, ss.packets)
 features.compute(info, ss.samples, cuts)

@@ -68,14 +68,10 @@ def build(app: cdk.App, cfg: StageConfig, *, nag: bool = True) -> AppStacks:
     network = NetworkStack(app, f"{name}-Network", **props("VPC, subnets, NAT"))
     data = DataStack(app, f"{name}-Data", network=network, **props("PostgreSQL, Valkey, uploads bucket, migrations"))
     schema = SchemaStack(app, f"{name}-Schema", data=data, **props("schema migrations, applied on deploy"))
-    video = VideoStack(
-        app, f"{name}-Video", network=network, data=data, **props("uploads consumers: video and events imports workers")
-    )
-    cron = CronStack(app, f"{name}-Cron", network=network, data=data, **props("scheduled workers"))
+    video = VideoStack(app, f"{name}-Video", data=data, **props("uploads consumers: video and events imports workers"))
+    cron = CronStack(app, f"{name}-Cron", data=data, **props("scheduled workers"))
     queues = {"video": video.worker.queue, **{task: w.queue for task, w in cron.workers.items()}}
-    router = RouterStack(
-        app, f"{name}-Router", network=network, data=data, queues=queues, **props("HTTP API and AI router")
-    )
+    router = RouterStack(app, f"{name}-Router", data=data, queues=queues, **props("HTTP API and AI router"))
     monitoring = MonitoringStack(
         app,
         f"{name}-Monitoring",

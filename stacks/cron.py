@@ -13,8 +13,6 @@ stacks do not depend on each other.
 
 from __future__ import annotations
 
-import json
-
 import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_scheduler as scheduler
@@ -23,12 +21,12 @@ from constructs import Construct
 
 from common import names
 from common.tasks import SCHEDULED_TASKS, TASKS
-from stacks.alert_rules import check_rules, runbook_base_url
-from stacks.config import ConfigError, ScheduleConfig, StageConfig, WorkerConfig
+from stacks import function_settings
+from stacks.alert_rules import check_rules
+from stacks.config import ConfigError, ScheduleConfig, StageConfig
 from stacks.constructs.queue_worker import QueueWorker, dead_letter_queue, visibility_timeout_seconds
 from stacks.data import DataStack
 from stacks.naming import alerts_topic_arn, dlq_name, queue_arn, queue_name, queue_url
-from stacks.network import NetworkStack
 from stacks.webhooks import WebhookNotifier, announce_to
 
 # The scheduled tasks (the cron worker runs them), from the task registry.
@@ -46,9 +44,7 @@ SWEEPER_HANDLER = "cron.sweep_handler.lambda_handler"
 class CronStack(cdk.Stack):
     workers: dict[str, QueueWorker]
 
-    def __init__(
-        self, scope: Construct, construct_id: str, *, cfg: StageConfig, network: NetworkStack, data: DataStack, **kwargs
-    ) -> None:
+    def __init__(self, scope: Construct, construct_id: str, *, cfg: StageConfig, data: DataStack, **kwargs) -> None:
         super().__init__(scope, construct_id, **kwargs)
         self.cfg = cfg
         self.workers = {}
@@ -66,10 +62,8 @@ class CronStack(cdk.Stack):
                 handler=HANDLER,
                 description=f"Huntaze {cfg.stage} {task} worker (scheduled)",
                 environment=self._environment(task),
-                vpc=data.vpc,
-                security_groups=[data.workers_sg],
+                database=data.database_access(task),
             )
-            data.grant_database(worker.function, task)
             self.workers[task] = worker
 
         # Per-task grants beyond the database (a task without an entry needs none).
@@ -118,15 +112,10 @@ class CronStack(cdk.Stack):
                 "SWEEP_QUEUE_URLS": cdk.Stack.of(self).to_json_string(
                     {t: queue_url(queue_name(self.cfg, t)) for t in JOB_TASKS}
                 ),
-                "SWEEP_MAX_ATTEMPTS": json.dumps({t: self._job_worker(t).max_receive_count for t in JOB_TASKS}),
-                "SWEEP_QUEUED_GRACE_SECONDS": str(c.sweeper_queued_grace_seconds),
-                "SWEEP_LEASE_GRACE_SECONDS": str(c.sweeper_lease_grace_seconds),
-                "SWEEP_BATCH": str(c.sweeper_batch),
+                **function_settings.sweeper(self.cfg, JOB_TASKS),
             },
-            vpc=self.data.vpc,
-            security_groups=[self.data.workers_sg],
+            database=self.data.database_access(SWEEPER),
         )
-        self.data.grant_database(worker.function, SWEEPER)
         worker.function.add_to_role_policy(
             iam.PolicyStatement(
                 actions=["sqs:SendMessage"], resources=[queue_arn(queue_name(self.cfg, t)) for t in JOB_TASKS]
@@ -134,15 +123,12 @@ class CronStack(cdk.Stack):
         )
         return worker
 
-    def _job_worker(self, task: str) -> WorkerConfig:
-        if task == "video":
-            return self.cfg.video.worker
-        return self.cfg.events.imports if task == "imports" else getattr(self.cfg.cron, task)
-
     def _check_sweeper_graces(self) -> None:
         """Both graces outlast every job queue's visibility timeout (else the sweep races SQS's redelivery)."""
         c = self.cfg.cron
-        longest, task = max((visibility_timeout_seconds(self._job_worker(t)), t) for t in JOB_TASKS)
+        longest, task = max(
+            (visibility_timeout_seconds(function_settings.job_worker(self.cfg, t)), t) for t in JOB_TASKS
+        )
         for key in ("sweeper_queued_grace_seconds", "sweeper_lease_grace_seconds"):
             if getattr(c, key) <= longest:
                 raise ConfigError(
@@ -151,29 +137,15 @@ class CronStack(cdk.Stack):
 
     # -- per-task settings ------------------------------------------------------
     def _environment(self, task: str) -> dict[str, str]:
-        c = self.cfg.cron
         if task == "trends":
-            az = self.cfg.azure
-            return {
-                "TREND_SOURCES": json.dumps([s.model_dump() for s in c.trend_sources], separators=(",", ":")),
-                "TRENDS_USER_AGENT": c.trends_user_agent,
-                "TRENDS_TOP_N": str(c.trends_top_n),
-                "TRENDS_ALLOWED_NETWORKS": json.dumps([str(n) for n in c.trends_allowed_networks]),
-                "GENERATION_MODEL": az.models.get("generation", az.models["default"]),
-                **self.data.azure_environment(),
-            }
+            return {**function_settings.trends(self.cfg), **self.data.azure_environment()}
         if task == "data":
-            return {
-                "LATE_EVENT_LOOKBACK_HOURS": str(c.late_event_lookback_hours),
-                "INGEST_SETTLE_SECONDS": str(c.ingest_settle_seconds),
-            }
+            return function_settings.data(self.cfg)
         if task != "alerts":
             return {}  # a scheduled task with no settings of its own
         check_rules(self.cfg)  # a bad rule stops synth here, naming the rule and the key
         return {
-            "ALERT_RULES_FILE": self.cfg.alerts.rules_file,
-            "RUNBOOK_BASE_URL": runbook_base_url(self.cfg),
-            **self.data.ai_budget_environment(),
+            **function_settings.alerts(self.cfg),
             "ALERTS_TOPIC_ARN": self.alerts_topic_arn,
             **self.data.slack_environment(),
             "DLQ_URLS": cdk.Stack.of(self).to_json_string(

@@ -12,18 +12,18 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from common import names
+from stacks import function_settings
 from stacks.config import StageConfig
 from stacks.constructs.nag import acknowledge, acknowledge_cdk_provider
 from stacks.constructs.nag_checkov import acknowledge_checkov
+from stacks.constructs.python_function import DatabaseAccess
 from stacks.constructs.secure_parameter import SecureParameter
 from stacks.db_roles import DB_ROLES
 from stacks.deploy_access import read_only_deploy_role_arns
+from stacks.function_settings import EVENTS_PREFIX, UPLOADS_PREFIX
 from stacks.naming import publish_id
 from stacks.network import NetworkStack
 
-UPLOADS_PREFIX = "uploads/"
-# NDJSON files of events to import (the imports worker, stacks/event_imports.py).
-EVENTS_PREFIX = "events/"
 POSTGRES_PORT = 5432
 VALKEY_PORT = 6379
 
@@ -323,22 +323,7 @@ class DataStack(cdk.Stack):
         self.slack_webhook = SecureParameter(self.cfg.monitoring.slack_parameter_name(self.cfg.prefix))
 
     def azure_environment(self) -> dict[str, str]:
-        az = self.cfg.azure
-        return {
-            "AZURE_AI_ENDPOINT": az.endpoint,
-            "AZURE_AI_API_VERSION": az.api_version,
-            "AZURE_AI_KEY_PARAMETER": self.azure_key.name,
-            **self.ai_budget_environment(),
-        }
-
-    def ai_budget_environment(self) -> dict[str, str]:
-        """The AI spend budgets (common.settings.AiBudgetSettings reads them)."""
-        az = self.cfg.azure
-        return {
-            "AI_DAILY_BUDGET_USD": str(az.daily_budget_usd),
-            "AI_CALLER_DAILY_BUDGET_USD": str(az.caller_daily_budget_usd),
-            "AI_MONTHLY_BUDGET_USD": str(az.monthly_budget_usd),
-        }
+        return {**function_settings.azure(self.cfg), "AZURE_AI_KEY_PARAMETER": self.azure_key.name}
 
     def grant_azure(self, grantee: iam.IGrantable) -> None:
         self.azure_key.grant_read(grantee)
@@ -349,8 +334,17 @@ class DataStack(cdk.Stack):
     def grant_slack(self, grantee: iam.IGrantable) -> None:
         self.slack_webhook.grant_read(grantee)
 
-    def grant_database(self, fn: lambda_.Function, function: str) -> None:
-        """Let ``fn`` log in as ``function``'s own role (DB_ROLES) with IAM auth tokens:
+    def database_access(self, function: str) -> DatabaseAccess:
+        """The one call that wires a function to the database as ``function``'s own role (DB_ROLES):
+        pass it as ``database=`` to PythonFunction/QueueWorker (VPC, security group, environment, grant)."""
+        return DatabaseAccess(self.vpc, [self.workers_sg], lambda fn: self._connect_as(fn, function))
+
+    def master_database_access(self) -> DatabaseAccess:
+        """The master user, which owns the schema: for the migrate function only."""
+        return DatabaseAccess(self.vpc, [self.workers_sg], self._connect_as_master)
+
+    def _connect_as(self, fn: lambda_.Function, function: str) -> None:
+        """Let ``fn`` log in as ``function``'s own role with IAM auth tokens:
         rds-db:connect for exactly that database user, and where to connect."""
         user = DB_ROLES[function]
         self.db.grant_connect(fn, user)
@@ -358,12 +352,17 @@ class DataStack(cdk.Stack):
         fn.add_environment("DB_PORT", str(POSTGRES_PORT))
         fn.add_environment("DB_NAME", self.cfg.data.db_name)
         fn.add_environment("DB_USER", user)
+        self._session_limits(fn)
         self.database_clients[function] = fn
 
-    def grant_master_database(self, fn: lambda_.Function) -> None:
-        """The master user, which owns the schema: for the migrate function only."""
+    def _connect_as_master(self, fn: lambda_.Function) -> None:
         self.db_secret.grant_read(fn)
         fn.add_environment("DB_SECRET_ARN", self.db_secret.secret_arn)
+        self._session_limits(fn)
+
+    def _session_limits(self, fn: lambda_.Function) -> None:
+        for name, value in function_settings.database(self.cfg).items():
+            fn.add_environment(name, value)
 
     def grant_cache(self, grantee: iam.IGrantable) -> None:
         """elasticache:Connect as the cache's IAM user, on this replication group only."""

@@ -1,6 +1,6 @@
 """The PostgreSQL role each database-using function logs in as.
 
-The migration ``lambdas/common/migrations/*_function_roles.sql`` creates these
+The migration ``lambdas/migrate/migrations/*_function_roles.sql`` creates these
 roles and their grants; the Data stack gives each function ``rds-db:connect``
 for exactly its own role and passes the name as DB_USER. A test keeps the
 migration and this table equal. No CDK import here, so tests of the roles

@@ -14,10 +14,12 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
+from stacks import function_settings
 from stacks.config import StageConfig
 from stacks.constructs.nag import acknowledge
 from stacks.constructs.queue_worker import QueueWorker
-from stacks.data import EVENTS_PREFIX, DataStack
+from stacks.data import DataStack
+from stacks.function_settings import EVENTS_PREFIX
 
 TASK = "imports"
 
@@ -27,30 +29,19 @@ class EventImports(Construct):
         self, scope: Construct, construct_id: str, *, cfg: StageConfig, data: DataStack, uploads: s3.IBucket
     ) -> None:
         super().__init__(scope, construct_id)
-        e = cfg.events
         self.worker = QueueWorker(
             self,
             "Worker",
             cfg=cfg,
-            worker=e.imports,
+            worker=cfg.events.imports,
             task=TASK,
             package="imports",
             handler="imports.handler.lambda_handler",
             description="Imports worker: NDJSON (gzip) event files under events/ -> content_events, a report per file",
-            environment={
-                "UPLOADS_BUCKET": data.uploads_bucket_name,
-                "EVENTS_PREFIX": EVENTS_PREFIX,
-                "EVENT_TYPES": ",".join(e.types),
-                "EVENT_LOOKBACK_HOURS": str(cfg.cron.late_event_lookback_hours),
-                "IMPORT_MAX_OBJECT_BYTES": str(e.import_max_object_bytes),
-                "IMPORT_MAX_TEXT_BYTES": str(e.import_max_text_bytes),
-                "IMPORT_MAX_LINES": str(e.import_max_lines),
-            },
-            vpc=data.vpc,
-            security_groups=[data.workers_sg],
+            environment={**function_settings.imports(cfg), "UPLOADS_BUCKET": data.uploads_bucket_name},
+            database=data.database_access(TASK),
         )
         fn = self.worker.function
-        data.grant_database(fn, TASK)
         fn.add_to_role_policy(
             iam.PolicyStatement(actions=["s3:GetObject"], resources=[uploads.arn_for_objects(f"{EVENTS_PREFIX}*")])
         )

@@ -25,14 +25,15 @@ from constructs import Construct
 
 from common import names
 from common.tasks import SCHEDULED_TASKS
+from stacks import function_settings
 from stacks.config import StageConfig
 from stacks.constructs.log_retention import retention
 from stacks.constructs.nag import acknowledge
 from stacks.constructs.nag_checkov import acknowledge_checkov
 from stacks.constructs.python_function import PythonFunction
-from stacks.data import UPLOADS_PREFIX, DataStack
+from stacks.data import DataStack
+from stacks.function_settings import UPLOADS_PREFIX
 from stacks.naming import publish_id
-from stacks.network import NetworkStack
 
 OPENAPI_DOCUMENT = Path(__file__).resolve().parents[1] / "docs" / "api" / "openapi.json"
 # The role the document's operator-only routes require (router.contract.OPERATOR_SCOPE_ROLE;
@@ -106,7 +107,6 @@ class RouterStack(cdk.Stack):
         construct_id: str,
         *,
         cfg: StageConfig,
-        network: NetworkStack,
         data: DataStack,
         queues: Mapping[str, sqs.IQueue],
         **kwargs: Any,
@@ -127,35 +127,13 @@ class RouterStack(cdk.Stack):
 
     # -- the router Lambda ------------------------------------------------------
     def _function(self, data: DataStack, queues: Mapping[str, sqs.IQueue]) -> PythonFunction:
-        r, az = self.cfg.router, self.cfg.azure
+        r = self.cfg.router
         env = {
             **data.cache_environment(),
             **data.azure_environment(),
-            "AI_MODELS": json.dumps(az.models, sort_keys=True),
-            "AI_DEFAULT_TYPES": ",".join(az.default_types),
-            "AI_CACHE_TTL_SECONDS": str(r.cache_ttl_seconds),
-            "AI_MAX_PROMPT_CHARS": str(r.max_prompt_chars),
-            "AI_MAX_IMAGES": str(r.max_images),
-            "AI_MAX_OUTPUT_TOKENS": str(r.max_output_tokens),
-            "AI_DEADLINE_SECONDS": str(r.ai_deadline_seconds),
-            "MAX_BODY_BYTES": str(r.max_body_bytes),
-            "MAX_IDEMPOTENCY_KEY_CHARS": str(r.max_idempotency_key_chars),
+            **function_settings.router(self.cfg, SCHEDULED_TASKS),
             "UPLOADS_BUCKET": data.uploads_bucket_name,
-            "UPLOAD_URL_TTL_SECONDS": str(r.upload_url_ttl_seconds),
-            "UPLOAD_MAX_BYTES": str(self.cfg.video.max_bytes),
-            "UPLOAD_CONTENT_TYPES": ",".join(r.upload_content_types),
-            "ADMIN_CLAIM": r.admin_claim,
-            # Scheduled tasks queued by hand and the /v1/ops routes need the operator scope (router/access.py).
-            "OPERATOR_SCOPE": r.operator_scope,
-            "OPERATOR_TASKS": ",".join(SCHEDULED_TASKS),
-            # POST /v1/events: the types it accepts, who may write which account, and how old an event
-            # may be (the data rollups' look-back: an older one would never be counted).
-            "EVENT_TYPES": ",".join(self.cfg.events.types),
-            "EVENT_ACCOUNTS_CLAIM": self.cfg.events.accounts_claim,
-            "EVENT_LOOKBACK_HOURS": str(self.cfg.cron.late_event_lookback_hours),
         }
-        if r.admin_claim_value:
-            env["ADMIN_CLAIM_VALUE"] = r.admin_claim_value
         for task, queue in sorted(queues.items()):
             env[f"QUEUE_URL_{task.upper()}"] = queue.queue_url
         fn = PythonFunction(
@@ -168,11 +146,9 @@ class RouterStack(cdk.Stack):
             memory_mb=r.memory_mb,
             timeout=cdk.Duration.seconds(r.timeout_seconds),
             environment=env,
-            vpc=data.vpc,
-            security_groups=[data.workers_sg],
+            database=data.database_access("router"),
             reserved_concurrency=r.reserved_concurrency,
         )
-        data.grant_database(fn, "router")
         synchronous = "The HTTP API invokes it synchronously and returns its error to the caller; a DLQ only serves asynchronous invocations."
         acknowledge(fn, {"Serverless-LambdaDLQ": synchronous})
         acknowledge_checkov(fn, {"CKV_AWS_116": synchronous})

@@ -34,11 +34,9 @@ class SchemaStack(cdk.Stack):
             description="Applies the versioned SQL migrations",
             memory_mb=256,
             timeout=MIGRATE_TIMEOUT,
-            vpc=data.vpc,
-            security_groups=[data.workers_sg],
+            database=data.master_database_access(),
             unalarmed_because="it runs only during deploys, and its failure fails the deploy",
         )
-        data.grant_master_database(self.migrate_fn)
         synchronous = (
             "The deploy's trigger invokes it synchronously (RequestResponse) and fails the deploy on its error."
         )

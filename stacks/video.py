@@ -15,12 +15,13 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
+from stacks import function_settings
 from stacks.config import StageConfig
 from stacks.constructs.nag import acknowledge, acknowledge_cdk_provider
 from stacks.constructs.queue_worker import QueueWorker
-from stacks.data import EVENTS_PREFIX, UPLOADS_PREFIX, DataStack
+from stacks.data import DataStack
 from stacks.event_imports import EventImports
-from stacks.network import NetworkStack
+from stacks.function_settings import EVENTS_PREFIX, UPLOADS_PREFIX
 from stacks.webhooks import announce_to
 
 
@@ -58,9 +59,7 @@ class VideoStack(cdk.Stack):
     worker: QueueWorker
     imports: EventImports
 
-    def __init__(
-        self, scope: Construct, construct_id: str, *, cfg: StageConfig, network: NetworkStack, data: DataStack, **kwargs
-    ) -> None:
+    def __init__(self, scope: Construct, construct_id: str, *, cfg: StageConfig, data: DataStack, **kwargs) -> None:
         super().__init__(scope, construct_id, **kwargs)
         v = cfg.video
         # Imported by name so Data does not depend on Video (the notification lives here).
@@ -76,21 +75,12 @@ class VideoStack(cdk.Stack):
             description="Video worker: frames, features and a Phi-4 multimodal analysis of each upload",
             environment={
                 **data.azure_environment(),
-                "VIDEO_MODEL": cfg.azure.models.get("vision", cfg.azure.models["default"]),
-                "VIDEO_MAX_BYTES": str(v.max_bytes),
-                "VIDEO_MAX_DURATION_S": str(v.max_duration_seconds),
-                "VIDEO_SAMPLE_FPS": str(v.sample_fps),
-                "VIDEO_MAX_SAMPLED_FRAMES": str(v.max_sampled_frames),
-                "VIDEO_FRAMES_FOR_MODEL": str(v.frames_for_model),
-                "VIDEO_TIME_RESERVE_S": str(v.time_reserve_seconds),
-                "UPLOADS_PREFIX": UPLOADS_PREFIX,
+                **function_settings.video(cfg),
                 "UPLOADS_BUCKET": data.uploads_bucket_name,
             },
-            vpc=data.vpc,
-            security_groups=[data.workers_sg],
+            database=data.database_access("video"),
         )
         fn = self.worker.function
-        data.grant_database(fn, "video")
         announce_to(fn, cfg)
         data.grant_azure(fn)
         # Exactly what the worker does: read objects under uploads/. CDK's grant_read

@@ -9,13 +9,12 @@ workers' stacks need no export from this one.
 
 from __future__ import annotations
 
-import json
-
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
+from stacks import function_settings
 from stacks.config import StageConfig
 from stacks.constructs.nag import acknowledge
 from stacks.constructs.queue_worker import QueueWorker
@@ -28,7 +27,7 @@ QUEUE_URL_ENV = "JOB_EVENTS_QUEUE_URL"
 
 
 def secret_name(cfg: StageConfig, endpoint: str) -> str:
-    return f"{cfg.prefix}/webhooks/{endpoint}"
+    return function_settings.webhook_endpoint_secret(cfg, endpoint)
 
 
 def announce_to(fn: lambda_.Function, cfg: StageConfig) -> None:
@@ -65,10 +64,6 @@ class WebhookNotifier(Construct):
             )
             for e in w.endpoints
         }
-        endpoints = [
-            {"name": e.name, "url": e.url, "events": list(e.events), "secret": secret_name(cfg, e.name)}
-            for e in w.endpoints
-        ]
         self.worker = QueueWorker(
             self,
             "Worker",
@@ -78,18 +73,11 @@ class WebhookNotifier(Construct):
             package="webhooks",
             handler="webhooks.handler.lambda_handler",
             description=f"Huntaze {cfg.stage} completion webhooks: signed job.succeeded / job.failed, retried for hours",
-            environment={
-                "WEBHOOK_ENDPOINTS": json.dumps(endpoints, separators=(",", ":")),
-                "WEBHOOK_RETRY_DELAYS": ",".join(str(d) for d in w.retry_delays_seconds),
-                "WEBHOOK_TIMEOUT_S": str(w.timeout_seconds),
-                "WEBHOOK_REQUIRE_HTTPS": "true",
-            },
-            vpc=data.vpc,
-            security_groups=[data.workers_sg],
+            environment=function_settings.webhooks(cfg),
+            database=data.database_access(TASK),
         )
         fn = self.worker.function
         fn.add_environment("WEBHOOK_QUEUE_URL", self.worker.queue.queue_url)
-        data.grant_database(fn, TASK)
         for secret in self.secrets.values():
             secret.grant_read(fn)
             acknowledge(

@@ -97,7 +97,7 @@ def database_url(pg_server: str) -> Iterator[str]:
     """This worker's database, migrated with the real migration code."""
     import psycopg
 
-    from common import migrate
+    from migrate import runner as migrate
 
     name, dsn = _create_database(pg_server, "huntaze_test")
     try:
@@ -147,9 +147,12 @@ def db_conn(database_url: str) -> Iterator[object]:
 
 @pytest.fixture
 def database_env(database_url: str, db_conn: object, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """DATABASE_URL for code that goes through common.settings / common.db."""
+    """DATABASE_URL (and the stage's session limits) for code that goes through common.settings / common.db."""
     from common import db, settings
+    from tests import function_env
 
+    for name, value in function_env.database().items():
+        monkeypatch.setenv(name, value)
     monkeypatch.setenv("DATABASE_URL", database_url)
     monkeypatch.delenv("DB_SECRET_ARN", raising=False)
     settings.reset()

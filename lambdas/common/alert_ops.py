@@ -35,7 +35,6 @@ def rule_states(conn: psycopg.Connection) -> list[dict[str, Any]]:
     return [
         _plain(
             _dict(
-                conn,
                 row,
                 "name kind severity enabled channels runbook state since firing_since value message evaluated_at silenced",
             )
@@ -90,7 +89,7 @@ def silences(conn: psycopg.Connection) -> list[dict[str, Any]]:
             "SELECT id, rule_name, starts_at, ends_at, reason, created_by FROM alert_silences "
             "WHERE ends_at > now() ORDER BY starts_at, id"
         ).fetchall()
-    return [_plain(_dict(conn, r, "id rule starts_at ends_at reason created_by")) for r in rows]
+    return [_plain(_dict(r, "id rule starts_at ends_at reason created_by")) for r in rows]
 
 
 def expire_silence(conn: psycopg.Connection, silence_id: int) -> bool:
@@ -104,7 +103,7 @@ def expire_silence(conn: psycopg.Connection, silence_id: int) -> bool:
     return row is not None
 
 
-def _dict(conn: psycopg.Connection, row: Any, names: str) -> dict[str, Any]:
+def _dict(row: Any, names: str) -> dict[str, Any]:
     values = list(row.values()) if isinstance(row, Mapping) else list(row)
     return dict(zip(names.split(), values, strict=True))
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from common.errors import PermanentError, TransientError
+from common.settings import Env
 
 if TYPE_CHECKING:
     from common.jobs import Job
@@ -62,7 +63,7 @@ def announce(job: Job) -> bool:
     Raises `TransientError` when SQS refuses: the caller hands its own message
     back, and its redelivery announces again.
     """
-    url = _queue_url()
+    url = queue_url()
     completion = Completion.of(job)
     if url is None or completion is None:
         return False
@@ -75,8 +76,9 @@ def announce(job: Job) -> bool:
 
 
 @functools.cache
-def _queue_url() -> str | None:
-    return os.environ.get(QUEUE_URL_ENV) or None
+def queue_url() -> str | None:
+    # Optional: a stage with no webhook endpoint gives its workers no queue (stacks/webhooks.py announce_to).
+    return Env(os.environ).optional(QUEUE_URL_ENV)
 
 
 @functools.cache
@@ -88,5 +90,5 @@ def _sqs() -> Any:
 
 def reset() -> None:
     """Forget the cached queue URL and client (tests)."""
-    _queue_url.cache_clear()
+    queue_url.cache_clear()
     _sqs.cache_clear()

@@ -16,9 +16,6 @@ from typing import Any
 
 from common.schema import Field, Problem, Shape
 
-# The data rollups' default look-back (cron settings, stacks' cron.late_event_lookback_hours):
-# an event older than that is never counted, so ingestion refuses it.
-DEFAULT_LOOKBACK_HOURS = 48
 # An event is accepted only this far inside the look-back, so the next scheduled
 # rollup (every 15 minutes; its window starts on an hour) still counts it.
 LOOKBACK_MARGIN = timedelta(hours=1)

@@ -22,7 +22,8 @@ import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
-from common.errors import ConfigurationError, PermanentError
+from common.errors import PermanentError
+from common.settings import Env
 
 if TYPE_CHECKING:
     import psycopg
@@ -74,16 +75,7 @@ class Delivery:
 
 def max_receive_count() -> int:
     """The queue's maxReceiveCount, which `QueueWorker` puts in the function environment."""
-    raw = os.environ.get(MAX_RECEIVE_COUNT_ENV)
-    try:
-        value = int(raw) if raw is not None else 0
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise ConfigurationError(
-            f"{MAX_RECEIVE_COUNT_ENV} must be a positive integer (set by QueueWorker), got {raw!r}"
-        )
-    return value
+    return Env(os.environ).integer(MAX_RECEIVE_COUNT_ENV, minimum=1)
 
 
 def job_id_in(body: str) -> uuid.UUID | None:

@@ -20,7 +20,7 @@ from typing import Any
 from common.schema import Field, SchemaError, Shape
 from common.tasks import API_TASKS, SPECS
 
-# Where uploads live in the uploads bucket (stacks.data.UPLOADS_PREFIX says the same; a test keeps them equal).
+# Where uploads live in the uploads bucket (stacks.function_settings.UPLOADS_PREFIX says the same; a test keeps them equal).
 UPLOADS_PREFIX = "uploads/"
 # The one rule for an upload's object key, for POST /v1/jobs and for the keys S3's
 # notifications bring: under uploads/, any characters but control characters

@@ -1,5 +1,13 @@
 """Typed runtime settings, read once per container from environment variables.
 
+Every setting and its default live once, in the stage config (``stacks/config``);
+the stack puts each function's settings in its environment, and the function reads
+them here with `Env`: a variable that is missing or malformed is a
+``ConfigurationError`` naming it, at start, never a silent fallback. The only
+variables that may be absent are the local/test stand-ins (``DATABASE_URL``,
+``REDIS_URL``, ``AZURE_AI_KEY``, ``DB_SSL_ROOT_CERT``) and the one of a pair of
+alternatives a deployment does not use (a role or the master secret).
+
 Each concern has its own accessor so a function only reads (and only needs) the
 variables it uses: the video worker never fails for a missing REDIS_HOST.
 Accessors are cached; `reset()` clears them (tests change the environment).
@@ -8,15 +16,15 @@ Accessors are cached; `reset()` clears them (tests change the environment).
 from __future__ import annotations
 
 import functools
+import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
+from typing import Any
 
 from common.errors import ConfigurationError
-
-DEFAULT_AZURE_AI_API_VERSION = "2024-05-01-preview"
-DEFAULT_SERVICE_NAME = "huntaze"
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
@@ -24,6 +32,85 @@ _FALSE = {"0", "false", "no", "off"}
 
 # The Amazon RDS certificate authorities, shipped in the asset beside this module.
 RDS_CA_BUNDLE = str(Path(__file__).with_name("rds-ca-bundle.pem"))
+
+
+class Env:
+    """One environment, read variable by variable; each reader raises ConfigurationError naming the variable."""
+
+    def __init__(self, env: Mapping[str, str]) -> None:
+        self._env = env
+
+    def optional(self, name: str) -> str | None:
+        """The stripped value, None when unset or blank (only for variables a deployment may leave out)."""
+        value = self._env.get(name, "").strip()
+        return value or None
+
+    def raw(self, name: str) -> str:
+        """The value as set, possibly blank (a list or text that may be empty); unset is an error."""
+        if name not in self._env:
+            raise ConfigurationError(f"{name} is not set")
+        return self._env[name].strip()
+
+    def text(self, name: str) -> str:
+        """A value that must be set and not blank."""
+        value = self.optional(name)
+        if value is None:
+            raise ConfigurationError(f"{name} is not set")
+        return value
+
+    def integer(self, name: str, *, minimum: int) -> int:
+        raw = self.text(name)
+        try:
+            value = int(raw)
+        except ValueError:
+            raise ConfigurationError(f"{name} must be an integer, got {raw!r}") from None
+        if value < minimum:
+            raise ConfigurationError(f"{name} must be >= {minimum}, got {value}")
+        return value
+
+    def number(self, name: str, *, above: float) -> float:
+        raw = self.text(name)
+        try:
+            value = float(raw)
+        except ValueError:
+            raise ConfigurationError(f"{name} must be a number, got {raw!r}") from None
+        if not value > above:  # also refuses nan
+            raise ConfigurationError(f"{name} must be > {above:g}, got {raw}")
+        return value
+
+    def flag(self, name: str) -> bool:
+        raw = self.text(name).lower()
+        if raw in _TRUE:
+            return True
+        if raw in _FALSE:
+            return False
+        raise ConfigurationError(f"{name} must be true or false, got {raw!r}")
+
+    def words(self, name: str) -> tuple[str, ...]:
+        """A comma-separated list (set, possibly empty)."""
+        return tuple(part.strip() for part in self.raw(name).split(",") if part.strip())
+
+    def usd(self, name: str) -> int:
+        """A positive dollar amount (e.g. "2.50") as whole micro-dollars."""
+        raw = self.text(name)
+        try:
+            value = Decimal(raw)
+        except InvalidOperation:
+            raise ConfigurationError(f"{name} must be an amount in USD, got {raw!r}") from None
+        if not value.is_finite() or value <= 0:
+            raise ConfigurationError(f"{name} must be a positive amount in USD, got {raw!r}")
+        return int(value * 1_000_000)
+
+    def json(self, name: str, kind: type, what: str) -> Any:
+        """A JSON value of ``kind`` (set, never blank); ``what`` says what it must be."""
+        raw = self.text(name)
+        try:
+            value = json.loads(raw)
+        except ValueError as exc:
+            raise ConfigurationError(f"{name} is not valid JSON ({exc})") from None
+        if not isinstance(value, kind):
+            raise ConfigurationError(f"{name} must be {what}")
+        return value
 
 
 @dataclass(frozen=True)
@@ -50,22 +137,23 @@ class DatabaseSettings:
     secret_arn: str | None
     connect_timeout_s: int
     application_name: str
-    iam: RdsEndpoint | None = None
-    ssl_root_cert: str = RDS_CA_BUNDLE
     # Server-side limits sent as connection options: a runaway statement, a
     # lock wait or a session left idle inside a transaction (a crashed or
     # frozen invocation) ends on the server instead of hanging a Lambda or
-    # holding locks until the function times out. Defaults fit the longest
-    # worker timeout (300 s) with room for the retry; 0 disables a limit.
-    statement_timeout_ms: int = 60_000
-    lock_timeout_ms: int = 10_000
-    idle_in_transaction_timeout_ms: int = 60_000
+    # holding locks until the function times out; 0 disables a limit. Their
+    # values are the stage config's (data.db_*_timeout_ms).
+    statement_timeout_ms: int
+    lock_timeout_ms: int
+    idle_in_transaction_timeout_ms: int
+    iam: RdsEndpoint | None = None
+    ssl_root_cert: str = RDS_CA_BUNDLE
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> DatabaseSettings:
-        url = _optional(env, "DATABASE_URL")
-        secret_arn = _optional(env, "DB_SECRET_ARN")
-        iam = None if url else _rds_endpoint(env)
+        e = Env(env)
+        url = e.optional("DATABASE_URL")
+        secret_arn = e.optional("DB_SECRET_ARN")
+        iam = None if url else _rds_endpoint(e)
         if url is None and secret_arn is None and iam is None:
             raise ConfigurationError(
                 "DB_HOST and DB_USER are not set (nor DB_SECRET_ARN, nor DATABASE_URL for local runs)"
@@ -75,12 +163,12 @@ class DatabaseSettings:
             # DATABASE_URL wins so a test never reaches for AWS; a role wins over the master secret.
             secret_arn=None if url or iam else secret_arn,
             iam=iam,
-            ssl_root_cert=_optional(env, "DB_SSL_ROOT_CERT") or RDS_CA_BUNDLE,
-            connect_timeout_s=_int(env, "DB_CONNECT_TIMEOUT", default=5, minimum=1),
-            application_name=_service_name(env),
-            statement_timeout_ms=_int(env, "DB_STATEMENT_TIMEOUT_MS", default=60_000, minimum=0),
-            lock_timeout_ms=_int(env, "DB_LOCK_TIMEOUT_MS", default=10_000, minimum=0),
-            idle_in_transaction_timeout_ms=_int(env, "DB_IDLE_IN_TRANSACTION_TIMEOUT_MS", default=60_000, minimum=0),
+            ssl_root_cert=e.optional("DB_SSL_ROOT_CERT") or RDS_CA_BUNDLE,
+            connect_timeout_s=e.integer("DB_CONNECT_TIMEOUT", minimum=1),
+            application_name=e.text("POWERTOOLS_SERVICE_NAME"),
+            statement_timeout_ms=e.integer("DB_STATEMENT_TIMEOUT_MS", minimum=0),
+            lock_timeout_ms=e.integer("DB_LOCK_TIMEOUT_MS", minimum=0),
+            idle_in_transaction_timeout_ms=e.integer("DB_IDLE_IN_TRANSACTION_TIMEOUT_MS", minimum=0),
         )
 
     def server_options(self) -> dict[str, int]:
@@ -107,23 +195,25 @@ class RedisSettings:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> RedisSettings:
-        url = _optional(env, "REDIS_URL")
-        host = _optional(env, "REDIS_HOST")
-        if url is None and host is None:
+        e = Env(env)
+        url = e.optional("REDIS_URL")
+        if url is not None:  # local runs and tests: the URL says it all
+            return cls(url=url, host=None, port=0, tls=False)
+        if e.optional("REDIS_HOST") is None:
             raise ConfigurationError("REDIS_HOST is not set (nor REDIS_URL for local runs)")
-        iam_user = None if url else _optional(env, "REDIS_IAM_USER")
-        cache_name = _optional(env, "REDIS_CACHE_NAME")
+        # ElastiCache IAM auth (the deployed cache); without it, a cache that needs no login.
+        iam_user = e.optional("REDIS_IAM_USER")
+        cache_name = e.optional("REDIS_CACHE_NAME")
         if iam_user and not cache_name:
             raise ConfigurationError("REDIS_CACHE_NAME is not set (IAM auth signs for the replication group)")
         return cls(
-            url=url,
-            host=host,
-            port=_int(env, "REDIS_PORT", default=6379, minimum=1),
-            # ElastiCache in this design always has in-transit encryption on (IAM auth requires it).
-            tls=_bool(env, "REDIS_TLS", default=True),
+            url=None,
+            host=e.text("REDIS_HOST"),
+            port=e.integer("REDIS_PORT", minimum=1),
+            tls=e.flag("REDIS_TLS"),
             iam_user=iam_user,
             cache_name=cache_name if iam_user else None,
-            region=_optional(env, "AWS_REGION"),
+            region=e.optional("AWS_REGION"),
         )
 
     def build_url(self) -> str:
@@ -151,16 +241,17 @@ class AzureAISettings:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> AzureAISettings:
-        endpoint = _required(env, "AZURE_AI_ENDPOINT")
+        e = Env(env)
+        endpoint = e.text("AZURE_AI_ENDPOINT")
         if not endpoint.startswith(("https://", "http://")):
             raise ConfigurationError(f"AZURE_AI_ENDPOINT must be an http(s) URL, got {endpoint!r}")
-        key = _optional(env, "AZURE_AI_KEY")
-        key_parameter = _optional(env, "AZURE_AI_KEY_PARAMETER")
+        key = e.optional("AZURE_AI_KEY")
+        key_parameter = e.optional("AZURE_AI_KEY_PARAMETER")
         if key is None and key_parameter is None:
             raise ConfigurationError("AZURE_AI_KEY_PARAMETER is not set (nor AZURE_AI_KEY for local runs)")
         return cls(
             endpoint=endpoint.rstrip("/"),
-            api_version=_optional(env, "AZURE_AI_API_VERSION") or DEFAULT_AZURE_AI_API_VERSION,
+            api_version=e.text("AZURE_AI_API_VERSION"),
             key_parameter=None if key else key_parameter,
             key=key,
         )
@@ -176,10 +267,11 @@ class AiBudgetSettings:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> AiBudgetSettings:
+        e = Env(env)
         return cls(
-            daily=_usd(env, "AI_DAILY_BUDGET_USD"),
-            caller_daily=_usd(env, "AI_CALLER_DAILY_BUDGET_USD"),
-            monthly=_usd(env, "AI_MONTHLY_BUDGET_USD"),
+            daily=e.usd("AI_DAILY_BUDGET_USD"),
+            caller_daily=e.usd("AI_CALLER_DAILY_BUDGET_USD"),
+            monthly=e.usd("AI_MONTHLY_BUDGET_USD"),
         )
 
 
@@ -204,7 +296,7 @@ def ai_budget_settings() -> AiBudgetSettings:
 
 
 def service_name() -> str:
-    return _service_name(os.environ)
+    return Env(os.environ).text("POWERTOOLS_SERVICE_NAME")
 
 
 def reset() -> None:
@@ -213,80 +305,16 @@ def reset() -> None:
         accessor.cache_clear()
 
 
-def _rds_endpoint(env: Mapping[str, str]) -> RdsEndpoint | None:
-    host, user = _optional(env, "DB_HOST"), _optional(env, "DB_USER")
+def _rds_endpoint(e: Env) -> RdsEndpoint | None:
+    host, user = e.optional("DB_HOST"), e.optional("DB_USER")
     if host is None and user is None:
         return None
     if host is None or user is None:
         raise ConfigurationError(f"{'DB_USER' if host else 'DB_HOST'} is not set (DB_HOST and DB_USER go together)")
     return RdsEndpoint(
         host=host,
-        port=_int(env, "DB_PORT", default=5432, minimum=1),
-        dbname=_optional(env, "DB_NAME") or "postgres",
+        port=e.integer("DB_PORT", minimum=1),
+        dbname=e.text("DB_NAME"),
         user=user,
-        region=_optional(env, "AWS_REGION"),
+        region=e.optional("AWS_REGION"),
     )
-
-
-def _service_name(env: Mapping[str, str]) -> str:
-    return _optional(env, "POWERTOOLS_SERVICE_NAME") or DEFAULT_SERVICE_NAME
-
-
-def env_int(env: Mapping[str, str], name: str, *, default: int, minimum: int) -> int:
-    """An integer variable; ConfigurationError naming it when invalid (for function-specific settings)."""
-    return _int(env, name, default=default, minimum=minimum)
-
-
-def env_optional(env: Mapping[str, str], name: str) -> str | None:
-    """A variable's stripped value, None when unset or blank."""
-    return _optional(env, name)
-
-
-def _optional(env: Mapping[str, str], name: str) -> str | None:
-    value = env.get(name, "").strip()
-    return value or None
-
-
-def _required(env: Mapping[str, str], name: str) -> str:
-    value = _optional(env, name)
-    if value is None:
-        raise ConfigurationError(f"{name} is not set")
-    return value
-
-
-def _int(env: Mapping[str, str], name: str, *, default: int, minimum: int) -> int:
-    raw = _optional(env, name)
-    if raw is None:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ConfigurationError(f"{name} must be an integer, got {raw!r}") from None
-    if value < minimum:
-        raise ConfigurationError(f"{name} must be >= {minimum}, got {value}")
-    return value
-
-
-def _usd(env: Mapping[str, str], name: str) -> int:
-    """A required dollar amount (e.g. "2.50") as whole micro-dollars."""
-    from decimal import Decimal, InvalidOperation
-
-    raw = _required(env, name)
-    try:
-        value = Decimal(raw)
-    except InvalidOperation:
-        raise ConfigurationError(f"{name} must be an amount in USD, got {raw!r}") from None
-    if not value.is_finite() or value <= 0:
-        raise ConfigurationError(f"{name} must be a positive amount in USD, got {raw!r}")
-    return int(value * 1_000_000)
-
-
-def _bool(env: Mapping[str, str], name: str, *, default: bool) -> bool:
-    raw = _optional(env, name)
-    if raw is None:
-        return default
-    if raw.lower() in _TRUE:
-        return True
-    if raw.lower() in _FALSE:
-        return False
-    raise ConfigurationError(f"{name} must be true or false, got {raw!r}")

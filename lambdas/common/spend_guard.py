@@ -36,7 +36,7 @@ from common.errors import OverBudget, WorkerError
 if TYPE_CHECKING:
     import psycopg
 
-    from common.azure_ai import ChatResult, Usage
+    from common.azure_responses import ChatResult, Usage
     from common.settings import AiBudgetSettings
 
 logger = logging.getLogger(__name__)

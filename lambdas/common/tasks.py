@@ -13,8 +13,9 @@ Pure Python with no imports from the app: the CDK app imports it too (the one
 exception to "stacks never import lambdas", see pyproject.toml's contracts).
 
 Adding a scheduled task: one `TaskSpec` here, its worker and schedule in
-``stacks/config.py`` (``CronConfig.<task>`` and ``<task>_schedule``), its runner
-(``runner``, "module:function" under lambdas/), and a migration that widens
+``stacks/config/cron.py`` (``CronConfig.<task>`` and ``<task>_schedule``), its runner
+(``runner``, "module:function" under lambdas/, with its settings reader declared by
+``cron.runners.reads``), and a migration that widens
 the ``CHECK`` and creates its database role (docs/architecture.md).
 """
 

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import functools
 import importlib
+from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from common import jobs, payloads, tasks
 from common.errors import ConfigurationError, PermanentError
-from cron.settings import CronSettings, cron_settings
+from cron.settings import AlertsSettings, DataSettings, TrendsSettings, alerts_settings, data_settings, trends_settings
 from cron.settings import reset as reset_settings
 
 if TYPE_CHECKING:
@@ -22,6 +23,22 @@ if TYPE_CHECKING:
     from common.deadline import Deadline
     from cron.notify import WebhookUrl
     from cron.worker import Runner
+
+# The attribute naming a runner's settings reader (each task reads only its own variables).
+SETTINGS_READER = "settings_reader"
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def reads(reader: Callable[[], Any]) -> Callable[[_F], _F]:
+    """Declare the settings reader of a runner: `for_task` binds what it returns as ``settings=``."""
+
+    def mark(run: _F) -> _F:
+        setattr(run, SETTINGS_READER, reader)
+        return run
+
+    return mark
+
 
 # Time kept back from the Lambda timeout to record the outcome (the handler's `Deadline` reserve).
 RESERVE_S = 10.0
@@ -40,12 +57,13 @@ def payload_of(job: jobs.Job, msg: jobs.JobMessage) -> dict[str, Any]:
     return payloads.validate(msg.task, msg.payload, now=window_time(job, msg), from_job=True)
 
 
+@reads(data_settings)
 def data(
     conn: psycopg.Connection,
     job: jobs.Job,
     msg: jobs.JobMessage,
     *,
-    settings: CronSettings,
+    settings: DataSettings,
     deadline: Deadline,
 ) -> dict[str, Any]:
     from cron import rollups
@@ -68,12 +86,13 @@ def data(
     ).to_dict()
 
 
+@reads(trends_settings)
 def trends(
     conn: psycopg.Connection,
     job: jobs.Job,
     msg: jobs.JobMessage,
     *,
-    settings: CronSettings,
+    settings: TrendsSettings,
     deadline: Deadline,
 ) -> dict[str, Any]:
     import contextlib
@@ -108,12 +127,13 @@ def trends(
     )
 
 
+@reads(alerts_settings)
 def alerts(
     conn: psycopg.Connection,
     job: jobs.Job,
     msg: jobs.JobMessage,
     *,
-    settings: CronSettings,
+    settings: AlertsSettings,
     deadline: Deadline,
 ) -> dict[str, Any]:
     import time
@@ -157,15 +177,19 @@ def _rules(name: str) -> Any:
 
 
 def for_task(task: str, deadline: Deadline) -> Runner:
-    """The runner the task registry names for ``task`` ("module:function"), bound to the settings and deadline."""
+    """The runner the task registry names for ``task`` ("module:function"), bound to its own task's
+    settings (the reader it declares with `reads`) and the deadline."""
     spec = tasks.SPECS.get(task)
     if spec is None or spec.runner is None:
         raise ValueError(f"no cron runner for task {task!r}")
-    settings = cron_settings()
-    if task == "trends":
-        settings.trend_sources()  # a bad TREND_SOURCES fails here, before any job is touched
     module, _, function = spec.runner.partition(":")
     run = getattr(importlib.import_module(module), function)
+    reader = getattr(run, SETTINGS_READER, None)
+    if reader is None:
+        raise ValueError(f"cron runner {spec.runner} declares no settings reader (@reads)")
+    settings = reader()
+    if isinstance(settings, TrendsSettings):
+        settings.trend_sources()  # a bad TREND_SOURCES fails here, before any job is touched
     return functools.partial(run, settings=settings, deadline=deadline)
 
 
@@ -183,12 +207,12 @@ def _dlq_depths(urls: tuple[tuple[str, str], ...]) -> Any:
     return DlqDepths(dict(urls))
 
 
-def _notifier(settings: CronSettings) -> Any:
+def _notifier(settings: AlertsSettings) -> Any:
     return _cached_notifier(settings.alerts_topic_arn, settings.slack_webhook_parameter)
 
 
 @functools.cache
-def _cached_notifier(topic_arn: str | None, slack_parameter: str | None) -> Any:
+def _cached_notifier(topic_arn: str, slack_parameter: str) -> Any:
     from cron.notify import Notifier
 
     return Notifier(

@@ -1,10 +1,10 @@
-"""Settings of the cron workers, read from the environment the Cron stack sets.
+"""Settings of the cron workers, one reader per task, from the environment the Cron stack sets.
 
-Every value is checked when the settings are read and a bad one is refused
-with a `ConfigurationError` naming its variable (as common.settings does).
-The trend sources are parsed only by the trends worker: reading them needs
-`cron.sources` and its XML/HTML parsers, which the data and alerts workers
-never load.
+Each task's worker gets only its own variables, and every value and its default live in the
+stage config (``cron``, ``alerts`` sections); a missing or bad variable is a
+`ConfigurationError` naming it (read through common.settings.Env). The trend sources are
+parsed only by the trends worker: reading them needs `cron.sources` and its XML/HTML
+parsers, which the data and alerts workers never load.
 """
 
 from __future__ import annotations
@@ -15,63 +15,80 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from common.errors import ConfigurationError
-from common.events import DEFAULT_LOOKBACK_HOURS
-from common.settings import env_int, env_optional
+from common.settings import Env
 
 if TYPE_CHECKING:
     from cron.sources import Source
 
-DEFAULT_USER_AGENT = "HuntazeTrendsBot/1.0 (+https://huntaze.com/bot)"
-
 
 @dataclass(frozen=True)
-class CronSettings:
-    stage: str
+class TrendsSettings:
     trends_user_agent: str
     trends_top_n: int
     # Networks trend fetches may reach besides public addresses (local runs and tests only).
     trends_allowed_networks: tuple[str, ...]
     generation_model: str
-    late_event_lookback: timedelta
-    ingest_settle: timedelta
-    rollup_max_catchup: timedelta
-    alerts_topic_arn: str | None
-    slack_webhook_parameter: str | None
-    dlq_urls: dict[str, str]
-    # The alerts worker: its rules file (a name under lambdas/cron/rules/) and where
-    # repository runbook paths resolve.
-    alert_rules_file: str = "default.json"
-    runbook_base_url: str = ""
     # TREND_SOURCES, checked to be a JSON list; its items are read by `trend_sources()`.
-    trend_sources_raw: str = "[]"
+    trend_sources_raw: str
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str]) -> CronSettings:
+    def from_env(cls, env: Mapping[str, str]) -> TrendsSettings:
+        e = Env(env)
         return cls(
-            stage=env_optional(env, "STAGE") or "dev",
-            trends_user_agent=env_optional(env, "TRENDS_USER_AGENT") or DEFAULT_USER_AGENT,
-            trends_top_n=env_int(env, "TRENDS_TOP_N", default=20, minimum=1),
-            trends_allowed_networks=_allowed_networks(env),
-            generation_model=env_optional(env, "GENERATION_MODEL") or "DeepSeek-V3",
-            late_event_lookback=timedelta(
-                hours=env_int(env, "LATE_EVENT_LOOKBACK_HOURS", default=DEFAULT_LOOKBACK_HOURS, minimum=1)
-            ),
-            ingest_settle=timedelta(seconds=env_int(env, "INGEST_SETTLE_SECONDS", default=60, minimum=0)),
-            rollup_max_catchup=timedelta(hours=env_int(env, "ROLLUP_MAX_CATCHUP_HOURS", default=24, minimum=1)),
-            alerts_topic_arn=env_optional(env, "ALERTS_TOPIC_ARN"),
-            slack_webhook_parameter=env_optional(env, "SLACK_WEBHOOK_PARAMETER"),
-            dlq_urls=_dlq_urls(env),
-            alert_rules_file=env_optional(env, "ALERT_RULES_FILE") or "default.json",
-            runbook_base_url=env_optional(env, "RUNBOOK_BASE_URL") or "",
-            trend_sources_raw=json.dumps(_json(env, "TREND_SOURCES", list, "a JSON list of sources")),
+            trends_user_agent=e.text("TRENDS_USER_AGENT"),
+            trends_top_n=e.integer("TRENDS_TOP_N", minimum=1),
+            trends_allowed_networks=_allowed_networks(e),
+            generation_model=e.text("GENERATION_MODEL"),
+            trend_sources_raw=json.dumps(e.json("TREND_SOURCES", list, "a JSON list of sources")),
         )
 
     def trend_sources(self) -> tuple[Source, ...]:
         """The configured trend sources (imports the page parsers)."""
         return _parse_sources(self.trend_sources_raw)
+
+
+@dataclass(frozen=True)
+class DataSettings:
+    late_event_lookback: timedelta
+    ingest_settle: timedelta
+    rollup_max_catchup: timedelta
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> DataSettings:
+        e = Env(env)
+        return cls(
+            late_event_lookback=timedelta(hours=e.integer("LATE_EVENT_LOOKBACK_HOURS", minimum=1)),
+            ingest_settle=timedelta(seconds=e.integer("INGEST_SETTLE_SECONDS", minimum=0)),
+            rollup_max_catchup=timedelta(hours=e.integer("ROLLUP_MAX_CATCHUP_HOURS", minimum=1)),
+        )
+
+
+@dataclass(frozen=True)
+class AlertsSettings:
+    stage: str
+    alerts_topic_arn: str
+    slack_webhook_parameter: str
+    dlq_urls: dict[str, str]
+    # Its rules file (a name under lambdas/cron/rules/), where repository runbook
+    # paths resolve (may be blank). The ai_spend rule's monthly budget is
+    # common.settings.AiBudgetSettings's.
+    alert_rules_file: str
+    runbook_base_url: str
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> AlertsSettings:
+        e = Env(env)
+        return cls(
+            stage=e.text("STAGE"),
+            alerts_topic_arn=e.text("ALERTS_TOPIC_ARN"),
+            slack_webhook_parameter=e.text("SLACK_WEBHOOK_PARAMETER"),
+            dlq_urls=_dlq_urls(e),
+            alert_rules_file=e.text("ALERT_RULES_FILE"),
+            runbook_base_url=e.raw("RUNBOOK_BASE_URL"),
+        )
 
 
 @functools.cache
@@ -84,10 +101,10 @@ def _parse_sources(raw: str) -> tuple[Source, ...]:
         raise ConfigurationError(f"TREND_SOURCES: {exc}") from None
 
 
-def _allowed_networks(env: Mapping[str, str]) -> tuple[str, ...]:
+def _allowed_networks(e: Env) -> tuple[str, ...]:
     from cron.trend_addresses import allowed_networks
 
-    networks = _json(env, "TRENDS_ALLOWED_NETWORKS", list, "a JSON list of IP networks")
+    networks = e.json("TRENDS_ALLOWED_NETWORKS", list, "a JSON list of IP networks")
     try:
         allowed_networks(networks)
     except (TypeError, ValueError) as exc:
@@ -95,32 +112,29 @@ def _allowed_networks(env: Mapping[str, str]) -> tuple[str, ...]:
     return tuple(networks)
 
 
-def _dlq_urls(env: Mapping[str, str]) -> dict[str, str]:
-    urls = _json(env, "DLQ_URLS", dict, "a JSON object of task -> queue URL")
+def _dlq_urls(e: Env) -> dict[str, str]:
+    urls = e.json("DLQ_URLS", dict, "a JSON object of task -> queue URL")
     if not all(isinstance(k, str) and isinstance(v, str) and v for k, v in urls.items()):
         raise ConfigurationError("DLQ_URLS must map each task to a queue URL")
     return urls
 
 
-def _json(env: Mapping[str, str], name: str, kind: type, what: str) -> Any:
-    raw = env_optional(env, name)
-    if raw is None:
-        return kind()
-    try:
-        value = json.loads(raw)
-    except ValueError as exc:
-        raise ConfigurationError(f"{name} is not valid JSON ({exc})") from None
-    if not isinstance(value, kind):
-        raise ConfigurationError(f"{name} must be {what}")
-    return value
+@functools.cache
+def trends_settings() -> TrendsSettings:
+    return TrendsSettings.from_env(os.environ)
 
 
 @functools.cache
-def cron_settings() -> CronSettings:
-    return CronSettings.from_env(os.environ)
+def data_settings() -> DataSettings:
+    return DataSettings.from_env(os.environ)
+
+
+@functools.cache
+def alerts_settings() -> AlertsSettings:
+    return AlertsSettings.from_env(os.environ)
 
 
 def reset() -> None:
     """Forget cached settings (tests that change the environment)."""
-    cron_settings.cache_clear()
-    _parse_sources.cache_clear()
+    for cached in (trends_settings, data_settings, alerts_settings, _parse_sources):
+        cached.cache_clear()

@@ -38,29 +38,33 @@ class SourceError(Exception):
 
 @dataclass(frozen=True)
 class Source:
-    """What the worker needs to know about a source (stacks.config.TrendSourceConfig, as JSON)."""
+    """What the worker needs to know about a source: stacks.config.TrendSourceConfig, every
+    field as the Cron stack dumps it (the defaults live there, not here)."""
 
     name: str
     url: str
     kind: SourceKind
-    timeout_seconds: float = 10.0
-    min_interval_seconds: float = 1.0
-    max_bytes: int = 2 * 1024 * 1024
+    timeout_seconds: float
+    min_interval_seconds: float
+    max_bytes: int
     # JSON only: where the list is, which (dotted) fields hold what, the kind of
     # a row without a type, and what the counts measure.
-    items_path: str = "items"
-    name_field: str = "name"
-    count_field: str = "count"
-    type_field: str = "type"
-    artist_field: str | None = None
-    default_type: Kind | None = None
-    count_scale: Scale | None = None
+    items_path: str
+    name_field: str
+    count_field: str
+    type_field: str
+    artist_field: str | None
+    default_type: Kind | None
+    count_scale: Scale | None
 
     @classmethod
     def from_dict(cls, raw: Mapping[str, Any]) -> Source:
-        unknown = set(raw) - {f.name for f in fields(cls)}
+        known = {f.name for f in fields(cls)}
+        unknown, missing = set(raw) - known, known - set(raw)
         if unknown:
             raise ValueError(f"trend source has unknown keys: {', '.join(sorted(unknown))}")
+        if missing:
+            raise ValueError(f"trend source {raw.get('name')!r} lacks {', '.join(sorted(missing))}")
         source = cls(**raw)
         if source.kind not in SOURCE_KINDS:
             raise ValueError(f"trend source {source.name}: unknown kind {source.kind!r}")

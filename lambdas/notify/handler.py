@@ -15,6 +15,7 @@ from aws_lambda_powertools import Logger
 
 from common import secrets
 from common import slack as slack_webhook
+from common.settings import Env
 from notify import slack
 
 logger = Logger()
@@ -28,7 +29,7 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, int]:
         if slack.for_one_channel(sns):
             skipped += 1
             continue
-        webhook_url = secrets.get_secure_parameter(os.environ["SLACK_WEBHOOK_PARAMETER"]).strip()
+        webhook_url = secrets.get_secure_parameter(Env(os.environ).text("SLACK_WEBHOOK_PARAMETER")).strip()
         slack_webhook.post(webhook_url, slack.format_alert(sns.get("Subject"), sns.get("Message", "")))
         sent += 1
     logger.info("forwarded alerts to Slack", extra={"count": sent, "skipped": skipped})

@@ -12,7 +12,7 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-from common.errors import ConfigurationError
+from common.settings import Env
 from common.tasks import TASKS
 from ops.errors import OpsError
 
@@ -26,10 +26,7 @@ class TaskQueues:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> TaskQueues:
-        prefix = env.get(URL_PREFIX_ENV, "").strip()
-        if not prefix:
-            raise ConfigurationError(f"{URL_PREFIX_ENV} is not set")
-        return cls(prefix)
+        return cls(Env(env).text(URL_PREFIX_ENV))
 
     def url(self, task: str) -> str:
         if task not in TASKS:

@@ -1,16 +1,19 @@
-"""The router's own settings, read once per container from the environment the stack sets."""
+"""The router's own settings, read once per container from the environment the Router stack sets.
+
+Every value and its default live in the stage config; a missing or bad variable is a
+``ConfigurationError`` naming it.
+"""
 
 from __future__ import annotations
 
 import functools
-import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 
 from common.errors import ConfigurationError
-from common.events import DEFAULT_LOOKBACK_HOURS
+from common.settings import Env
 from common.tasks import TASKS
 
 
@@ -24,7 +27,7 @@ class RouterSettings:
     max_images: int
     max_output_tokens: int
     ai_deadline_s: float
-    uploads_bucket: str | None
+    uploads_bucket: str
     upload_url_ttl_s: int
     upload_max_bytes: int
     upload_content_types: tuple[str, ...]
@@ -32,18 +35,16 @@ class RouterSettings:
     queue_urls: dict[str, str]  # task -> queue URL, only for the tasks deployed
     # A caller whose JWT claim `admin_claim` holds `admin_claim_value` sees every
     # job, including those with no owner; None: no caller is an admin.
-    admin_claim: str = "scope"
-    admin_claim_value: str | None = None
-    # Tasks only a caller with the operator scope may queue (the scheduled ones);
-    # with no scope configured, nobody may.
-    operator_scope: str | None = None
-    operator_tasks: frozenset[str] = frozenset()
-    # POST /v1/events: the event types accepted (none configured: every event is
-    # refused), the claim listing a token's writable accounts (none: only operators
-    # write events), the rollups' look-back.
-    event_types: tuple[str, ...] = ()
-    event_accounts_claim: str | None = None
-    event_lookback: timedelta = timedelta(hours=DEFAULT_LOOKBACK_HOURS)
+    admin_claim: str
+    admin_claim_value: str | None
+    # Tasks only a caller with the operator scope may queue (the scheduled ones).
+    operator_scope: str
+    operator_tasks: frozenset[str]
+    # POST /v1/events: the event types accepted, the claim listing a token's
+    # writable accounts (operators write any), the rollups' look-back.
+    event_types: tuple[str, ...]
+    event_accounts_claim: str
+    event_lookback: timedelta
 
     @property
     def accepted_types(self) -> tuple[str, ...]:
@@ -56,31 +57,35 @@ class RouterSettings:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> RouterSettings:
-        models = _json_map(env, "AI_MODELS")
+        e = Env(env)
+        models = e.json("AI_MODELS", dict, "a JSON object of request type -> model")
+        if not all(isinstance(v, str) for v in models.values()):
+            raise ConfigurationError("AI_MODELS must be a JSON object of strings")
         if "default" not in models:
             raise ConfigurationError("AI_MODELS needs a 'default' model")
         return cls(
             models=models,
-            default_types=_csv(env.get("AI_DEFAULT_TYPES", "vision,chat")),
-            cache_ttl_s=_int(env, "AI_CACHE_TTL_SECONDS", 3600),
-            max_prompt_chars=_int(env, "AI_MAX_PROMPT_CHARS", 32_000),
-            max_body_bytes=_int(env, "MAX_BODY_BYTES", 4_000_000),
-            max_images=_int(env, "AI_MAX_IMAGES", 4),
-            max_output_tokens=_int(env, "AI_MAX_OUTPUT_TOKENS", 4096),
-            ai_deadline_s=float(env.get("AI_DEADLINE_SECONDS", "25")),
-            uploads_bucket=env.get("UPLOADS_BUCKET") or None,
-            upload_url_ttl_s=_int(env, "UPLOAD_URL_TTL_SECONDS", 900),
-            upload_max_bytes=_int(env, "UPLOAD_MAX_BYTES", 500 * 1024 * 1024),
-            upload_content_types=_csv(env.get("UPLOAD_CONTENT_TYPES", "video/mp4,video/quicktime,video/webm")),
-            max_idempotency_key_chars=_int(env, "MAX_IDEMPOTENCY_KEY_CHARS", 128),
-            queue_urls={t: env[f"QUEUE_URL_{t.upper()}"] for t in TASKS if env.get(f"QUEUE_URL_{t.upper()}")},
-            admin_claim=env.get("ADMIN_CLAIM") or "scope",
-            admin_claim_value=env.get("ADMIN_CLAIM_VALUE") or None,
-            operator_scope=env.get("OPERATOR_SCOPE") or None,
-            operator_tasks=frozenset(_csv(env.get("OPERATOR_TASKS", ""))),
-            event_types=_csv(env.get("EVENT_TYPES", "")),
-            event_accounts_claim=env.get("EVENT_ACCOUNTS_CLAIM") or None,
-            event_lookback=timedelta(hours=_int(env, "EVENT_LOOKBACK_HOURS", DEFAULT_LOOKBACK_HOURS)),
+            default_types=e.words("AI_DEFAULT_TYPES"),
+            cache_ttl_s=e.integer("AI_CACHE_TTL_SECONDS", minimum=1),
+            max_prompt_chars=e.integer("AI_MAX_PROMPT_CHARS", minimum=1),
+            max_body_bytes=e.integer("MAX_BODY_BYTES", minimum=1),
+            max_images=e.integer("AI_MAX_IMAGES", minimum=0),
+            max_output_tokens=e.integer("AI_MAX_OUTPUT_TOKENS", minimum=1),
+            ai_deadline_s=e.number("AI_DEADLINE_SECONDS", above=0),
+            uploads_bucket=e.text("UPLOADS_BUCKET"),
+            upload_url_ttl_s=e.integer("UPLOAD_URL_TTL_SECONDS", minimum=1),
+            upload_max_bytes=e.integer("UPLOAD_MAX_BYTES", minimum=1),
+            upload_content_types=e.words("UPLOAD_CONTENT_TYPES"),
+            max_idempotency_key_chars=e.integer("MAX_IDEMPOTENCY_KEY_CHARS", minimum=1),
+            # Only the tasks deployed have a queue (and a variable).
+            queue_urls={t: url for t in TASKS if (url := e.optional(f"QUEUE_URL_{t.upper()}"))},
+            admin_claim=e.text("ADMIN_CLAIM"),
+            admin_claim_value=e.raw("ADMIN_CLAIM_VALUE") or None,
+            operator_scope=e.text("OPERATOR_SCOPE"),
+            operator_tasks=frozenset(e.words("OPERATOR_TASKS")),
+            event_types=e.words("EVENT_TYPES"),
+            event_accounts_claim=e.text("EVENT_ACCOUNTS_CLAIM"),
+            event_lookback=timedelta(hours=e.integer("EVENT_LOOKBACK_HOURS", minimum=1)),
         )
 
 
@@ -91,30 +96,3 @@ def router_settings() -> RouterSettings:
 
 def reset() -> None:
     router_settings.cache_clear()
-
-
-def _json_map(env: Mapping[str, str], name: str) -> dict[str, str]:
-    raw = env.get(name)
-    if not raw:
-        raise ConfigurationError(f"{name} is not set")
-    try:
-        value = json.loads(raw)
-    except ValueError:
-        raise ConfigurationError(f"{name} is not JSON") from None
-    if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
-        raise ConfigurationError(f"{name} must be a JSON object of strings")
-    return value
-
-
-def _csv(raw: str) -> tuple[str, ...]:
-    return tuple(part.strip() for part in raw.split(",") if part.strip())
-
-
-def _int(env: Mapping[str, str], name: str, default: int) -> int:
-    raw = env.get(name)
-    if not raw:
-        return default
-    try:
-        return int(raw)
-    except ValueError:
-        raise ConfigurationError(f"{name} must be an integer, got {raw!r}") from None

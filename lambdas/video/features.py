@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from video.probe import VideoInfo
-from video.sampling import Sample
+from video.samples import Sample
 
 # Frames closer than this (a stream with duplicate times) count as this far apart.
 _MIN_GAP_S = 0.04

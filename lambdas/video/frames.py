@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from video.sampling import Sample
+from video.samples import Sample
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,8 @@ from statistics import median
 
 import numpy as np
 
-from video.sampling import DecodedFrame, PacketStat, Sample, grey_histogram
+from video.samples import DecodedFrame, PacketStat, Sample
+from video.thumbnails import grey_histogram
 
 # Share of the histogram that must move for a cut (0 = identical, 1 = disjoint).
 CUT_THRESHOLD = 0.35

@@ -30,12 +30,10 @@ def ops_function(scope: Construct, cfg: StageConfig, data: DataStack) -> PythonF
             # Every task queue's URL is this plus the task (names.queue_prefix + task == names.queue).
             "QUEUE_URL_PREFIX": queue_url_base() + names.queue_prefix(cfg.prefix),
         },
-        vpc=data.vpc,
-        security_groups=[data.workers_sg],
+        database=data.database_access("ops"),
         unalarmed_because="an operator invokes it synchronously and sees every error in the CLI",
         reserved_concurrency=cfg.monitoring.ops_reserved_concurrency,
     )
-    data.grant_database(ops, "ops")
     synchronous = (
         "The ops CLI invokes it synchronously and shows its error to the operator; "
         "a DLQ only serves asynchronous invocations."

@@ -9,7 +9,8 @@ package and the shared ``common`` package are copied beside them.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 
 import aws_cdk as cdk
 import jsii
@@ -59,6 +60,16 @@ def code_for(package: str) -> lambda_.Code:
     )
 
 
+@dataclass(frozen=True)
+class DatabaseAccess:
+    """How a function reaches PostgreSQL as one role: its place in the VPC, and its login
+    (environment and grant), applied to the function once it exists (``DataStack.database_access``)."""
+
+    vpc: ec2.IVpc
+    security_groups: Sequence[ec2.ISecurityGroup]
+    attach: Callable[[lambda_.Function], None]
+
+
 class PythonFunction(lambda_.Function):
     """A Lambda function of ``lambdas/<package>`` with the app's standard settings."""
 
@@ -75,8 +86,7 @@ class PythonFunction(lambda_.Function):
         timeout: cdk.Duration | None = None,
         ephemeral_storage_mb: int = 512,
         environment: Mapping[str, str] | None = None,
-        vpc: ec2.IVpc | None = None,
-        security_groups: Sequence[ec2.ISecurityGroup] | None = None,
+        database: DatabaseAccess | None = None,
         reserved_concurrency: int | None = None,
         unalarmed_because: str | None = None,
         function_name: str | None = None,
@@ -94,6 +104,7 @@ class PythonFunction(lambda_.Function):
             "POWERTOOLS_LOG_LEVEL": cfg.lambdas.log_level,
             **(environment or {}),
         }
+        vpc = database.vpc if database else None
         super().__init__(
             scope,
             construct_id,
@@ -114,10 +125,12 @@ class PythonFunction(lambda_.Function):
             system_log_level_v2=lambda_.SystemLogLevel.WARN,
             vpc=vpc,
             vpc_subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS) if vpc else None,
-            security_groups=list(security_groups) if security_groups else None,
+            security_groups=list(database.security_groups) if database else None,
             reserved_concurrent_executions=reserved_concurrency,
             function_name=function_name,
         )
+        if database is not None:
+            database.attach(self)
         # A function whose failures already reach a person another way (a deploy that
         # fails, an operator's own command) gets no alarms: each costs $0.10/month.
         self.unalarmed_because = unalarmed_because

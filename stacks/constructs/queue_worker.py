@@ -16,10 +16,9 @@ with the same settings:
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 
 import aws_cdk as cdk
-from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_lambda_event_sources as sources
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
@@ -27,7 +26,7 @@ from constructs import Construct
 from stacks.config import StageConfig, WorkerConfig
 from stacks.constructs.nag import acknowledge
 from stacks.constructs.nag_checkov import acknowledge_checkov
-from stacks.constructs.python_function import PythonFunction
+from stacks.constructs.python_function import DatabaseAccess, PythonFunction
 from stacks.naming import dlq_name, function_name, queue_name
 
 VISIBILITY_TIMEOUT_FACTOR = 6
@@ -73,8 +72,7 @@ class QueueWorker(Construct):
         handler: str,
         description: str,
         environment: Mapping[str, str] | None = None,
-        vpc: ec2.IVpc | None = None,
-        security_groups: Sequence[ec2.ISecurityGroup] | None = None,
+        database: DatabaseAccess | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         self.task = task
@@ -107,8 +105,7 @@ class QueueWorker(Construct):
             # MAX_RECEIVE_COUNT tells the worker which delivery is the last, so a job whose
             # retries run out is marked failed instead of staying queued behind a DLQ message.
             environment={"TASK": task, "MAX_RECEIVE_COUNT": str(worker.max_receive_count), **(environment or {})},
-            vpc=vpc,
-            security_groups=security_groups,
+            database=database,
         )
         self.function.add_event_source(
             sources.SqsEventSource(

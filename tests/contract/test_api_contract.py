@@ -19,7 +19,6 @@ gets is documented on those operations and tested in tests/e2e
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import json
 import tempfile
@@ -194,8 +193,9 @@ def _fits_the_analytics_rules(query: dict[str, Any]) -> bool:
     """GET /v1/analytics: "`to` after `from`, within the granularity's range, event types of the stage's list"."""
     from router import analytics
     from router.settings import RouterSettings
+    from tests import function_env
 
-    settings = RouterSettings.from_env({"AI_MODELS": ENV["AI_MODELS"], "EVENT_TYPES": ENV["EVENT_TYPES"]})
+    settings = RouterSettings.from_env({**function_env.router(), **ENV})
     return _parses(lambda: analytics.parse(query, settings))
 
 
@@ -221,12 +221,11 @@ _QUERY_RULES = {ANALYTICS.path: _fits_the_analytics_rules, TRENDS.path: _fits_th
 
 @functools.cache
 def _stage_rules() -> tuple[Any, ...]:
-    """The alert rules the stage's alerts worker loads (its rule file, ALERT_RULES_FILE's default)."""
+    """The alert rules the stage's alerts worker loads (its rule file, the dev stage's ALERT_RULES_FILE)."""
     from cron import rule_file
-    from cron.settings import CronSettings
+    from tests import function_env
 
-    default = next(f.default for f in dataclasses.fields(CronSettings) if f.name == "alert_rules_file")
-    return rule_file.load(rule_file.RULES_DIR / default).rules
+    return rule_file.load(rule_file.RULES_DIR / function_env.alerts()["ALERT_RULES_FILE"]).rules
 
 
 def _fits_the_data_range_rule(payload: dict[str, Any]) -> bool:
@@ -257,6 +256,7 @@ def api(monkeypatch, database_env, db_conn, redis_url, redis_client, aws, httpse
     from common import settings as common_settings
     from router import cache, queues, uploads
     from router import settings as router_settings
+    from tests import function_env
 
     boto3.client("s3", region_name="us-east-2").create_bucket(
         Bucket=ENV["UPLOADS_BUCKET"], CreateBucketConfiguration={"LocationConstraint": "us-east-2"}
@@ -266,13 +266,15 @@ def api(monkeypatch, database_env, db_conn, redis_url, redis_client, aws, httpse
         url = sqs.create_queue(QueueName=f"huntaze-contract-{task}")["QueueUrl"]
         monkeypatch.setenv(f"QUEUE_URL_{task.upper()}", url)
     for name, value in {
+        **function_env.router(),
+        **function_env.azure(httpserver.url_for("/").rstrip("/"), ENV["AZURE_AI_KEY"]),
         **{name: STAGE.router_env[name] for name in ACCESS_ENV},
         **ENV,
-        "AZURE_AI_ENDPOINT": httpserver.url_for("/").rstrip("/"),
+        "ADMIN_CLAIM_VALUE": "",
         "REDIS_URL": redis_url,
     }.items():
         monkeypatch.setenv(name, value)
-    for name in ("REDIS_HOST", "AZURE_AI_KEY_PARAMETER", "ADMIN_CLAIM_VALUE"):
+    for name in ("REDIS_HOST", "AZURE_AI_KEY_PARAMETER"):
         monkeypatch.delenv(name, raising=False)
     httpserver.expect_request("/models/chat/completions").respond_with_json(chat_completion("ok", model="Phi-4"))
     resets = (

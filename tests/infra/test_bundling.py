@@ -33,7 +33,8 @@ def migrate_asset(tmp_path_factory) -> Path:
 def test_asset_holds_the_function_the_shared_package_and_its_wheels(migrate_asset):
     assert (migrate_asset / "migrate" / "handler.py").is_file()
     assert (migrate_asset / "common" / "__init__.py").is_file()
-    assert any(migrate_asset.glob("common/migrations/0001_*.sql"))
+    assert any(migrate_asset.glob("migrate/migrations/0001_*.sql"))
+    assert not (migrate_asset / "common" / "migrations").exists()
     assert (migrate_asset / "psycopg").is_dir()
     assert list(migrate_asset.glob("psycopg_binary*"))
     assert not list(migrate_asset.rglob("__pycache__"))
@@ -65,7 +66,7 @@ def test_asset_hash_changes_with_the_code_and_not_otherwise(tmp_path, monkeypatc
     (lambdas / "migrate" / "__pycache__" / "x.pyc").write_bytes(b"junk")
     assert pf.asset_hash("migrate") == before
     # When a migration is added, Then the hash moves (so the deploy trigger re-runs)
-    (lambdas / "common" / "migrations" / "9999_test.sql").write_text("select 1;")
+    (lambdas / "migrate" / "migrations" / "9999_test.sql").write_text("select 1;")
     assert pf.asset_hash("migrate") != before
 
 

@@ -9,7 +9,7 @@ aws_lambda_powertools/shared/version.py in the same tree is 3.22.0; the release'
 https://github.com/aws-powertools/powertools-lambda-python/pull/5869 did for
 v3.4.1 -> layer 6 on 2025-01-14). The layer 27 configured before holds some release
 after 3.22.0; nothing read offline ties it (or any layer) to the 3.37.0 the tests ran on
-(see stacks/config.py).
+(see stacks/config/functions.py).
 """
 
 from __future__ import annotations

@@ -148,7 +148,6 @@ def test_queues_present_get_url_env_and_send_grant(tmp_path):
         app,
         "RouterWithQueue",
         cfg=stacks.cfg,
-        network=stacks.network,
         data=stacks.data,
         queues={"trends": queue},
         env=env,
@@ -183,7 +182,9 @@ def test_the_router_reads_the_stage_s_event_types_claim_and_rollup_lookback(rout
         for f in router.find_resources("AWS::Lambda::Function").values()
         if f["Properties"]["Handler"] == "router.handler.lambda_handler"
     ]
-    env = {k: v for k, v in fn["Properties"]["Environment"]["Variables"].items() if isinstance(v, str)}
+    from tests.infra.test_settings_roundtrip import stand_in
+
+    env = {k: stand_in(v) for k, v in fn["Properties"]["Environment"]["Variables"].items()}
     settings = RouterSettings.from_env(env)
     # Then POST /v1/events accepts the one list of event types (the alert rules' vocabulary too),
     # trusts the configured claim, and refuses what the data rollups would never count

@@ -28,10 +28,15 @@ STAND_IN = "standin"
 # What a shared construct sets whether or not the function reads it (known, listed in issue 10):
 # PythonFunction gives every function its STAGE (only cron reads it) and a Powertools metrics
 # namespace (no function publishes Powertools metrics yet); QueueWorker gives every worker its TASK
-# (the video worker has only one) and its MAX_RECEIVE_COUNT (the sweeper keeps no job of its own
+# (the video, imports and webhooks workers have only one) and its MAX_RECEIVE_COUNT (the sweeper keeps no job of its own
 # to mark retries_exhausted: a failed sweep is simply the next one).
 SET_BY_CONSTRUCTS = {"STAGE", "POWERTOOLS_METRICS_NAMESPACE"}
-SET_BY_QUEUE_WORKER = {"video.handler": {"TASK"}, "cron.sweep_handler": {"TASK", "MAX_RECEIVE_COUNT"}}
+SET_BY_QUEUE_WORKER = {
+    "video.handler": {"TASK"},
+    "imports.handler": {"TASK"},
+    "webhooks.handler": {"TASK"},
+    "cron.sweep_handler": {"TASK", "MAX_RECEIVE_COUNT"},
+}
 
 
 class RecordingEnviron(dict):
@@ -68,6 +73,13 @@ def stand_in(value: Any) -> str:
     return STAND_IN  # Ref, Fn::GetAtt, Fn::ImportValue, ...
 
 
+def _announces() -> None:
+    """A job worker's completion queue (common.completion; set only when the stage has webhook endpoints)."""
+    from common import completion
+
+    completion.queue_url()
+
+
 def _router() -> None:
     from router.settings import router_settings
 
@@ -86,6 +98,7 @@ def _video() -> None:
     common_settings.database_settings()
     common_settings.azure_ai_settings()
     common_settings.ai_budget_settings()
+    _announces()
 
 
 def _cron() -> None:
@@ -99,12 +112,30 @@ def _cron() -> None:
         common_settings.azure_ai_settings()
     if os.environ["TASK"] in ("trends", "alerts"):
         common_settings.ai_budget_settings()  # the summary's guard; the ai_spend rule's monthly budget
+    _announces()
 
 
 def _sweeper() -> None:
     from cron import sweep_settings
 
     sweep_settings.sweep_policy()
+    common_settings.database_settings()
+    _announces()  # it fails abandoned jobs
+
+
+def _imports() -> None:
+    from imports.settings import import_settings
+
+    import_settings()
+    messages.max_receive_count()
+    common_settings.database_settings()
+    _announces()
+
+
+def _webhooks() -> None:
+    from webhooks.settings import webhook_settings
+
+    webhook_settings()  # its endpoints name their signing secrets; MAX_RECEIVE_COUNT is its own
     common_settings.database_settings()
 
 
@@ -141,6 +172,8 @@ READERS: dict[str, Callable[[], None]] = {
     "ops.handler": _ops,
     "notify.handler": _notify,
     "migrate.handler": _migrate,
+    "imports.handler": _imports,
+    "webhooks.handler": _webhooks,
 }
 
 
@@ -154,13 +187,19 @@ def _our_functions(templates) -> Iterator[tuple[str, str, dict[str, Any]]]:
 
 
 def _reset_caches() -> None:
+    from common import completion
     from cron import runners
     from cron import settings as cron_settings
+    from imports import settings as import_settings
     from ops.queues import task_queues
     from router import settings as router_settings
     from video.settings import video_settings
+    from webhooks import settings as webhook_settings
 
     common_settings.reset()
+    completion.reset()
+    import_settings.reset()
+    webhook_settings.reset()
     cron_settings.reset()
     runners.reset()
     router_settings.reset()
@@ -169,8 +208,17 @@ def _reset_caches() -> None:
 
 
 @pytest.fixture(scope="module")
-def functions(templates) -> list[tuple[str, str, dict[str, Any]]]:
-    return sorted(_our_functions(templates))
+def functions(tmp_path_factory) -> list[tuple[str, str, dict[str, Any]]]:
+    """The dev app with a webhook endpoint, so the notifier and every worker's completion queue exist too."""
+    from aws_cdk.assertions import Template
+
+    from tests.infra.conftest import synth_app
+
+    endpoint = {"name": "app", "url": "https://app.example.com/hooks"}
+    _app, stacks = synth_app(
+        "dev", {"webhooks": {"endpoints": [endpoint]}}, outdir=str(tmp_path_factory.mktemp("cdk-roundtrip"))
+    )
+    return sorted(_our_functions({s.stack_name: Template.from_stack(s) for s in stacks.all()}))
 
 
 def test_every_function_package_has_its_readers_listed(functions):

@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_the_embedded_postgresql_takes_the_real_migrations() -> None:
-    from common import migrate
+    from migrate import runner as migrate
 
     # Given an embedded PostgreSQL / When the app's migrations are applied to it
     with services.embedded_postgres() as dsn, psycopg.connect(dsn, autocommit=True) as conn:

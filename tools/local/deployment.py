@@ -269,11 +269,11 @@ def read(templates: dict[str, dict[str, Any]], region: str) -> Deployment:
         ],
         functions=functions,
         schedules=schedules,
-        api=_http_api(templates, r),
+        api=_http_api(templates),
     )
 
 
-def _http_api(templates: dict[str, dict[str, Any]], r: _Resolver) -> HttpApi:
+def _http_api(templates: dict[str, dict[str, Any]]) -> HttpApi:
     ((stack, _lid, api),) = _resources(templates, "AWS::ApiGatewayV2::Api")
     ((_s, _l, authorizer),) = _resources(templates, "AWS::ApiGatewayV2::Authorizer")
     ((_s, _l, stage),) = _resources(templates, "AWS::ApiGatewayV2::Stage")

@@ -119,7 +119,7 @@ class LocalSystem:
                 self._spawn(spec_path, fn)
         self._wait_healthy()
         (s.state_dir / "endpoints.json").write_text(json.dumps(dataclasses.asdict(self.endpoints), indent=2))
-        self._start_background(dep, database_url, spec_path)
+        self._start_background(database_url, spec_path)
         self.timings["healthy_s"] = time.monotonic() - started
 
     def _database(self) -> str:
@@ -141,7 +141,7 @@ class LocalSystem:
 
         self._stack.callback(drop)
         url = make_conninfo(admin, dbname=name)
-        from common import migrate
+        from migrate import runner as migrate
 
         with psycopg.connect(url, autocommit=True) as conn:
             applied = migrate.apply_migrations(conn)
@@ -259,8 +259,10 @@ class LocalSystem:
             env["WEBHOOK_REQUIRE_HTTPS"] = "false"
             env["WEBHOOK_ALLOWED_NETWORKS"] = json.dumps(["127.0.0.0/8", "::1/128"])
         if fn.environment.get("TREND_SOURCES") == "[]":  # no source configured: the local stand-in
-            stand_in = {"name": "local", "url": self.standins.trends_url, "kind": "json", "count_scale": "views"}
-            env["TREND_SOURCES"] = json.dumps([stand_in])
+            from stacks.config import TrendSourceConfig
+
+            stand_in = TrendSourceConfig(name="local", url=self.standins.trends_url, kind="json", count_scale="views")
+            env["TREND_SOURCES"] = json.dumps([stand_in.model_dump()])
             # The stand-in listens on loopback, which the fetcher refuses unless allowed.
             env["TRENDS_ALLOWED_NETWORKS"] = json.dumps(["127.0.0.0/8"])
         env.update(s.extra_env)
@@ -333,7 +335,7 @@ class LocalSystem:
                 )
             time.sleep(0.1)
 
-    def _start_background(self, dep: Deployment, database_url: str, spec_path: Path) -> None:
+    def _start_background(self, database_url: str, spec_path: Path) -> None:
         from tools.local.journal import JobJournal
 
         assert self.endpoints is not None

@@ -148,7 +148,14 @@ def _job(args: argparse.Namespace, *, sqs: Any, lambda_client: Any) -> Any:
     def send(task: str, body: dict[str, Any]) -> str:
         return Queues(sqs or _client("sqs", args.region), args.stage).send(task, body)
 
-    with db.connect(DatabaseSettings.from_env({"DATABASE_URL": args.database_url}), autocommit=True) as conn:
+    from stacks import function_settings
+    from stacks.config import load_stage_config
+    from stacks.synth import cdk_context
+
+    # The stage's session limits, as its ops function gets them.
+    cfg = load_stage_config(cdk_context()["config"], args.stage, environ={})
+    env = {"DATABASE_URL": args.database_url, "POWERTOOLS_SERVICE_NAME": "ops-cli", **function_settings.database(cfg)}
+    with db.connect(DatabaseSettings.from_env(env), autocommit=True) as conn:
         return perform(request, conn, send)
 
 

@@ -11,7 +11,8 @@ from datetime import UTC, datetime
 import pytest
 from werkzeug import Request, Response
 
-from common.azure_ai import AzureAIClient, ChatResult, Usage, user_message
+from common.azure_ai import AzureAIClient, user_message
+from common.azure_responses import ChatResult, Usage
 from common.errors import PermanentError, TransientError
 from tests.fakes import chat_completion
 
@@ -74,7 +75,12 @@ def test_success_returns_typed_result_and_reports_usage(httpserver, fake_time):
     # Given a server that answers and a usage hook
     seen: list[ChatResult] = []
     client = AzureAIClient(
-        httpserver.url_for("/"), "test-key", usage_hook=seen.append, clock=fake_time.clock, sleep=fake_time.sleep
+        httpserver.url_for("/"),
+        "test-key",
+        usage_hook=seen.append,
+        clock=fake_time.clock,
+        sleep=fake_time.sleep,
+        api_version=API_VERSION,
     )
     expect(httpserver, headers={"api-key": "test-key"}).respond_with_json(completion("Hello!"))
     # When a chat completion is requested
@@ -533,7 +539,9 @@ def test_401_refreshes_the_key_once(httpserver, fake_time):
         calls.append(refresh)
         return "new-key" if refresh else "old-key"
 
-    client = AzureAIClient(httpserver.url_for("/"), key, clock=fake_time.clock, sleep=fake_time.sleep)
+    client = AzureAIClient(
+        httpserver.url_for("/"), key, clock=fake_time.clock, sleep=fake_time.sleep, api_version=API_VERSION
+    )
     expect(httpserver, headers={"api-key": "old-key"}).respond_with_json({"error": {"message": "bad key"}}, status=401)
     expect(httpserver, headers={"api-key": "new-key"}).respond_with_json(completion("ok"))
     # When called / Then it refreshed the key and succeeded without sleeping
@@ -584,7 +592,9 @@ def test_key_refresh_is_not_counted_as_an_attempt(httpserver, fake_time):
 
 
 def test_connection_refused_is_unavailable(fake_time):
-    client = AzureAIClient("http://127.0.0.1:1", "k", clock=fake_time.clock, sleep=fake_time.sleep)
+    client = AzureAIClient(
+        "http://127.0.0.1:1", "k", clock=fake_time.clock, sleep=fake_time.sleep, api_version=API_VERSION
+    )
     with pytest.raises(TransientError) as info:
         client.chat(model="m", messages=[{"role": "user", "content": "x"}], budget_s=1)
     assert info.value.reason == "azure_unavailable"
@@ -598,6 +608,7 @@ def test_key_from_ssm_secure_parameter(aws, httpserver, monkeypatch):
     # Given the key in an SSM SecureString parameter and the settings naming it
     boto3.client("ssm").put_parameter(Name="/huntaze-test/azure/api-key", Value="sm-key\n", Type="SecureString")
     monkeypatch.setenv("AZURE_AI_ENDPOINT", httpserver.url_for("/"))
+    monkeypatch.setenv("AZURE_AI_API_VERSION", API_VERSION)
     monkeypatch.setenv("AZURE_AI_KEY_PARAMETER", "/huntaze-test/azure/api-key")
     monkeypatch.delenv("AZURE_AI_KEY", raising=False)
     settings.reset()

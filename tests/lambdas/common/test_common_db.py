@@ -13,6 +13,9 @@ from common import db, settings
 from common.errors import TransientError
 from common.settings import DatabaseSettings
 
+# Server-side limits for settings built by hand (any values: these tests are about the connection string).
+LIMITS = {"statement_timeout_ms": 60_000, "lock_timeout_ms": 10_000, "idle_in_transaction_timeout_ms": 60_000}
+
 pytestmark = pytest.mark.pg
 
 
@@ -82,7 +85,11 @@ def test_connection_dropped_during_work_is_transient_then_recovers(database_env,
 def test_unreachable_database_is_a_transient_error(monkeypatch):
     # Given settings pointing at a port nobody listens on
     settings = DatabaseSettings(
-        url="postgresql://postgres@127.0.0.1:1/postgres", secret_arn=None, connect_timeout_s=1, application_name="t"
+        url="postgresql://postgres@127.0.0.1:1/postgres",
+        secret_arn=None,
+        connect_timeout_s=1,
+        application_name="t",
+        **LIMITS,
     )
     # When connecting / Then the failure is transient
     with pytest.raises(TransientError) as info:
@@ -98,7 +105,7 @@ def test_conninfo_from_rds_secret_verifies_the_server_certificate(aws):
             {"host": "db.internal", "port": 5432, "username": "app", "password": "p@ss w0rd", "dbname": "huntaze"}
         ),
     )["ARN"]
-    settings = DatabaseSettings(url=None, secret_arn=arn, connect_timeout_s=7, application_name="video")
+    settings = DatabaseSettings(url=None, secret_arn=arn, connect_timeout_s=7, application_name="video", **LIMITS)
     # When the connection string is built
     info = psycopg.conninfo.conninfo_to_dict(db.conninfo(settings))
     # Then it uses the secret's fields and verifies the server against the shipped RDS CAs
@@ -118,7 +125,11 @@ def test_conninfo_from_rds_secret_verifies_the_server_certificate(aws):
 
 def test_conninfo_from_database_url_is_plain():
     settings = DatabaseSettings(
-        url="postgresql://postgres@127.0.0.1:5432/x", secret_arn=None, connect_timeout_s=5, application_name="t"
+        url="postgresql://postgres@127.0.0.1:5432/x",
+        secret_arn=None,
+        connect_timeout_s=5,
+        application_name="t",
+        **LIMITS,
     )
     info = psycopg.conninfo.conninfo_to_dict(db.conninfo(settings))
     assert "sslmode" not in info
@@ -133,6 +144,7 @@ def test_url_options_are_kept_and_server_limits_added():
         application_name="t",
         statement_timeout_ms=1500,
         lock_timeout_ms=0,
+        idle_in_transaction_timeout_ms=60_000,
     )
     options = psycopg.conninfo.conninfo_to_dict(db.conninfo(settings))["options"]
     assert options == (

@@ -99,6 +99,8 @@ def test_router_cache_client_signs_as_the_configured_user(monkeypatch):
     monkeypatch.delenv("REDIS_URL", raising=False)
     for name, value in {
         "REDIS_HOST": "master.example.cache.amazonaws.com",
+        "REDIS_PORT": "6379",
+        "REDIS_TLS": "true",
         "REDIS_IAM_USER": "huntaze-dev-router",
         "REDIS_CACHE_NAME": "rg-1",
         "AWS_REGION": "us-east-2",

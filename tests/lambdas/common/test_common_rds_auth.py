@@ -12,6 +12,7 @@ import pytest
 
 from common import db, rds_auth
 from common.settings import RDS_CA_BUNDLE, DatabaseSettings, RdsEndpoint
+from tests import function_env
 
 ENDPOINT = RdsEndpoint(host="db.internal", port=5432, dbname="huntaze", user="huntaze_video", region="us-east-2")
 
@@ -37,13 +38,29 @@ def _empty_token_cache():
 
 def test_settings_with_host_and_user_log_in_as_that_role():
     s = DatabaseSettings.from_env(
-        {"DB_HOST": "db.internal", "DB_USER": "huntaze_video", "DB_NAME": "huntaze", "AWS_REGION": "us-east-2"}
+        {
+            **function_env.database("video"),
+            "DB_HOST": "db.internal",
+            "DB_PORT": "5432",
+            "DB_USER": "huntaze_video",
+            "DB_NAME": "huntaze",
+            "AWS_REGION": "us-east-2",
+        }
     )
     assert (s.iam, s.secret_arn, s.url) == (ENDPOINT, None, None)
 
 
 def test_a_role_wins_over_the_master_secret():
-    s = DatabaseSettings.from_env({"DB_HOST": "h", "DB_USER": "huntaze_ops", "DB_SECRET_ARN": "arn:master"})
+    s = DatabaseSettings.from_env(
+        {
+            **function_env.database("ops"),
+            "DB_HOST": "h",
+            "DB_PORT": "5432",
+            "DB_NAME": "huntaze",
+            "DB_USER": "huntaze_ops",
+            "DB_SECRET_ARN": "arn:master",
+        }
+    )
     assert s.secret_arn is None and s.iam is not None and s.iam.user == "huntaze_ops"
 
 
@@ -86,7 +103,16 @@ def test_refresh_signs_a_new_token_at_once(aws):
 
 def test_conninfo_for_a_role_uses_its_token_and_verifies_the_server(aws):
     # Given a function configured for its own role
-    settings = DatabaseSettings(url=None, secret_arn=None, connect_timeout_s=5, application_name="video", iam=ENDPOINT)
+    settings = DatabaseSettings(
+        url=None,
+        secret_arn=None,
+        connect_timeout_s=5,
+        application_name="video",
+        statement_timeout_ms=60_000,
+        lock_timeout_ms=10_000,
+        idle_in_transaction_timeout_ms=60_000,
+        iam=ENDPOINT,
+    )
     # When the connection string is built
     info = psycopg.conninfo.conninfo_to_dict(db.conninfo(settings))
     # Then the password is the role's IAM token and TLS is verified against the RDS CAs

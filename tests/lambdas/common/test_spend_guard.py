@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import pytest
 
 from common import spend_guard
-from common.azure_ai import ChatResult, Usage
+from common.azure_responses import ChatResult, Usage
 from common.errors import OverBudget, TransientError
 from common.settings import AiBudgetSettings
 

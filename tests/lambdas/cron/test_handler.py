@@ -14,6 +14,10 @@ from cron_testdata import T0, Context, generate_events, insert_events, jobs_rows
 
 @pytest.fixture
 def handler(database_env, monkeypatch):
+    from tests import function_env
+
+    for name, value in function_env.data().items():
+        monkeypatch.setenv(name, value)
     monkeypatch.setenv("TASK", "data")
     monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "true")
     monkeypatch.setenv("LATE_EVENT_LOOKBACK_HOURS", "48")
@@ -22,9 +26,9 @@ def handler(database_env, monkeypatch):
     monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", "HuntazeTest")
     from cron import handler, settings
 
-    settings.cron_settings.cache_clear()
+    settings.reset()
     yield handler.lambda_handler
-    settings.cron_settings.cache_clear()
+    settings.reset()
 
 
 def test_scheduled_message_creates_its_job_and_rolls_up(handler, db_conn):

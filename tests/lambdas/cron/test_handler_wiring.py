@@ -9,29 +9,34 @@ import boto3
 import pytest
 from cron_testdata import AI_BUDGET_ENV, T0, Context, chat_reply, jobs_rows, scheduled, sqs_event
 
+from stacks.config import TrendSourceConfig
+
 
 @pytest.fixture
 def configure(database_env, monkeypatch):
     from common import azure_ai, settings
     from cron import settings as cron_settings
+    from tests import function_env
 
     def apply(**env: str):
         monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "true")
         monkeypatch.setenv("STAGE", "test")
+        for key, value in {**function_env.trends(), **function_env.alerts(), **function_env.azure("", "")}.items():
+            monkeypatch.setenv(key, value)
         monkeypatch.setenv("MAX_RECEIVE_COUNT", "3")  # QueueWorker sets it from the queue's redrive policy
         for key, value in AI_BUDGET_ENV.items():
             monkeypatch.setenv(key, value)
         for key, value in env.items():
             monkeypatch.setenv(key, value)
         settings.reset()
-        cron_settings.cron_settings.cache_clear()
+        cron_settings.reset()
         azure_ai.reset_client()
         from cron import handler
 
         return handler.lambda_handler
 
     yield apply
-    cron_settings.cron_settings.cache_clear()
+    cron_settings.reset()
     azure_ai.reset_client()
 
 
@@ -61,7 +66,7 @@ def test_trends_worker_fetches_summarises_and_saves(configure, db_conn, httpserv
     }
     handler = configure(
         TASK="trends",
-        TREND_SOURCES=json.dumps([source]),
+        TREND_SOURCES=json.dumps([TrendSourceConfig(**source).model_dump()]),  # as the Cron stack dumps it
         TRENDS_ALLOWED_NETWORKS=json.dumps(["127.0.0.1/32"]),
         AZURE_AI_ENDPOINT=httpserver.url_for("/"),
         AZURE_AI_KEY="test-key",
@@ -99,7 +104,7 @@ def test_a_trends_summary_over_the_days_ai_budget_defers_the_job_to_midnight(con
     source = {"name": "local", "url": httpserver.url_for("/trends.json"), "kind": "json", "count_scale": "views"}
     handler = configure(
         TASK="trends",
-        TREND_SOURCES=json.dumps([{**source, "min_interval_seconds": 0}]),
+        TREND_SOURCES=json.dumps([TrendSourceConfig(**source, min_interval_seconds=0).model_dump()]),
         TRENDS_ALLOWED_NETWORKS=json.dumps(["127.0.0.1/32"]),
         AZURE_AI_ENDPOINT=httpserver.url_for("/"),
         AZURE_AI_KEY="test-key",

@@ -26,15 +26,19 @@ PAYLOADS = {
 
 @pytest.fixture
 def handler(database_env, monkeypatch):
+    from tests import function_env
+
+    for name, value in function_env.data().items():
+        monkeypatch.setenv(name, value)
     monkeypatch.setenv("TASK", "data")
     monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "true")
     monkeypatch.setenv("MAX_RECEIVE_COUNT", "3")
     monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", "HuntazeTest")
     from cron import handler, settings
 
-    settings.cron_settings.cache_clear()
+    settings.reset()
     yield handler.lambda_handler
-    settings.cron_settings.cache_clear()
+    settings.reset()
 
 
 @pytest.mark.parametrize("case", list(PAYLOADS), ids=list(PAYLOADS))

@@ -8,7 +8,7 @@ from email.utils import format_datetime
 
 import pytest
 from raw_http import RawServer, connections
-from trend_fixtures import LOOPBACK, UA, gzip_bomb, source
+from trend_fixtures import LOOPBACK, UA, configured, gzip_bomb, source
 
 from cron.sources import Source, SourceError
 from cron.trend_addresses import allowed_networks
@@ -22,7 +22,7 @@ def _fetcher(**kw) -> Fetcher:
 
 
 def _raw_source(server: RawServer, **extra) -> Source:
-    return Source(name="raw", url=server.url(), kind="json", count_scale="posts", min_interval_seconds=0, **extra)
+    return configured(name="raw", url=server.url(), kind="json", count_scale="posts", min_interval_seconds=0, **extra)
 
 
 def test_fetch_sends_the_user_agent(httpserver):
@@ -119,7 +119,7 @@ def test_every_dns_answer_is_checked_before_connecting(answers):
         resolver_calls.append((host, port))
         return answers
 
-    src = Source(name="dns", url="https://trends.example.com/t", kind="json", count_scale="posts")
+    src = configured(name="dns", url="https://trends.example.com/t", kind="json", count_scale="posts")
     with connections() as made, pytest.raises(SourceError) as err:
         Fetcher(UA, resolver=resolver).fetch(src)
     assert err.value.reason == "blocked_address"
@@ -209,7 +209,7 @@ def test_gzip_bomb_is_refused_without_inflating_it(httpserver):
 
 
 def test_unreachable_source_is_a_source_error():
-    src = Source(name="gone", url="http://127.0.0.1:9/t", kind="json", count_scale="posts", timeout_seconds=1)
+    src = configured(name="gone", url="http://127.0.0.1:9/t", kind="json", count_scale="posts", timeout_seconds=1)
     with pytest.raises(SourceError) as err:
         _fetcher().fetch(src)
     assert err.value.reason == "unreachable"

@@ -8,12 +8,14 @@ import pytest
 
 from cron.sources import Page, Source, SourceError, parse
 from cron.trend_counts import MAX_COUNT, parse_count
+from stacks.config import TrendSourceConfig
+
+# A JSON source as the Cron stack dumps it (every field; the defaults are the stage config's).
+BASE = TrendSourceConfig(name="j", url="https://example.com/t", kind="json", count_scale="posts").model_dump()
 
 
 def _source(**fields):
-    return Source.from_dict(
-        {"name": "j", "url": "https://example.com/t", "kind": "json", "count_scale": "posts", **fields}
-    )
+    return Source.from_dict({**BASE, **fields})
 
 
 def _parse(doc, **fields):
@@ -124,4 +126,4 @@ def test_unusable_page_is_a_source_error(body, path):
 
 def test_a_json_source_without_a_scale_is_refused():
     with pytest.raises(ValueError, match="count_scale"):
-        Source.from_dict({"name": "j", "url": "https://example.com/t", "kind": "json"})
+        Source.from_dict({**BASE, "count_scale": None})

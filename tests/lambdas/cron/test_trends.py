@@ -7,21 +7,24 @@ from datetime import timedelta
 
 import pytest
 from cron_testdata import T0, chat_reply, json_body, spend_guard
-from trend_fixtures import LOOPBACK, UA
+from trend_fixtures import LOOPBACK, UA, configured
 
 from common.azure_ai import AzureAIClient
 from common.errors import OverBudget, TransientError
 from cron import summary, trends, trends_store
-from cron.sources import Source
 from cron.trend_fetch import Fetcher
 
 CHAT = "/models/chat/completions"
 PAGES = ("/feed.json", "/broken", "/page.html")
 HOURS_6 = timedelta(hours=6)
 
+API_VERSION = "2024-05-01-preview"
+
 
 def _summarizer(httpserver, guard):
-    client = AzureAIClient(httpserver.url_for("/"), "test-key", sleep=lambda _s: None, max_attempts=2)
+    client = AzureAIClient(
+        httpserver.url_for("/"), "test-key", sleep=lambda _s: None, max_attempts=2, api_version=API_VERSION
+    )
     return lambda rising, falling: summary.summarize(client, "DeepSeek-V3", rising, falling, budget_s=5, guard=guard)
 
 
@@ -31,7 +34,7 @@ def _answer(text: str, names: list[str]) -> dict:
 
 def _sources(httpserver):
     def src(name, path, kind, **extra):
-        return Source(name=name, url=httpserver.url_for(path), kind=kind, min_interval_seconds=0, **extra)
+        return configured(name=name, url=httpserver.url_for(path), kind=kind, min_interval_seconds=0, **extra)
 
     return [
         src("feed", "/feed.json", "json", count_scale="views"),

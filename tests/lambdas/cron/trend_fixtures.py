@@ -125,8 +125,15 @@ def gzip_bomb(decompressed_bytes: int) -> bytes:
     return gzip.compress(b"\0" * decompressed_bytes, compresslevel=9)
 
 
+def configured(**fields) -> Source:
+    """A source as the Cron stack hands it over: the stage config's model fills every field it defaults."""
+    from stacks.config import TrendSourceConfig
+
+    return Source.from_dict(TrendSourceConfig(**fields).model_dump())
+
+
 def source(httpserver, kind, path="/t", name=None, **extra) -> Source:
     if kind == "json":
         extra.setdefault("count_scale", "posts")
     extra.setdefault("min_interval_seconds", 0)
-    return Source(name=name or f"src-{kind}", url=httpserver.url_for(path), kind=kind, **extra)
+    return configured(name=name or f"src-{kind}", url=httpserver.url_for(path), kind=kind, **extra)

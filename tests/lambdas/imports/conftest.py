@@ -13,7 +13,10 @@ def imports_env(database_env, aws, monkeypatch):
     from common import settings
     from imports import settings as isettings
     from imports import storage
+    from tests import function_env
 
+    for name, value in function_env.imports().items():
+        monkeypatch.setenv(name, value)
     monkeypatch.setenv("UPLOADS_BUCKET", BUCKET)
     monkeypatch.setenv("EVENT_TYPES", ",".join(EVENT_TYPES))
     monkeypatch.setenv("EVENT_LOOKBACK_HOURS", "48")

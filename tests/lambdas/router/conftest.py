@@ -36,12 +36,15 @@ def router_env(
     from common import settings as common_settings
     from router import cache, queues, uploads
     from router import settings as router_settings
+    from tests import function_env
 
     s3 = boto3.client("s3", region_name="us-east-2")
     s3.create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": "us-east-2"})
     sqs = boto3.client("sqs", region_name="us-east-2")
     urls = {task: sqs.create_queue(QueueName=f"huntaze-test-{task}")["QueueUrl"] for task in ("video", "trends")}
     env = {
+        **function_env.router(),
+        **function_env.azure(httpserver.url_for("/").rstrip("/"), AZURE_KEY),
         "AI_MODELS": json.dumps(MODELS),
         "AI_DEFAULT_TYPES": "vision,chat",
         # Micro-dollars: a day of 10000, a caller's day and the month of 1000000.
@@ -61,6 +64,8 @@ def router_env(
         "EVENT_TYPES": ",".join(EVENT_TYPES),
         "EVENT_ACCOUNTS_CLAIM": ACCOUNTS_CLAIM,
         "EVENT_LOOKBACK_HOURS": str(LOOKBACK_HOURS),
+        # Any caller may queue any task here; tests/lambdas/router/test_router_operator_scope.py sets the stage's list.
+        "OPERATOR_TASKS": "",
     }
     for name in ("QUEUE_URL_DATA", "QUEUE_URL_ALERTS", "REDIS_HOST", "AZURE_AI_KEY_PARAMETER"):
         monkeypatch.delenv(name, raising=False)

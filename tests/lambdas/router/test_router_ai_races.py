@@ -242,7 +242,7 @@ def test_a_reservation_is_charged_to_the_day_it_was_taken_in(db_conn):
 
 def test_a_failed_settle_is_kept_and_written_before_the_next_request(database_env, db_conn):
     from common import db, spend_guard
-    from common.azure_ai import Usage
+    from common.azure_responses import Usage
     from common.errors import TransientError
     from common.settings import AiBudgetSettings
 

@@ -13,17 +13,25 @@ from typing import Any
 
 import pytest
 
-from common.azure_ai import ChatResult, Usage
+from common.azure_responses import ChatResult, Usage
 from common.errors import OverBudget, PermanentError, TransientError
 from router import ai
 from router.errors import ApiError
 from router.settings import RouterSettings
+from tests import function_env
 
 MODELS = {"reasoning": "DeepSeek-R1", "generation": "DeepSeek-V3", "default": "Phi-4-multimodal-instruct"}
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 8
 JPEG = b"\xff\xd8\xff" + b"\x00" * 8
 SETTINGS = RouterSettings.from_env(
-    {"AI_MODELS": json.dumps(MODELS), "AI_MAX_PROMPT_CHARS": "20", "AI_MAX_IMAGES": "2", "AI_MAX_OUTPUT_TOKENS": "2000"}
+    {
+        **function_env.router(),
+        "UPLOADS_BUCKET": "uploads",
+        "AI_MODELS": json.dumps(MODELS),
+        "AI_MAX_PROMPT_CHARS": "20",
+        "AI_MAX_IMAGES": "2",
+        "AI_MAX_OUTPUT_TOKENS": "2000",
+    }
 )
 
 

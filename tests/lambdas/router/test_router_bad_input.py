@@ -203,7 +203,7 @@ def test_a_key_with_a_control_character_is_refused(call, char):
 def test_the_rule_and_the_stack_agree_on_the_prefix():
     from common.payloads import UPLOADS_PREFIX
     from router.uploads import object_key
-    from stacks.data import UPLOADS_PREFIX as STACK_PREFIX
+    from stacks.function_settings import UPLOADS_PREFIX as STACK_PREFIX
 
     assert UPLOADS_PREFIX == STACK_PREFIX
     assert object_key("a b.mp4", __import__("uuid").uuid4()).startswith(UPLOADS_PREFIX)

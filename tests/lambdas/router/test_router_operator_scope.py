@@ -59,10 +59,14 @@ def test_any_caller_still_queues_a_video_job(call, operator_env):
     assert answer.status == 202, answer.body
 
 
-def test_without_a_configured_scope_nobody_queues_a_scheduled_task(call, operator_env, monkeypatch):
-    from router import settings
+def test_without_a_configured_scope_the_router_does_not_start(operator_env):
+    # Given the router's environment without OPERATOR_SCOPE (the stage config always has one)
+    import os
 
-    monkeypatch.delenv("OPERATOR_SCOPE")
-    settings.reset()
-    answer = call("POST", "/v1/jobs", {"task": "trends", "payload": {}}, claims={**CLAIMS, "scope": OPERATOR_SCOPE})
-    assert answer.status == 403
+    from common.errors import ConfigurationError
+    from router.settings import RouterSettings
+
+    env = {k: v for k, v in os.environ.items() if k != "OPERATOR_SCOPE"}
+    # When its settings are read / Then it stops, naming the variable, instead of letting anyone queue
+    with pytest.raises(ConfigurationError, match="OPERATOR_SCOPE"):
+        RouterSettings.from_env(env)

@@ -9,6 +9,7 @@ local HTTP server).
 from __future__ import annotations
 
 import json
+import os
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -39,6 +40,22 @@ def contract(router_env, call, monkeypatch, db_conn) -> Iterator[Any]:
         monkeypatch.setenv(f"QUEUE_URL_{task.upper()}", urls[task])
     router_settings.reset()
     queues.reset()
+    import boto3
+
+    from tests import function_env
+
+    topic = boto3.client("sns", region_name="us-east-2").create_topic(Name="huntaze-test-alerts")["TopicArn"]
+    for name, value in {
+        **function_env.trends(),
+        **function_env.data(),
+        **function_env.alerts(),
+        **function_env.video(),
+        "ALERTS_TOPIC_ARN": topic,
+        "SLACK_WEBHOOK_PARAMETER": "/huntaze-test/slack",
+        "DLQ_URLS": "{}",
+    }.items():
+        if name not in os.environ:  # a test's own fixture (a rules file, say) set it first
+            monkeypatch.setenv(name, value)
     for name, value in {
         "POWERTOOLS_TRACE_DISABLED": "true",
         "STAGE": "test",
@@ -253,14 +270,12 @@ def trend_sources(httpserver) -> Callable[[], dict[str, str]]:
             "usage": {"prompt_tokens": 5, "completion_tokens": 2, "total_tokens": 7},
         }
     )
-    sources = [
-        {
-            "name": n,
-            "url": httpserver.url_for(f"/{n}.json"),
-            "kind": "json",
-            "count_scale": "posts",
-            "min_interval_seconds": 0,
-        }
+    from stacks.config import TrendSourceConfig
+
+    sources = [  # as the Cron stack dumps them: every field
+        TrendSourceConfig(
+            name=n, url=httpserver.url_for(f"/{n}.json"), kind="json", count_scale="posts", min_interval_seconds=0
+        ).model_dump()
         for n in ("alpha", "beta")
     ]
     return lambda: {

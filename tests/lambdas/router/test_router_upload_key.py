@@ -73,13 +73,15 @@ def test_one_byte_over_the_maximum_names_the_limit(call, router_env):
     assert answer.body["detail"] == f"{size} bytes is over the limit of {size - 1}"
 
 
-def test_without_an_uploads_bucket_the_answer_is_503_and_no_job(call, router_env, db_conn, monkeypatch):
+def test_without_an_uploads_bucket_the_router_is_misconfigured_and_makes_no_job(call, router_env, db_conn, monkeypatch):
+    # UPLOADS_BUCKET is a required setting (the Router stack always sets it; no runtime default):
+    # a router without one refuses as misconfigured instead of issuing a ticket.
     from router import settings
 
     monkeypatch.setenv("UPLOADS_BUCKET", "")
     settings.reset()
     answer = call("POST", "/v1/uploads", {"filename": "a.mp4", "contentType": "video/mp4", "size": 10})
-    assert (answer.status, answer.body["error"]) == (503, "uploads_unavailable")
+    assert (answer.status, answer.body["error"]) == (500, "misconfigured")
     assert db_conn.execute("SELECT count(*) AS n FROM jobs").fetchone()["n"] == 0
 
 

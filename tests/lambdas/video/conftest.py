@@ -22,11 +22,12 @@ def video_env(database_env, aws, httpserver, monkeypatch, tmp_path):
     import boto3
 
     from common import azure_ai, settings
+    from tests import function_env
     from video import settings as vsettings
     from video import storage
 
-    monkeypatch.setenv("AZURE_AI_ENDPOINT", httpserver.url_for("/"))
-    monkeypatch.setenv("AZURE_AI_KEY", "test-key")
+    for name, value in {**function_env.video(), **function_env.azure(httpserver.url_for("/"), "test-key")}.items():
+        monkeypatch.setenv(name, value)
     monkeypatch.setenv("VIDEO_MAX_DURATION_S", "7")
     monkeypatch.setenv("VIDEO_MAX_BYTES", str(3 * 1024 * 1024))
     monkeypatch.setenv("VIDEO_WORK_DIR", str(tmp_path))

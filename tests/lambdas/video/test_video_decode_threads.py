@@ -9,7 +9,9 @@ import pytest
 from video_clips import make_clip
 
 from common.errors import ConfigurationError
-from video import features, frames, probe, sampling, scenes
+from tests import function_env
+from video import cpu_quota, features, frames, probe, sampling, scenes
+from video.settings import VideoSettings
 
 # Two cuts a second apart (the second one's span can be placed by the first one's decode) and cuts mid-group.
 CUTS = (1.5, 4.2, 5.3, 7.7, 10.3)
@@ -103,20 +105,21 @@ def test_a_damaged_stream_gives_the_one_thread_result(cut_clip, tmp_path, where)
     assert _without_threads(two) == _without_threads(one)
 
 
-def test_decoder_threads_default_to_the_usable_cpus():
-    assert sampling.decode_threads({}) == sampling.usable_cpus() >= 1
-    assert sampling.usable_cpus() <= len(os.sched_getaffinity(0))
+def test_usable_cpus_are_at_least_one_and_at_most_the_affinity():
+    assert 1 <= cpu_quota.usable_cpus() <= len(os.sched_getaffinity(0))
 
 
-def test_decoder_threads_come_from_the_environment():
-    assert sampling.decode_threads({"VIDEO_DECODE_THREADS": "3"}) == 3
-    assert sampling.decode_threads({"VIDEO_DECODE_THREADS": " 1 "}) == 1
+@pytest.mark.parametrize(("raw", "threads"), [("auto", None), ("3", 3), (" 1 ", 1)])
+def test_decoder_threads_come_from_the_environment(raw, threads):
+    env = {**function_env.video(), "UPLOADS_BUCKET": "b", "VIDEO_DECODE_THREADS": raw}
+    assert VideoSettings.from_env(env).decode_threads == threads
 
 
-@pytest.mark.parametrize("bad", ["0", "-2", "two", "1.5"])
+@pytest.mark.parametrize("bad", ["0", "-2", "two", "1.5", ""])
 def test_a_bad_decoder_thread_count_is_a_configuration_error(bad):
+    env = {**function_env.video(), "UPLOADS_BUCKET": "b", "VIDEO_DECODE_THREADS": bad}
     with pytest.raises(ConfigurationError, match="VIDEO_DECODE_THREADS"):
-        sampling.decode_threads({"VIDEO_DECODE_THREADS": bad})
+        VideoSettings.from_env(env)
 
 
 def test_running_out_of_time_stops_the_decoder_threads(cut_clip):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from video_clips import make_clip
 
-from video import features, frames, probe, sampling, scenes
+from video import features, frames, gop, probe, samples, sampling, scenes
 
 
 def _pass(clip, fps=1.0, max_frames=180):
@@ -36,7 +36,7 @@ def test_samples_one_per_second_without_decoding_every_frame(tmp_path):
     info, ss, _ = _pass(clip)
     # Then there is one sample per second, each from a frame within the window
     assert [s.t for s in ss.samples] == [float(i) for i in range(8)]
-    assert all(abs(s.frame_t - s.t) <= sampling.SAMPLE_WINDOW_S + 1e-6 for s in ss.samples)
+    assert all(abs(s.frame_t - s.t) <= samples.SAMPLE_WINDOW_S + 1e-6 for s in ss.samples)
     # And even seconds are the keyframes themselves; odd seconds the cheapest frame, half a second early
     assert all(s.keyframe and s.frame_t == s.t for s in ss.samples[::2])
     assert all(not s.keyframe and s.frame_t == pytest.approx(s.t - 0.5, abs=0.05) for s in ss.samples[1::2])
@@ -78,7 +78,7 @@ def test_sampling_without_a_container_index_reads_keyframes_from_packets(tmp_pat
     ],
 )
 def test_each_group_serves_its_samples_at_least_cost(key_t, next_key_t, pending, expected):
-    assert sampling.plan_group(pending, key_t, next_key_t, 0.5) == expected
+    assert gop.plan_group(pending, key_t, next_key_t, 0.5) == expected
 
 
 def test_sample_count_is_capped():
@@ -114,12 +114,12 @@ def test_motion_is_a_rate_per_second_between_the_frames_used():
     import numpy as np
 
     grey = [np.full((4, 4), v, np.uint8) for v in (0, 51, 102)]
-    samples = [
-        sampling.Sample(t, ft, False, g, None)
+    sampled = [
+        samples.Sample(t, ft, False, g, None)
         for t, ft, g in ((0.0, 0.0, grey[0]), (1.0, 0.5, grey[1]), (2.0, 2.0, grey[2]))
     ]
     # When motion is computed
-    moves = features.motion(samples, [])
+    moves = features.motion(sampled, [])
     # Then each change is divided by the time between the frames
     assert moves == [None, pytest.approx(0.4), pytest.approx(0.1333, abs=1e-4)]
 

@@ -226,7 +226,9 @@ def test_server_errors_until_time_runs_out_return_the_message(video_env, db_conn
     httpserver.expect_request(CHAT).respond_with_json({"error": {"code": "500"}}, status=500)
     from common import azure_ai
 
-    azure_ai._client = azure_ai.AzureAIClient(httpserver.url_for("/"), "k", max_attempts=3, backoff_base_s=0.01)
+    azure_ai._client = azure_ai.AzureAIClient(
+        httpserver.url_for("/"), "k", api_version="2024-05-01-preview", max_attempts=3, backoff_base_s=0.01
+    )
     # When handled
     result = run(s3_body("uploads/e.mp4"))
     # Then the message goes back to the queue and the job is queued again with the reason
@@ -261,7 +263,9 @@ def test_one_failing_message_reports_only_its_id(video_env, db_conn, httpserver,
     httpserver.expect_request(CHAT).respond_with_handler(answer)
     from common import azure_ai
 
-    azure_ai._client = azure_ai.AzureAIClient(httpserver.url_for("/"), "k", max_attempts=2, backoff_base_s=0.01)
+    azure_ai._client = azure_ai.AzureAIClient(
+        httpserver.url_for("/"), "k", api_version="2024-05-01-preview", max_attempts=2, backoff_base_s=0.01
+    )
     # When the batch is handled / Then only the failing message is reported
     assert run(s3_body("uploads/ok.mp4"), s3_body("uploads/fail.mp4")) == {
         "batchItemFailures": [{"itemIdentifier": "m1"}]
@@ -290,7 +294,9 @@ def _failing_model(httpserver) -> None:
     httpserver.expect_request(CHAT).respond_with_json({"error": {"code": "500"}}, status=500)
     from common import azure_ai
 
-    azure_ai._client = azure_ai.AzureAIClient(httpserver.url_for("/"), "k", max_attempts=2, backoff_base_s=0.01)
+    azure_ai._client = azure_ai.AzureAIClient(
+        httpserver.url_for("/"), "k", api_version="2024-05-01-preview", max_attempts=2, backoff_base_s=0.01
+    )
 
 
 def test_server_errors_on_the_last_delivery_fail_the_job_and_still_dead_letter(video_env, db_conn, httpserver, clips):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from video.sampling import DecodedFrame, PacketStat, Sample
+from video.samples import DecodedFrame, PacketStat, Sample
 from video.scenes import change, cut_intervals, detect_cuts, locate, pin
 
 DARK, BRIGHT = 0.0, 1.0

@@ -9,7 +9,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from common import migrate
+from migrate import runner as migrate
 
 pytestmark = pytest.mark.pg
 

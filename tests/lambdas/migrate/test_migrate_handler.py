@@ -7,7 +7,8 @@ from functools import partial
 import psycopg
 import pytest
 
-from common import db, migrate, settings
+from common import db, settings
+from migrate import runner as migrate
 from tests.fakes import LambdaContext as FakeLambdaContext
 
 pytestmark = pytest.mark.pg
@@ -18,6 +19,10 @@ _Context = partial(FakeLambdaContext, function_name="migrate", memory_limit_in_m
 
 @pytest.fixture
 def migrate_env(fresh_database, monkeypatch):
+    from tests import function_env
+
+    for name, value in function_env.database("migrate").items():
+        monkeypatch.setenv(name, value)
     monkeypatch.setenv("DATABASE_URL", fresh_database)
     monkeypatch.delenv("DB_SECRET_ARN", raising=False)
     settings.reset()
