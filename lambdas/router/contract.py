@@ -289,7 +289,7 @@ CREATE_UPLOAD = RouteSpec(
         413: BAD_BODY[413] + "; `upload_too_large`: `size` is over this stage's UPLOAD_MAX_BYTES",
         415: BAD_BODY[415]
         + "; `unsupported_content_type`: `contentType` is not among this stage's UPLOAD_CONTENT_TYPES",
-        503: "`uploads_unavailable` (no uploads bucket) or `db_*` (the database is unavailable); retry after Retry-After",
+        503: "`db_*`: the database is unavailable; retry after Retry-After",
     },
     links={"GetJob": ("getJob", {"jobId": "$response.body#/jobId"})},
 )

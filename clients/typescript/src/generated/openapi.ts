@@ -1764,7 +1764,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description `uploads_unavailable` (no uploads bucket) or `db_*` (the database is unavailable); retry after Retry-After */
+            /** @description `db_*`: the database is unavailable; retry after Retry-After */
             503: {
                 headers: {
                     [name: string]: unknown;
