@@ -82,7 +82,7 @@ def notify(
         return None
     msg_id = message_id(completion)
     last = receive_count >= settings.max_receive_count
-    failed = 0
+    failed = False
     for endpoint in endpoints:
         with connect() as conn:
             delivery = _delivery(conn, completion, msg_id, endpoint)
@@ -108,7 +108,7 @@ def notify(
                 last=last,
             )
         if status != "delivered":
-            failed += 1
+            failed = True
             logger.warning(
                 "webhook %s to %s failed (receive %d): %s", msg_id, endpoint.name, receive_count, result.error
             )

@@ -101,3 +101,34 @@ def test_a_second_announcement_of_one_end_is_not_delivered_twice(database_env, d
     assert _notify(Completion.of(finished_job), settings) is None
     assert len(httpserver.log) == 1
     assert len(attempts(db_conn, finished_job.id)) == 1
+
+
+def test_an_endpoint_that_has_the_event_is_skipped_and_the_next_still_gets_it(database_env, finished_job, httpserver):
+    from conftest import ALL_EVENTS
+
+    from webhooks.settings import Endpoint
+
+    # Given the event delivered to endpoint "app", then a second endpoint "crm" subscribed
+    httpserver.expect_request("/a").respond_with_data("ok")
+    httpserver.expect_request("/b").respond_with_data("ok")
+    assert _notify(Completion.of(finished_job), settings_for(httpserver.url_for("/a"))) is None
+    both = (
+        Endpoint("app", httpserver.url_for("/a"), ALL_EVENTS, "huntaze-test/webhooks/app"),
+        Endpoint("crm", httpserver.url_for("/b"), ALL_EVENTS, "huntaze-test/webhooks/crm"),
+    )
+    # When the same event comes again
+    assert _notify(Completion.of(finished_job), settings_for(httpserver.url_for("/a"), endpoints=both)) is None
+    # Then "app" is not posted to twice, and "crm" gets it
+    assert [request.path for request, _ in httpserver.log] == ["/a", "/b"]
+
+
+def test_the_body_is_compact_json_with_sorted_keys(database_env, finished_job, httpserver):
+    import json
+
+    # The stored payload comes back from JSONB in its own key order: the body is canonical whatever that order
+    httpserver.expect_request("/hooks").respond_with_data("ok")
+    _notify(Completion.of(finished_job), settings_for(httpserver.url_for("/hooks")))
+    ((request, _),) = httpserver.log
+    body = request.get_data().decode()
+    assert body == json.dumps(json.loads(body), separators=(",", ":"), sort_keys=True)
+    assert body.startswith('{"data":{"attempts":')
