@@ -4,13 +4,11 @@ ops CLI re-send for a job whose message was lost."""
 
 from __future__ import annotations
 
-import json
 import uuid
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import unquote_plus
 
-from common import jobs
+from common import jobs, s3_notifications
 from common.errors import PermanentError
 
 TASK = "imports"
@@ -25,34 +23,15 @@ class ImportRequest:
 
 def parse_body(body: str) -> list[ImportRequest]:
     """The files a queue message names ([] for S3's test event and for events other than a creation)."""
-    try:
-        data = json.loads(body)
-    except (ValueError, TypeError):
-        raise PermanentError("malformed_message", "message body is not valid JSON") from None
-    if not isinstance(data, dict):
-        raise PermanentError("malformed_message", "message must be a JSON object")
-    if data.get("Event") == "s3:TestEvent":
+    data = s3_notifications.read_body(body)
+    if s3_notifications.is_test_event(data):
         return []
     if "task" in data:
         return [_from_job(data)]
     records = data.get("Records")
     if not isinstance(records, list):
         raise PermanentError("malformed_message", "the message is not an S3 event notification")
-    return [r for r in (_request(record) for record in records) if r is not None]
-
-
-def _request(record: Any) -> ImportRequest | None:
-    try:
-        if not str(record.get("eventName", "")).startswith("ObjectCreated:"):
-            return None
-        s3 = record["s3"]
-        bucket, key = s3["bucket"]["name"], s3["object"]["key"]
-    except (KeyError, TypeError, AttributeError):
-        raise PermanentError("malformed_message", "S3 record has no bucket name or object key") from None
-    if not isinstance(bucket, str) or not isinstance(key, str):
-        raise PermanentError("malformed_message", "S3 record's bucket name and object key must be strings")
-    # S3 URL-encodes keys in notifications (a space arrives as '+').
-    return ImportRequest(bucket, unquote_plus(key))
+    return [ImportRequest(bucket, key) for bucket, key in s3_notifications.created_objects(records)]
 
 
 def _from_job(data: dict[str, Any]) -> ImportRequest:

@@ -15,13 +15,11 @@ recorded on the job it names, never retried.
 
 from __future__ import annotations
 
-import json
 import uuid
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import unquote_plus
 
-from common import jobs, payloads
+from common import jobs, payloads, s3_notifications
 from common.errors import PermanentError
 from common.schema import SchemaError
 
@@ -35,38 +33,14 @@ class VideoRequest:
 
 def parse_body(body: str) -> list[VideoRequest]:
     """The videos a queue message asks for ([] for S3's test event)."""
-    try:
-        data = json.loads(body)
-    except (ValueError, TypeError):
-        raise PermanentError("malformed_message", "message body is not valid JSON") from None
-    if not isinstance(data, dict):
-        raise PermanentError("malformed_message", "message must be a JSON object")
-    if data.get("Event") == "s3:TestEvent":
+    data = s3_notifications.read_body(body)
+    if s3_notifications.is_test_event(data):
         return []
     if "Records" in data:
-        return _from_s3_event(data["Records"])
-    return [_from_job(data)]
-
-
-def _from_s3_event(records: Any) -> list[VideoRequest]:
-    if not isinstance(records, list):
-        raise PermanentError("malformed_message", "'Records' must be a list")
-    requests = []
-    for record in records:
-        try:
-            if not str(record.get("eventName", "")).startswith("ObjectCreated:"):
-                continue
-            s3 = record["s3"]
-            bucket, key = s3["bucket"]["name"], s3["object"]["key"]
-        except (KeyError, TypeError, AttributeError):
-            raise PermanentError("malformed_message", "S3 record has no bucket name or object key") from None
-        if not isinstance(bucket, str) or not isinstance(key, str):
-            raise PermanentError("malformed_message", "S3 record's bucket name and object key must be strings")
-        # S3 URL-encodes keys in notifications (a space arrives as '+'). Whether
-        # the object is an upload is the worker's check (storage.require_upload),
+        # Whether each object is an upload is the worker's check (storage.require_upload),
         # so a stray event is recorded on a job, not just dropped.
-        requests.append(VideoRequest(bucket=bucket, key=unquote_plus(key)))
-    return requests
+        return [VideoRequest(bucket, key) for bucket, key in s3_notifications.created_objects(data["Records"])]
+    return [_from_job(data)]
 
 
 def _from_job(data: dict[str, Any]) -> VideoRequest:
