@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -47,4 +48,34 @@ def chat_completion(
             "completion_tokens": completion_tokens,
             "total_tokens": prompt_tokens + completion_tokens,
         },
+    }
+
+
+def s3_event_body(key: str, *, bucket: str, event_name: str = "ObjectCreated:Put") -> str:
+    """An S3 notification as it reaches a queue (`key` URL-encoded, as S3 sends it)."""
+    record = {
+        "eventSource": "aws:s3",
+        "eventName": event_name,
+        "s3": {"bucket": {"name": bucket}, "object": {"key": key}},
+    }
+    return json.dumps({"Records": [record]})
+
+
+def sqs_event(*bodies: str, receive_count: int = 1) -> dict:
+    """An SQS batch as Lambda's event source mapping hands it to a handler."""
+    return {
+        "Records": [
+            {
+                "messageId": f"m{i}",
+                "receiptHandle": "h",
+                "body": b,
+                "attributes": {"ApproximateReceiveCount": str(receive_count)},
+                "messageAttributes": {},
+                "md5OfBody": "",
+                "eventSource": "aws:sqs",
+                "eventSourceARN": "arn:aws:sqs:us-east-2:1:q",
+                "awsRegion": "us-east-2",
+            }
+            for i, b in enumerate(bodies)
+        ]
     }

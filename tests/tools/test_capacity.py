@@ -10,7 +10,7 @@ import pytest
 from stacks.config import load_stage_config
 from stacks.synth import cdk_context
 from tools.capacity.__main__ import read_measured
-from tools.capacity.model import Worker, load_assumptions, plan, workers
+from tools.capacity.model import HOURS_PER_MONTH, Worker, load_assumptions, plan, workers
 from tools.cost.prices import PriceTable
 
 PRICES = PriceTable(
@@ -181,5 +181,5 @@ def test_a_stage_with_webhook_endpoints_counts_the_notifier(cfg) -> None:
     # Then the notifier posts twice per video job, at its configured concurrency
     notifier = found["webhooks"]
     assert notifier.concurrency == cfg.webhooks.worker.max_concurrency
-    assert notifier.per_hour_at_1x == cfg.workload.videos_per_month * 2 / 730
+    assert notifier.per_hour_at_1x == cfg.workload.videos_per_month * 2 / HOURS_PER_MONTH
     assert notifier.seconds == cfg.workload.webhook_post_seconds_avg

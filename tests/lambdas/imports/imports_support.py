@@ -7,6 +7,9 @@ import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from tests import fakes
+from tests.fakes import sqs_event  # noqa: F401 (the tests import it from here)
+
 BUCKET = "huntaze-test-uploads"
 EVENT_TYPES = ("view", "like")
 
@@ -44,31 +47,7 @@ def gz(data: bytes) -> bytes:
 
 
 def s3_event_body(key: str, *, bucket: str = BUCKET, event_name: str = "ObjectCreated:Put") -> str:
-    record = {
-        "eventSource": "aws:s3",
-        "eventName": event_name,
-        "s3": {"bucket": {"name": bucket}, "object": {"key": key}},
-    }
-    return json.dumps({"Records": [record]})
-
-
-def sqs_event(*bodies: str, receive_count: int = 1) -> dict:
-    return {
-        "Records": [
-            {
-                "messageId": f"m{i}",
-                "receiptHandle": "h",
-                "body": b,
-                "attributes": {"ApproximateReceiveCount": str(receive_count)},
-                "messageAttributes": {},
-                "md5OfBody": "",
-                "eventSource": "aws:sqs",
-                "eventSourceARN": "arn:aws:sqs:us-east-2:1:q",
-                "awsRegion": "us-east-2",
-            }
-            for i, b in enumerate(bodies)
-        ]
-    }
+    return fakes.s3_event_body(key, bucket=bucket, event_name=event_name)
 
 
 def run_handler(*bodies: str, remaining_ms: int = 300_000) -> dict:

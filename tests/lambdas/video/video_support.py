@@ -5,7 +5,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.fakes import chat_completion
+from tests import fakes
+from tests.fakes import (
+    chat_completion,
+    sqs_event,  # noqa: F401 (the tests import it from here)
+)
 
 BUCKET = "huntaze-test-uploads"
 
@@ -32,32 +36,7 @@ def upload(s3, path: Path | None, key: str, data: bytes | None = None) -> None:
 
 
 def s3_event_body(key: str, *, bucket: str = BUCKET, event_name: str = "ObjectCreated:Put") -> str:
-    """An S3 notification as it reaches the queue (`key` URL-encoded, as S3 sends it)."""
-    record = {
-        "eventSource": "aws:s3",
-        "eventName": event_name,
-        "s3": {"bucket": {"name": bucket}, "object": {"key": key}},
-    }
-    return json.dumps({"Records": [record]})
-
-
-def sqs_event(*bodies: str, receive_count: int = 1) -> dict:
-    return {
-        "Records": [
-            {
-                "messageId": f"m{i}",
-                "receiptHandle": "h",
-                "body": b,
-                "attributes": {"ApproximateReceiveCount": str(receive_count)},
-                "messageAttributes": {},
-                "md5OfBody": "",
-                "eventSource": "aws:sqs",
-                "eventSourceARN": "arn:aws:sqs:us-east-2:1:q",
-                "awsRegion": "us-east-2",
-            }
-            for i, b in enumerate(bodies)
-        ]
-    }
+    return fakes.s3_event_body(key, bucket=bucket, event_name=event_name)
 
 
 def run_handler(*bodies: str, remaining_ms: int = 300_000) -> dict:
