@@ -19,7 +19,7 @@ content_events), what the route would cost without the rollups.
 
 The last line: the 50 ms target over the worst uncached p95 (>= 1 meets it).
 
-PostgreSQL: TEST_PG_ADMIN_DSN or 127.0.0.1:5432 (user postgres). Valkey/Redis: REDIS_URL or TEST_REDIS_PORT on 127.0.0.1.
+PostgreSQL and Valkey: bench/support.py (the configured, the local or an embedded server).
 """
 
 from __future__ import annotations
@@ -30,20 +30,16 @@ import os
 import statistics
 import sys
 import time
-import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlencode
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT / "lambdas"), str(ROOT)]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import psycopg  # noqa: E402
 from psycopg import sql  # noqa: E402
-from psycopg.conninfo import make_conninfo  # noqa: E402
+from support import LambdaContext, percentile, redis_url, router_env, scratch_database  # noqa: E402
 
-ADMIN_DSN = os.environ.get("TEST_PG_ADMIN_DSN", "host=127.0.0.1 port=5432 user=postgres dbname=postgres")
-REDIS_URL = os.environ.get("REDIS_URL") or f"redis://127.0.0.1:{os.environ.get('TEST_REDIS_PORT', '6379')}/14"
 END = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
 DAYS = 90
 TYPES = ("view", "like", "share", "comment")
@@ -115,21 +111,6 @@ def _event(query: dict[str, str]) -> dict:
     }
 
 
-class _Ctx:
-    function_name = "router"
-    memory_limit_in_mb = 512
-    aws_request_id = "r"
-    invoked_function_arn = "arn:aws:lambda:us-east-2:123456789012:function:router"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 29_000
-
-
-def _pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--events", type=int, default=200_000)
@@ -137,119 +118,105 @@ def main() -> None:
     parser.add_argument("--worker-rollup", action="store_true", help="roll up with the data worker's recompute")
     args = parser.parse_args()
 
-    dbname = f"bench_analytics_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(ADMIN_DSN, autocommit=True) as admin:
-        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(dbname)))
-    try:
-        dsn = make_conninfo(ADMIN_DSN, dbname=dbname)
-        from cron import rollups
-        from migrate import runner as migrate
+    with scratch_database("bench_analytics") as dsn, redis_url(14) as cache_url:
+        try:
+            run(dsn, cache_url, args)
+        finally:
+            from common import db
 
-        with psycopg.connect(dsn, autocommit=True) as conn:
-            migrate.apply_migrations(conn)
-            t = time.perf_counter()
-            indexes = conn.execute(
-                "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'content_events' AND indexname <> 'content_events_pkey'"
-            ).fetchall()
-            for name, _ in indexes:
-                conn.execute(sql.SQL("DROP INDEX {}").format(sql.Identifier(name)))
-            step = 1_000_000
-            for lo in range(1, args.events + 1, step):
-                conn.execute(GENERATE.format(days=DAYS), {"end": END, "lo": lo, "hi": min(lo + step - 1, args.events)})
-            for _, definition in indexes:
-                conn.execute(definition)
-            conn.execute("VACUUM ANALYZE content_events")
-            print(f"generated {args.events:,} events over {DAYS} days in {time.perf_counter() - t:.1f}s")
-            t = time.perf_counter()
-            if args.worker_rollup:
-                conn.autocommit = False
-                rollups.recompute_range(conn, start=END - timedelta(days=DAYS), end=END)
-                conn.autocommit = True
-            else:
-                conn.execute(ROLLUP_HOURLY)
-                conn.execute(ROLLUP_DAILY)
-            conn.execute("VACUUM ANALYZE content_rollups_hourly")
-            conn.execute("VACUUM ANALYZE content_rollups_daily")
-            hourly, daily = conn.execute(
-                "SELECT (SELECT count(*) FROM content_rollups_hourly), (SELECT count(*) FROM content_rollups_daily)"
-            ).fetchone()
-            how = "the worker's recompute" if args.worker_rollup else "one GROUP BY per table"
-            print(f"rolled up by {how} in {time.perf_counter() - t:.1f}s: {hourly:,} hourly rows, {daily:,} daily rows")
+            db.close()
 
-        import redis
 
-        cache = redis.Redis.from_url(REDIS_URL)
-        cache.flushdb()
-        os.environ.update(
-            {
-                "DATABASE_URL": dsn,
-                "REDIS_URL": REDIS_URL,
-                "AI_MODELS": json.dumps({"default": "Phi-4-multimodal-instruct"}),
-                "AWS_DEFAULT_REGION": "us-east-2",
-                "EVENT_TYPES": ",".join(TYPES),
-                "EVENT_ACCOUNTS_CLAIM": "accounts",
-                "POWERTOOLS_SERVICE_NAME": "router",
-                "POWERTOOLS_LOG_LEVEL": "WARNING",
-            }
-        )
-        from router.handler import lambda_handler
+def run(dsn: str, cache_url: str, args: argparse.Namespace) -> None:
+    from cron import rollups
 
-        worst_uncached = 0.0
-        with psycopg.connect(dsn, autocommit=True) as bump:
-            for name, series in SERIES.items():
-                query = {"accountId": "acct-3", "eventTypes": ",".join(TYPES), **series}
-                event = _event(query)
-                timings: dict[str, list[float]] = {"uncached": [], "cached": []}
-                for run in range(args.runs + 1):
-                    # A rollup of the account moves its generation: the next request reads PostgreSQL.
-                    bump.execute(
-                        "INSERT INTO analytics_generations (account_id) VALUES ('acct-3') "
-                        "ON CONFLICT (account_id) DO UPDATE SET generation = analytics_generations.generation + 1"
-                    )
-                    for mode in ("uncached", "cached"):
-                        t = time.perf_counter()
-                        answer = lambda_handler(event, _Ctx())
-                        elapsed = (time.perf_counter() - t) * 1000
-                        expected = "miss" if mode == "uncached" else "hit"
-                        if answer["statusCode"] != 200 or answer["headers"].get("X-Cache") != expected:
-                            raise SystemExit(f"{name} {mode}: {answer['statusCode']} {answer['body'][:300]}")
-                        if run:
-                            timings[mode].append(elapsed)
-                body = json.loads(answer["body"])
-                total = sum(s["total"]["count"] for s in body["series"])
-                raw_ms = []
-                for _ in range(3):
-                    unit = series["granularity"]
-                    t = time.perf_counter()
-                    bump.execute(
-                        RAW.format(content="AND content_id = %(content)s" if "contentId" in series else ""),
-                        {
-                            "unit": unit,
-                            "account": "acct-3",
-                            "start": datetime.fromisoformat(series["from"]),
-                            "end": datetime.fromisoformat(series["to"]),
-                            "types": list(TYPES),
-                            "content": series.get("contentId"),
-                        },
-                    ).fetchall()
-                    raw_ms.append((time.perf_counter() - t) * 1000)
-                un, ca = timings["uncached"], timings["cached"]
-                worst_uncached = max(worst_uncached, _pct(un, 0.95))
-                print(
-                    f"{name:28s}: {len(body['series'][0]['buckets'])} buckets x {len(TYPES)} types, {total:,} events; "
-                    f"uncached p50 {statistics.median(un):.1f} ms p95 {_pct(un, 0.95):.1f} ms; "
-                    f"cached p50 {statistics.median(ca):.1f} ms p95 {_pct(ca, 0.95):.1f} ms; "
-                    f"from raw events {statistics.median(raw_ms):.0f} ms"
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        t = time.perf_counter()
+        indexes = conn.execute(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'content_events' AND indexname <> 'content_events_pkey'"
+        ).fetchall()
+        for name, _ in indexes:
+            conn.execute(sql.SQL("DROP INDEX {}").format(sql.Identifier(name)))
+        step = 1_000_000
+        for lo in range(1, args.events + 1, step):
+            conn.execute(GENERATE.format(days=DAYS), {"end": END, "lo": lo, "hi": min(lo + step - 1, args.events)})
+        for _, definition in indexes:
+            conn.execute(definition)
+        conn.execute("VACUUM ANALYZE content_events")
+        print(f"generated {args.events:,} events over {DAYS} days in {time.perf_counter() - t:.1f}s")
+        t = time.perf_counter()
+        if args.worker_rollup:
+            conn.autocommit = False
+            rollups.recompute_range(conn, start=END - timedelta(days=DAYS), end=END)
+            conn.autocommit = True
+        else:
+            conn.execute(ROLLUP_HOURLY)
+            conn.execute(ROLLUP_DAILY)
+        conn.execute("VACUUM ANALYZE content_rollups_hourly")
+        conn.execute("VACUUM ANALYZE content_rollups_daily")
+        hourly, daily = conn.execute(
+            "SELECT (SELECT count(*) FROM content_rollups_hourly), (SELECT count(*) FROM content_rollups_daily)"
+        ).fetchone()
+        how = "the worker's recompute" if args.worker_rollup else "one GROUP BY per table"
+        print(f"rolled up by {how} in {time.perf_counter() - t:.1f}s: {hourly:,} hourly rows, {daily:,} daily rows")
+
+    import redis
+
+    cache = redis.Redis.from_url(cache_url)
+    cache.flushdb()
+    os.environ.update(router_env(DATABASE_URL=dsn, REDIS_URL=cache_url))
+    from router.handler import lambda_handler
+
+    worst_uncached = 0.0
+    with psycopg.connect(dsn, autocommit=True) as bump:
+        for name, series in SERIES.items():
+            query = {"accountId": "acct-3", "eventTypes": ",".join(TYPES), **series}
+            event = _event(query)
+            timings: dict[str, list[float]] = {"uncached": [], "cached": []}
+            for run in range(args.runs + 1):
+                # A rollup of the account moves its generation: the next request reads PostgreSQL.
+                bump.execute(
+                    "INSERT INTO analytics_generations (account_id) VALUES ('acct-3') "
+                    "ON CONFLICT (account_id) DO UPDATE SET generation = analytics_generations.generation + 1"
                 )
-        print(
-            f"analytics: {TARGET_MS / worst_uncached:.1f}x the {TARGET_MS:.0f} ms budget, worst uncached p95 (target >= 1)"
-        )
-    finally:
-        from common import db
-
-        db.close()
-        with psycopg.connect(ADMIN_DSN, autocommit=True) as admin:
-            admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(dbname)))
+                for mode in ("uncached", "cached"):
+                    t = time.perf_counter()
+                    answer = lambda_handler(event, LambdaContext())
+                    elapsed = (time.perf_counter() - t) * 1000
+                    expected = "miss" if mode == "uncached" else "hit"
+                    if answer["statusCode"] != 200 or answer["headers"].get("X-Cache") != expected:
+                        raise SystemExit(f"{name} {mode}: {answer['statusCode']} {answer['body'][:300]}")
+                    if run:
+                        timings[mode].append(elapsed)
+            body = json.loads(answer["body"])
+            total = sum(s["total"]["count"] for s in body["series"])
+            raw_ms = []
+            for _ in range(3):
+                unit = series["granularity"]
+                t = time.perf_counter()
+                bump.execute(
+                    RAW.format(content="AND content_id = %(content)s" if "contentId" in series else ""),
+                    {
+                        "unit": unit,
+                        "account": "acct-3",
+                        "start": datetime.fromisoformat(series["from"]),
+                        "end": datetime.fromisoformat(series["to"]),
+                        "types": list(TYPES),
+                        "content": series.get("contentId"),
+                    },
+                ).fetchall()
+                raw_ms.append((time.perf_counter() - t) * 1000)
+            un, ca = timings["uncached"], timings["cached"]
+            worst_uncached = max(worst_uncached, percentile(un, 0.95))
+            print(
+                f"{name:28s}: {len(body['series'][0]['buckets'])} buckets x {len(TYPES)} types, {total:,} events; "
+                f"uncached p50 {statistics.median(un):.1f} ms p95 {percentile(un, 0.95):.1f} ms; "
+                f"cached p50 {statistics.median(ca):.1f} ms p95 {percentile(ca, 0.95):.1f} ms; "
+                f"from raw events {statistics.median(raw_ms):.0f} ms"
+            )
+    print(
+        f"analytics: {TARGET_MS / worst_uncached:.1f}x the {TARGET_MS:.0f} ms budget, worst uncached p95 (target >= 1)"
+    )
 
 
 if __name__ == "__main__":

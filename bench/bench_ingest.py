@@ -26,19 +26,15 @@ import json
 import os
 import sys
 import time
-import uuid
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT / "lambdas"), str(ROOT)]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import psycopg  # noqa: E402
-from psycopg import sql  # noqa: E402
-from psycopg.conninfo import make_conninfo  # noqa: E402
+from support import LambdaContext, router_env, scratch_database  # noqa: E402
 
-ADMIN_DSN = os.environ.get("TEST_PG_ADMIN_DSN", "host=127.0.0.1 port=5432 user=postgres dbname=postgres")
 BATCH = 1000
 OPERATOR = "huntaze/operator"
 TYPES = ("view", "like", "share", "comment")
@@ -85,16 +81,6 @@ def _event(body: str) -> dict:
     }
 
 
-class _Ctx:
-    function_name = "router"
-    memory_limit_in_mb = 512
-    aws_request_id = "r"
-    invoked_function_arn = "arn:aws:lambda:us-east-2:123456789012:function:router"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 29_000
-
-
 def _row_by_row(per_event_commit: bool) -> Callable:
     def insert_events(conn: psycopg.Connection, events: Sequence) -> set[tuple[str, str]]:
         written = set()
@@ -118,64 +104,48 @@ def main() -> None:
     parser.add_argument("--batches", type=int, default=3, help="batches of 1,000 events per method")
     args = parser.parse_args()
 
-    dbname = f"bench_ingest_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(ADMIN_DSN, autocommit=True) as admin:
-        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(dbname)))
-    try:
-        dsn = make_conninfo(ADMIN_DSN, dbname=dbname)
-        from migrate import runner as migrate
+    with scratch_database("bench_ingest") as dsn:
+        os.environ.update(router_env(DATABASE_URL=dsn, OPERATOR_SCOPE=OPERATOR))
+        try:
+            run(args)
+        finally:
+            from common import db
 
-        with psycopg.connect(dsn, autocommit=True) as conn:
-            migrate.apply_migrations(conn)
-        os.environ.update(
-            {
-                "DATABASE_URL": dsn,
-                "AI_MODELS": json.dumps({"default": "Phi-4-multimodal-instruct"}),
-                "AWS_DEFAULT_REGION": "us-east-2",
-                "EVENT_TYPES": ",".join(TYPES),
-                "OPERATOR_SCOPE": OPERATOR,
-                "MAX_BODY_BYTES": "6000000",
-                "POWERTOOLS_SERVICE_NAME": "router",
-                "POWERTOOLS_LOG_LEVEL": "WARNING",
-            }
-        )
-        from common import event_store
-        from router.handler import lambda_handler
+            db.close()
 
-        batched = event_store.insert_events
-        methods = {
-            "one statement per batch (the router)": batched,
-            "one INSERT per event, one transaction per batch": _row_by_row(per_event_commit=False),
-            "one INSERT per event, each its own transaction": _row_by_row(per_event_commit=True),
-        }
-        spent = dict.fromkeys(methods, 0.0)
-        # A warm-up batch each, not timed (connection, caches, first plans).
-        for round_no in range(args.batches + 1):
-            for m, (name, insert) in enumerate(methods.items()):
-                event = _event(_body(f"r{round_no}m{m}", BATCH))
-                event_store.insert_events = insert
-                t = time.perf_counter()
-                answer = lambda_handler(event, _Ctx())
-                elapsed = time.perf_counter() - t
-                event_store.insert_events = batched
-                body = json.loads(answer["body"])
-                if answer["statusCode"] != 200 or body["accepted"] != BATCH:
-                    raise SystemExit(f"{name}: {answer['statusCode']} {str(body)[:300]}")
-                if round_no:
-                    spent[name] += elapsed
-        events = args.batches * BATCH
-        rates = {name: events / s for name, s in spent.items()}
-        for name, rate in rates.items():
-            print(f"{name:52s}: {rate:10,.0f} events/s ({spent[name]:.2f}s for {events:,} events)")
-        names = list(methods)
-        print(f"ingest_batch_vs_one_transaction: {rates[names[0]] / rates[names[1]]:.1f}x {names[1]} (target >= 20)")
-        print(f"ingest_batch: {rates[names[0]] / rates[names[2]]:.1f}x {names[2]} (target >= 20)")
-    finally:
-        from common import db
 
-        db.close()
-        with psycopg.connect(ADMIN_DSN, autocommit=True) as admin:
-            admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(dbname)))
+def run(args: argparse.Namespace) -> None:
+    from common import event_store
+    from router.handler import lambda_handler
+
+    batched = event_store.insert_events
+    methods = {
+        "one statement per batch (the router)": batched,
+        "one INSERT per event, one transaction per batch": _row_by_row(per_event_commit=False),
+        "one INSERT per event, each its own transaction": _row_by_row(per_event_commit=True),
+    }
+    spent = dict.fromkeys(methods, 0.0)
+    # A warm-up batch each, not timed (connection, caches, first plans).
+    for round_no in range(args.batches + 1):
+        for m, (name, insert) in enumerate(methods.items()):
+            event = _event(_body(f"r{round_no}m{m}", BATCH))
+            event_store.insert_events = insert
+            t = time.perf_counter()
+            answer = lambda_handler(event, LambdaContext())
+            elapsed = time.perf_counter() - t
+            event_store.insert_events = batched
+            body = json.loads(answer["body"])
+            if answer["statusCode"] != 200 or body["accepted"] != BATCH:
+                raise SystemExit(f"{name}: {answer['statusCode']} {str(body)[:300]}")
+            if round_no:
+                spent[name] += elapsed
+    events = args.batches * BATCH
+    rates = {name: events / s for name, s in spent.items()}
+    for name, rate in rates.items():
+        print(f"{name:52s}: {rate:10,.0f} events/s ({spent[name]:.2f}s for {events:,} events)")
+    names = list(methods)
+    print(f"ingest_batch_vs_one_transaction: {rates[names[0]] / rates[names[1]]:.1f}x {names[1]} (target >= 20)")
+    print(f"ingest_batch: {rates[names[0]] / rates[names[2]]:.1f}x {names[2]} (target >= 20)")
 
 
 if __name__ == "__main__":

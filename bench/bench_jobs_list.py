@@ -10,32 +10,27 @@ ratio. The first page and a status-filtered page are timed too (keyset only).
     .venv/bin/python bench/bench_jobs_list.py                # 1,000,000 jobs, page at depth 100,000
     .venv/bin/python bench/bench_jobs_list.py --jobs 200000 --depth 20000
 
-PostgreSQL: TEST_PG_ADMIN_DSN or 127.0.0.1:5432 (user postgres).
+PostgreSQL: bench/support.py (the configured, the local or an embedded server).
 """
 
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import sys
 import time
 import uuid
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT / "lambdas")]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import psycopg  # noqa: E402
-from psycopg import sql  # noqa: E402
-from psycopg.conninfo import make_conninfo  # noqa: E402
 from psycopg.rows import dict_row  # noqa: E402
+from support import scratch_database  # noqa: E402
 
-from migrate import runner as migrate  # noqa: E402
 from router.job_queries import Position, list_owned_jobs  # noqa: E402
 from router.job_store import job_columns  # noqa: E402
 
-ADMIN_DSN = os.environ.get("TEST_PG_ADMIN_DSN", "host=127.0.0.1 port=5432 user=postgres dbname=postgres")
 HEAVY = "heavy-caller"
 PAGE = 20
 TARGET = 10.0
@@ -89,22 +84,14 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=15)
     args = parser.parse_args()
 
-    name = f"bench_jobs_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(ADMIN_DSN, autocommit=True) as admin:
-        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    try:
-        dsn = make_conninfo(ADMIN_DSN, dbname=name)
+    with scratch_database("bench_jobs") as dsn:
         with psycopg.connect(dsn, autocommit=True) as conn:
-            migrate.apply_migrations(conn)
             started = time.perf_counter()
             conn.execute(GENERATE, {"n": args.jobs, "heavy": HEAVY})
             conn.execute("VACUUM ANALYZE jobs")
             print(f"{args.jobs} jobs generated and analysed in {time.perf_counter() - started:.1f} s")
         with psycopg.connect(dsn, row_factory=dict_row) as conn:
             run(conn, args)
-    finally:
-        with psycopg.connect(ADMIN_DSN, autocommit=True) as admin:
-            admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
 def run(conn: psycopg.Connection, args: argparse.Namespace) -> None:

@@ -12,31 +12,26 @@
     .venv/bin/python bench/bench_rollups.py --histories 1000000,10000000 # the full size (issue 16)
     .venv/bin/python bench/bench_rollups.py --events 1000000 --naive-rows 0  # naive loop on every event
 
-PostgreSQL: TEST_PG_ADMIN_DSN or 127.0.0.1:5432 (user postgres). A throwaway
+PostgreSQL: bench/support.py (the configured, the local or an embedded server). A throwaway
 database is created and dropped.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
-import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT / "lambdas")]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import psycopg  # noqa: E402
 from psycopg import sql  # noqa: E402
-from psycopg.conninfo import make_conninfo  # noqa: E402
+from support import scratch_database  # noqa: E402
 
 from cron import rollups  # noqa: E402
-from migrate import runner as migrate  # noqa: E402
 
-ADMIN_DSN = os.environ.get("TEST_PG_ADMIN_DSN", "host=127.0.0.1 port=5432 user=postgres dbname=postgres")
 WINDOW_END = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
 DAYS = 7
 
@@ -130,73 +125,56 @@ FROM generate_series(1, %(n)s);
 """
 
 
-def fresh_database() -> str:
-    dbname = f"bench_rollups_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(ADMIN_DSN, autocommit=True) as admin:
-        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(dbname)))
-    return dbname
-
-
-def drop_database(dbname: str) -> None:
-    with psycopg.connect(ADMIN_DSN, autocommit=True) as admin:
-        admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(dbname)))
-
-
 def incremental_vs_refresh(history: int) -> tuple[float, float]:
     """(incremental run adding INCREMENT events, refresh of both views) in seconds, on ``history`` events."""
-    dbname = fresh_database()
-    try:
-        with psycopg.connect(make_conninfo(ADMIN_DSN, dbname=dbname), autocommit=True) as conn:
-            migrate.apply_migrations(conn)
-            t = time.perf_counter()
-            conn.execute("SELECT setseed(0.42)")
-            conn.execute(GENERATE.format(days=HISTORY_DAYS), {"end": WINDOW_END, "n": history})
-            conn.execute("VACUUM ANALYZE content_events")
-            conn.autocommit = False
-            # The history is already rolled up (the earlier scheduled runs).
-            rollups.run_incremental(
-                conn,
-                window_end=WINDOW_END,
-                lookback=timedelta(days=HISTORY_DAYS + 1),
-                settle=timedelta(0),
-                max_catchup=timedelta(days=365),
-            )
-            conn.autocommit = True
-            conn.execute(MATVIEWS)
-            conn.execute("VACUUM ANALYZE")
-            print(f"history {history:>11,}: generated, rolled up and viewed in {time.perf_counter() - t:.1f}s")
-            conn.execute(INCREMENT_SQL, {"end": WINDOW_END, "n": INCREMENT})
-            conn.autocommit = False
-            # The scheduled run (data worker: 2 days of late-event look-back, 1 minute settle).
-            t = time.perf_counter()
-            result = rollups.run_incremental(
-                conn,
-                window_end=WINDOW_END + timedelta(minutes=16),
-                lookback=timedelta(days=2),
-                settle=timedelta(minutes=1),
-            )
-            incremental_s = time.perf_counter() - t
-            assert result.events == INCREMENT, result
-            conn.autocommit = True
-            t = time.perf_counter()
-            conn.execute("REFRESH MATERIALIZED VIEW mv_hourly")
-            conn.execute("REFRESH MATERIALIZED VIEW mv_daily")
-            refresh_s = time.perf_counter() - t
-            mismatch = conn.execute(
-                "SELECT count(*) FROM ((SELECT bucket_start, account_id, content_id, event_type, event_count, value_sum "
-                "FROM content_rollups_hourly EXCEPT SELECT * FROM mv_hourly) UNION ALL (SELECT * FROM mv_hourly EXCEPT "
-                "SELECT bucket_start, account_id, content_id, event_type, event_count, value_sum "
-                "FROM content_rollups_hourly)) d"
-            ).fetchone()[0]
-            if mismatch:
-                raise SystemExit(f"incremental rollups and the refreshed view disagree on {mismatch} hourly rows")
-            print(
-                f"history {history:>11,}: incremental run {incremental_s * 1000:8.1f} ms "
-                f"({result.hours} hours recomputed); REFRESH MATERIALIZED VIEW hourly+daily {refresh_s:8.2f} s"
-            )
-            return incremental_s, refresh_s
-    finally:
-        drop_database(dbname)
+    with scratch_database("bench_rollups") as dsn, psycopg.connect(dsn, autocommit=True) as conn:
+        t = time.perf_counter()
+        conn.execute("SELECT setseed(0.42)")
+        conn.execute(GENERATE.format(days=HISTORY_DAYS), {"end": WINDOW_END, "n": history})
+        conn.execute("VACUUM ANALYZE content_events")
+        conn.autocommit = False
+        # The history is already rolled up (the earlier scheduled runs).
+        rollups.run_incremental(
+            conn,
+            window_end=WINDOW_END,
+            lookback=timedelta(days=HISTORY_DAYS + 1),
+            settle=timedelta(0),
+            max_catchup=timedelta(days=365),
+        )
+        conn.autocommit = True
+        conn.execute(MATVIEWS)
+        conn.execute("VACUUM ANALYZE")
+        print(f"history {history:>11,}: generated, rolled up and viewed in {time.perf_counter() - t:.1f}s")
+        conn.execute(INCREMENT_SQL, {"end": WINDOW_END, "n": INCREMENT})
+        conn.autocommit = False
+        # The scheduled run (data worker: 2 days of late-event look-back, 1 minute settle).
+        t = time.perf_counter()
+        result = rollups.run_incremental(
+            conn,
+            window_end=WINDOW_END + timedelta(minutes=16),
+            lookback=timedelta(days=2),
+            settle=timedelta(minutes=1),
+        )
+        incremental_s = time.perf_counter() - t
+        assert result.events == INCREMENT, result
+        conn.autocommit = True
+        t = time.perf_counter()
+        conn.execute("REFRESH MATERIALIZED VIEW mv_hourly")
+        conn.execute("REFRESH MATERIALIZED VIEW mv_daily")
+        refresh_s = time.perf_counter() - t
+        mismatch = conn.execute(
+            "SELECT count(*) FROM ((SELECT bucket_start, account_id, content_id, event_type, event_count, value_sum "
+            "FROM content_rollups_hourly EXCEPT SELECT * FROM mv_hourly) UNION ALL (SELECT * FROM mv_hourly EXCEPT "
+            "SELECT bucket_start, account_id, content_id, event_type, event_count, value_sum "
+            "FROM content_rollups_hourly)) d"
+        ).fetchone()[0]
+        if mismatch:
+            raise SystemExit(f"incremental rollups and the refreshed view disagree on {mismatch} hourly rows")
+        print(
+            f"history {history:>11,}: incremental run {incremental_s * 1000:8.1f} ms "
+            f"({result.hours} hours recomputed); REFRESH MATERIALIZED VIEW hourly+daily {refresh_s:8.2f} s"
+        )
+        return incremental_s, refresh_s
 
 
 def main() -> None:
@@ -229,56 +207,49 @@ def main() -> None:
 def naive_comparison(events: int, naive_rows: int | None) -> float:
     """The worker's SQL from empty rollups vs the naive loop, on ``events`` events: the ratio."""
     args = argparse.Namespace(events=events, naive_rows=naive_rows)
-    dbname = fresh_database()
-    try:
-        with psycopg.connect(make_conninfo(ADMIN_DSN, dbname=dbname), autocommit=True) as conn:
-            migrate.apply_migrations(conn)
-            conn.autocommit = False
-            t = time.perf_counter()
-            with conn.transaction():
-                conn.execute("SELECT setseed(0.42)")
-                conn.execute(GENERATE.format(days=DAYS), {"end": WINDOW_END, "n": args.events})
-            conn.autocommit = True
-            conn.execute("VACUUM ANALYZE content_events")
-            conn.autocommit = False
-            print(f"generated {args.events:,} events over {DAYS} days in {time.perf_counter() - t:.1f}s")
+    with scratch_database("bench_rollups_naive") as dsn, psycopg.connect(dsn, autocommit=True) as conn:
+        conn.autocommit = False
+        t = time.perf_counter()
+        with conn.transaction():
+            conn.execute("SELECT setseed(0.42)")
+            conn.execute(GENERATE.format(days=DAYS), {"end": WINDOW_END, "n": args.events})
+        conn.autocommit = True
+        conn.execute("VACUUM ANALYZE content_events")
+        conn.autocommit = False
+        print(f"generated {args.events:,} events over {DAYS} days in {time.perf_counter() - t:.1f}s")
 
-            # The worker's code: one incremental run covering every event.
-            reset_rollups_ac(conn)
-            t = time.perf_counter()
-            result = rollups.run_incremental(
-                conn, window_end=WINDOW_END, lookback=timedelta(days=DAYS + 1), settle=timedelta(minutes=1)
-            )
-            sql_s = time.perf_counter() - t
-            assert result.events == args.events, result
+        # The worker's code: one incremental run covering every event.
+        reset_rollups_ac(conn)
+        t = time.perf_counter()
+        result = rollups.run_incremental(
+            conn, window_end=WINDOW_END, lookback=timedelta(days=DAYS + 1), settle=timedelta(minutes=1)
+        )
+        sql_s = time.perf_counter() - t
+        assert result.events == args.events, result
+        print(
+            f"worker SQL : {sql_s:8.2f}s  ({result.hourly_rows_written:,} hourly rows, {result.daily_rows_written:,} daily rows)"
+        )
+        snapshot(conn, "content_rollups_hourly")
+        snapshot(conn, "content_rollups_daily")
+
+        # The naive loop, into emptied tables.
+        reset_rollups_ac(conn)
+        t = time.perf_counter()
+        done = naive(conn, args.naive_rows)
+        naive_s = time.perf_counter() - t
+        if done == args.events:
+            identical = same(conn, "content_rollups_hourly") and same(conn, "content_rollups_daily")
+            print(f"naive loop : {naive_s:8.2f}s  ({done:,} events, 2 upserts each); rollups identical: {identical}")
+            if not identical:
+                raise SystemExit("the two methods disagree")
+        else:
+            measured = naive_s
+            naive_s = measured * args.events / done
             print(
-                f"worker SQL : {sql_s:8.2f}s  ({result.hourly_rows_written:,} hourly rows, {result.daily_rows_written:,} daily rows)"
+                f"naive loop : {measured:8.2f}s on the first {done:,} events -> {naive_s:8.2f}s EXTRAPOLATED "
+                f"linearly to {args.events:,} (not measured)"
             )
-            snapshot(conn, "content_rollups_hourly")
-            snapshot(conn, "content_rollups_daily")
-
-            # The naive loop, into emptied tables.
-            reset_rollups_ac(conn)
-            t = time.perf_counter()
-            done = naive(conn, args.naive_rows)
-            naive_s = time.perf_counter() - t
-            if done == args.events:
-                identical = same(conn, "content_rollups_hourly") and same(conn, "content_rollups_daily")
-                print(
-                    f"naive loop : {naive_s:8.2f}s  ({done:,} events, 2 upserts each); rollups identical: {identical}"
-                )
-                if not identical:
-                    raise SystemExit("the two methods disagree")
-            else:
-                measured = naive_s
-                naive_s = measured * args.events / done
-                print(
-                    f"naive loop : {measured:8.2f}s on the first {done:,} events -> {naive_s:8.2f}s EXTRAPOLATED "
-                    f"linearly to {args.events:,} (not measured)"
-                )
-            return naive_s / sql_s
-    finally:
-        drop_database(dbname)
+        return naive_s / sql_s
 
 
 def reset_rollups_ac(conn: psycopg.Connection) -> None:

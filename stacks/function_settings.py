@@ -3,7 +3,7 @@
 The stacks merge these with what only a deployment knows (endpoints, ARNs, queue URLs); the
 Lambda side reads them with ``common.settings.Env`` and has no defaults of its own, so a value
 is written once, in ``stacks/config``. Tests build the same environments from the same config
-(tests/function_env.py), and tests/infra/test_settings_roundtrip.py parses every synthesized
+(tools/function_env.py), and tests/infra/test_settings_roundtrip.py parses every synthesized
 function's real environment with that function's reader.
 """
 

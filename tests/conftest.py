@@ -149,7 +149,7 @@ def db_conn(database_url: str) -> Iterator[object]:
 def database_env(database_url: str, db_conn: object, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """DATABASE_URL (and the stage's session limits) for code that goes through common.settings / common.db."""
     from common import db, settings
-    from tests import function_env
+    from tools import function_env
 
     for name, value in function_env.database().items():
         monkeypatch.setenv(name, value)

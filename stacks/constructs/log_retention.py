@@ -2,31 +2,11 @@
 
 from aws_cdk import aws_logs as logs
 
-_BY_DAYS = {
-    1: logs.RetentionDays.ONE_DAY,
-    3: logs.RetentionDays.THREE_DAYS,
-    5: logs.RetentionDays.FIVE_DAYS,
-    7: logs.RetentionDays.ONE_WEEK,
-    14: logs.RetentionDays.TWO_WEEKS,
-    30: logs.RetentionDays.ONE_MONTH,
-    60: logs.RetentionDays.TWO_MONTHS,
-    90: logs.RetentionDays.THREE_MONTHS,
-    120: logs.RetentionDays.FOUR_MONTHS,
-    150: logs.RetentionDays.FIVE_MONTHS,
-    180: logs.RetentionDays.SIX_MONTHS,
-    365: logs.RetentionDays.ONE_YEAR,
-    400: logs.RetentionDays.THIRTEEN_MONTHS,
-    545: logs.RetentionDays.EIGHTEEN_MONTHS,
-    731: logs.RetentionDays.TWO_YEARS,
-    1827: logs.RetentionDays.FIVE_YEARS,
-    3653: logs.RetentionDays.TEN_YEARS,
-}
-
-SUPPORTED_RETENTION_DAYS = frozenset(_BY_DAYS)
+from stacks.config.base import LOG_RETENTION_NAMES
 
 
 def retention(days: int) -> logs.RetentionDays:
     try:
-        return _BY_DAYS[days]
+        return getattr(logs.RetentionDays, LOG_RETENTION_NAMES[days])
     except KeyError:
-        raise ValueError(f"{days} days is not a supported log retention ({sorted(_BY_DAYS)})") from None
+        raise ValueError(f"{days} days is not a supported log retention ({sorted(LOG_RETENTION_NAMES)})") from None

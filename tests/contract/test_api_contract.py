@@ -193,7 +193,7 @@ def _fits_the_analytics_rules(query: dict[str, Any]) -> bool:
     """GET /v1/analytics: "`to` after `from`, within the granularity's range, event types of the stage's list"."""
     from router import analytics
     from router.settings import RouterSettings
-    from tests import function_env
+    from tools import function_env
 
     settings = RouterSettings.from_env({**function_env.router(), **ENV})
     return _parses(lambda: analytics.parse(query, settings))
@@ -223,7 +223,7 @@ _QUERY_RULES = {ANALYTICS.path: _fits_the_analytics_rules, TRENDS.path: _fits_th
 def _stage_rules() -> tuple[Any, ...]:
     """The alert rules the stage's alerts worker loads (its rule file, the dev stage's ALERT_RULES_FILE)."""
     from cron import rule_file
-    from tests import function_env
+    from tools import function_env
 
     return rule_file.load(rule_file.RULES_DIR / function_env.alerts()["ALERT_RULES_FILE"]).rules
 
@@ -256,7 +256,7 @@ def api(monkeypatch, database_env, db_conn, redis_url, redis_client, aws, httpse
     from common import settings as common_settings
     from router import cache, queues, uploads
     from router import settings as router_settings
-    from tests import function_env
+    from tools import function_env
 
     boto3.client("s3", region_name="us-east-2").create_bucket(
         Bucket=ENV["UPLOADS_BUCKET"], CreateBucketConfiguration={"LocationConstraint": "us-east-2"}

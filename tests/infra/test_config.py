@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -172,3 +173,40 @@ def test_overriding_one_key_of_a_section_keeps_the_sections_other_defaults():
         default.ephemeral_storage_mb,
     )
     assert (default.timeout_seconds, default.ephemeral_storage_mb) == (300, 2048)
+
+
+def test_the_config_reads_without_the_cdk() -> None:
+    # Given a fresh interpreter (tools, tests and benchmarks read the config to build function settings)
+    code = "import sys; import stacks.config, stacks.function_settings; print('aws_cdk' in sys.modules)"
+    # When it imports the config and the function settings
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    # Then the CDK (a second of jsii start-up) was not loaded
+    assert out.stdout.strip() == "False"
+
+
+def test_every_retention_the_config_accepts_is_that_many_days_in_the_template() -> None:
+    import aws_cdk as cdk
+    from aws_cdk import aws_logs as logs
+    from aws_cdk.assertions import Template
+
+    from stacks.config.base import LOG_RETENTION_NAMES
+    from stacks.constructs.log_retention import retention
+
+    # Given a log group for every retention the config accepts
+    stack = cdk.Stack(cdk.App(), "Retentions")
+    for days in LOG_RETENTION_NAMES:
+        logs.LogGroup(stack, f"Days{days}", retention=retention(days))
+    # When the stack is synthesized
+    groups = Template.from_stack(stack).find_resources("AWS::Logs::LogGroup")
+    # Then each keeps its logs exactly the days the config said
+    kept = {
+        int(re.match(r"Days(\d+)[0-9A-F]{8}$", k)[1]): g["Properties"]["RetentionInDays"] for k, g in groups.items()
+    }
+    assert kept == {days: days for days in LOG_RETENTION_NAMES}
+
+
+def test_a_retention_cloudwatch_does_not_offer_is_refused_by_the_construct() -> None:
+    from stacks.constructs.log_retention import retention
+
+    with pytest.raises(ValueError, match="10 days is not a supported log retention"):
+        retention(10)

@@ -12,7 +12,7 @@ import pytest
 
 from common import db, rds_auth
 from common.settings import RDS_CA_BUNDLE, DatabaseSettings, RdsEndpoint
-from tests import function_env
+from tools import function_env
 
 ENDPOINT = RdsEndpoint(host="db.internal", port=5432, dbname="huntaze", user="huntaze_video", region="us-east-2")
 

@@ -7,7 +7,7 @@ import pytest
 from common import settings
 from common.errors import ConfigurationError
 from common.settings import AzureAISettings, DatabaseSettings, Env, RedisSettings
-from tests import function_env
+from tools import function_env
 
 DB = function_env.database("video")  # the stage's session limits and the function's name
 REDIS_HOST = {

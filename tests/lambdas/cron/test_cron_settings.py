@@ -14,7 +14,7 @@ from common.errors import ConfigurationError
 from common.settings import AiBudgetSettings
 from cron import runners
 from cron.settings import AlertsSettings, DataSettings, TrendsSettings, alerts_settings
-from tests import function_env
+from tools import function_env
 
 LAMBDAS = Path(__file__).resolve().parents[3] / "lambdas"
 # What only a deployment knows (the Cron stack adds it to the config's values).

@@ -14,7 +14,7 @@ from cron_testdata import T0, Context, generate_events, insert_events, jobs_rows
 
 @pytest.fixture
 def handler(database_env, monkeypatch):
-    from tests import function_env
+    from tools import function_env
 
     for name, value in function_env.data().items():
         monkeypatch.setenv(name, value)

@@ -16,7 +16,7 @@ from stacks.config import TrendSourceConfig
 def configure(database_env, monkeypatch):
     from common import azure_ai, settings
     from cron import settings as cron_settings
-    from tests import function_env
+    from tools import function_env
 
     def apply(**env: str):
         monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "true")

@@ -26,7 +26,7 @@ PAYLOADS = {
 
 @pytest.fixture
 def handler(database_env, monkeypatch):
-    from tests import function_env
+    from tools import function_env
 
     for name, value in function_env.data().items():
         monkeypatch.setenv(name, value)

@@ -12,8 +12,8 @@ from cron.settings import TrendsSettings
 from cron.sources import Source
 from cron.trend_addresses import allowed_networks
 from stacks.config import CronConfig, TrendSourceConfig, load_stage_config
-from tests import function_env
 from tests.infra.conftest import CDK_CONTEXT
+from tools import function_env
 
 CREATIVE_CENTER = {
     "name": "tiktok-cc",

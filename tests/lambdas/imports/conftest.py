@@ -13,7 +13,7 @@ def imports_env(database_env, aws, monkeypatch):
     from common import settings
     from imports import settings as isettings
     from imports import storage
-    from tests import function_env
+    from tools import function_env
 
     for name, value in function_env.imports().items():
         monkeypatch.setenv(name, value)

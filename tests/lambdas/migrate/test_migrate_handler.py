@@ -19,7 +19,7 @@ _Context = partial(FakeLambdaContext, function_name="migrate", memory_limit_in_m
 
 @pytest.fixture
 def migrate_env(fresh_database, monkeypatch):
-    from tests import function_env
+    from tools import function_env
 
     for name, value in function_env.database("migrate").items():
         monkeypatch.setenv(name, value)

@@ -36,7 +36,7 @@ def router_env(
     from common import settings as common_settings
     from router import cache, queues, uploads
     from router import settings as router_settings
-    from tests import function_env
+    from tools import function_env
 
     s3 = boto3.client("s3", region_name="us-east-2")
     s3.create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": "us-east-2"})

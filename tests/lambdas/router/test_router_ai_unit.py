@@ -18,7 +18,7 @@ from common.errors import OverBudget, PermanentError, TransientError
 from router import ai
 from router.errors import ApiError
 from router.settings import RouterSettings
-from tests import function_env
+from tools import function_env
 
 MODELS = {"reasoning": "DeepSeek-R1", "generation": "DeepSeek-V3", "default": "Phi-4-multimodal-instruct"}
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 8

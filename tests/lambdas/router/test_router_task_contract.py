@@ -42,7 +42,7 @@ def contract(router_env, call, monkeypatch, db_conn) -> Iterator[Any]:
     queues.reset()
     import boto3
 
-    from tests import function_env
+    from tools import function_env
 
     topic = boto3.client("sns", region_name="us-east-2").create_topic(Name="huntaze-test-alerts")["TopicArn"]
     for name, value in {

@@ -22,7 +22,7 @@ def video_env(database_env, aws, httpserver, monkeypatch, tmp_path):
     import boto3
 
     from common import azure_ai, settings
-    from tests import function_env
+    from tools import function_env
     from video import settings as vsettings
     from video import storage
 

@@ -9,7 +9,7 @@ import pytest
 from video_clips import make_clip
 
 from common.errors import ConfigurationError
-from tests import function_env
+from tools import function_env
 from video import cpu_quota, features, frames, probe, sampling, scenes
 from video.settings import VideoSettings
 

@@ -22,7 +22,7 @@ DELAYS = (5, 300, 1800, 7200, 18000, 36000, 36000)
 def notifier_env(monkeypatch, database_env, queue, httpserver):
     """The notifier's environment as the stack sets it, its receiver on 127.0.0.1 (allowed, as locally)."""
     from common import secrets
-    from tests import function_env
+    from tools import function_env
     from webhooks import handler, settings
 
     endpoint = {"name": "app", "url": httpserver.url_for("/hooks"), "events": ["job.succeeded", "job.failed"]}

@@ -1,7 +1,7 @@
-"""Function environments for tests, built from the dev stage's config the way the stacks build them.
+"""Function environments for tests and benchmarks, built from the dev stage's config the way the stacks build them.
 
 The Lambda code has no defaults of its own (stacks/config holds them, stacks/function_settings.py
-turns them into variables), so a test gives a function the same variables the deployed one gets,
+turns them into variables), so a test or a benchmark gives a function the same variables the deployed one gets,
 with the deployment-only values (endpoints, ARNs, URLs) pointed at the local services.
 """
 
