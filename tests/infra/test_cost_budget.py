@@ -66,3 +66,47 @@ def test_a_nat_gateway_costs_more_than_the_nat_instance(templates, cfg, table):
     assert any(i.what == "NAT gateway" for i in gateway.items)
     delta = table.monthly("vpc.nat_gateway.hour") - table.monthly(f"ec2.{cfg.network.nat_instance_type}.hour")
     assert gateway.fixed - instance.fixed >= delta - 1.0
+
+
+def test_dev_fixed_cost_floor_is_the_data_tier_nat_secret_and_runbook_alarms(templates, cfg, table):
+    from tools.cost.floor import floor
+
+    # Given dev priced from its synthesized templates
+    report = _report(templates, cfg, table)
+    alarms = sum(
+        1
+        for t in templates.values()
+        for r in t.to_json()["Resources"].values()
+        if r["Type"] == "AWS::CloudWatch::Alarm"
+    )
+    # When its floor is taken
+    f = floor(report)
+    # Then it holds the data tier (RDS instance + storage, the cache node), the NAT instance with its disk and IPv4,
+    # the database's generated secret, and every alarm after the 10 free ones, at the price table's rates
+    assert f.parts["data tier"] == pytest.approx(
+        table.monthly("rds.db.t4g.micro.postgres.hour")
+        + table.monthly("elasticache.cache.t4g.micro.valkey.hour")
+        + 20 * table["rds.storage.gp3.gb_month"],
+        abs=0.01,
+    )
+    assert f.parts["NAT"] == pytest.approx(
+        table.monthly("ec2.t4g.nano.hour") + table.monthly("vpc.public_ipv4.hour") + 8 * table["ebs.gp3.gb_month"],
+        abs=0.01,
+    )
+    assert f.parts["database secret"] == pytest.approx(table["secretsmanager.secret.month"])
+    assert f.parts["alarms (each has a runbook)"] == pytest.approx((alarms - 10) * table["cloudwatch.alarm.month"])
+    # and the rest is what the design does not require (the event-source queues' idle polls)
+    assert f.above == pytest.approx(report.fixed - f.total, abs=0.01)
+    assert 0 < f.above < 2
+
+
+def test_a_fixed_cost_target_below_the_floor_is_called_out(templates, cfg, table):
+    from tools.cost.floor import floor, floor_line
+
+    report = _report(templates, cfg, table)
+    below, above = floor(report).total - 1.08, floor(report).total + 1
+    # Given issue 16's 33.00-like target below the floor, when the line is printed, then it says so
+    assert "is below this floor" in floor_line(report, below)
+    # and a target above the floor, or none, gets the figures only
+    assert "below" not in floor_line(report, above)
+    assert floor_line(report, None).startswith("fixed-cost floor: data tier ")

@@ -14,6 +14,7 @@ from pathlib import Path
 from common import ai_prices
 from tools.cost import prices as price_table
 from tools.cost.ai import ai_lines, ai_table
+from tools.cost.floor import floor_line
 from tools.cost.model import UnpricedResourceError, price_templates
 from tools.cost.report import side_by_side, table
 from tools.cost.savings import avoided_secrets
@@ -78,6 +79,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     budget, target = cfg.monitoring.monthly_budget_usd, cfg.monitoring.fixed_cost_target_usd
     print(table(report, budget=budget, target=target))
+    print(floor_line(report, target))
     print(read)
     print(ai_table(ai_lines(cfg, ai_prices.load()), aws_fixed=report.fixed, aws_usage=report.usage))
 
