@@ -18,6 +18,7 @@ State machine::
     running -> failed(retries_exhausted)   (its lease ran out long ago: `fail_abandoned`, for a sweeper)
     running -> queued(abandoned)           (the same, attempts left: `requeue_abandoned`, the sweeper re-sends it)
     queued -> queued(resent)               (queued too long, its send presumed lost: `claim_stale_queued`)
+    failed -> queued(rerun)                (an operator runs it again: `requeue_failed`)
     running -> running                     (redelivery after the attempt's lease expired)
     failed(retries_exhausted) -> running   (the message was redriven from the DLQ)
 
@@ -34,6 +35,10 @@ and was overtaken by a newer attempt gets `None` and changes nothing.
 
 Other finished jobs (succeeded, or failed for a permanent reason) never change
 again, so a duplicate delivery is a no-op.
+
+The sweeper's and the operator's transitions (`fail_abandoned`,
+`requeue_abandoned`, `claim_stale_queued`, `requeue_failed`) are in
+`common.job_recovery`.
 """
 
 from __future__ import annotations
@@ -59,7 +64,7 @@ DEFAULT_LEASE_S = 900.0 + LEASE_MARGIN_S
 # A keyed insert that meets a row deleted before it can be read tries again this often.
 _CREATE_TRIES = 3
 
-_JOB_COLUMNS = (
+JOB_COLUMNS = (
     "id, task, status, payload, idempotency_key, attempts, error, error_reason, result, "
     "created_at, updated_at, started_at, finished_at, lease_until"
 )
@@ -82,15 +87,15 @@ def create_job(
         raise PermanentError("unknown_task", f"unknown task {task!r}; expected one of {', '.join(TASKS)}")
     for _ in range(_CREATE_TRIES):
         with conn.transaction():
-            with _cursor(conn, Job) as cur:
+            with job_cursor(conn, Job) as cur:
                 cur.execute(
                     f"INSERT INTO jobs (task, payload, idempotency_key) VALUES (%s, %s, %s) "
-                    f"ON CONFLICT (idempotency_key) DO NOTHING RETURNING {_JOB_COLUMNS}",
+                    f"ON CONFLICT (idempotency_key) DO NOTHING RETURNING {JOB_COLUMNS}",
                     (task, Jsonb(dict(payload or {})), idempotency_key),
                 )
                 job = cur.fetchone()
             if job is not None:
-                _record(conn, job, detail="created")
+                record_transition(conn, job, detail="created")
                 return job, True
             existing = get_job_by_key(conn, idempotency_key) if idempotency_key else None
         if existing is not None:
@@ -99,14 +104,14 @@ def create_job(
 
 
 def get_job(conn: psycopg.Connection, job_id: uuid.UUID | str) -> Job | None:
-    with conn.transaction(), _cursor(conn, Job) as cur:
-        cur.execute(f"SELECT {_JOB_COLUMNS} FROM jobs WHERE id = %s", (_as_uuid(job_id),))
+    with conn.transaction(), job_cursor(conn, Job) as cur:
+        cur.execute(f"SELECT {JOB_COLUMNS} FROM jobs WHERE id = %s", (as_job_id(job_id),))
         return cur.fetchone()
 
 
 def get_job_by_key(conn: psycopg.Connection, idempotency_key: str) -> Job | None:
-    with conn.transaction(), _cursor(conn, Job) as cur:
-        cur.execute(f"SELECT {_JOB_COLUMNS} FROM jobs WHERE idempotency_key = %s", (idempotency_key,))
+    with conn.transaction(), job_cursor(conn, Job) as cur:
+        cur.execute(f"SELECT {JOB_COLUMNS} FROM jobs WHERE idempotency_key = %s", (idempotency_key,))
         return cur.fetchone()
 
 
@@ -158,7 +163,7 @@ def start_job(
     """
     if lease_seconds <= 0:
         raise ValueError(f"lease_seconds must be positive, got {lease_seconds}")
-    uid = _as_uuid(job_id)
+    uid = as_job_id(job_id)
     with conn.transaction():
         with conn.cursor(row_factory=_tuple_row()) as cur:
             cur.execute(
@@ -172,15 +177,15 @@ def start_job(
         detail = _start_detail(*current)
         if detail is None:
             return None
-        with _cursor(conn, Job) as cur:
+        with job_cursor(conn, Job) as cur:
             cur.execute(
                 f"UPDATE jobs SET status = 'running', attempts = attempts + 1, started_at = now(), updated_at = now(), "
                 f"finished_at = NULL, not_before = NULL, lease_until = now() + make_interval(secs => %s) "
-                f"WHERE id = %s RETURNING {_JOB_COLUMNS}",
+                f"WHERE id = %s RETURNING {JOB_COLUMNS}",
                 (float(lease_seconds), uid),
             )
             job = cur.fetchone()
-        _record(conn, job, detail=detail)
+        record_transition(conn, job, detail=detail)
         return job
 
 
@@ -213,16 +218,16 @@ def succeed_job(conn: psycopg.Connection, attempt: Job, result: Any = None) -> J
     from psycopg.types.json import Jsonb
 
     with conn.transaction():
-        with _cursor(conn, Job) as cur:
+        with job_cursor(conn, Job) as cur:
             cur.execute(
                 f"UPDATE jobs SET status = 'succeeded', result = %(result)s, error = NULL, error_reason = NULL, "
                 f"finished_at = now(), updated_at = now(), lease_until = NULL "
-                f"WHERE {_OWNED} RETURNING {_JOB_COLUMNS}",
+                f"WHERE {_OWNED} RETURNING {JOB_COLUMNS}",
                 {"result": None if result is None else Jsonb(result), **_owner(attempt)},
             )
             job = cur.fetchone()
         if job is not None:
-            _record(conn, job, detail="succeeded")
+            record_transition(conn, job, detail="succeeded")
         return job
 
 
@@ -233,11 +238,11 @@ def fail_job(conn: psycopg.Connection, attempt: Job, *, permanent: bool, reason:
     """
     message = message[:MAX_ERROR_CHARS]
     with conn.transaction():
-        with _cursor(conn, Job) as cur:
+        with job_cursor(conn, Job) as cur:
             cur.execute(
                 f"UPDATE jobs SET status = %(status)s, error = %(message)s, error_reason = %(reason)s, "
                 f"updated_at = now(), lease_until = NULL, finished_at = CASE WHEN %(permanent)s THEN now() END "
-                f"WHERE {_OWNED} RETURNING {_JOB_COLUMNS}",
+                f"WHERE {_OWNED} RETURNING {JOB_COLUMNS}",
                 {
                     "status": "failed" if permanent else "queued",
                     "message": message,
@@ -248,7 +253,7 @@ def fail_job(conn: psycopg.Connection, attempt: Job, *, permanent: bool, reason:
             )
             job = cur.fetchone()
         if job is not None:
-            _record(conn, job, reason=reason, detail=message)
+            record_transition(conn, job, reason=reason, detail=message)
         return job
 
 
@@ -280,16 +285,16 @@ def defer_job(conn: psycopg.Connection, attempt: Job, error: WorkerError, *, unt
     """
     message = error.message[:MAX_ERROR_CHARS]
     with conn.transaction():
-        with _cursor(conn, Job) as cur:
+        with job_cursor(conn, Job) as cur:
             cur.execute(
                 f"UPDATE jobs SET status = 'queued', error = %(message)s, error_reason = %(reason)s, "
                 f"updated_at = now(), lease_until = NULL, not_before = %(until)s "
-                f"WHERE {_OWNED} RETURNING {_JOB_COLUMNS}",
+                f"WHERE {_OWNED} RETURNING {JOB_COLUMNS}",
                 {"message": message, "reason": error.reason, "until": until, **_owner(attempt)},
             )
             job = cur.fetchone()
         if job is not None:
-            _record(conn, job, reason=error.reason, detail=f"deferred to {until.isoformat()}: {message}")
+            record_transition(conn, job, reason=error.reason, detail=f"deferred to {until.isoformat()}: {message}")
         return job
 
 
@@ -300,114 +305,24 @@ def fail_unstarted(conn: psycopg.Connection, job_id: uuid.UUID | str, error: Per
     """
     message = error.message[:MAX_ERROR_CHARS]
     with conn.transaction():
-        with _cursor(conn, Job) as cur:
+        with job_cursor(conn, Job) as cur:
             cur.execute(
                 f"UPDATE jobs SET status = 'failed', error = %s, error_reason = %s, updated_at = now(), "
-                f"finished_at = now(), not_before = NULL WHERE id = %s AND status = 'queued' RETURNING {_JOB_COLUMNS}",
-                (message, error.reason, _as_uuid(job_id)),
+                f"finished_at = now(), not_before = NULL WHERE id = %s AND status = 'queued' RETURNING {JOB_COLUMNS}",
+                (message, error.reason, as_job_id(job_id)),
             )
             job = cur.fetchone()
         if job is not None:
-            _record(conn, job, reason=error.reason, detail=message)
-        return job
-
-
-def fail_abandoned(conn: psycopg.Connection, *, grace_s: float) -> list[Job]:
-    """Fail as `retries_exhausted` the jobs still running `grace_s` after their lease ran out; the jobs failed.
-
-    The last delivery of such a job died hard (a timeout, out of memory), so
-    nothing will finish it. `retries_exhausted` keeps a DLQ redrive able to
-    run it again. For a periodic sweeper: a job whose message is still being
-    retried starts again (and takes a new lease) long before `grace_s`.
-    """
-    with conn.transaction():
-        with _cursor(conn, Job) as cur:
-            cur.execute(
-                f"UPDATE jobs SET status = 'failed', error_reason = %s, "
-                f"error = 'its last attempt stopped without recording an outcome (timeout or out of memory)', "
-                f"finished_at = now(), updated_at = now(), lease_until = NULL "
-                f"WHERE status = 'running' AND lease_until < now() - make_interval(secs => %s) "
-                f"RETURNING {_JOB_COLUMNS}",
-                (RETRIES_EXHAUSTED, float(grace_s)),
-            )
-            jobs = cur.fetchall()
-        for job in jobs:
-            _record(conn, job, reason=RETRIES_EXHAUSTED, detail=job.error)
-        return jobs
-
-
-def claim_stale_queued(conn: psycopg.Connection, *, grace_s: float, limit: int) -> list[Job]:
-    """Queued jobs untouched for `grace_s`, touched now and recorded as re-sent; the caller sends their envelopes.
-
-    Their SQS send may have been lost (the API committed the row, then died or
-    was refused). Touching `updated_at` in the claim makes the next re-send wait
-    another `grace_s`, and `SKIP LOCKED` keeps two sweeps from claiming one job.
-    A copy of a message that was not lost after all is harmless: the job's
-    lease and its terminal states make the second delivery a no-op.
-    """
-    with conn.transaction():
-        with _cursor(conn, Job) as cur:
-            cur.execute(
-                f"UPDATE jobs SET updated_at = now() WHERE id IN ("
-                f"SELECT id FROM jobs WHERE status = 'queued' AND updated_at < now() - make_interval(secs => %s) "
-                f"AND (not_before IS NULL OR not_before <= now()) "
-                f"ORDER BY updated_at LIMIT %s FOR UPDATE SKIP LOCKED) RETURNING {_JOB_COLUMNS}",
-                (float(grace_s), int(limit)),
-            )
-            jobs = cur.fetchall()
-        for job in jobs:
-            _record(conn, job, reason=RESENT, detail=f"still queued after {grace_s:.0f} s: its message was sent again")
-        return jobs
-
-
-def requeue_abandoned(conn: psycopg.Connection, *, grace_s: float, max_attempts: Mapping[str, int]) -> list[Job]:
-    """running -> queued (`abandoned`) for jobs `grace_s` past their lease with attempts left; the caller re-sends them.
-
-    `max_attempts` is each task's queue `maxReceiveCount`: a job that took that
-    many attempts is left for `fail_abandoned`. A task missing from it has none left.
-    """
-    from psycopg.types.json import Jsonb
-
-    with conn.transaction():
-        with _cursor(conn, Job) as cur:
-            cur.execute(
-                f"UPDATE jobs SET status = 'queued', error_reason = %s, lease_until = NULL, updated_at = now(), "
-                f"error = 'its last attempt stopped without recording an outcome (timeout or out of memory)' "
-                f"WHERE status = 'running' AND lease_until < now() - make_interval(secs => %s) "
-                f"AND attempts < COALESCE((%s::jsonb ->> task)::int, 0) RETURNING {_JOB_COLUMNS}",
-                (ABANDONED, float(grace_s), Jsonb(dict(max_attempts))),
-            )
-            jobs = cur.fetchall()
-        for job in jobs:
-            _record(conn, job, reason=ABANDONED, detail="its lease ran out with attempts left: sent to its queue again")
-        return jobs
-
-
-def requeue_failed(conn: psycopg.Connection, job_id: uuid.UUID | str, *, note: str) -> Job | None:
-    """failed -> queued, error and result cleared: an operator's re-run.
-
-    The one deliberate exception to "a finished job never changes" (which keeps
-    duplicate deliveries from reviving jobs); None if the job was not failed.
-    """
-    with conn.transaction():
-        with _cursor(conn, Job) as cur:
-            cur.execute(
-                f"UPDATE jobs SET status = 'queued', error = NULL, error_reason = NULL, result = NULL, "
-                f"finished_at = NULL, updated_at = now() WHERE id = %s AND status = 'failed' RETURNING {_JOB_COLUMNS}",
-                (_as_uuid(job_id),),
-            )
-            job = cur.fetchone()
-        if job is not None:
-            _record(conn, job, reason="rerun", detail=note[:MAX_ERROR_CHARS])
+            record_transition(conn, job, reason=error.reason, detail=message)
         return job
 
 
 def job_history(conn: psycopg.Connection, job_id: uuid.UUID | str) -> list[JobEvent]:
     """The job's transitions, oldest first."""
-    with conn.transaction(), _cursor(conn, JobEvent) as cur:
+    with conn.transaction(), job_cursor(conn, JobEvent) as cur:
         cur.execute(
             "SELECT id, job_id, status, attempt, reason, detail, at FROM job_events WHERE job_id = %s ORDER BY id",
-            (_as_uuid(job_id),),
+            (as_job_id(job_id),),
         )
         return cur.fetchall()
 
@@ -416,7 +331,9 @@ def _owner(attempt: Job) -> dict[str, Any]:
     return {"id": attempt.id, "attempt": attempt.attempts}
 
 
-def _record(conn: psycopg.Connection, job: Job, *, reason: str | None = None, detail: str | None = None) -> None:
+def record_transition(
+    conn: psycopg.Connection, job: Job, *, reason: str | None = None, detail: str | None = None
+) -> None:
     conn.execute(
         "INSERT INTO job_events (job_id, status, attempt, reason, detail) VALUES (%s, %s, %s, %s, %s)",
         (job.id, job.status, job.attempts, reason, detail),
@@ -430,7 +347,7 @@ def _require(conn: psycopg.Connection, job_id: uuid.UUID | str) -> Job:
     return job
 
 
-def _as_uuid(job_id: uuid.UUID | str) -> uuid.UUID:
+def as_job_id(job_id: uuid.UUID | str) -> uuid.UUID:
     if isinstance(job_id, uuid.UUID):
         return job_id
     try:
@@ -445,7 +362,7 @@ def _tuple_row() -> Any:
     return tuple_row
 
 
-def _cursor(conn: psycopg.Connection, cls: type) -> psycopg.Cursor:
+def job_cursor(conn: psycopg.Connection, cls: type) -> psycopg.Cursor:
     from psycopg.rows import class_row
 
     return conn.cursor(row_factory=class_row(cls))

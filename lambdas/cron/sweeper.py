@@ -19,7 +19,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from common import job_store
+from common import job_recovery
 from common.errors import WorkerError
 
 if TYPE_CHECKING:
@@ -65,15 +65,15 @@ def sweep(conn: psycopg.Connection, policy: SweepPolicy, send: Sender) -> SweepR
     """Run one sweep on `conn`; what it did, by job id."""
     report = SweepReport()
     # Abandoned jobs first: they are committed back to queued before anything is sent.
-    requeued = job_store.requeue_abandoned(conn, grace_s=policy.lease_grace_s, max_attempts=policy.max_attempts)
-    failed = job_store.fail_abandoned(conn, grace_s=policy.lease_grace_s)
+    requeued = job_recovery.requeue_abandoned(conn, grace_s=policy.lease_grace_s, max_attempts=policy.max_attempts)
+    failed = job_recovery.fail_abandoned(conn, grace_s=policy.lease_grace_s)
     report.failed = [str(j.id) for j in failed]
     for job in failed:
         _announce(job)
     for job in requeued:
         report.requeued.append(str(job.id))
         _send(job, policy, send, report)
-    stale = job_store.claim_stale_queued(conn, grace_s=policy.queued_grace_s, limit=policy.batch)
+    stale = job_recovery.claim_stale_queued(conn, grace_s=policy.queued_grace_s, limit=policy.batch)
     for job in stale:
         report.resent.append(str(job.id))
         _send(job, policy, send, report)

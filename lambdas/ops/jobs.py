@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from common import job_store, jobs
+from common import job_recovery, job_store, jobs
 from ops.errors import OpsError
 
 if TYPE_CHECKING:
@@ -72,7 +72,7 @@ def rerun(conn: psycopg.Connection, send: Send, job_id: uuid.UUID, *, force: boo
             f"job {job_id} is running (attempt {job.attempts}); re-run it with force only if its worker died",
             code="job_running",
         )
-    if job.status == "failed" and job_store.requeue_failed(conn, job.id, note=RERUN_NOTE) is None:
+    if job.status == "failed" and job_recovery.requeue_failed(conn, job.id, note=RERUN_NOTE) is None:
         raise OpsError(f"job {job_id} changed while re-running it; look at its history", code="job_changed")
     try:
         message_id = send(job.task, job.to_envelope())

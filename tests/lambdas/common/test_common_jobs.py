@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from common import job_store, jobs
+from common import job_recovery, job_store, jobs
 from common.errors import PermanentError, TransientError
 
 pytestmark = pytest.mark.pg
@@ -332,8 +332,8 @@ def test_requeue_failed_reopens_only_a_failed_job_and_records_it(db_conn):
     attempt = job_store.start_job(db_conn, done.id)
     job_store.succeed_job(db_conn, attempt, {"rows": 1})
     # When an operator re-runs both
-    reopened = job_store.requeue_failed(db_conn, failed.id, note="fixed the payload")
-    untouched = job_store.requeue_failed(db_conn, done.id, note="nope")
+    reopened = job_recovery.requeue_failed(db_conn, failed.id, note="fixed the payload")
+    untouched = job_recovery.requeue_failed(db_conn, done.id, note="nope")
     # Then only the failed one is queued again, its error cleared and the re-run in its history
     assert reopened is not None and reopened.status == "queued"
     assert reopened.error is None and reopened.error_reason is None and reopened.finished_at is None
@@ -352,7 +352,7 @@ def test_a_job_whose_attempt_died_long_ago_is_failed_as_retries_exhausted(db_con
     job_store.start_job(db_conn, live.id, lease_seconds=600)
     db_conn.commit()
     # When the sweeper runs with a 15-minute grace
-    swept = job_store.fail_abandoned(db_conn, grace_s=900)
+    swept = job_recovery.fail_abandoned(db_conn, grace_s=900)
     # Then only the dead one is failed, redrivable, with a history line saying why
     assert [j.id for j in swept] == [dead.id]
     assert (swept[0].status, swept[0].error_reason) == ("failed", jobs.RETRIES_EXHAUSTED)

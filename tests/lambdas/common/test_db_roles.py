@@ -17,7 +17,7 @@ import pytest
 from psycopg import sql
 from psycopg.rows import dict_row
 
-from common import job_store
+from common import job_recovery, job_store
 from stacks.db_roles import DB_ROLES
 
 pytestmark = pytest.mark.pg
@@ -246,9 +246,9 @@ def test_sweeper_resends_and_settles_jobs_but_cannot_create_or_delete_them(as_ro
     db_conn.commit()
     conn = as_role("sweeper")
     # Then its role runs the sweeper's own statements
-    assert [j.id for j in job_store.claim_stale_queued(conn, grace_s=600, limit=10)] == [lost.id]
-    assert [j.id for j in job_store.requeue_abandoned(conn, grace_s=600, max_attempts={"trends": 3})] == [dead.id]
-    assert job_store.fail_abandoned(conn, grace_s=600) == []
+    assert [j.id for j in job_recovery.claim_stale_queued(conn, grace_s=600, limit=10)] == [lost.id]
+    assert [j.id for j in job_recovery.requeue_abandoned(conn, grace_s=600, max_attempts={"trends": 3})] == [dead.id]
+    assert job_recovery.fail_abandoned(conn, grace_s=600) == []
     # And nothing that belongs to another function
     assert _refused(conn, "INSERT INTO jobs (task) VALUES ('data')")
     assert _refused(conn, "DELETE FROM jobs")

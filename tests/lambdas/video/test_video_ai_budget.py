@@ -58,7 +58,7 @@ def test_an_analysis_over_the_days_budget_is_deferred_to_midnight_not_failed(vid
 
 
 def test_a_deferred_analysis_is_sent_again_the_next_day_and_analysed(video_env, db_conn, httpserver, clips):
-    from common import job_store
+    from common import job_recovery, job_store
 
     # Given an analysis deferred for an over-budget day
     upload(video_env, clips["landscape"].path, "uploads/a.mp4")
@@ -68,7 +68,7 @@ def test_a_deferred_analysis_is_sent_again_the_next_day_and_analysed(video_env, 
     # When the sweeper runs the same day (the job untouched longer than its grace), it is not sent again
     db_conn.execute("UPDATE jobs SET updated_at = now() - interval '1 hour'")
     db_conn.commit()
-    assert job_store.claim_stale_queued(db_conn, grace_s=600, limit=10) == []
+    assert job_recovery.claim_stale_queued(db_conn, grace_s=600, limit=10) == []
     # And a stray delivery of its message before then does not start it
     again = run_handler(json.dumps(job_store.get_job(db_conn, job_id).to_envelope()))
     assert again == {"batchItemFailures": []} and httpserver.log == []
@@ -77,7 +77,7 @@ def test_a_deferred_analysis_is_sent_again_the_next_day_and_analysed(video_env, 
     db_conn.execute("UPDATE ai_spend SET day = day - 1")
     db_conn.execute("UPDATE jobs SET not_before = now() - interval '1 second', updated_at = now() - interval '1 hour'")
     db_conn.commit()
-    resent = job_store.claim_stale_queued(db_conn, grace_s=600, limit=10)
+    resent = job_recovery.claim_stale_queued(db_conn, grace_s=600, limit=10)
     db_conn.commit()
     assert [j.id for j in resent] == [job_id]
     # Then its message runs the analysis, and the job succeeds on its second attempt
