@@ -103,8 +103,11 @@ CHANGED_SINCE ?=
 mutate: $(VENV)/.installed
 	$(PY) -m tools.mutate $(MODULES) $(if $(CHANGED_SINCE),--changed-since $(CHANGED_SINCE))
 
+# Each benchmark ends with its ratio lines; the summary repeats them all, with the wall time (issue 16: < 15 min).
 bench: setup
-	for b in bench/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
+	@set -o pipefail; out=$$(mktemp -d); start=$$SECONDS; \
+	for b in bench/bench_*.py; do echo "== $$b"; $(PY) $$b | tee $$out/last || exit 1; grep -E ': [0-9.]+x .*[(]target (>=|<=) [0-9.]+[)]$$' $$out/last >> $$out/summary; done; \
+	echo "== summary: $$(ls bench/bench_*.py | wc -l) benchmarks in $$((SECONDS - start)) s"; cat $$out/summary; rm -rf $$out
 
 # The whole app here, no Docker, no AWS: embedded PostgreSQL/Valkey, moto, the
 # HTTP API front, the workers and schedules (tools/local). Foreground until Ctrl-C.
