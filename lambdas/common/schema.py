@@ -86,6 +86,8 @@ class Field:
     items: Field | None = None
     shape: Shape | None = None
     example: Any = None
+    # What the route takes when the field is absent (documented only; the caller applies it).
+    default: Any = None
 
     def check(self, value: Any, where: str) -> Any:
         """The value as kept; `SchemaError` naming every problem in it."""
@@ -150,6 +152,8 @@ class Field:
             doc["nullable"] = True
         if self.enum is not None:
             doc["enum"] = list(self.enum)
+        if self.default is not None:
+            doc["default"] = self.default
         if self.pattern is not None:
             doc["pattern"] = f"^(?:{self.pattern})$"
         elif free_text:
@@ -202,6 +206,16 @@ class Shape:
         if problems:
             raise SchemaError(problems)
         return out
+
+    def validate_query(self, params: Mapping[str, str] | None) -> dict[str, Any]:
+        """A query string's parameters (all strings) as kept, integer fields as integers; `SchemaError` as `validate`."""
+        data: dict[str, Any] = dict(params or {})
+        for name, spec in self.fields.items():
+            raw = data.get(name)
+            # Length first: int() of thousands of digits is refused (and slow) before any range check.
+            if spec.kind == "integer" and isinstance(raw, str) and raw.isascii() and raw.isdigit() and len(raw) <= 9:
+                data[name] = int(raw)
+        return self.validate(data)
 
     def collect(self, data: Any, where: str, problems: list[Problem]) -> Any:
         if not isinstance(data, dict):

@@ -6,7 +6,6 @@ The task payloads (what a job asks its worker for) live in common.payloads, shar
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 from common.events import EVENT
 from common.payloads import TASK_PAYLOADS
@@ -154,13 +153,6 @@ OPERATOR_SCOPE_ROLE = "operator"
 
 
 @dataclass(frozen=True)
-class QueryParam:
-    name: str
-    description: str
-    schema: dict[str, Any]
-
-
-@dataclass(frozen=True)
 class RouteSpec:
     method: str
     path: str  # OpenAPI style: /v1/jobs/{jobId}
@@ -178,11 +170,8 @@ class RouteSpec:
     # Operator-only as a whole: the document names OPERATOR_SCOPE_ROLE in the route's
     # security, which the Router stack turns into the stage's operator scope.
     operator: bool = False
-    # The query string's parameters, each a field of this shape (values are strings).
+    # The query string's parameters, each a field of this shape (`Shape.validate_query` reads integers).
     query: Shape | None = None
-    # Query parameters with their own JSON schema each (GET /v1/jobs: an integer limit, an opaque cursor);
-    # the route's module parses them (router.job_listing).
-    query_params: tuple[QueryParam, ...] = ()
     # Answers without a body (a 304), status -> description.
     bodiless: dict[int, str] = field(default_factory=dict)
     # Headers of the success answer, name -> description.

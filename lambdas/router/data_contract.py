@@ -74,10 +74,12 @@ TRENDS_QUERY = Shape(
             example="2026-11-30T06:00:00Z",
         ),
         "limit": Field(
-            "string",
-            f"Movers per direction, 1 to {MAX_MOVERS} (default {DEFAULT_MOVERS}).",
-            pattern=r"[0-9]{1,3}",
-            example="10",
+            "integer",
+            "Movers per direction.",
+            low=1,
+            high=MAX_MOVERS,
+            default=DEFAULT_MOVERS,
+            example=DEFAULT_MOVERS,
         ),
     },
 )

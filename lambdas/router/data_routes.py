@@ -14,7 +14,7 @@ from router.data_contract import ANALYTICS, ANALYTICS_QUERY, TRENDS, TRENDS_QUER
 def get_analytics() -> Response:
     settings = api.router_settings()
     api._caller()
-    query = ANALYTICS_QUERY.validate(_query())
+    query = ANALYTICS_QUERY.validate_query(_query())
 
     from common import db
     from router import analytics
@@ -29,7 +29,7 @@ def get_analytics() -> Response:
 @api._route(TRENDS)
 def get_trends() -> Response:
     api._caller()
-    query = TRENDS_QUERY.validate(_query())
+    query = TRENDS_QUERY.validate_query(_query())
 
     from common import db
     from router import trends

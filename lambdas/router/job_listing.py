@@ -8,7 +8,6 @@ bad body is.
 
 from __future__ import annotations
 
-import re
 import uuid
 from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
@@ -16,9 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from common.jobs import TASKS
-from common.schema import Problem, SchemaError
-from router.jobs_contract import CURSOR_PATTERN, DEFAULT_PAGE, LIST_JOBS, MAX_PAGE, STATUSES
+from router.jobs_contract import DEFAULT_PAGE, JOBS_QUERY
 
 if TYPE_CHECKING:
     import psycopg
@@ -27,8 +24,6 @@ if TYPE_CHECKING:
 
 Connection = Callable[[], AbstractContextManager["psycopg.Connection"]]
 
-QUERY_PARAMETERS = tuple(p.name for p in LIST_JOBS.query_params)
-CURSOR = re.compile(CURSOR_PATTERN.removeprefix("^").removesuffix("$"))
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -42,31 +37,11 @@ class ListQuery:
 
 def parse_query(params: Mapping[str, str] | None) -> ListQuery:
     """The query string as a `ListQuery`; `SchemaError` naming every bad or unknown parameter."""
-    params = params or {}
-    problems = [
-        Problem(name[:64], "is not a parameter of this route") for name in params if name not in QUERY_PARAMETERS
-    ]
-    task, status = params.get("task"), params.get("status")
-    if task is not None and task not in TASKS:
-        problems.append(Problem("task", f"must be one of {', '.join(TASKS)}"))
-    if status is not None and status not in STATUSES:
-        problems.append(Problem("status", f"must be one of {', '.join(STATUSES)}"))
-    limit = DEFAULT_PAGE
-    if "limit" in params:
-        raw = params["limit"]
-        # Length first: int() of thousands of digits is refused (and slow) before any range check.
-        if not (raw.isascii() and raw.isdigit() and len(raw) <= 4 and 1 <= int(raw) <= MAX_PAGE):
-            problems.append(Problem("limit", f"must be an integer from 1 to {MAX_PAGE}"))
-        else:
-            limit = int(raw)
-    after = None
-    if "cursor" in params:
-        after = decode_cursor(params["cursor"])
-        if after is None:
-            problems.append(Problem("cursor", "is not a cursor this API issued (use nextCursor as it was answered)"))
-    if problems:
-        raise SchemaError(problems)
-    return ListQuery(limit=limit, task=task, status=status, after=after)
+    query = JOBS_QUERY.validate_query(params)
+    after = decode_cursor(query["cursor"]) if "cursor" in query else None
+    return ListQuery(
+        limit=query.get("limit", DEFAULT_PAGE), task=query.get("task"), status=query.get("status"), after=after
+    )
 
 
 def encode_cursor(position: Position) -> str:
@@ -76,11 +51,10 @@ def encode_cursor(position: Position) -> str:
     return f"{micros:014x}{position.id.hex}"
 
 
-def decode_cursor(cursor: str) -> Position | None:
+def decode_cursor(cursor: str) -> Position:
+    """The position of a cursor that matches the contract's pattern (`JOBS_QUERY` checked it)."""
     from router.job_queries import Position
 
-    if not CURSOR.fullmatch(cursor):
-        return None
     return Position(_EPOCH + timedelta(microseconds=int(cursor[:14], 16)), uuid.UUID(hex=cursor[14:]))
 
 

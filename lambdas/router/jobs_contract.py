@@ -10,15 +10,34 @@ from __future__ import annotations
 from typing import Any
 
 from common.jobs import TASKS
-from router.contract import QueryParam, RouteSpec
+from common.schema import Field, Shape
+from router.contract import RouteSpec
 
 # The event types a completion webhook carries; the stage config subscribes endpoints to them.
 JOB_EVENT_TYPES = ("job.succeeded", "job.failed")
 STATUSES = ("queued", "running", "succeeded", "failed")
 DEFAULT_PAGE = 20
 MAX_PAGE = 100
-# What a cursor is (router.job_listing makes them): any string of this form is one.
-CURSOR_PATTERN = "^[0-9a-f]{46}$"
+# What a cursor is (router.job_listing makes them): any string of this form, whole, is one.
+CURSOR_PATTERN = "[0-9a-f]{46}"
+
+JOBS_QUERY = Shape(
+    "JobsQuery",
+    "Which of the caller's jobs, and where the page starts.",
+    {
+        "task": Field("string", "Only jobs of this task.", enum=tuple(TASKS), example="video"),
+        "status": Field("string", "Only jobs in this status.", enum=STATUSES, example="failed"),
+        "limit": Field("integer", "Jobs per page.", low=1, high=MAX_PAGE, default=DEFAULT_PAGE, example=DEFAULT_PAGE),
+        "cursor": Field(
+            "string",
+            "`nextCursor` of the previous page, as answered (opaque). The filters may change between pages; "
+            "the cursor keeps its place in the newest-first order.",
+            low=46,
+            high=46,
+            pattern=CURSOR_PATTERN,
+        ),
+    },
+)
 
 LIST_JOBS = RouteSpec(
     "GET",
@@ -27,21 +46,7 @@ LIST_JOBS = RouteSpec(
     "The caller's jobs, newest first, a page at a time",
     200,
     "JobPage",
-    query_params=(
-        QueryParam("task", "Only jobs of this task.", {"type": "string", "enum": list(TASKS)}),
-        QueryParam("status", "Only jobs in this status.", {"type": "string", "enum": list(STATUSES)}),
-        QueryParam(
-            "limit",
-            f"Jobs per page (default {DEFAULT_PAGE}).",
-            {"type": "integer", "minimum": 1, "maximum": MAX_PAGE, "default": DEFAULT_PAGE},
-        ),
-        QueryParam(
-            "cursor",
-            "`nextCursor` of the previous page, as answered (opaque). The filters may change between pages; "
-            "the cursor keeps its place in the newest-first order.",
-            {"type": "string", "minLength": 46, "maxLength": 46, "pattern": CURSOR_PATTERN},
-        ),
-    ),
+    query=JOBS_QUERY,
     errors={
         400: "`invalid_request`: a bad or unknown query parameter (each named in `errors`): `task` or `status` "
         f"not among their values, `limit` not an integer from 1 to {MAX_PAGE}, a `cursor` this API did not issue",

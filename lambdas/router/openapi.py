@@ -61,10 +61,6 @@ def _operation(spec: RouteSpec) -> dict[str, Any]:
     if spec.query is not None:
         params += [_query_param(name, field) for name, field in spec.query.fields.items()]
     params += [
-        {"name": q.name, "in": "query", "required": False, "description": q.description, "schema": q.schema}
-        for q in spec.query_params
-    ]
-    params += [
         {"name": name, "in": "header", "required": False, "description": text, "schema": _HEADER_SCHEMA}
         for name, text in spec.headers.items()
     ]

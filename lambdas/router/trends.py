@@ -18,7 +18,7 @@ from typing import Any
 from common.schema import SchemaError
 from common.trend_movers import item_key, movers
 from router import trends_store
-from router.data_contract import DEFAULT_MOVERS, MAX_MOVERS
+from router.data_contract import DEFAULT_MOVERS
 from router.errors import ApiError
 
 Connect = Callable[[], AbstractContextManager[Any]]
@@ -33,10 +33,7 @@ def parse(query: Mapping[str, str]) -> tuple[datetime | None, int]:
             window = datetime.fromisoformat(query["window"].upper())
         except ValueError:
             raise SchemaError.at("window", "is not a real calendar time") from None
-    limit = int(query.get("limit", DEFAULT_MOVERS))
-    if not 1 <= limit <= MAX_MOVERS:
-        raise SchemaError.at("limit", f"must be 1 to {MAX_MOVERS}")
-    return window, limit
+    return window, query.get("limit", DEFAULT_MOVERS)
 
 
 def read(window: datetime | None, limit: int, *, connection: Connect) -> dict[str, Any]:

@@ -1312,11 +1312,20 @@ export interface operations {
             query?: {
                 /** @description `nextCursor` of the previous page, as answered (opaque). The filters may change between pages; the cursor keeps its place in the newest-first order. */
                 cursor?: string;
-                /** @description Jobs per page (default 20). */
+                /**
+                 * @description Jobs per page.
+                 * @example 20
+                 */
                 limit?: number;
-                /** @description Only jobs in this status. */
+                /**
+                 * @description Only jobs in this status.
+                 * @example failed
+                 */
                 status?: "queued" | "running" | "succeeded" | "failed";
-                /** @description Only jobs of this task. */
+                /**
+                 * @description Only jobs of this task.
+                 * @example video
+                 */
                 task?: "video" | "trends" | "data" | "alerts" | "imports";
             };
             header?: never;
@@ -1631,10 +1640,10 @@ export interface operations {
         parameters: {
             query?: {
                 /**
-                 * @description Movers per direction, 1 to 50 (default 10).
+                 * @description Movers per direction.
                  * @example 10
                  */
-                limit?: string;
+                limit?: number;
                 /**
                  * @description The window's start (RFC 3339), as the trends job stored it; absent: the latest snapshot.
                  * @example 2026-11-30T06:00:00Z
