@@ -70,8 +70,11 @@ def build(app: cdk.App, cfg: StageConfig, *, nag: bool = True) -> AppStacks:
     schema = SchemaStack(app, f"{name}-Schema", data=data, **props("schema migrations, applied on deploy"))
     video = VideoStack(app, f"{name}-Video", data=data, **props("uploads consumers: video and events imports workers"))
     cron = CronStack(app, f"{name}-Cron", data=data, **props("scheduled workers"))
-    queues = {"video": video.worker.queue, **{task: w.queue for task, w in cron.workers.items()}}
-    router = RouterStack(app, f"{name}-Router", data=data, queues=queues, **props("HTTP API and AI router"))
+    queued_tasks = ["video", *cron.workers]
+    router = RouterStack(app, f"{name}-Router", data=data, queued_tasks=queued_tasks, **props("HTTP API and AI router"))
+    # The router finds the queues by name: deployed after their stacks, so a job is never sent to a queue not yet made.
+    for owner in (video, cron):
+        router.add_stack_dependency(owner)
     monitoring = MonitoringStack(
         app,
         f"{name}-Monitoring",

@@ -26,7 +26,7 @@ from stacks.alert_rules import check_rules
 from stacks.config import ConfigError, ScheduleConfig, StageConfig
 from stacks.constructs.queue_worker import QueueWorker, dead_letter_queue, visibility_timeout_seconds
 from stacks.data import DataStack
-from stacks.naming import alerts_topic_arn, dlq_name, queue_arn, queue_name, queue_url
+from stacks.naming import alerts_topic_arn, dlq_name, keep_queue_exports, queue_arn, queue_name, queue_url
 from stacks.webhooks import WebhookNotifier, announce_to
 
 # The scheduled tasks (the cron worker runs them), from the task registry.
@@ -65,6 +65,7 @@ class CronStack(cdk.Stack):
                 database=data.database_access(task),
             )
             self.workers[task] = worker
+            keep_queue_exports(worker.queue)
 
         # Per-task grants beyond the database (a task without an entry needs none).
         grants = {"trends": self._grant_trends, "alerts": self._grant_alerts}

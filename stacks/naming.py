@@ -12,6 +12,7 @@ never turns into an "export in use" deadlock between two stacks.
 from __future__ import annotations
 
 import aws_cdk as cdk
+from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_ssm as ssm
 from constructs import Construct, IConstruct
 
@@ -83,3 +84,15 @@ def published_id(resource: IConstruct) -> str | None:
 def resolved_id(scope: Construct, cfg: StageConfig, what: str) -> str:
     """The value `publish_id` published, read when ``scope``'s stack deploys (no export, no import)."""
     return ssm.StringParameter.value_for_string_parameter(scope, names.parameter(cfg.prefix, what))
+
+
+def keep_queue_exports(queue: sqs.IQueue) -> None:
+    """Transition: the Router stack imported ``queue``'s URL and ARN until it found the queues by name.
+
+    Exported one more release, so the owning stack can deploy before the Router stack drops
+    its imports (CloudFormation refuses to remove an export in use); remove once every stage
+    has deployed the Router stack that names the queues.
+    """
+    stack = cdk.Stack.of(queue)
+    stack.export_value(queue.queue_url)
+    stack.export_value(queue.queue_arn)

@@ -9,7 +9,7 @@ skip the JWT authorizer.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -19,8 +19,8 @@ from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_apigatewayv2 as apigwv2
 from aws_cdk import aws_apigatewayv2_authorizers as authorizers
 from aws_cdk import aws_apigatewayv2_integrations as integrations
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
-from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from common import names
@@ -33,7 +33,7 @@ from stacks.constructs.nag_checkov import acknowledge_checkov
 from stacks.constructs.python_function import PythonFunction
 from stacks.data import DataStack
 from stacks.function_settings import UPLOADS_PREFIX
-from stacks.naming import publish_id
+from stacks.naming import publish_id, queue_arn, queue_name, queue_url
 
 OPENAPI_DOCUMENT = Path(__file__).resolve().parents[1] / "docs" / "api" / "openapi.json"
 # The role the document's operator-only routes require (router.contract.OPERATOR_SCOPE_ROLE;
@@ -108,12 +108,14 @@ class RouterStack(cdk.Stack):
         *,
         cfg: StageConfig,
         data: DataStack,
-        queues: Mapping[str, sqs.IQueue],
+        queued_tasks: Sequence[str],
         **kwargs: Any,
     ) -> None:
+        """``queued_tasks``: the tasks whose queues the router sends jobs to, found by their names
+        (stacks/naming.py), so the stacks that own them may replace or remove them without an export deadlock."""
         super().__init__(scope, construct_id, **kwargs)
         self.cfg = cfg
-        self.function = self._function(data, queues)
+        self.function = self._function(data, sorted(queued_tasks))
         self.api = self._api()
         # The Monitoring stack finds the API by this (its id cannot be named in advance), not by an export.
         publish_id(self.api.node.default_child, cfg, "http-api", self.api.api_id)
@@ -126,7 +128,7 @@ class RouterStack(cdk.Stack):
         self.export_value(self.function.function_name)
 
     # -- the router Lambda ------------------------------------------------------
-    def _function(self, data: DataStack, queues: Mapping[str, sqs.IQueue]) -> PythonFunction:
+    def _function(self, data: DataStack, queued_tasks: Sequence[str]) -> PythonFunction:
         r = self.cfg.router
         env = {
             **data.cache_environment(),
@@ -134,8 +136,8 @@ class RouterStack(cdk.Stack):
             **function_settings.router(self.cfg, SCHEDULED_TASKS),
             "UPLOADS_BUCKET": data.uploads_bucket_name,
         }
-        for task, queue in sorted(queues.items()):
-            env[f"QUEUE_URL_{task.upper()}"] = queue.queue_url
+        for task in queued_tasks:
+            env[f"QUEUE_URL_{task.upper()}"] = queue_url(queue_name(self.cfg, task))
         fn = PythonFunction(
             self,
             "Router",
@@ -154,8 +156,11 @@ class RouterStack(cdk.Stack):
         acknowledge_checkov(fn, {"CKV_AWS_116": synchronous})
         data.grant_cache(fn)
         data.grant_azure(fn)
-        for queue in queues.values():
-            queue.grant_send_messages(fn)
+        fn.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["sqs:SendMessage"], resources=[queue_arn(queue_name(self.cfg, t)) for t in queued_tasks]
+            )
+        )
         # The presigned PUT is signed with the function's role, so the role needs the PUT.
         data.uploads_bucket(self).grant_put(fn, f"{UPLOADS_PREFIX}*")
         acknowledge(

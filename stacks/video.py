@@ -22,6 +22,7 @@ from stacks.constructs.queue_worker import QueueWorker
 from stacks.data import DataStack
 from stacks.event_imports import EventImports
 from stacks.function_settings import EVENTS_PREFIX, UPLOADS_PREFIX
+from stacks.naming import keep_queue_exports
 from stacks.webhooks import announce_to
 
 
@@ -80,6 +81,7 @@ class VideoStack(cdk.Stack):
             },
             database=data.database_access("video"),
         )
+        keep_queue_exports(self.worker.queue)
         fn = self.worker.function
         announce_to(fn, cfg)
         data.grant_azure(fn)

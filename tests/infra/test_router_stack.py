@@ -131,36 +131,31 @@ def test_function_may_put_only_under_uploads(router):
     assert "/uploads/*" in policies
 
 
-def test_queues_present_get_url_env_and_send_grant(tmp_path):
-    # Given a queue for one task / When the stack is built / Then its URL and send grant are wired
-    import aws_cdk as cdk
-    from aws_cdk import aws_sqs as sqs
+def test_the_router_finds_each_queue_by_its_name_without_an_import(templates, cfg):
+    # Given the dev app (the router sends jobs to the video, trends, data and alerts queues)
+    from common import names
 
-    from stacks.router import RouterStack
-    from tests.infra.conftest import synth_app
-
-    _, stacks = synth_app("dev", outdir=str(tmp_path))
-    app = stacks.router.node.scope
-    env = cdk.Environment(account=stacks.cfg.account, region=stacks.cfg.region)
-    holder = cdk.Stack(app, "QueueHolder", env=env)
-    queue = sqs.Queue(holder, "Trends", enforce_ssl=True)
-    extra = RouterStack(
-        app,
-        "RouterWithQueue",
-        cfg=stacks.cfg,
-        data=stacks.data,
-        queues={"trends": queue},
-        env=env,
-    )
-    template = Template.from_stack(extra)
+    router = templates["Router"].to_json()
     (fn,) = [
         f
-        for f in template.find_resources("AWS::Lambda::Function").values()
-        if f["Properties"]["Handler"].startswith("router.")
+        for f in router["Resources"].values()
+        if f["Type"] == "AWS::Lambda::Function" and f["Properties"]["Handler"].startswith("router.")
     ]
-    assert "QUEUE_URL_TRENDS" in fn["Properties"]["Environment"]["Variables"]
-    assert "QUEUE_URL_VIDEO" not in fn["Properties"]["Environment"]["Variables"]
-    assert "sqs:SendMessage" in json.dumps(template.find_resources("AWS::IAM::Policy"))
+    variables = fn["Properties"]["Environment"]["Variables"]
+    send = [
+        s
+        for p in router["Resources"].values()
+        if p["Type"] == "AWS::IAM::Policy"
+        for s in p["Properties"]["PolicyDocument"]["Statement"]
+        if s["Action"] == "sqs:SendMessage"
+    ]
+    # Then each queue's URL and the send grant are built from the queue names, with no export of another stack
+    for task in ("video", "trends", "data", "alerts"):
+        name = names.queue(cfg.prefix, task)
+        assert variables[f"QUEUE_URL_{task.upper()}"]["Fn::Join"][1][-1].endswith(f"/{name}")
+        assert any(json.dumps(r).endswith(f':{name}"]]}}') for s in send for r in s["Resource"])
+    imports = list(_find(router, "Fn::ImportValue"))
+    assert imports and not [i for i in imports if i.split(":")[0].endswith(("-Cron", "-Video"))]
 
 
 def test_router_stack_passes_cdk_nag(stacks):
@@ -191,3 +186,16 @@ def test_the_router_reads_the_stage_s_event_types_claim_and_rollup_lookback(rout
     assert settings.event_types == cfg.events.types
     assert settings.event_accounts_claim == cfg.events.accounts_claim
     assert settings.event_lookback.total_seconds() == cfg.cron.late_event_lookback_hours * 3600
+
+
+def _find(node, key):
+    """Every value of ``key`` anywhere in a template."""
+    if isinstance(node, dict):
+        for k, v in node.items():
+            if k == key:
+                yield v
+            else:
+                yield from _find(v, key)
+    elif isinstance(node, list):
+        for v in node:
+            yield from _find(v, key)
