@@ -12,7 +12,7 @@ import numpy as np
 
 THUMB_MAX_SIDE = 128
 HIST_BINS = 32
-CHROMA_MAX_SIDE = 32
+CHROMA_MAX_SIDE = 64
 CHROMA_BINS = 64  # of 4 levels each
 # Planar pixel formats whose planes are 8-bit Y, U, V.
 _PLANAR_YUV = frozenset({"yuv420p", "yuvj420p", "yuv422p", "yuvj422p", "yuv444p", "yuvj444p"})
