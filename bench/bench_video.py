@@ -45,7 +45,7 @@ t, c = time.perf_counter(), time.process_time()
 info = probe.probe(p)
 threads = {threads!r} or cpu_quota.usable_cpus()
 ss = sampling.sample(p, info, fps=1.0, max_frames=180, model_max_side=512, threads=threads)
-cuts = scenes.detect_cuts(ss.samples, ss.decoded, ss.packets)
+cuts = scenes.detect_cuts(ss.samples, ss.decoded, ss.packets, ss.cut_intervals)
 features.compute(info, ss.samples, cuts)
 frames.model_frames(ss.samples, cuts, 6)
 elapsed, cpu = time.perf_counter() - t, time.process_time() - c

@@ -25,6 +25,22 @@ class Decoder:
         self.tb_s = float(self.tb)  # float arithmetic: Fraction costs tens of microseconds per packet
         self.start = float(self.stream.start_time * self.tb) if self.stream.start_time is not None else 0.0
         self.reformatter = VideoReformatter()  # one swscale context for every sample
+        self._span_ctx: Any = None
+
+    def span_ctx(self) -> Any:
+        """A second decoder for the spans that time cuts: without the loop filter (a third cheaper here).
+
+        Those frames only give histograms; the samples keep their clean decodes.
+        """
+        if self._span_ctx is None:
+            import av
+
+            ctx = av.CodecContext.create(self.ctx.name, "r")
+            ctx.extradata = self.ctx.extradata
+            ctx.options = {"skip_loop_filter": "all"}
+            ctx.thread_type, ctx.skip_frame = "SLICE", "NONREF"
+            self._span_ctx = ctx
+        return self._span_ctx
 
     def time(self, ts: int) -> float:
         return ts * self.tb_s - self.start

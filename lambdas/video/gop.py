@@ -16,8 +16,8 @@ import numpy as np
 
 from video.decoder import Decoder
 from video.samples import DecodedFrame, Sample
-from video.scenes import CUT_THRESHOLD, MAX_FRAME_GAP_S, change
-from video.thumbnails import grey_histogram, luma_thumbnail
+from video.scenes import MAX_FRAME_GAP_S, jump
+from video.thumbnails import chroma_histograms, chroma_thumbnail, grey_histogram, layout_picture, luma_thumbnail
 
 EPS = 1e-6
 _SEEK_MARGIN_S = 0.25
@@ -123,7 +123,7 @@ class GroupDecoder:
         self.decoded: list[DecodedFrame] = []
         self.decoded_packets = 0
         self.feeding = True
-        self.last: tuple[Any, float, np.ndarray] | None = None
+        self.last: tuple[Any, float, DecodedFrame] | None = None
 
     def feed(self, packet: Any, t: float) -> None:
         import av
@@ -158,30 +158,44 @@ class GroupDecoder:
             if frame.pts is None:
                 continue
             ft = self.decoder.time(frame.pts)
-            thumb = luma_thumbnail(frame)
-            self.decoded.append(DecodedFrame(round(ft, 4), grey_histogram(thumb)))
-            self.last = (frame, ft, thumb)
+            seen = decoded_frame(frame, ft)
+            self.decoded.append(seen)
+            self.last = (frame, ft, seen)
             while self.serves:
                 need = self.serves[0]
                 if not frame.key_frame if need is None else ft < need - EPS:
                     break
-                self._take(frame, ft, thumb)
+                self._take(frame, ft, seen)
 
-    def _take(self, frame: Any, ft: float, thumb: np.ndarray) -> None:
+    def _take(self, frame: Any, ft: float, seen: DecodedFrame) -> None:
         self.serves.pop(0)
         t = self.job.targets[self.plan.first + len(self.samples)]
         w, h = self.job.model_size
         picture = self.decoder.reformatter.reformat(frame, width=w, height=h, format="yuv420p", interpolation="AREA")
+        thumb = luma_thumbnail(frame)
         if self.job.quarter_turns:
             thumb = np.ascontiguousarray(np.rot90(thumb, -self.job.quarter_turns))
-        self.samples.append(Sample(t, round(ft, 4), bool(frame.key_frame), thumb, picture, self.job.quarter_turns))
+        self.samples.append(
+            Sample(t, round(ft, 4), bool(frame.key_frame), thumb, picture, self.job.quarter_turns, seen.colour)
+        )
 
 
-def decode_span(decoder: Decoder, after: float, until: float) -> tuple[list[DecodedFrame], int]:
-    """From the keyframe before `after`, decode until the picture jumps inside (after, until].
+def decoded_frame(frame: Any, t: float) -> DecodedFrame:
+    """What scene cuts keep of a decoded frame: its grey and chroma histograms and its layout picture."""
+    thumb = luma_thumbnail(frame)
+    return DecodedFrame(
+        round(t, 4), grey_histogram(thumb), chroma_histograms(chroma_thumbnail(frame)), layout_picture(thumb)
+    )
+
+
+def decode_span(
+    decoder: Decoder, after: float, until: float, key_pts: int | None = None
+) -> tuple[list[DecodedFrame], int]:
+    """From the keyframe before `after` (at `key_pts`), decode until the picture jumps inside (after, until].
 
     The frames seen from `after` on and the packets decoded; on a damaged
-    span, those up to the damage (the cut keeps its best guess).
+    span, those up to the damage (the cut keeps its best guess). Decoded
+    without the loop filter (`Decoder.span_ctx`): only histograms are read.
     """
     import av
 
@@ -189,33 +203,39 @@ def decode_span(decoder: Decoder, after: float, until: float) -> tuple[list[Deco
     count = 0
     prev: DecodedFrame | None = None
     found = False
-    ctx = decoder.ctx
+    ctx = decoder.span_ctx()
 
     def look(frames: list[Any]) -> None:
         nonlocal prev, found
         for frame in frames:
             if frame.pts is None or found:
                 continue
-            cur = DecodedFrame(round(decoder.time(frame.pts), 4), grey_histogram(luma_thumbnail(frame)))
+            cur = decoded_frame(frame, decoder.time(frame.pts))
             if cur.t < after - EPS:
                 prev = cur
                 continue
             seen.append(cur)
-            if prev is not None and cur.t - prev.t <= MAX_FRAME_GAP_S and change(prev.hist, cur.hist) >= CUT_THRESHOLD:
+            # Histograms only: a cut seen by layout alone is placed once the whole span is decoded.
+            if prev is not None and cur.t - prev.t <= MAX_FRAME_GAP_S and jump(prev, cur) >= 1.0:
                 found = True
             prev = cur
 
     try:
-        # A little early: the index seeks by decode time, which runs ahead of presentation.
-        target = max(0, int((after - _SEEK_MARGIN_S + decoder.start) / decoder.tb))
-        decoder.container.seek(target, stream=decoder.stream, backward=True)
+        # Seeking lands on the last keyframe shown at or before the target; without a
+        # keyframe seen there, a little early (a stream whose first frames are late).
+        if key_pts is None:
+            key_pts = max(0, int((after - _SEEK_MARGIN_S + decoder.start) / decoder.tb))
+        decoder.container.seek(key_pts, stream=decoder.stream, backward=True)
         ctx.flush_buffers()
         for packet in decoder.container.demux(decoder.stream):
             if packet.pts is None or packet.size == 0:
                 continue
+            t = decoder.time(packet.pts)
+            if packet.is_keyframe and count and abs(t - until) <= EPS:
+                break  # the later sample's own keyframe, decoded by sampling (and nothing before it needs it)
             count += 1
             look(ctx.decode(packet))
-            if found or decoder.time(packet.pts) >= until - EPS:
+            if found or t >= until - EPS:
                 break
         look(ctx.decode(None))
     except av.error.FFmpegError:

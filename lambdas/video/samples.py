@@ -22,6 +22,8 @@ class PacketStat:
 class DecodedFrame:
     t: float
     hist: np.ndarray = field(repr=False)  # normalised grey histogram
+    colour: np.ndarray | None = field(default=None, repr=False)  # normalised U and V histograms (2 x N)
+    layout: np.ndarray | None = field(default=None, repr=False)  # thumbnails.layout_picture of its grey thumbnail
 
 
 @dataclass
@@ -32,6 +34,7 @@ class Sample:
     thumb: np.ndarray = field(repr=False)  # uint8 grey, upright, max side thumbnails.THUMB_MAX_SIDE
     picture: Any = field(repr=False)  # av.VideoFrame at model size, as coded (not yet turned upright)
     quarter_turns: int = 0  # clockwise quarter turns that make `picture` upright
+    colour: np.ndarray | None = field(default=None, repr=False)  # normalised U and V histograms (2 x N)
 
     def rgb(self) -> np.ndarray:
         """The model-sized picture as upright RGB."""
@@ -48,3 +51,4 @@ class SampleSet:
     decoded_packets: int
     window_s: float = SAMPLE_WINDOW_S
     decode_threads: int = 1  # 1 also when a parallel pass fell back to one thread
+    cut_intervals: list[tuple[float, float]] | None = None  # scenes.cut_intervals(samples), found while sampling

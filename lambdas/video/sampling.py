@@ -55,6 +55,7 @@ from video import scenes
 from video.cpu_quota import usable_cpus
 from video.decoder import Decoder, DecoderPool
 from video.gop import (
+    EPS,
     GroupDecoder,
     GroupPackets,
     GroupResult,
@@ -147,6 +148,7 @@ def _run(job: Job, check_time: Callable[[], None], pool: DecoderPool | None) -> 
         sampler.decoded_packets,
         job.window,
         pool.threads if pool is not None else 1,
+        sampler.cut_intervals,
     )
 
 
@@ -166,6 +168,8 @@ class _Sampler:
         self.packets: list[PacketStat] = []
         self.decoded: list[DecodedFrame] = []
         self.decoded_packets = 0
+        self.cut_intervals: list[tuple[float, float]] = []
+        self.keyframes: list[tuple[float, int]] = []  # (time, pts): where a cut-timing span may start
         self.next_target = 0
         self.group: GroupDecoder | GroupPackets | None = None
         self.pending: list[tuple[Plan, Future]] = []  # with a pool: submitted groups, in time order
@@ -181,6 +185,7 @@ class _Sampler:
                 t = self.decoder.time(packet.pts)
                 self.packets.append(PacketStat(round(t, 4), packet.size, packet.is_keyframe))
                 if packet.is_keyframe:
+                    self.keyframes.append((t, packet.pts))
                     check_time()
                     self._close_group()
                     self._open_group(packet, t)
@@ -248,14 +253,19 @@ class _Sampler:
 
     def _pin_cuts(self) -> None:
         """Decode the spans where the picture changed but neither decoded frames nor packet sizes place the cut."""
-        intervals = scenes.cut_intervals(self.samples)
+        intervals = self.cut_intervals = scenes.cut_intervals(self.samples)
         if self.pool is not None and self._pin_cuts_in_parallel(intervals):
             return
         for after, until in intervals:
             if scenes.pin(after, until, self.decoded, self.packets) is None:
-                frames, count = decode_span(self.decoder, after, until)
+                frames, count = decode_span(self.decoder, after, until, self._key_before(after))
                 self.decoded += frames
                 self.decoded_packets += count
+
+    def _key_before(self, t: float) -> int | None:
+        """Presentation timestamp of the last keyframe shown at or before t (None: none seen)."""
+        i = bisect.bisect_right(self.keyframes, (t + EPS, float("inf")))
+        return self.keyframes[i - 1][1] if i else None
 
     def _pin_cuts_in_parallel(self, intervals: list[tuple[float, float]]) -> bool:
         """The spans decoded at once, then checked in time order against what the sequential pass would decode.
@@ -265,7 +275,7 @@ class _Sampler:
         """
         assert self.pool is not None
         spans = {
-            i: self.pool.submit(decode_span, *span)
+            i: self.pool.submit(decode_span, *span, self._key_before(span[0]))
             for i, span in enumerate(intervals)
             if scenes.pin(*span, self.decoded, self.packets) is None
         }

@@ -103,7 +103,7 @@ def _analyse(
             check_time=lambda: deadline.check(MIN_ANALYSIS_S),
             threads=settings.decode_threads,
         )
-    cuts = scenes.detect_cuts(sampled.samples, sampled.decoded, sampled.packets)
+    cuts = scenes.detect_cuts(sampled.samples, sampled.decoded, sampled.packets, sampled.cut_intervals)
     feats = features.compute(info, sampled.samples, cuts)
     chosen = frames.model_frames(sampled.samples, cuts, settings.frames_for_model)
     del sampled

@@ -115,3 +115,66 @@ def make_noise_clip(path: Path, *, duration_s: float, width: int = 320, height: 
             out.mux(video.encode(frame))
         out.mux(video.encode())
     return path
+
+
+def block_texture(seed: int, width: int, height: int, block: int = 12) -> np.ndarray:
+    """Grey blocks of random levels: a scene with detail everywhere, so any motion changes every pixel."""
+    rng = np.random.default_rng(seed)
+    levels = rng.integers(16, 236, size=(height // block + 1, width // block + 1), dtype=np.uint8)
+    return np.kron(levels, np.ones((block, block), dtype=np.uint8))[:height, :width]
+
+
+def make_moving_clip(
+    path: Path,
+    shots: Sequence[tuple[np.ndarray, int, int]],
+    *,
+    cuts_s: Sequence[float] = (),
+    duration_s: float = 8.0,
+    width: int = 320,
+    height: int = 180,
+    fps: int = 25,
+    pan_per_s: float = 0.3,
+    zoom: bool = False,
+) -> Clip:
+    """An H.264 MP4 whose shot k shows shots[k] = (grey picture larger than the frame, U, V tint), moving every frame.
+
+    The camera pans back and forth (pan_per_s of the frame width per second)
+    and up and down, or, with `zoom`, zooms in and out (up to 1.5x, about 20%
+    a second at its fastest). Written as YUV, so two shots can share their
+    grey picture exactly and differ in colour only. Keyframes every 2 s and
+    none at cuts, as in make_clip.
+    """
+    cut_frames = sorted(round(c * fps) for c in cuts_s)
+    with av.open(str(path), "w", format="mp4") as out:
+        video = out.add_stream("libx264", rate=fps)
+        video.width, video.height, video.pix_fmt = width, height, "yuv420p"
+        gop = 2 * fps
+        video.options = {"g": str(gop), "keyint_min": str(gop), "sc_threshold": "0", "preset": "veryfast"}
+        for i in range(round(duration_s * fps)):
+            grey, u, v = shots[sum(1 for c in cut_frames if c <= i)]
+            t = i / fps
+            y = _zoomed_view(grey, t, width, height) if zoom else _panned_view(grey, t, pan_per_s, width, height)
+            # yuv420p as one array: the Y rows, then U and V (each height/2 x width/2) packed into rows of `width`.
+            tint = [np.full((height // 4, width), level, dtype=np.uint8) for level in (u, v)]
+            frame = av.VideoFrame.from_ndarray(np.concatenate([y, *tint]), format="yuv420p")
+            frame.pts = i
+            frame.time_base = Fraction(1, fps)
+            out.mux(video.encode(frame))
+        out.mux(video.encode())
+    return Clip(path, duration_s, width, height, fps, tuple(cuts_s), False)
+
+
+def _panned_view(picture: np.ndarray, t: float, pan_per_s: float, width: int, height: int) -> np.ndarray:
+    span_x, span_y = picture.shape[1] - width, picture.shape[0] - height
+    pos = int(t * pan_per_s * width) % (2 * span_x)
+    x = pos if pos < span_x else 2 * span_x - pos  # back and forth: a pan never jumps
+    y = int((np.sin(t * 1.3) * 0.5 + 0.5) * span_y)
+    return np.ascontiguousarray(picture[y : y + height, x : x + width])
+
+
+def _zoomed_view(picture: np.ndarray, t: float, width: int, height: int) -> np.ndarray:
+    zoom = 1.25 - 0.25 * np.cos(t * 0.8)  # 1 to 1.5 and back
+    h, w = int(height / zoom), int(width / zoom)
+    top, left = (picture.shape[0] - h) // 2, (picture.shape[1] - w) // 2
+    rows, cols = top + np.arange(height) * h // height, left + np.arange(width) * w // width
+    return np.ascontiguousarray(picture[rows][:, cols])
