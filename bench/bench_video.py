@@ -147,6 +147,7 @@ def main() -> None:
         f"memory note      : ffmpeg peak is ru_maxrss of its own process (floor: this script's {floor:.0f} MB, "
         "inherited at exec); feature pass peak is its VmHWM"
     )
+    print(f"video pass: {ff['s'] / us['s']:.2f}x ffmpeg -vf fps=1 on the 60 s bench clip, wall time (target >= 3)")
 
 
 if __name__ == "__main__":

@@ -28,10 +28,19 @@ SMALLEST = {
     "bench_ingest": ["--batches", "1"],
     "bench_jobs_list": ["--jobs", "2000", "--depth", "500", "--repeats", "2"],
     "bench_local": ["--uploads", "2"],
+    "bench_router": ["--runs", "1", "--warm", "50"],
+    "bench_router_cold": ["--runs", "1"],
     "bench_rollups": ["--histories", "2000,4000", "--events", "2000", "--naive-rows", "200"],
+    "bench_scenes": ["--seconds", "4", "--runs", "1"],
     "bench_synth": ["--runs", "1"],
     "bench_unit_cost": ["--no-write", "--average-seconds", "4", "--longest-seconds", "6"],
+    "bench_video": ["--runs", "1"],
 }
+
+
+def test_every_benchmark_has_a_smallest_size_here() -> None:
+    # Given the benchmarks make bench runs, then each one is run below
+    assert {p.stem for p in BENCH.glob("bench_*.py")} == set(SMALLEST)
 
 
 @pytest.mark.parametrize("name", sorted(SMALLEST))
