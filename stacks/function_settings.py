@@ -24,13 +24,14 @@ AUTO_THREADS = "auto"
 
 
 def database(cfg: StageConfig) -> dict[str, str]:
-    """Every database client's session limits (``DatabaseSettings``)."""
+    """Every database client's session limits and dead-peer bound (``DatabaseSettings``)."""
     d = cfg.data
     return {
         "DB_CONNECT_TIMEOUT": str(d.db_connect_timeout_seconds),
         "DB_STATEMENT_TIMEOUT_MS": str(d.db_statement_timeout_ms),
         "DB_LOCK_TIMEOUT_MS": str(d.db_lock_timeout_ms),
         "DB_IDLE_IN_TRANSACTION_TIMEOUT_MS": str(d.db_idle_in_transaction_timeout_ms),
+        "DB_DEAD_PEER_TIMEOUT_S": str(d.db_dead_peer_timeout_seconds),
     }
 
 

@@ -15,6 +15,10 @@ Fixtures:
                               app tables truncated before the test
     database_env     function DATABASE_URL set for code using common.db /
                               common.settings; container connection reset after
+    silent_path      function a network path to PostgreSQL that can fall silent
+                              (tests/silent_path.py; needs root or sudo, fails
+                              without, never skips)
+    silent_database_env function database_env through silent_path
     redis_server     session  (host, port) of a running Redis
     redis_url        session  redis://host:port/<worker db index>
     redis_client     function redis.Redis on redis_url, its DB flushed first
@@ -200,6 +204,36 @@ def threaded_db(database_env: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[
     finally:
         for conn in opened:
             conn.close()
+
+
+@pytest.fixture
+def silent_path(pg_server: str) -> Iterator[object]:
+    """A path to the test PostgreSQL that can drop every packet; removed after the test, whatever happened."""
+    from tests.silent_path import PathUnavailable, SilentPath, upstream_of
+
+    path = SilentPath(upstream_of(pg_server))
+    unavailable = None
+    try:
+        path.open()
+    except PathUnavailable as exc:
+        unavailable = str(exc)
+    if unavailable:  # never a skip: without the path the dead-peer bound goes untested
+        pytest.fail(unavailable, pytrace=False)
+    try:
+        yield path
+    finally:
+        path.close()
+
+
+@pytest.fixture
+def silent_database_env(silent_path, database_env: str, monkeypatch: pytest.MonkeyPatch) -> object:
+    """`database_env` with the container connection (common.db) going through `silent_path`."""
+    from common import db, settings
+
+    monkeypatch.setenv("DATABASE_URL", silent_path.dsn(database_env))
+    settings.reset()
+    db.close()
+    return silent_path
 
 
 # --- Redis -------------------------------------------------------------------

@@ -21,7 +21,10 @@ detected before work starts; if it drops during work it surfaces as a
 Every session carries server-side limits (statement, lock wait, idle in
 transaction; see `DatabaseSettings`): a statement over its limit is cancelled
 by the server and surfaces as a `TransientError` ("db_timeout") instead of
-running until the Lambda is killed.
+running until the Lambda is killed. A server that falls silent instead (packets
+dropped, no reset: a failover, a network hiccup) is declared dead by the kernel
+within the dead-peer bound (TCP keepalives and user timeout, see
+`DatabaseSettings.tcp_parameters`): the connection is lost, as above.
 """
 
 from __future__ import annotations
@@ -56,6 +59,7 @@ def conninfo(settings: DatabaseSettings, *, refresh_credentials: bool = False) -
     common: dict[str, object] = {
         "connect_timeout": settings.connect_timeout_s,
         "application_name": settings.application_name,
+        **settings.tcp_parameters(),
     }
     if settings.url:
         return make_conninfo(settings.url, **common, options=_options(settings, _url_options(settings.url)))

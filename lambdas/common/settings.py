@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import functools
 import json
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -124,6 +125,13 @@ class RdsEndpoint:
     region: str | None
 
 
+# Keepalive probes sent to a silent server before it is dead: one or two lost on a
+# live path do not end the connection.
+_KEEPALIVE_PROBES = 3
+# The shortest dead-peer bound the timings of `DatabaseSettings.tcp_parameters` fit.
+MIN_DEAD_PEER_TIMEOUT_S = 5
+
+
 @dataclass(frozen=True)
 class DatabaseSettings:
     """PostgreSQL location: a plain URL (tests/local), the function's own role with
@@ -145,6 +153,9 @@ class DatabaseSettings:
     statement_timeout_ms: int
     lock_timeout_ms: int
     idle_in_transaction_timeout_ms: int
+    # How long a connection may hear nothing from the server before it is declared
+    # dead (data.db_dead_peer_timeout_seconds): see `tcp_parameters`.
+    dead_peer_timeout_s: int
     iam: RdsEndpoint | None = None
     ssl_root_cert: str = RDS_CA_BUNDLE
 
@@ -169,6 +180,7 @@ class DatabaseSettings:
             statement_timeout_ms=e.integer("DB_STATEMENT_TIMEOUT_MS", minimum=0),
             lock_timeout_ms=e.integer("DB_LOCK_TIMEOUT_MS", minimum=0),
             idle_in_transaction_timeout_ms=e.integer("DB_IDLE_IN_TRANSACTION_TIMEOUT_MS", minimum=0),
+            dead_peer_timeout_s=e.integer("DB_DEAD_PEER_TIMEOUT_S", minimum=MIN_DEAD_PEER_TIMEOUT_S),
         )
 
     def server_options(self) -> dict[str, int]:
@@ -177,6 +189,34 @@ class DatabaseSettings:
             "statement_timeout": self.statement_timeout_ms,
             "lock_timeout": self.lock_timeout_ms,
             "idle_in_transaction_session_timeout": self.idle_in_transaction_timeout_ms,
+        }
+
+    def tcp_parameters(self) -> dict[str, int]:
+        """libpq's TCP parameters that declare a silent server dead within ``dead_peer_timeout_s``.
+
+        A server that stops answering without a reset (packets dropped on the way)
+        would otherwise keep a waiting client until the Lambda is killed: nothing
+        arrives, not even the statement timeout's error. Two kernel mechanisms end
+        the wait, both timed to an eighth short of the bound: the kernel's TCP
+        timers fire late by up to an eighth of their delay (timer-wheel
+        granularity), and their delays add up to that time.
+
+        - keepalive probes, when the client waits for an answer: after
+          ``keepalives_idle`` seconds without a packet, a probe every
+          ``keepalives_interval``; the server's kernel answers them however long
+          its statement runs, so only a silent peer is dropped;
+        - ``tcp_user_timeout``, when sent data stays unacknowledged (a query sent
+          into the silence, where keepalives do not run; without it the kernel
+          retransmits for about 15 minutes). On Linux it also ends the probing.
+        """
+        detect_s = self.dead_peer_timeout_s - math.ceil(self.dead_peer_timeout_s / 8)
+        interval = max(1, detect_s // (_KEEPALIVE_PROBES + 1))
+        return {
+            "keepalives": 1,
+            "keepalives_idle": detect_s - _KEEPALIVE_PROBES * interval,
+            "keepalives_interval": interval,
+            "keepalives_count": _KEEPALIVE_PROBES,
+            "tcp_user_timeout": detect_s * 1000,
         }
 
 

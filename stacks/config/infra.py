@@ -60,3 +60,12 @@ class DataConfig(Section):
     db_statement_timeout_ms: int = Field(60_000, ge=0)
     db_lock_timeout_ms: int = Field(10_000, ge=0)
     db_idle_in_transaction_timeout_ms: int = Field(60_000, ge=0)
+    # The longest a connection waits on a server it no longer hears from before it is
+    # declared dead (packets dropped without a reset: an RDS failover, a NAT/ENI hiccup, a
+    # security group change; the statement timeout's error is lost too). libpq's TCP
+    # keepalives and tcp_user_timeout derive from it (common.settings). 10 s keeps the
+    # router's worst case, this plus a reconnect attempt (db_connect_timeout_seconds), at
+    # half of API Gateway's 30 s; a live path in the VPC (sub-millisecond round trips) is
+    # never silent that long, and a busy server's kernel still answers the probes, so a
+    # long statement is not cut. At least 5 s: the keepalive timings need it.
+    db_dead_peer_timeout_seconds: int = Field(10, ge=5, le=60)

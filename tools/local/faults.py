@@ -49,11 +49,15 @@ def _reset(sock: socket.socket) -> None:
 
 
 class TcpFaultProxy:
-    """A TCP forwarder on 127.0.0.1 that can be switched down (every connection reset) and up again."""
+    """A TCP forwarder on 127.0.0.1 that can be switched down (every connection reset) and up again.
 
-    def __init__(self, upstream: Address, name: str) -> None:
+    ``listener``: a listening socket to serve instead (the silent path of
+    tests/silent_path.py listens in another network namespace).
+    """
+
+    def __init__(self, upstream: Address, name: str, *, listener: socket.socket | None = None) -> None:
         self.upstream, self.name = upstream, name
-        self._listener = socket.create_server(("127.0.0.1", 0))
+        self._listener = listener or socket.create_server(("127.0.0.1", 0))
         self.port: int = self._listener.getsockname()[1]
         self._down = threading.Event()
         self._lock = threading.Lock()

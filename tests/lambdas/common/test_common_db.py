@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import socket
 import threading
 
 import boto3
@@ -13,8 +15,13 @@ from common import db, settings
 from common.errors import TransientError
 from common.settings import DatabaseSettings
 
-# Server-side limits for settings built by hand (any values: these tests are about the connection string).
-LIMITS = {"statement_timeout_ms": 60_000, "lock_timeout_ms": 10_000, "idle_in_transaction_timeout_ms": 60_000}
+# Server-side limits and the dead-peer bound for settings built by hand (any values: these tests are about the connection string).
+LIMITS = {
+    "statement_timeout_ms": 60_000,
+    "lock_timeout_ms": 10_000,
+    "idle_in_transaction_timeout_ms": 60_000,
+    "dead_peer_timeout_s": 10,
+}
 
 pytestmark = pytest.mark.pg
 
@@ -120,6 +127,11 @@ def test_conninfo_from_rds_secret_verifies_the_server_certificate(aws):
         "connect_timeout": "7",
         "application_name": "video",
         "options": "-c statement_timeout=60000 -c lock_timeout=10000 -c idle_in_transaction_session_timeout=60000",
+        "keepalives": "1",
+        "keepalives_idle": "2",
+        "keepalives_interval": "2",
+        "keepalives_count": "3",
+        "tcp_user_timeout": "8000",
     }
 
 
@@ -136,6 +148,57 @@ def test_conninfo_from_database_url_is_plain():
     assert info["connect_timeout"] == "5"
 
 
+@pytest.mark.parametrize(
+    ("bound_s", "idle", "interval", "user_timeout_ms"),
+    [(5, 1, 1, 4000), (10, 2, 2, 8000), (60, 13, 13, 52000)],
+)
+def test_conninfo_declares_a_silent_server_dead_within_the_bound(bound_s, idle, interval, user_timeout_ms):
+    # Given a dead-peer bound
+    settings = DatabaseSettings(
+        url="postgresql://postgres@127.0.0.1:5432/x",
+        secret_arn=None,
+        connect_timeout_s=5,
+        application_name="t",
+        **{**LIMITS, "dead_peer_timeout_s": bound_s},
+    )
+    # When the connection string is built
+    info = psycopg.conninfo.conninfo_to_dict(db.conninfo(settings))
+    # Then keepalives are on, three probes end an eighth short of the bound (the kernel's timers run
+    # late by up to that), and unacknowledged data is given up at that same time
+    tcp = {k: int(info[k]) for k in ("keepalives_idle", "keepalives_interval", "keepalives_count", "tcp_user_timeout")}
+    assert info["keepalives"] == "1"
+    assert tcp == {
+        "keepalives_idle": idle,
+        "keepalives_interval": interval,
+        "keepalives_count": 3,
+        "tcp_user_timeout": user_timeout_ms,
+    }
+    assert idle + 3 * interval == user_timeout_ms / 1000 <= bound_s * 7 / 8
+
+
+def test_the_container_connection_socket_carries_the_stage_keepalives(database_env):
+    # Given the stage's settings (database_env) / When the container connection is opened
+    with db.connection() as conn:
+        sock = socket.socket(fileno=os.dup(conn.pgconn.socket))
+    # Then the kernel holds the derived keepalive and user-timeout options for its socket
+    with sock:
+        options = {
+            "keepalive": sock.getsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE),
+            "idle": sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPIDLE),
+            "interval": sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPINTVL),
+            "count": sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPCNT),
+            "user_timeout_ms": sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_USER_TIMEOUT),
+        }
+    tcp = settings.database_settings().tcp_parameters()
+    assert options == {
+        "keepalive": 1,
+        "idle": tcp["keepalives_idle"],
+        "interval": tcp["keepalives_interval"],
+        "count": tcp["keepalives_count"],
+        "user_timeout_ms": tcp["tcp_user_timeout"],
+    }
+
+
 def test_url_options_are_kept_and_server_limits_added():
     settings = DatabaseSettings(
         url="postgresql://postgres@127.0.0.1:5432/x?options=-c%20search_path%3Dapp",
@@ -145,6 +208,7 @@ def test_url_options_are_kept_and_server_limits_added():
         statement_timeout_ms=1500,
         lock_timeout_ms=0,
         idle_in_transaction_timeout_ms=60_000,
+        dead_peer_timeout_s=10,
     )
     options = psycopg.conninfo.conninfo_to_dict(db.conninfo(settings))["options"]
     assert options == (

@@ -111,6 +111,7 @@ def test_conninfo_for_a_role_uses_its_token_and_verifies_the_server(aws):
         statement_timeout_ms=60_000,
         lock_timeout_ms=10_000,
         idle_in_transaction_timeout_ms=60_000,
+        dead_peer_timeout_s=10,
         iam=ENDPOINT,
     )
     # When the connection string is built

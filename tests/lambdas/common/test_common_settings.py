@@ -41,6 +41,7 @@ def test_database_settings_carry_the_stage_config_values():
         "lock_timeout": data.db_lock_timeout_ms,
         "idle_in_transaction_session_timeout": data.db_idle_in_transaction_timeout_ms,
     }
+    assert s.dead_peer_timeout_s == data.db_dead_peer_timeout_seconds
 
 
 @pytest.mark.parametrize("variable", sorted(DB))
@@ -74,6 +75,12 @@ def test_a_missing_database_variable_is_named_not_defaulted(variable):
             DatabaseSettings,
             {**DB, "DATABASE_URL": "postgresql://x", "DB_IDLE_IN_TRANSACTION_TIMEOUT_MS": "-5"},
             "DB_IDLE_IN_TRANSACTION_TIMEOUT_MS",
+        ),
+        # Below 5 s the keepalive timings do not fit (DatabaseSettings.tcp_parameters).
+        (
+            DatabaseSettings,
+            {**DB, "DATABASE_URL": "postgresql://x", "DB_DEAD_PEER_TIMEOUT_S": "4"},
+            "DB_DEAD_PEER_TIMEOUT_S",
         ),
         (RedisSettings, {}, "REDIS_HOST"),
         (RedisSettings, {**REDIS_HOST, "REDIS_PORT": "x"}, "REDIS_PORT"),
