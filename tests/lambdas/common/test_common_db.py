@@ -176,10 +176,25 @@ def test_conninfo_declares_a_silent_server_dead_within_the_bound(bound_s, idle, 
     assert idle + 3 * interval == user_timeout_ms / 1000 <= bound_s * 7 / 8
 
 
-def test_the_container_connection_socket_carries_the_stage_keepalives(database_env):
-    # Given the stage's settings (database_env) / When the container connection is opened
-    with db.connection() as conn:
-        sock = socket.socket(fileno=os.dup(conn.pgconn.socket))
+def test_the_container_connection_socket_carries_the_stage_keepalives(database_env, monkeypatch):
+    from psycopg.conninfo import make_conninfo
+
+    from tests.silent_path import upstream_of
+    from tools.local.faults import TcpFaultProxy
+
+    # Given the stage's settings (database_env) and a TCP way to the server, which may listen only on a
+    # Unix socket (the embedded PostgreSQL), where TCP options do not exist
+    proxy = TcpFaultProxy(upstream_of(database_env), "tcp-to-postgres")
+    monkeypatch.setenv("DATABASE_URL", make_conninfo(database_env, host="127.0.0.1", port=proxy.port))
+    settings.reset()
+    db.close()
+    # When the container connection is opened
+    try:
+        with db.connection() as conn:
+            sock = socket.socket(fileno=os.dup(conn.pgconn.socket))
+    finally:
+        db.close()
+        proxy.close()
     # Then the kernel holds the derived keepalive and user-timeout options for its socket
     with sock:
         options = {
