@@ -37,13 +37,22 @@ from types import ModuleType
 ROOT = Path(__file__).resolve().parents[1]
 LAMBDAS = ROOT / "lambdas"
 PEER_REQUIREMENTS = ("fastapi==0.165.0", "mangum==0.22.0")
-ENV = {
-    "AI_MODELS": json.dumps(
-        {"reasoning": "DeepSeek-R1", "generation": "DeepSeek-V3", "default": "Phi-4-multimodal-instruct"}
-    ),
-    "AWS_DEFAULT_REGION": "us-east-2",
-    "POWERTOOLS_SERVICE_NAME": "router",
-}
+sys.path[:0] = [str(ROOT), str(LAMBDAS)]
+
+
+def router_env() -> dict[str, str]:
+    """The deployed router's settings, from the stage config as the stacks build them (no defaults in the code)."""
+    from tests import function_env
+
+    return {
+        **function_env.router(),
+        **function_env.database("router"),
+        "UPLOADS_BUCKET": "huntaze-bench-uploads",
+        "AWS_DEFAULT_REGION": "us-east-2",
+        "AWS_REGION": "us-east-2",
+    }
+
+
 SCENARIOS = {
     "health": ("GET", "/health", None),
     "bad_ai_request": ("POST", "/v1/ai/route", {"prompt": 5, "type": "generation"}),
@@ -137,7 +146,7 @@ def cold(impl: str, scenario: str) -> dict:
         body=body,
         event=event(method, path, body),
     )
-    env = {**os.environ, **ENV, "PYTHONDONTWRITEBYTECODE": "1"}
+    env = {**os.environ, **router_env(), "PYTHONDONTWRITEBYTECODE": "1"}
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
@@ -254,7 +263,7 @@ def main() -> None:
     parser.add_argument("--no-size", action="store_true")
     parser.add_argument("--validators", action="store_true", help="compare body validators (cold start only)")
     args = parser.parse_args()
-    os.environ.update(ENV)
+    os.environ.update(router_env())
     sys.path[:0] = [str(LAMBDAS), str(ROOT / "bench")]
 
     if args.validators:
