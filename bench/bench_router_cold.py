@@ -51,7 +51,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "bench"), str(ROOT / "lambdas"), str(ROOT)]
 
-from bench_router import event, router_env  # noqa: E402
+from bench_router import event  # noqa: E402
+from support import router_env  # noqa: E402
 
 REGION = "us-east-2"
 DB_NAME = "huntaze"
@@ -237,7 +238,6 @@ def main() -> None:
         return
     import boto3
 
-    from common import names
     from stacks.db_roles import DB_ROLES
 
     with tls_postgres() as (port, ca), moto_server() as aws:
@@ -262,7 +262,6 @@ def main() -> None:
             "AWS_REGION": REGION,
             "AWS_DEFAULT_REGION": REGION,
             "AWS_ENDPOINT_URL": aws,
-            "UPLOADS_BUCKET": f"{names.APP}-bench-uploads",
             "PYTHONDONTWRITEBYTECODE": "1",
             **{f"QUEUE_URL_{t.upper()}": u for t, u in urls.items()},
         }

@@ -134,6 +134,7 @@ def _connection() -> Iterator[Any]:
             connect_timeout=settings.connect_timeout_s,
             application_name=settings.application_name,
             options=" ".join(f"-c {name}={value}" for name, value in settings.server_options().items()),
+            **settings.tcp_parameters(),
             row_factory=dict_row,
         )
     try:
