@@ -23,6 +23,10 @@ Fixtures:
     redis_url        session  redis://host:port/<worker db index>
     redis_client     function redis.Redis on redis_url, its DB flushed first
     aws              function fake credentials, region us-east-2, moto mock_aws()
+    moto_server_url  session  moto's server in this process (http://127.0.0.1:<port>): it
+                              shares the mock's state, for code that speaks HTTP itself
+    sqs_over_http    function `aws`, with SQS reached over HTTP through moto's server
+                              (AWS_ENDPOINT_URL_SQS), as common.aws_sigv4 needs
 """
 
 from __future__ import annotations
@@ -296,3 +300,29 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     with mock_aws():
         yield
     parameters.clear_caches()
+
+
+@pytest.fixture(scope="session")
+def moto_server_url() -> Iterator[str]:
+    """moto's server on a free local port, in this process: it serves the same state as `aws`'s mock_aws()."""
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    try:
+        yield f"http://{host}:{port}"
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def sqs_over_http(aws: None, moto_server_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """SQS over real HTTP: common.aws_sigv4 signs and sends requests itself, which mock_aws() cannot see,
+    so they go to moto's server; boto3 clients made in the test still reach the same queues through the mock."""
+    from common import aws_sigv4
+
+    monkeypatch.setenv("AWS_ENDPOINT_URL_SQS", moto_server_url)
+    aws_sigv4.reset()
+    yield moto_server_url
+    aws_sigv4.reset()

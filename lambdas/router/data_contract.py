@@ -210,7 +210,8 @@ TRENDS = RouteSpec(
     ok_headers={"ETag": "Identifies this answer; send it back as If-None-Match."},
     bodiless={304: "Not modified: the snapshot (and so the answer) is the one the caller's ETag names"},
     errors={
-        400: "`invalid_request`: `window` is not RFC 3339 or `limit` is out of range",
+        400: "`invalid_request`: `window` is not RFC 3339, `limit` is out of range, or If-None-Match is not "
+        "printable ASCII",
         404: "`trends_not_found`: no snapshot yet, or none for that window",
         503: "`db_*`: the database is unavailable; retry after Retry-After",
     },

@@ -242,7 +242,7 @@ def _fits_the_data_range_rule(payload: dict[str, Any]) -> bool:
 
 
 @pytest.fixture
-def api(monkeypatch, database_env, db_conn, redis_url, redis_client, aws, httpserver) -> Iterator[None]:
+def api(monkeypatch, database_env, db_conn, redis_url, redis_client, sqs_over_http, httpserver) -> Iterator[None]:
     """The router's environment, pointed at the local services, every task with its queue and the stage's alert rules."""
     import boto3
 

@@ -6,7 +6,6 @@ import ssl
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
-import boto3
 import psycopg
 import pytest
 
@@ -17,16 +16,15 @@ from tools import function_env
 ENDPOINT = RdsEndpoint(host="db.internal", port=5432, dbname="huntaze", user="huntaze_video", region="us-east-2")
 
 
-class _CountingRds:
-    """A real boto3 RDS client that counts the tokens it signs."""
+class _CountingSigner:
+    """The real signer, counting the tokens it signs."""
 
     def __init__(self) -> None:
-        self.client = boto3.client("rds", region_name="us-east-2")
         self.calls = 0
 
-    def generate_db_auth_token(self, **kwargs: object) -> str:
+    def __call__(self, endpoint: RdsEndpoint) -> str:
         self.calls += 1
-        return self.client.generate_db_auth_token(**kwargs)
+        return rds_auth.sign(endpoint)
 
 
 @pytest.fixture(autouse=True)
@@ -79,10 +77,10 @@ def test_token_is_signed_for_the_role_host_and_region(aws):
 def test_token_is_reused_until_a_minute_before_it_expires(aws):
     # Given a clock the test moves
     now = [1000.0]
-    rds = _CountingRds()
+    rds = _CountingSigner()
 
     def token() -> str:
-        return rds_auth.auth_token(ENDPOINT, clock=lambda: now[0], client=rds)
+        return rds_auth.auth_token(ENDPOINT, clock=lambda: now[0], signer=rds)
 
     first = token()
     # When 13 minutes 59 seconds pass, the same token serves
@@ -95,9 +93,9 @@ def test_token_is_reused_until_a_minute_before_it_expires(aws):
 
 
 def test_refresh_signs_a_new_token_at_once(aws):
-    rds = _CountingRds()
-    rds_auth.auth_token(ENDPOINT, client=rds)
-    rds_auth.auth_token(ENDPOINT, client=rds, refresh=True)
+    rds = _CountingSigner()
+    rds_auth.auth_token(ENDPOINT, signer=rds)
+    rds_auth.auth_token(ENDPOINT, signer=rds, refresh=True)
     assert rds.calls == 2
 
 

@@ -27,9 +27,10 @@ from router_events import (
 
 @pytest.fixture
 def router_env(
-    monkeypatch: pytest.MonkeyPatch, database_env: str, redis_url: str, redis_client, aws, httpserver
+    monkeypatch: pytest.MonkeyPatch, database_env: str, redis_url: str, redis_client, sqs_over_http, httpserver
 ) -> Iterator[dict[str, Any]]:
-    """Environment of the deployed function, pointed at the local services; queues for video and trends only."""
+    """Environment of the deployed function, pointed at the local services; queues for video and trends only
+    (the router sends over HTTP to moto's server; the tests read the queues through the mock)."""
     import boto3
 
     from common import azure_ai, spend_guard

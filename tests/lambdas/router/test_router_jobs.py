@@ -48,18 +48,18 @@ class _LambdaKilled(BaseException):
     """The invocation dying (timeout, out of memory): nothing in the handler catches it."""
 
 
-def test_a_replay_after_dying_between_commit_and_send_queues_the_job(call, router_env, db_conn):
-    # Given the first call dies after committing the row, before SQS is called
-    from router import queues
+def test_a_replay_after_dying_between_commit_and_send_queues_the_job(call, router_env, db_conn, monkeypatch):
+    # Given the first call dies after committing the row, before its request leaves for SQS
+    from common import aws_sigv4
 
-    def die(**_kwargs):
+    def die(_request):
         raise _LambdaKilled
 
     request = {"task": "trends", "payload": {}}
-    queues._sqs().meta.events.register("before-call.sqs.SendMessage", die, unique_id="die")
-    with pytest.raises(_LambdaKilled):
-        call("POST", "/v1/jobs", request, headers={"Idempotency-Key": "crash-1"})
-    queues._sqs().meta.events.unregister("before-call.sqs.SendMessage", unique_id="die")
+    with monkeypatch.context() as m:
+        m.setattr(aws_sigv4._http(), "send", die)
+        with pytest.raises(_LambdaKilled):
+            call("POST", "/v1/jobs", request, headers={"Idempotency-Key": "crash-1"})
     (row,) = db_conn.execute("SELECT id, status FROM jobs").fetchall()
     assert row["status"] == "queued" and queue_messages(router_env, "trends") == []
     # When the client retries with the same key
@@ -162,47 +162,37 @@ def test_when_sqs_refuses_a_keyed_job_it_stays_queued_and_a_retry_sends_it(call,
     assert [m["jobId"] for m in queue_messages(router_env, "trends")] == [str(row["id"])]
 
 
-def test_when_sqs_accepts_but_the_answer_is_lost_the_job_is_kept_and_a_retry_requeues_it(call, router_env, db_conn):
-    # Given SQS takes the message but its answer never arrives (a read timeout)
+def test_when_sqs_accepts_but_the_answer_is_lost_the_job_is_kept_and_a_retry_requeues_it(
+    call, router_env, db_conn, monkeypatch
+):
+    # Given SQS takes every attempt's message but no answer arrives (a read timeout after the send)
     from botocore.exceptions import ReadTimeoutError
 
-    from router import queues
+    from common import aws_sigv4
 
-    def lose_answer(**_kwargs):
-        raise ReadTimeoutError(endpoint_url=router_env["queue_urls"]["trends"])
+    session = aws_sigv4._http()
+    send = session.send
+
+    def lose_answer(prepared):
+        send(prepared)
+        raise ReadTimeoutError(endpoint_url=prepared.url)
 
     request = {"task": "trends", "payload": {}}
-    queues._sqs().meta.events.register("after-call.sqs.SendMessage", lose_answer, unique_id="lose")
-    answer = call("POST", "/v1/jobs", request, headers={"Idempotency-Key": "lost-answer"})
-    queues._sqs().meta.events.unregister("after-call.sqs.SendMessage", unique_id="lose")
-    # Then the caller is told to retry, and the job the queued message names still exists
+    with monkeypatch.context() as m:
+        m.setattr(aws_sigv4, "TRANSIENT_BACKOFF_S", 0.0)
+        m.setattr(session, "send", lose_answer)
+        answer = call("POST", "/v1/jobs", request, headers={"Idempotency-Key": "lost-answer"})
+    # Then the caller is told to retry, and the job the queued messages name still exists
     assert answer.status == 503 and answer.body["error"] == "queue_unavailable"
     assert answer.headers["Retry-After"] == "5" and "same Idempotency-Key" in answer.body["detail"]
     (row,) = db_conn.execute("SELECT id, status FROM jobs").fetchall()
     assert row["status"] == "queued"
-    assert [m["jobId"] for m in queue_messages(router_env, "trends")] == [str(row["id"])]
+    sent = [m["jobId"] for m in queue_messages(router_env, "trends")]
+    assert sent == [str(row["id"])] * aws_sigv4.MAX_ATTEMPTS
     # When the client retries with the same key, it gets that job, queued again
     retry = call("POST", "/v1/jobs", request, headers={"Idempotency-Key": "lost-answer"})
     assert retry.status == 202 and retry.body["jobId"] == str(row["id"])
     assert [m["jobId"] for m in queue_messages(router_env, "trends")] == [str(row["id"])]
-
-
-# Only a 4xx on botocore's only attempt proves SQS queued nothing.
-SQS_FAILURES = {
-    "access_denied_first_try": ({"HTTPStatusCode": 403, "RetryAttempts": 0}, True),
-    "non_existent_queue_first_try": ({"HTTPStatusCode": 400, "RetryAttempts": 0}, True),
-    "throttled_after_retries": ({"HTTPStatusCode": 400, "RetryAttempts": 2}, False),
-    "server_error": ({"HTTPStatusCode": 500, "RetryAttempts": 0}, False),
-    "no_metadata": ({}, False),
-}
-
-
-@pytest.mark.parametrize("case", list(SQS_FAILURES), ids=list(SQS_FAILURES))
-def test_only_a_first_try_refusal_proves_the_message_was_not_sent(case):
-    from router.queues import _refused_on_first_try
-
-    meta, proven = SQS_FAILURES[case]
-    assert _refused_on_first_try({"Error": {"Code": "X"}, "ResponseMetadata": meta}) is proven
 
 
 def test_when_the_database_is_down_the_answer_is_503(call, router_env, db_conn, monkeypatch, closed_port):

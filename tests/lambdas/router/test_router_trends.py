@@ -84,6 +84,14 @@ def test_the_same_etag_back_is_a_304_without_a_body(call, snapshots):
     assert again.status == 304 and again.body is None and again.headers["ETag"] == tag
 
 
+@pytest.mark.parametrize("value", ["r\tpKIZ1f[sH~", "   ", "é", "x" * 513], ids=["tab", "blank", "non_ascii", "long"])
+def test_an_if_none_match_the_document_forbids_is_a_400(call, snapshots, value):
+    # The document describes the header as 1-512 printable ASCII characters; the contract test sends others.
+    answer = call("GET", "/v1/trends", claims=CLAIMS, headers={"If-None-Match": value})
+    assert answer.status == 400 and answer.body["error"] == "invalid_request"
+    assert "If-None-Match" in answer.body["detail"]
+
+
 def test_a_new_snapshot_changes_the_etag(call, db_conn, snapshots):
     tag = call("GET", "/v1/trends", claims=CLAIMS).headers["ETag"]
     _store(db_conn, WINDOW + timedelta(hours=6), [_growth("next", 2, 20, 0.99)])

@@ -1677,7 +1677,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description `invalid_request`: `window` is not RFC 3339 or `limit` is out of range */
+            /** @description `invalid_request`: `window` is not RFC 3339, `limit` is out of range, or If-None-Match is not printable ASCII */
             400: {
                 headers: {
                     [name: string]: unknown;
