@@ -19,6 +19,9 @@ from common.jobs import MAX_ERROR_CHARS, RETRIES_EXHAUSTED, Job
 if TYPE_CHECKING:
     import psycopg
 
+# Why a job whose lease ran out long ago is moved: its attempt can no longer say.
+_DIED = "its last attempt stopped without recording an outcome (timeout or out of memory)"
+
 
 def fail_abandoned(conn: psycopg.Connection, *, grace_s: float) -> list[Job]:
     """Fail as `retries_exhausted` the jobs still running `grace_s` after their lease ran out; the jobs failed.
@@ -28,20 +31,15 @@ def fail_abandoned(conn: psycopg.Connection, *, grace_s: float) -> list[Job]:
     run it again. For a periodic sweeper: a job whose message is still being
     retried starts again (and takes a new lease) long before `grace_s`.
     """
-    with conn.transaction():
-        with job_cursor(conn, Job) as cur:
-            cur.execute(
-                f"UPDATE jobs SET status = 'failed', error_reason = %s, "
-                f"error = 'its last attempt stopped without recording an outcome (timeout or out of memory)', "
-                f"finished_at = now(), updated_at = now(), lease_until = NULL "
-                f"WHERE status = 'running' AND lease_until < now() - make_interval(secs => %s) "
-                f"RETURNING {JOB_COLUMNS}",
-                (RETRIES_EXHAUSTED, float(grace_s)),
-            )
-            jobs = cur.fetchall()
-        for job in jobs:
-            record_transition(conn, job, reason=RETRIES_EXHAUSTED, detail=job.error)
-        return jobs
+    return _move(
+        conn,
+        f"UPDATE jobs SET status = 'failed', error_reason = %s, error = '{_DIED}', "
+        f"finished_at = now(), updated_at = now(), lease_until = NULL "
+        f"WHERE status = 'running' AND lease_until < now() - make_interval(secs => %s) RETURNING {JOB_COLUMNS}",
+        (RETRIES_EXHAUSTED, float(grace_s)),
+        reason=RETRIES_EXHAUSTED,
+        detail=_DIED,
+    )
 
 
 def claim_stale_queued(conn: psycopg.Connection, *, grace_s: float, limit: int) -> list[Job]:
@@ -53,21 +51,16 @@ def claim_stale_queued(conn: psycopg.Connection, *, grace_s: float, limit: int) 
     A copy of a message that was not lost after all is harmless: the job's
     lease and its terminal states make the second delivery a no-op.
     """
-    with conn.transaction():
-        with job_cursor(conn, Job) as cur:
-            cur.execute(
-                f"UPDATE jobs SET updated_at = now() WHERE id IN ("
-                f"SELECT id FROM jobs WHERE status = 'queued' AND updated_at < now() - make_interval(secs => %s) "
-                f"AND (not_before IS NULL OR not_before <= now()) "
-                f"ORDER BY updated_at LIMIT %s FOR UPDATE SKIP LOCKED) RETURNING {JOB_COLUMNS}",
-                (float(grace_s), int(limit)),
-            )
-            jobs = cur.fetchall()
-        for job in jobs:
-            record_transition(
-                conn, job, reason=RESENT, detail=f"still queued after {grace_s:.0f} s: its message was sent again"
-            )
-        return jobs
+    return _move(
+        conn,
+        f"UPDATE jobs SET updated_at = now() WHERE id IN ("
+        f"SELECT id FROM jobs WHERE status = 'queued' AND updated_at < now() - make_interval(secs => %s) "
+        f"AND (not_before IS NULL OR not_before <= now()) "
+        f"ORDER BY updated_at LIMIT %s FOR UPDATE SKIP LOCKED) RETURNING {JOB_COLUMNS}",
+        (float(grace_s), int(limit)),
+        reason=RESENT,
+        detail=f"still queued after {grace_s:.0f} s: its message was sent again",
+    )
 
 
 def requeue_abandoned(conn: psycopg.Connection, *, grace_s: float, max_attempts: Mapping[str, int]) -> list[Job]:
@@ -78,21 +71,15 @@ def requeue_abandoned(conn: psycopg.Connection, *, grace_s: float, max_attempts:
     """
     from psycopg.types.json import Jsonb
 
-    with conn.transaction():
-        with job_cursor(conn, Job) as cur:
-            cur.execute(
-                f"UPDATE jobs SET status = 'queued', error_reason = %s, lease_until = NULL, updated_at = now(), "
-                f"error = 'its last attempt stopped without recording an outcome (timeout or out of memory)' "
-                f"WHERE status = 'running' AND lease_until < now() - make_interval(secs => %s) "
-                f"AND attempts < COALESCE((%s::jsonb ->> task)::int, 0) RETURNING {JOB_COLUMNS}",
-                (ABANDONED, float(grace_s), Jsonb(dict(max_attempts))),
-            )
-            jobs = cur.fetchall()
-        for job in jobs:
-            record_transition(
-                conn, job, reason=ABANDONED, detail="its lease ran out with attempts left: sent to its queue again"
-            )
-        return jobs
+    return _move(
+        conn,
+        f"UPDATE jobs SET status = 'queued', error_reason = %s, lease_until = NULL, updated_at = now(), "
+        f"error = '{_DIED}' WHERE status = 'running' AND lease_until < now() - make_interval(secs => %s) "
+        f"AND attempts < COALESCE((%s::jsonb ->> task)::int, 0) RETURNING {JOB_COLUMNS}",
+        (ABANDONED, float(grace_s), Jsonb(dict(max_attempts))),
+        reason=ABANDONED,
+        detail="its lease ran out with attempts left: sent to its queue again",
+    )
 
 
 def requeue_failed(conn: psycopg.Connection, job_id: uuid.UUID | str, *, note: str) -> Job | None:
@@ -112,3 +99,14 @@ def requeue_failed(conn: psycopg.Connection, job_id: uuid.UUID | str, *, note: s
         if job is not None:
             record_transition(conn, job, reason="rerun", detail=note[:MAX_ERROR_CHARS])
         return job
+
+
+def _move(conn: psycopg.Connection, sql: str, params: tuple, *, reason: str, detail: str) -> list[Job]:
+    """Run one bulk transition (an UPDATE ... RETURNING the jobs) and record each job's event, in one transaction."""
+    with conn.transaction():
+        with job_cursor(conn, Job) as cur:
+            cur.execute(sql, params)
+            jobs = cur.fetchall()
+        for job in jobs:
+            record_transition(conn, job, reason=reason, detail=detail)
+        return jobs

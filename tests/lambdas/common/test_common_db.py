@@ -26,6 +26,12 @@ LIMITS = {
 pytestmark = pytest.mark.pg
 
 
+def _url_settings(url: str = "postgresql://postgres@127.0.0.1:5432/x", **overrides) -> DatabaseSettings:
+    """Settings of a plain-URL database (tests, local), the stage's limits unless overridden."""
+    fields = {"connect_timeout_s": 5, "application_name": "t", **LIMITS, **overrides}
+    return DatabaseSettings(url=url, secret_arn=None, **fields)
+
+
 def _terminate(admin, pid: int) -> None:
     admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
     admin.commit()
@@ -91,13 +97,7 @@ def test_connection_dropped_during_work_is_transient_then_recovers(database_env,
 
 def test_unreachable_database_is_a_transient_error(monkeypatch):
     # Given settings pointing at a port nobody listens on
-    settings = DatabaseSettings(
-        url="postgresql://postgres@127.0.0.1:1/postgres",
-        secret_arn=None,
-        connect_timeout_s=1,
-        application_name="t",
-        **LIMITS,
-    )
+    settings = _url_settings("postgresql://postgres@127.0.0.1:1/postgres", connect_timeout_s=1)
     # When connecting / Then the failure is transient
     with pytest.raises(TransientError) as info:
         db.connect(settings)
@@ -136,13 +136,7 @@ def test_conninfo_from_rds_secret_verifies_the_server_certificate(aws):
 
 
 def test_conninfo_from_database_url_is_plain():
-    settings = DatabaseSettings(
-        url="postgresql://postgres@127.0.0.1:5432/x",
-        secret_arn=None,
-        connect_timeout_s=5,
-        application_name="t",
-        **LIMITS,
-    )
+    settings = _url_settings()
     info = psycopg.conninfo.conninfo_to_dict(db.conninfo(settings))
     assert "sslmode" not in info
     assert info["connect_timeout"] == "5"
@@ -154,13 +148,7 @@ def test_conninfo_from_database_url_is_plain():
 )
 def test_conninfo_declares_a_silent_server_dead_within_the_bound(bound_s, idle, interval, user_timeout_ms):
     # Given a dead-peer bound
-    settings = DatabaseSettings(
-        url="postgresql://postgres@127.0.0.1:5432/x",
-        secret_arn=None,
-        connect_timeout_s=5,
-        application_name="t",
-        **{**LIMITS, "dead_peer_timeout_s": bound_s},
-    )
+    settings = _url_settings(dead_peer_timeout_s=bound_s)
     # When the connection string is built
     info = psycopg.conninfo.conninfo_to_dict(db.conninfo(settings))
     # Then keepalives are on, three probes end an eighth short of the bound (the kernel's timers run
