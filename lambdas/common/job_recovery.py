@@ -68,6 +68,7 @@ def requeue_abandoned(conn: psycopg.Connection, *, grace_s: float, max_attempts:
 
     `max_attempts` is each task's queue `maxReceiveCount`: a job that took that
     many attempts is left for `fail_abandoned`. A task missing from it has none left.
+    Attempts deferred for lack of AI budget (`deferrals`) did no work and do not count.
     """
     from psycopg.types.json import Jsonb
 
@@ -75,7 +76,7 @@ def requeue_abandoned(conn: psycopg.Connection, *, grace_s: float, max_attempts:
         conn,
         f"UPDATE jobs SET status = 'queued', error_reason = %s, lease_until = NULL, updated_at = now(), "
         f"error = '{_DIED}' WHERE status = 'running' AND lease_until < now() - make_interval(secs => %s) "
-        f"AND attempts < COALESCE((%s::jsonb ->> task)::int, 0) RETURNING {JOB_COLUMNS}",
+        f"AND attempts - deferrals < COALESCE((%s::jsonb ->> task)::int, 0) RETURNING {JOB_COLUMNS}",
         (ABANDONED, float(grace_s), Jsonb(dict(max_attempts))),
         reason=ABANDONED,
         detail="its lease ran out with attempts left: sent to its queue again",

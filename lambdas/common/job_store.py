@@ -281,6 +281,9 @@ def fail_job_with(
 def defer_job(conn: psycopg.Connection, attempt: Job, error: WorkerError, *, until: datetime) -> Job | None:
     """running -> queued, not started again before `until` (the sweeper re-sends it then); the error is kept.
 
+    The attempt is counted as deferred (`deferrals`): it did no work, so it does not use up
+    the attempts the sweeper allows (`common.job_recovery.requeue_abandoned`).
+
     `None` if the attempt no longer owns the job.
     """
     message = error.message[:MAX_ERROR_CHARS]
@@ -288,7 +291,7 @@ def defer_job(conn: psycopg.Connection, attempt: Job, error: WorkerError, *, unt
         with job_cursor(conn, Job) as cur:
             cur.execute(
                 f"UPDATE jobs SET status = 'queued', error = %(message)s, error_reason = %(reason)s, "
-                f"updated_at = now(), lease_until = NULL, not_before = %(until)s "
+                f"updated_at = now(), lease_until = NULL, not_before = %(until)s, deferrals = deferrals + 1 "
                 f"WHERE {_OWNED} RETURNING {JOB_COLUMNS}",
                 {"message": message, "reason": error.reason, "until": until, **_owner(attempt)},
             )

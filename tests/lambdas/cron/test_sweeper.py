@@ -127,6 +127,38 @@ def test_an_abandoned_job_with_its_attempts_spent_fails_as_retries_exhausted(db_
     assert _receive_all(queue) == []
 
 
+def test_attempts_deferred_for_lack_of_ai_budget_do_not_use_up_the_retries(db_conn, policy, queue):
+    from datetime import UTC, datetime, timedelta
+
+    from common.errors import OverBudget
+
+    # Given a job deferred MAX_ATTEMPTS times for lack of AI budget (each attempt started, did no work, waited)
+    job, _ = job_store.create_job(db_conn, "data", {})
+    over = OverBudget(
+        "ai_budget_exhausted",
+        "the day's AI budget is spent",
+        scope="global",
+        retry_at=datetime.now(UTC),
+        retry_after_s=0,
+    )
+    for _ in range(MAX_ATTEMPTS):
+        attempt = job_store.start_job(db_conn, job.id, lease_seconds=60)
+        assert job_store.defer_job(db_conn, attempt, over, until=datetime.now(UTC) - timedelta(seconds=1)) is not None
+    # and whose next attempt, the first to do work, died an hour ago
+    job_store.start_job(db_conn, job.id, lease_seconds=60)
+    db_conn.execute("UPDATE jobs SET lease_until = now() - interval '1 hour' WHERE id = %s", (job.id,))
+    db_conn.commit()
+    # When the sweeper runs
+    report = _sweep(db_conn, policy)
+    # Then the job goes back to its queue (one attempt of MAX_ATTEMPTS spent), not failed as retries_exhausted
+    assert (report.requeued, report.failed) == ([str(job.id)], [])
+    after = job_store.get_job(db_conn, job.id)
+    assert (after.status, after.attempts) == ("queued", MAX_ATTEMPTS + 1)
+    assert (
+        db_conn.execute("SELECT deferrals FROM jobs WHERE id = %s", (job.id,)).fetchone()["deferrals"] == MAX_ATTEMPTS
+    )
+
+
 def test_an_abandoned_job_the_sweeper_fails_is_announced_to_the_webhook_notifier(db_conn, policy, queue, monkeypatch):
     from common import completion
 
