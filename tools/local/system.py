@@ -123,30 +123,12 @@ class LocalSystem:
         self.timings["healthy_s"] = time.monotonic() - started
 
     def _database(self) -> str:
-        import psycopg
-        from psycopg import sql
-        from psycopg.conninfo import make_conninfo
-
-        admin = self.settings.pg_admin_dsn
-        if not services.postgres_answers(admin):
-            admin = self._stack.enter_context(services.embedded_postgres())
+        configured = self.settings.pg_admin_dsn
+        admin = self._stack.enter_context(services.postgres(configured))
+        if admin != configured:
             logger.info("PostgreSQL: embedded (pgserver), nothing answered on the configured address")
         name = f"huntaze_local_{uuid.uuid4().hex[:8]}"
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-
-        def drop() -> None:
-            with psycopg.connect(admin, autocommit=True) as conn:
-                conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-
-        self._stack.callback(drop)
-        url = make_conninfo(admin, dbname=name)
-        from migrate import runner as migrate
-
-        with psycopg.connect(url, autocommit=True) as conn:
-            applied = migrate.apply_migrations(conn)
-        logger.info("database %s migrated (%d migrations)", name, len(applied))
-        return url
+        return self._stack.enter_context(services.scratch_database(admin, name, migrated=True))
 
     def _redis(self) -> str:
         from redis import Redis
