@@ -14,12 +14,13 @@ from dataclasses import dataclass
 
 from tools.cost.model import CostReport, LineItem
 
-# What each part of the floor is, by the pricer's line descriptions (tools/cost/model.py).
+# What each part of the floor is, by the pricer's line descriptions (tools/cost/model.py). The
+# alarms' part includes their free-tier credit ("10 alarm metrics free"); no other credit matches.
 _FLOOR_PARTS: dict[str, tuple[str, ...]] = {
     "data tier": ("RDS ", "ElastiCache "),
     "NAT": ("EC2 ", "EBS gp3 root volume", "public IPv4 address", "NAT gateway"),
     "database secret": ("Secrets Manager secret",),
-    "alarms (each has a runbook)": (),
+    "alarms (each has a runbook)": ("alarm metrics",),
 }
 
 
@@ -39,14 +40,7 @@ class Floor:
 
 
 def _part(item: LineItem) -> str | None:
-    if "alarm metric" in item.what:  # the alarms and their free-tier credit
-        return "alarms (each has a runbook)"
-    if item.credit:
-        return None
-    for part, prefixes in _FLOOR_PARTS.items():
-        if prefixes and item.what.startswith(prefixes):
-            return part
-    return None
+    return next((part for part, marks in _FLOOR_PARTS.items() if any(m in item.what for m in marks)), None)
 
 
 def floor(report: CostReport) -> Floor:
