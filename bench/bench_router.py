@@ -178,12 +178,12 @@ def warm(scenario: str, n: int) -> dict[str, tuple[float, int]]:
 
 
 def zipped_size(root: Path) -> tuple[int, int]:
-    """(bytes on disk, bytes zipped) of the tree under root, as the Lambda .zip would hold it."""
+    """(bytes on disk, bytes zipped) of the tree under root, as the Lambda .zip would hold it (bytecode included)."""
     raw = 0
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
         for f in sorted(root.rglob("*")):
-            if f.is_file() and "__pycache__" not in f.parts and f.suffix != ".pyc":
+            if f.is_file():
                 raw += f.stat().st_size
                 zf.write(f, f.relative_to(root))
     return raw, len(buf.getvalue())
@@ -192,7 +192,7 @@ def zipped_size(root: Path) -> tuple[int, int]:
 def peer_deps(bundling: ModuleType) -> Path:
     """The peer's dependencies (FastAPI, Mangum and the same runtime deps), pip-installed once per requirements."""
     reqs = bundling.requirement_files("router")
-    key = hashlib.sha256("|".join([bundling.PYTHON_VERSION, *bundling.PLATFORMS, *PEER_REQUIREMENTS]).encode())
+    key = hashlib.sha256("|".join([bundling.BYTECODE, *bundling.PLATFORMS, *PEER_REQUIREMENTS]).encode())
     for req in reqs:
         key.update(req.read_bytes())
     target = ROOT / ".cache" / f"bench-peer-deps-{key.hexdigest()[:16]}"
@@ -220,6 +220,7 @@ def package_sizes() -> dict[str, tuple[int, int]]:
         for package in (bundling.COMMON_PACKAGE, "router"):
             shutil.copytree(router / package, peer / package)
         shutil.copy2(ROOT / "bench" / "fastapi_peer.py", peer)
+        bundling.compile_bytecode(peer, bundling.runtime_python())  # shipped as the router is: with bytecode
         return {"router": zipped_size(router), "fastapi+mangum": zipped_size(peer)}
 
 

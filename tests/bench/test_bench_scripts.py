@@ -25,6 +25,7 @@ RATIO_LINE = re.compile(r"^[\w .-]+: \d+(\.\d+)?x .+ \(target (>=|<=) \d+(\.\d+)
 
 SMALLEST = {
     "bench_analytics": ["--events", "2000", "--runs", "2"],
+    "bench_cold_imports": ["--runs", "1", "--functions", "router"],
     "bench_ingest": ["--batches", "1"],
     "bench_jobs_list": ["--jobs", "2000", "--depth", "500", "--repeats", "2"],
     "bench_local": ["--uploads", "2"],

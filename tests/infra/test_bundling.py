@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import struct
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -37,7 +40,90 @@ def test_asset_holds_the_function_the_shared_package_and_its_wheels(migrate_asse
     assert not (migrate_asset / "common" / "migrations").exists()
     assert (migrate_asset / "psycopg").is_dir()
     assert list(migrate_asset.glob("psycopg_binary*"))
-    assert not list(migrate_asset.rglob("__pycache__"))
+
+
+def _pyc_header(path: Path) -> tuple[bytes, int]:
+    """(magic number, flags) of a .pyc (PEP 552: flags bit 0 = hash-based, bit 1 = check the source)."""
+    header = path.read_bytes()[:8]
+    return header[:4], int.from_bytes(header[4:8], "little")
+
+
+def test_every_module_ships_the_runtime_pythons_bytecode_unchecked(migrate_asset):
+    # Given the bundled asset (its wheels and our packages)
+    modules = sorted(migrate_asset.rglob("*.py"))
+    magic = subprocess.run(
+        [pf.runtime_python(), "-c", "import importlib.util, sys; sys.stdout.write(importlib.util.MAGIC_NUMBER.hex())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    # Then each module has its .pyc for the runtime's Python, and no other interpreter's
+    tag = f"cpython-{pf.PYTHON_VERSION.replace('.', '')}"
+    missing = [str(m) for m in modules if not (m.parent / "__pycache__" / f"{m.stem}.{tag}.pyc").is_file()]
+    assert modules and missing == []
+    caches = list(migrate_asset.rglob("*.pyc"))
+    assert {p.name.split(".")[-2] for p in caches} == {tag}
+    # And each is hash-based without a source check: the zip's 1980 dates cannot invalidate it
+    assert {_pyc_header(p) for p in caches} == {(bytes.fromhex(magic), 0b01)}
+
+
+def test_compiled_bytecode_is_what_runs_whatever_the_source_dates(tmp_path):
+    # Given a module compiled by the bundler (with this interpreter: the mechanism is the runtime's)
+    package = tmp_path / "pkg"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "answer.py").write_text("VALUE = 'compiled'\n")
+    pf.compile_bytecode(package, sys.executable)
+    # When the source then reads otherwise and is dated 1980, as files unzipped from a CDK asset are
+    (package / "answer.py").write_text("VALUE = 'recompiled from source'\n")
+    os.utime(package / "answer.py", (315532800, 315532800))
+    # Then a fresh, read-only-style import runs the shipped bytecode, not a compile of the source
+    out = subprocess.run(
+        [sys.executable, "-c", "import pkg.answer; print(pkg.answer.VALUE)"],
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1", "PYTHONPATH": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert out.stdout.strip() == "compiled"
+
+
+def test_the_runtime_python_is_of_the_runtimes_version():
+    found = subprocess.run(
+        [pf.runtime_python(), "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert found.stdout.strip() == pf.PYTHON_VERSION
+
+
+def test_an_interpreter_of_another_version_is_refused(monkeypatch):
+    # Given LAMBDA_PYTHON naming this test's interpreter, made to report another version
+    monkeypatch.setattr(pf, "PYTHON_VERSION", "3.99")
+    monkeypatch.setenv(pf.LAMBDA_PYTHON_ENV, sys.executable)
+    pf.runtime_python.cache_clear()
+    try:
+        # Then bundling refuses it, naming both versions
+        with pytest.raises(pf.NoRuntimePython, match=r"is Python 3\.\d+; the functions run on Python 3\.99"):
+            pf.runtime_python()
+    finally:
+        pf.runtime_python.cache_clear()
+
+
+def test_without_an_interpreter_of_the_runtimes_version_bundling_says_how_to_get_one(tmp_path, monkeypatch):
+    # Given a machine where no interpreter reports the runtime's version (none on PATH, an empty pyenv)
+    monkeypatch.setattr(pf, "PYTHON_VERSION", "3.99")
+    monkeypatch.delenv(pf.LAMBDA_PYTHON_ENV, raising=False)
+    monkeypatch.setenv("PYENV_ROOT", str(tmp_path))
+    pf.runtime_python.cache_clear()
+    try:
+        # Then the bundler stops before pip, saying what it needs and how to provide it
+        with pytest.raises(pf.NoRuntimePython, match=r"Python 3\.99, the Lambda runtime's.*LAMBDA_PYTHON"):
+            pf.runtime_python()
+    finally:
+        pf.runtime_python.cache_clear()
 
 
 def test_every_shared_object_is_an_aarch64_elf(migrate_asset):
