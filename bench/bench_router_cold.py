@@ -27,6 +27,12 @@ rest of the first request: framework, validation, serialisation).
 
     .venv/bin/python bench/bench_router_cold.py [--runs 7]
 
+Both sides run as shipped: the router's and the peer's own modules (``common``,
+``router``, ``fastapi_peer``) from a copy compiled the way the bundler compiles
+the assets (``compile_bytecode``: a read-only code directory gets no
+bytecode cache, so without it every cold start would compile them), the
+libraries from the venv with the bytecode pip wrote.
+
 Needs root (runs the cluster as the ``postgres`` user), the system's
 PostgreSQL binaries (/usr/lib/postgresql/*/bin) and openssl.
 """
@@ -204,8 +210,20 @@ def moto_server() -> Iterator[str]:
         proc.wait()
 
 
-def child(impl: str, env: dict[str, str], ev: dict) -> dict:
-    code = CHILD.format(lambdas=str(ROOT / "lambdas"), bench=str(ROOT / "bench"), impl=impl, event=ev, patches=PATCHES)
+def shipped(tmp: Path) -> Path:
+    """The router's packages and the peer's app module, with the bytecode the bundler gives an asset."""
+    from stacks.constructs.bundling import compile_bytecode
+
+    root = tmp / "shipped"
+    for package in ("common", "router"):
+        shutil.copytree(ROOT / "lambdas" / package, root / package, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy2(ROOT / "bench" / "fastapi_peer.py", root)
+    compile_bytecode(root, sys.executable)
+    return root
+
+
+def child(impl: str, env: dict[str, str], ev: dict, code_dir: Path) -> dict:
+    code = CHILD.format(lambdas=str(code_dir), bench=str(code_dir), impl=impl, event=ev, patches=PATCHES)
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=False)
     if out.returncode:
         raise SystemExit(f"{impl}: the child failed\n{out.stderr[-3000:]}")
@@ -240,8 +258,9 @@ def main() -> None:
 
     from stacks.db_roles import DB_ROLES
 
-    with tls_postgres() as (port, ca), moto_server() as aws:
+    with tls_postgres() as (port, ca), moto_server() as aws, tempfile.TemporaryDirectory() as tmp:
         prepare_database(port, ca)
+        code_dir = shipped(Path(tmp))
         sqs = boto3.client(
             "sqs", endpoint_url=aws, region_name=REGION, aws_access_key_id="bench", aws_secret_access_key="bench"
         )
@@ -271,7 +290,7 @@ def main() -> None:
         loads = [os.getloadavg()[0]]
         for _ in range(args.runs):  # alternated: load from elsewhere lands on both
             for impl, results in runs.items():
-                results.append(child(impl, env, ev))
+                results.append(child(impl, env, ev, code_dir))
             loads.append(os.getloadavg()[0])
         attributes = sqs.get_queue_attributes(QueueUrl=urls["trends"], AttributeNames=["ApproximateNumberOfMessages"])
         queued = int(attributes["Attributes"]["ApproximateNumberOfMessages"])

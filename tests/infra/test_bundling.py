@@ -99,31 +99,32 @@ def test_the_runtime_python_is_of_the_runtimes_version():
     assert found.stdout.strip() == pf.PYTHON_VERSION
 
 
-def test_an_interpreter_of_another_version_is_refused(monkeypatch):
-    # Given LAMBDA_PYTHON naming this test's interpreter, made to report another version
+@pytest.fixture
+def runtime_3_99(monkeypatch):
+    """The runtime made Python 3.99, which no interpreter here is; the lookup's cache is fresh before and after."""
     monkeypatch.setattr(pf, "PYTHON_VERSION", "3.99")
-    monkeypatch.setenv(pf.LAMBDA_PYTHON_ENV, sys.executable)
     pf.runtime_python.cache_clear()
-    try:
-        # Then bundling refuses it, naming both versions
-        with pytest.raises(pf.NoRuntimePython, match=r"is Python 3\.\d+; the functions run on Python 3\.99"):
-            pf.runtime_python()
-    finally:
-        pf.runtime_python.cache_clear()
+    yield
+    pf.runtime_python.cache_clear()
 
 
-def test_without_an_interpreter_of_the_runtimes_version_bundling_says_how_to_get_one(tmp_path, monkeypatch):
+def test_an_interpreter_of_another_version_is_refused(runtime_3_99, monkeypatch):
+    # Given LAMBDA_PYTHON naming this test's interpreter, which is not the runtime's version
+    monkeypatch.setenv(pf.LAMBDA_PYTHON_ENV, sys.executable)
+    # Then bundling refuses it, naming both versions
+    with pytest.raises(pf.NoRuntimePython, match=r"is Python 3\.\d+; the functions run on Python 3\.99"):
+        pf.runtime_python()
+
+
+def test_without_an_interpreter_of_the_runtimes_version_bundling_says_how_to_get_one(
+    runtime_3_99, tmp_path, monkeypatch
+):
     # Given a machine where no interpreter reports the runtime's version (none on PATH, an empty pyenv)
-    monkeypatch.setattr(pf, "PYTHON_VERSION", "3.99")
     monkeypatch.delenv(pf.LAMBDA_PYTHON_ENV, raising=False)
     monkeypatch.setenv("PYENV_ROOT", str(tmp_path))
-    pf.runtime_python.cache_clear()
-    try:
-        # Then the bundler stops before pip, saying what it needs and how to provide it
-        with pytest.raises(pf.NoRuntimePython, match=r"Python 3\.99, the Lambda runtime's.*LAMBDA_PYTHON"):
-            pf.runtime_python()
-    finally:
-        pf.runtime_python.cache_clear()
+    # Then the bundler stops before pip, saying what it needs and how to provide it
+    with pytest.raises(pf.NoRuntimePython, match=r"Python 3\.99, the Lambda runtime's.*LAMBDA_PYTHON"):
+        pf.runtime_python()
 
 
 def test_every_shared_object_is_an_aarch64_elf(migrate_asset):
