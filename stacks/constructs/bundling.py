@@ -9,7 +9,7 @@ local bundling.
 Every module ships with its bytecode, compiled by an interpreter of the
 runtime's Python version: Lambda's code directory is read-only, so a module
 without a ``.pyc`` is compiled again at every cold start (the router's
-import took 2-2.5x as long that way: ``bench/bench_cold_imports.py``). The
+import took 2.3x as long that way: ``bench/bench_cold_imports.py``). The
 bytecode is ``unchecked-hash`` (PEP 552): the CDK zips assets with every file
 dated 1980, so a timestamp-checked ``.pyc`` would never match its source and
 would be ignored.
