@@ -13,22 +13,8 @@ from cron_testdata import T0, Context, generate_events, insert_events, jobs_rows
 
 
 @pytest.fixture
-def handler(database_env, monkeypatch):
-    from tools import function_env
-
-    for name, value in function_env.data().items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.setenv("TASK", "data")
-    monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "true")
-    monkeypatch.setenv("LATE_EVENT_LOOKBACK_HOURS", "48")
-    monkeypatch.setenv("INGEST_SETTLE_SECONDS", "60")
-    monkeypatch.setenv("MAX_RECEIVE_COUNT", "3")
-    monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", "HuntazeTest")
-    from cron import handler, settings
-
-    settings.reset()
-    yield handler.lambda_handler
-    settings.reset()
+def handler(data_worker):
+    return data_worker
 
 
 def test_scheduled_message_creates_its_job_and_rolls_up(handler, db_conn):

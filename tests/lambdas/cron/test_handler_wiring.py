@@ -40,8 +40,8 @@ def configure(database_env, monkeypatch):
     azure_ai.reset_client()
 
 
-def test_trends_worker_fetches_summarises_and_saves(configure, db_conn, httpserver):
-    # Given a trend page that answered before with fewer views, and the chat-completions API, on a local server
+def _earlier_snapshot(db_conn) -> None:
+    """The trends worker's run six hours before: #fyp at 2 views, from the one local source."""
     from cron import trends_store
 
     trends_store.insert_snapshot(
@@ -53,6 +53,11 @@ def test_trends_worker_fetches_summarises_and_saves(configure, db_conn, httpserv
         source_errors=[],
         source_reports={"local": {"items": 1, "skipped": 0, "skippedRows": []}},
     )
+
+
+def test_trends_worker_fetches_summarises_and_saves(configure, db_conn, httpserver):
+    # Given a trend page that answered before with fewer views, and the chat-completions API, on a local server
+    _earlier_snapshot(db_conn)
     httpserver.expect_request("/trends.json").respond_with_json({"items": [{"name": "#fyp", "count": 10}]})
     httpserver.expect_request("/models/chat/completions", method="POST").respond_with_json(
         chat_reply(json.dumps({"summary": "#fyp leads.", "names": ["fyp"]}))
@@ -88,18 +93,8 @@ def test_trends_worker_fetches_summarises_and_saves(configure, db_conn, httpserv
 
 
 def test_a_trends_summary_over_the_days_ai_budget_defers_the_job_to_midnight(configure, db_conn, httpserver):
-    from cron import trends_store
-
     # Given a rising trend to summarise, and a stage AI day of one micro-dollar
-    trends_store.insert_snapshot(
-        db_conn,
-        job_id=None,
-        window_start=T0 - timedelta(hours=6),
-        items=[{"kind": "hashtag", "name": "fyp", "scale": "views", "count": 2, "sources": {"local": 2}}],
-        growth={},
-        source_errors=[],
-        source_reports={"local": {"items": 1, "skipped": 0, "skippedRows": []}},
-    )
+    _earlier_snapshot(db_conn)
     httpserver.expect_request("/trends.json").respond_with_json({"items": [{"name": "#fyp", "count": 10}]})
     source = {"name": "local", "url": httpserver.url_for("/trends.json"), "kind": "json", "count_scale": "views"}
     handler = configure(
@@ -122,6 +117,8 @@ def test_a_trends_summary_over_the_days_ai_budget_defers_the_job_to_midnight(con
         wait = db_conn.execute("SELECT not_before FROM jobs").fetchone()["not_before"]
     assert (wait.hour, wait.minute, wait.second) == (0, 0, 0) and wait > datetime.now(UTC)
     # And the window's snapshot is saved, so the next day only summarises
+    from cron import trends_store
+
     with db_conn.transaction():
         assert trends_store.get_snapshot(db_conn, T0).summary is None
 

@@ -25,20 +25,8 @@ PAYLOADS = {
 
 
 @pytest.fixture
-def handler(database_env, monkeypatch):
-    from tools import function_env
-
-    for name, value in function_env.data().items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.setenv("TASK", "data")
-    monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "true")
-    monkeypatch.setenv("MAX_RECEIVE_COUNT", "3")
-    monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", "HuntazeTest")
-    from cron import handler, settings
-
-    settings.reset()
-    yield handler.lambda_handler
-    settings.reset()
+def handler(data_worker):
+    return data_worker
 
 
 @pytest.mark.parametrize("case", list(PAYLOADS), ids=list(PAYLOADS))
