@@ -5,12 +5,12 @@ vCPU). This bench runs the worker's feature pass (probe, sampling, cuts,
 features, model frames) on generated realistic clips (moving content,
 B-frames, 30 fps, ~4 Mb/s: bench_scenes.py's generator) of the workload's
 average length and of the longest accepted video (3 minutes), each in a
-child process inside a cgroup (v1 ``cpu``) whose CFS quota is that share,
+child process inside a cgroup whose CPU quota is that share (``cpu_quota.py``),
 with the decoder threads the worker computes from such a quota. It prints
 wall and CPU time and dollars per 1000 videos at 512, 1024, 1769 and 2048 MB,
 and writes what it measured to ``tools/cost/measured.json``, which the cost
-report reads (and says so). Needs root (it creates cgroups); without, it
-says so and measures nothing.
+report reads (and says so). Needs root or passwordless sudo (it makes
+cgroups); without, it stops and says so.
 
     .venv/bin/python bench/bench_unit_cost.py                 # 45 s and 180 s clips (make bench)
     .venv/bin/python bench/bench_unit_cost.py --no-write      # print only
@@ -21,11 +21,9 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import os
 import subprocess
 import sys
 import tempfile
-import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -34,10 +32,10 @@ sys.path[:0] = [str(ROOT / "bench"), str(ROOT)]
 
 from bench_scenes import _MAKE_REALISTIC  # noqa: E402
 from bench_video import _FEATURE_PASS  # noqa: E402
+from cpu_quota import QuotaUnavailable, cpu_quota  # noqa: E402
 
 MEMORY_SIZES = (512, 1024, 1769, 2048)
 MB_PER_VCPU = 1769
-CGROUP_CPU = Path("/sys/fs/cgroup/cpu")
 OUT = ROOT / "tools" / "cost" / "measured.json"
 
 
@@ -47,22 +45,11 @@ def share(memory_mb: int) -> float:
 
 def run_in_quota(clip: Path, memory_mb: int) -> dict:
     """The feature pass in a fresh cgroup limited to Lambda's CPU share at ``memory_mb``."""
-    group = CGROUP_CPU / f"huntaze-bench-{uuid.uuid4().hex[:8]}"
-    group.mkdir()
-    try:
-        period = int((group / "cpu.cfs_period_us").read_text())
-        (group / "cpu.cfs_quota_us").write_text(str(round(share(memory_mb) * period)))
-        threads = max(1, math.ceil(share(memory_mb)))  # what sampling.usable_cpus() reads from such a quota
-        code = _FEATURE_PASS.format(lambdas=str(ROOT / "lambdas"), clip=str(clip), threads=threads)
-        tasks = group / "cgroup.procs"
-
-        def enter() -> None:
-            tasks.write_text(str(os.getpid()))
-
-        out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True, preexec_fn=enter)
-        return json.loads(out.stdout.strip().splitlines()[-1])
-    finally:
-        group.rmdir()
+    threads = max(1, math.ceil(share(memory_mb)))  # what sampling.usable_cpus() reads from such a quota
+    code = _FEATURE_PASS.format(lambdas=str(ROOT / "lambdas"), clip=str(clip), threads=threads)
+    with cpu_quota(share(memory_mb)) as inside:
+        out = subprocess.run([*inside, sys.executable, "-c", code], check=True, capture_output=True, text=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 def make_average(tmp: Path, seconds: float) -> Path:
@@ -110,9 +97,6 @@ def main() -> None:
     parser.add_argument("--longest-seconds", type=float, default=180, help="the longest video accepted")
     parser.add_argument("--no-write", action="store_true", help=f"do not write {OUT.relative_to(ROOT)}")
     args = parser.parse_args()
-    if not os.access(CGROUP_CPU, os.W_OK):
-        print(f"unit cost: skipped: needs a writable cgroup v1 cpu controller at {CGROUP_CPU} (root) to set CPU quotas")
-        return
 
     from stacks.config import load_stage_config
     from stacks.synth import cdk_context
@@ -137,7 +121,10 @@ def main() -> None:
             f"{'memory':>7} {'vCPU':>5} | {'45 s clip wall/cpu':>20} {'peak':>6} | {'3 min clip wall':>15} | $ / 1000 videos"
         )
         for memory in MEMORY_SIZES:
-            row = {name: run_in_quota(clip, memory) for name, (clip, _) in clips.items()}
+            try:
+                row = {name: run_in_quota(clip, memory) for name, (clip, _) in clips.items()}
+            except QuotaUnavailable as exc:
+                raise SystemExit(f"unit cost: {exc}") from None
             avg, longest = row["average"], row["longest"]
             billed = avg["s"] + ai_wait
             per_1000 = 1000 * (billed * memory / 1024 * gb_s + request)

@@ -68,6 +68,16 @@ def _privileged() -> list[str]:
     return [] if os.geteuid() == 0 else ["sudo", "-n"]
 
 
+# Where iproute2 and procps install their tools: Debian leaves these directories off a
+# non-root user's PATH, though `sudo -n tc` finds them there (sudo's secure_path).
+SYSTEM_BIN = ("/usr/sbin", "/sbin", "/usr/bin", "/bin")
+
+
+def _tool(name: str) -> str | None:
+    """The tool's absolute path, searched on PATH and in the system directories."""
+    return shutil.which(name, path=os.pathsep.join([os.environ.get("PATH", ""), *SYSTEM_BIN]))
+
+
 class SilentPath:
     """client -> router namespace -> server namespace -> PostgreSQL at ``upstream``; `silence()` / `restore()`."""
 
@@ -107,8 +117,8 @@ class SilentPath:
 
     def open(self) -> SilentPath:
         for tool in ("ip", "tc", "sysctl", *_privileged()[:1]):
-            if shutil.which(tool) is None:
-                raise PathUnavailable(f"the silent network path needs `{tool}` on PATH (root, or sudo, and iproute2)")
+            if _tool(tool) is None:
+                raise PathUnavailable(f"the silent network path needs `{tool}` (root, or sudo, and iproute2)")
         try:
             self._build()
         except BaseException:
@@ -216,7 +226,10 @@ class SilentPath:
 
     @staticmethod
     def _run(*command: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([*_privileged(), *command], check=True, capture_output=True, text=True, timeout=30)
+        tool, *args = command
+        return subprocess.run(
+            [*_privileged(), _tool(tool) or tool, *args], check=True, capture_output=True, text=True, timeout=30
+        )
 
 
 # -- the forwarder (runs privileged, in its own process) ------------------------------------------------
