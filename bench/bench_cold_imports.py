@@ -64,20 +64,12 @@ def _requirement_lines(package: str) -> list[str]:
 def _install(python: str, requirements: list[str], name: str, *, compiled: bool) -> Path:
     """pip-installs ``requirements`` for ``python`` on this machine once (cached by their text)."""
     key = hashlib.sha256("|".join([python, bundling.BYTECODE, str(compiled), *requirements]).encode()).hexdigest()
-    target = CACHE / f"{name}-{key[:16]}"
-    if target.is_dir():
-        return target
-    CACHE.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(dir=CACHE))
-    if requirements:
-        pip = [python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--root-user-action=ignore"]
-        pip.append("--no-compile")
-        subprocess.run([*pip, "--target", str(staging), *requirements], check=True)
-        shutil.rmtree(staging / "bin", ignore_errors=True)
-    if compiled:
-        bundling.compile_bytecode(staging, python)
-    staging.rename(target)
-    return target
+    pip = [python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--root-user-action=ignore"]
+    return bundling.cached_install(
+        CACHE / f"{name}-{key[:16]}",
+        (lambda staging: [*pip, "--no-compile", "--target", str(staging), *requirements]) if requirements else None,
+        python if compiled else None,
+    )
 
 
 def layouts(python: str, package: str, tmp: Path) -> dict[str, Path]:
@@ -88,10 +80,7 @@ def layouts(python: str, package: str, tmp: Path) -> dict[str, Path]:
     for variant, compiled in (("without bytecode", False), ("with bytecode", True)):
         root = tmp / f"{package}-{'pyc' if compiled else 'src'}"
         shutil.copytree(_install(python, reqs, package, compiled=compiled), root)
-        for source in (bundling.COMMON_PACKAGE, package):
-            shutil.copytree(bundling.LAMBDAS_DIR / source, root / source, ignore=shutil.ignore_patterns("__pycache__"))
-            if compiled:
-                bundling.compile_bytecode(root / source, python)
+        bundling.add_sources(package, root, python if compiled else None)
         out[variant] = root
     return out
 

@@ -196,14 +196,10 @@ def peer_deps(bundling: ModuleType) -> Path:
     for req in reqs:
         key.update(req.read_bytes())
     target = ROOT / ".cache" / f"bench-peer-deps-{key.hexdigest()[:16]}"
-    if target.is_dir():
-        return target
-    staging = Path(tempfile.mkdtemp(dir=ROOT / ".cache"))
-    cmd = bundling.pip_install_command(staging, reqs)
-    subprocess.run([*cmd, *PEER_REQUIREMENTS], check=True)
-    shutil.rmtree(staging / "bin", ignore_errors=True)  # as the router's bundle: no console scripts
-    staging.rename(target)
-    return target
+    # As the router's bundle: no console scripts; compiled with the rest of the peer in package_sizes.
+    return bundling.cached_install(
+        target, lambda staging: [*bundling.pip_install_command(staging, reqs), *PEER_REQUIREMENTS], None
+    )
 
 
 def package_sizes() -> dict[str, tuple[int, int]]:
@@ -220,7 +216,7 @@ def package_sizes() -> dict[str, tuple[int, int]]:
         for package in (bundling.COMMON_PACKAGE, "router"):
             shutil.copytree(router / package, peer / package)
         shutil.copy2(ROOT / "bench" / "fastapi_peer.py", peer)
-        bundling.compile_bytecode(peer, bundling.runtime_python())  # shipped as the router is: with bytecode
+        bundling.compile_bytecode(bundling.runtime_python(), peer)  # shipped as the router is: with bytecode
         return {"router": zipped_size(router), "fastapi+mangum": zipped_size(peer)}
 
 

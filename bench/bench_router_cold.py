@@ -216,13 +216,12 @@ def moto_server() -> Iterator[str]:
 
 def shipped(tmp: Path) -> Path:
     """The router's packages and the peer's app module, with the bytecode the bundler gives an asset."""
-    from stacks.constructs.bundling import compile_bytecode
+    from stacks.constructs import bundling
 
     root = tmp / "shipped"
-    for package in ("common", "router"):
-        shutil.copytree(ROOT / "lambdas" / package, root / package, ignore=shutil.ignore_patterns("__pycache__"))
+    bundling.add_sources("router", root, None)
     shutil.copy2(ROOT / "bench" / "fastapi_peer.py", root)
-    compile_bytecode(root, sys.executable)
+    bundling.compile_bytecode(sys.executable, root)
     return root
 
 

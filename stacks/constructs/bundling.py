@@ -24,7 +24,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -91,12 +91,44 @@ def runtime_python() -> str:
     )
 
 
-def compile_bytecode(directory: Path, python: str) -> None:
+def compile_bytecode(python: str, *directories: Path) -> None:
     """Write every module's ``.pyc`` beside it (``__pycache__``), valid whatever the files' dates."""
-    cmd = [python, "-m", "compileall", "-q", "-j", "0", "--invalidation-mode", "unchecked-hash", str(directory)]
+    cmd = [python, "-m", "compileall", "-q", "-j", "0", "--invalidation-mode", "unchecked-hash", *map(str, directories)]
     result = subprocess.run(cmd, capture_output=True, text=True)
     if result.returncode != 0:
-        raise RuntimeError(f"compiling the bytecode of {directory} failed:\n{result.stdout}{result.stderr}")
+        raise RuntimeError(f"compiling the bytecode of {directories} failed:\n{result.stdout}{result.stderr}")
+
+
+def cached_install(target: Path, pip_command: Callable[[Path], list[str]] | None, python: str | None) -> Path:
+    """``target``, made once: ``pip_command(staging)`` run (None: nothing to install), console scripts
+    dropped, the bytecode compiled by ``python`` (None: none), then moved into place whole."""
+    if target.is_dir():
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(dir=target.parent, prefix="tmp-"))
+    try:
+        if pip_command is not None:
+            subprocess.run(pip_command(staging), check=True)
+            # Entry-point scripts are useless in Lambda and point at this machine's Python.
+            shutil.rmtree(staging / "bin", ignore_errors=True)
+        if python is not None:
+            compile_bytecode(python, staging)
+    except (subprocess.CalledProcessError, RuntimeError):
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    try:
+        staging.rename(target)
+    except OSError:  # another process filled the cache first
+        shutil.rmtree(staging, ignore_errors=True)
+    return target
+
+
+def add_sources(package: str, out: Path, python: str | None) -> None:
+    """Copy ``common`` and the function's package into ``out``, compiled by ``python`` (None: as source)."""
+    for source in (COMMON_PACKAGE, package):
+        shutil.copytree(LAMBDAS_DIR / source, out / source, ignore=_IGNORE, dirs_exist_ok=True)
+    if python is not None:
+        compile_bytecode(python, out / COMMON_PACKAGE, out / package)
 
 
 def requirement_files(package: str) -> list[Path]:
@@ -138,31 +170,14 @@ def install_requirements(package: str) -> Path:
     if target.is_dir():
         return target
     python = runtime_python()  # before pip: a machine without it fails at once, with the reason
-    DEPS_CACHE.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(dir=DEPS_CACHE, prefix="tmp-"))
-    if reqs:
-        try:
-            subprocess.run(pip_install_command(staging, reqs), check=True)
-            # Entry-point scripts are useless in Lambda and point at this machine's Python.
-            shutil.rmtree(staging / "bin", ignore_errors=True)
-            compile_bytecode(staging, python)
-        except (subprocess.CalledProcessError, RuntimeError):
-            shutil.rmtree(staging, ignore_errors=True)
-            raise
-    try:
-        staging.rename(target)
-    except OSError:  # another synth filled the cache first
-        shutil.rmtree(staging, ignore_errors=True)
-    return target
+    return cached_install(target, (lambda staging: pip_install_command(staging, reqs)) if reqs else None, python)
 
 
 def bundle(package: str, output_dir: str | Path) -> None:
     """Write the complete asset of ``package`` into ``output_dir``."""
     out = Path(output_dir)
     shutil.copytree(install_requirements(package), out, dirs_exist_ok=True)
-    for source in (COMMON_PACKAGE, package):
-        shutil.copytree(LAMBDAS_DIR / source, out / source, ignore=_IGNORE, dirs_exist_ok=True)
-        compile_bytecode(out / source, runtime_python())
+    add_sources(package, out, runtime_python())
 
 
 def pip_install_command(target: Path, requirements: Iterable[Path]) -> list[str]:

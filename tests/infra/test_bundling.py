@@ -73,7 +73,7 @@ def test_compiled_bytecode_is_what_runs_whatever_the_source_dates(tmp_path):
     package.mkdir()
     (package / "__init__.py").write_text("")
     (package / "answer.py").write_text("VALUE = 'compiled'\n")
-    pf.compile_bytecode(package, sys.executable)
+    pf.compile_bytecode(sys.executable, package)
     # When the source then reads otherwise and is dated 1980, as files unzipped from a CDK asset are
     (package / "answer.py").write_text("VALUE = 'recompiled from source'\n")
     os.utime(package / "answer.py", (315532800, 315532800))
